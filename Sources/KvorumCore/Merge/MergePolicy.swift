@@ -1,0 +1,66 @@
+/// How concurrent versions (siblings) of a key are resolved.
+///
+/// Dynamo §4.4 leaves reconciliation to the application; its example is the
+/// shopping cart whose merge keeps every added item. Kvorum picks the policy
+/// from the key: keys starting with `cart` use `.cart`, all others `.keepAll`.
+public enum MergePolicy: Sendable, Equatable {
+    /// Keep every concurrent version and return them all.
+    case keepAll
+    /// Merge concurrent versions into one whose value is the union of the items
+    /// (comma-separated) of every sibling, in byte-wise order, without duplicates.
+    case cart
+
+    public static func forKey(_ key: String) -> MergePolicy {
+        key.hasPrefix("cart") ? .cart : .keepAll
+    }
+
+    /// Resolves the versions no other version descends.
+    func resolve(_ siblings: [Version]) -> [Version] {
+        guard self == .cart, siblings.count > 1 else { return siblings }
+        let past = siblings.reduce(into: VersionVector()) { $0.join($1.history) }
+        return [Version(dot: nil, past: past, value: CartMerge.union(siblings.map(\.value)))]
+    }
+
+    /// Two copies of the same version meeting. Writes give each dot exactly one
+    /// value, so for dotted versions both copies agree; two merged cart versions
+    /// of the same history may differ while a merge is still spreading (one
+    /// replica merged a sibling the other had already seen superseded), and
+    /// their union is what both converge to.
+    func combineSameVersion(_ a: Version, _ b: Version) -> Version {
+        guard a.value != b.value else { return a }
+        if a.dot == nil, self == .cart {
+            return Version(dot: nil, past: a.past, value: CartMerge.union([a.value, b.value]))
+        }
+        return byteOrder(a.value, b.value) ? b : a
+    }
+}
+
+/// The cart value codec: comma-separated items.
+public enum CartMerge {
+    /// Items of a cart value: split on commas, surrounding spaces trimmed,
+    /// empty items dropped.
+    public static func items(_ value: String) -> [String] {
+        value.split(separator: ",", omittingEmptySubsequences: true)
+            .map { $0.trimmingSpaces() }
+            .filter { !$0.isEmpty }
+    }
+
+    /// Every item of every value, once each, in byte-wise order.
+    public static func union(_ values: [String]) -> String {
+        var seen = Set<String>()
+        var all: [String] = []
+        for item in values.flatMap(items) where seen.insert(item).inserted {
+            all.append(item)
+        }
+        return all.sorted(by: byteOrder).joined(separator: ",")
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        var s = self[...]
+        while let first = s.first, first == " " || first == "\t" { s = s.dropFirst() }
+        while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,67 @@
+/// One node's entry in the membership view. Only the node itself ever changes
+/// its own entry (bumping `version`), so views merge without conflicts: the
+/// higher version of an entry wins (a last-writer-wins register per node).
+public struct MemberEntry: Hashable, Sendable, Codable {
+    public enum Status: String, Hashable, Sendable, Codable {
+        case up
+        case left
+    }
+
+    public var name: String
+    public var address: String
+    public var status: Status
+    public var version: UInt64
+
+    public init(name: String, address: String, status: Status, version: UInt64) {
+        self.name = name
+        self.address = address
+        self.status = status
+        self.version = version
+    }
+
+    /// Whether this entry should replace `other` for the same node.
+    func supersedes(_ other: MemberEntry) -> Bool {
+        if version != other.version { return version > other.version }
+        if status != other.status { return status == .left }
+        return byteOrder(other.address, address)
+    }
+}
+
+/// The cluster membership as one node sees it: every node ever heard of,
+/// with those that left kept as tombstones so an old entry cannot bring them back.
+public struct MembershipView: Sendable, Equatable {
+    public private(set) var entries: [String: MemberEntry] = [:]
+
+    public init(_ entries: [MemberEntry] = []) {
+        for entry in entries { merge(entry) }
+    }
+
+    /// All entries in byte-wise name order.
+    public var sorted: [MemberEntry] {
+        entries.keys.sorted(by: byteOrder).map { entries[$0]! }
+    }
+
+    /// Names of the members that are up, in byte-wise order.
+    public var upMembers: [String] { sorted.filter { $0.status == .up }.map(\.name) }
+
+    public func address(of name: String) -> String? { entries[name]?.address }
+
+    /// Merges one entry; returns whether the view changed.
+    @discardableResult
+    public mutating func merge(_ entry: MemberEntry) -> Bool {
+        if let current = entries[entry.name], !entry.supersedes(current) { return false }
+        entries[entry.name] = entry
+        return true
+    }
+
+    /// A stable digest of the whole view, carried on every peer message so a
+    /// node notices at once when a peer's view differs from its own.
+    public var digest: UInt64 {
+        var h: UInt64 = 0
+        for entry in sorted {
+            let text = "\(entry.name)\u{0}\(entry.address)\u{0}\(entry.status.rawValue)\u{0}\(entry.version)"
+            h = StableHash.mix(h ^ StableHash.hash(text))
+        }
+        return h
+    }
+}

@@ -1,0 +1,26 @@
+/// A hash that is the same in every process and on every machine.
+///
+/// FNV-1a 64 over the UTF-8 bytes, finished with MurmurHash3's 64-bit mixer
+/// (fmix64) so that nearby inputs spread over the whole range. Swift's
+/// `Hasher` is seeded per process and must never decide placement.
+public enum StableHash {
+    public static func hash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in s.utf8 {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        return mix(h)
+    }
+
+    /// MurmurHash3's fmix64 finaliser.
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var k = value
+        k ^= k >> 33
+        k &*= 0xff51_afd7_ed55_8ccd
+        k ^= k >> 33
+        k &*= 0xc4ce_b9fe_1a85_ec53
+        k ^= k >> 33
+        return k
+    }
+}

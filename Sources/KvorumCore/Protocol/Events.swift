@@ -1,0 +1,49 @@
+/// A peer's address, `host:port`. Peers are addressed by address, never by name.
+public typealias Address = String
+
+/// Identifies one client request at one node; the node's reply carries it back.
+public typealias RequestID = UInt64
+
+/// A client message as SPEC §2 defines it: a type and a JSON body.
+public struct ClientRequest: Hashable, Sendable {
+    public var type: String
+    public var body: JSON
+
+    public init(type: String, body: JSON = .null) {
+        self.type = type
+        self.body = body
+    }
+}
+
+/// The answer to one client request.
+public struct ClientResponse: Hashable, Sendable {
+    public var type: String
+    public var body: JSON
+
+    public init(type: String, body: JSON) {
+        self.type = type
+        self.body = body
+    }
+
+    public static func error(_ text: String) -> ClientResponse {
+        ClientResponse(type: "ERROR", body: .string(text))
+    }
+}
+
+/// Everything that can happen to a node. The current time comes with it.
+public enum Event: Sendable, Hashable {
+    /// The node process starts (also after a crash): restores timers.
+    case start
+    case client(RequestID, ClientRequest)
+    case peer(from: Address, PeerMessage)
+    case timer(String)
+}
+
+/// Everything a node asks its driver to do.
+public enum Effect: Sendable, Hashable {
+    case send(to: Address, PeerMessage)
+    case reply(RequestID, ClientResponse)
+    /// Arms the named timer; arming a name that is pending re-arms it.
+    case setTimer(String, after: Double)
+    case cancelTimer(String)
+}

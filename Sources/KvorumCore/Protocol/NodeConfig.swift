@@ -1,0 +1,35 @@
+/// A node's identity and tuning. Times are in seconds.
+public struct NodeConfig: Sendable, Equatable {
+    public var name: String
+    public var address: Address
+    /// N: how many replicas each key has (SPEC: 3).
+    public var replicationFactor = 3
+    /// Virtual nodes (equal partitions) on the ring.
+    public var partitionCount = 4096
+    /// How long a coordinator waits for a replica before suspecting it and
+    /// turning to the next stand-in.
+    public var requestTimeout = 0.3
+    /// How long a forwarded write may take from acceptance to result.
+    public var forwardResultTimeout = 5.0
+    /// How long a coordinator keeps trying to reach its quorum before it
+    /// answers the client with an error.
+    public var operationDeadline = 8.0
+    /// How often suspected peers are probed.
+    public var probeInterval = 1.0
+    /// How often pending hints are retried.
+    public var handoffInterval = 1.0
+    /// How long to wait for a JOIN contact before asking again.
+    public var joinRetryInterval = 1.0
+    /// Records per handoff message.
+    public var handoffBatchSize = 64
+    /// Client requests a node coordinates at once; more are refused.
+    public var maxPendingRequests = 10_000
+    /// Pending hints a node keeps; past this, writes still succeed but the
+    /// stand-in refuses to take more hints (the write falls to the next one).
+    public var maxHints = 100_000
+
+    public init(name: String, address: Address) {
+        self.name = name
+        self.address = address
+    }
+}

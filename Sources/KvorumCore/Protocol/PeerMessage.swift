@@ -1,0 +1,70 @@
+/// A message between nodes: who sent it, a digest of the sender's membership
+/// view (so views that differ are noticed on any contact), and the body.
+public struct PeerMessage: Hashable, Sendable, Codable {
+    public var from: String
+    public var viewDigest: UInt64
+    public var body: PeerBody
+
+    public init(from: String, viewDigest: UInt64, body: PeerBody) {
+        self.from = from
+        self.viewDigest = viewDigest
+        self.body = body
+    }
+}
+
+/// The outcome of a forwarded write.
+public enum WriteOutcome: Hashable, Sendable, Codable {
+    case written(metadata: String)
+    case failed(reason: String)
+}
+
+/// One key's versions in a handoff batch.
+public struct KeyedSiblings: Hashable, Sendable, Codable {
+    public var key: String
+    public var siblings: SiblingSet
+
+    public init(key: String, siblings: SiblingSet) {
+        self.key = key
+        self.siblings = siblings
+    }
+}
+
+public enum PeerBody: Hashable, Sendable, Codable {
+    /// A non-replica hands a client's write to a replica to coordinate (Dynamo §4.5).
+    case forwardPut(op: UInt64, key: String, value: String, context: VersionVector?, quorum: Int)
+    /// The replica took the forwarded write and will answer with `forwardResult`.
+    case forwardAccepted(op: UInt64)
+    case forwardResult(op: UInt64, outcome: WriteOutcome)
+    /// Store these versions; with `hintFor`, the receiver is a stand-in for that replica.
+    /// Read repair sends it with `op` 0 and expects no acknowledgement.
+    case write(op: UInt64, key: String, siblings: SiblingSet, hintFor: String?)
+    case writeAck(op: UInt64)
+    case read(op: UInt64, key: String)
+    case readReply(op: UInt64, siblings: SiblingSet)
+    /// Hinted handoff and ring transfers: records the receiver is a replica of.
+    case handoff(batch: UInt64, records: [KeyedSiblings])
+    case handoffAck(batch: UInt64)
+    case ping
+    case pong
+    case join(MemberEntry)
+    case view([MemberEntry])
+
+    /// A short name for traces and message counts.
+    public var kind: String {
+        switch self {
+        case .forwardPut: "forwardPut"
+        case .forwardAccepted: "forwardAccepted"
+        case .forwardResult: "forwardResult"
+        case .write(let op, _, _, _): op == 0 ? "repair" : "write"
+        case .writeAck: "writeAck"
+        case .read: "read"
+        case .readReply: "readReply"
+        case .handoff: "handoff"
+        case .handoffAck: "handoffAck"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .join: "join"
+        case .view: "view"
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/// The metadata string codec.
+///
+/// Format: `DOT|PAST`, where `DOT` is `actor:counter` (empty for a merged
+/// version) and `PAST` lists `actor:counter` pairs in byte-wise actor order,
+/// separated by commas. Characters `%`, `:`, `,`, `|` inside actor names are
+/// percent-encoded. Example: `node01.1:2|node01.1:1,node03.2:1`.
+///
+/// A client may send either a version's metadata or a bare context (`PAST`
+/// only, or the `|PAST` of a merged version); both parse to the causal context
+/// the new write supersedes.
+public enum Metadata {
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func encode(_ version: Version) -> String {
+        var out = ""
+        if let dot = version.dot { out += entry(dot.actor, dot.counter) }
+        out += "|"
+        out += encode(version.past)
+        return out
+    }
+
+    public static func encode(_ vector: VersionVector) -> String {
+        vector.actors.map { entry($0, vector[$0]) }.joined(separator: ",")
+    }
+
+    /// Parses metadata or a bare context into the causal context it stands for.
+    public static func context(from text: String) throws(ParseError) -> VersionVector {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { throw ParseError(description: "metadata has more than one '|'") }
+        var context = try vector(from: parts.last.map(String.init) ?? "")
+        if parts.count == 2, !parts[0].isEmpty {
+            let (actor, counter) = try entry(from: String(parts[0]))
+            context.add(Dot(actor: actor, counter: counter))
+        }
+        return context
+    }
+
+    static func vector(from text: String) throws(ParseError) -> VersionVector {
+        var counters: [String: UInt64] = [:]
+        for item in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let (actor, counter) = try entry(from: String(item))
+            guard counters[actor] == nil else { throw ParseError(description: "actor '\(actor)' appears twice") }
+            counters[actor] = counter
+        }
+        return VersionVector(counters)
+    }
+
+    private static func entry(_ actor: String, _ counter: UInt64) -> String {
+        escape(actor) + ":" + String(counter)
+    }
+
+    private static func entry(from text: String) throws(ParseError) -> (String, UInt64) {
+        guard let colon = text.lastIndex(of: ":") else {
+            throw ParseError(description: "metadata entry '\(text)' has no ':'")
+        }
+        guard let counter = UInt64(text[text.index(after: colon)...]), counter > 0 else {
+            throw ParseError(description: "metadata entry '\(text)' has no positive counter")
+        }
+        let actor = try unescape(String(text[..<colon]))
+        guard !actor.isEmpty else { throw ParseError(description: "metadata entry '\(text)' has no actor") }
+        return (actor, counter)
+    }
+
+    private static let reserved: Set<UInt8> = [UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "|")]
+
+    private static func escape(_ s: String) -> String {
+        guard s.utf8.contains(where: reserved.contains) else { return s }
+        var bytes: [UInt8] = []
+        for b in s.utf8 {
+            if reserved.contains(b) {
+                bytes.append(UInt8(ascii: "%"))
+                bytes.append(contentsOf: hexDigits(b))
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexDigits(_ b: UInt8) -> [UInt8] {
+        let digits = Array("0123456789ABCDEF".utf8)
+        return [digits[Int(b >> 4)], digits[Int(b & 0xF)]]
+    }
+
+    private static func unescape(_ s: String) throws(ParseError) -> String {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
+        var out: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let b = it.popFirst() {
+            guard b == UInt8(ascii: "%") else {
+                out.append(b)
+                continue
+            }
+            guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else {
+                throw ParseError(description: "bad percent-escape in metadata")
+            }
+            out.append(v)
+            it = it.dropFirst(2)
+        }
+        guard let decoded = String(validating: out, as: UTF8.self) else {
+            throw ParseError(description: "metadata actor is not UTF-8")
+        }
+        return decoded
+    }
+}

@@ -1,0 +1,50 @@
+/// One version of a key's value: the value, the dot of the write that created
+/// it, and the causal past the writer had seen (its context).
+///
+/// The version's history is `past` plus `dot`. A version without a dot is a
+/// *merged* version produced by a sibling-resolution policy (the cart merge):
+/// its history is exactly `past`, the join of the histories it merged. Merged
+/// versions are deterministic, so every replica that merges the same siblings
+/// produces byte-identical metadata.
+public struct Version: Hashable, Sendable, Codable {
+    public var dot: Dot?
+    public var past: VersionVector
+    public var value: String
+
+    public init(dot: Dot?, past: VersionVector, value: String) {
+        self.dot = dot
+        self.past = past
+        self.value = value
+    }
+
+    /// Everything this version has seen, itself included.
+    public var history: VersionVector {
+        guard let dot else { return past }
+        var h = past
+        h.add(dot)
+        return h
+    }
+
+    /// Two versions are the same version when they have the same dot, or are
+    /// merged versions of the same history.
+    public func isSameVersion(as other: Version) -> Bool {
+        switch (dot, other.dot) {
+        case (let a?, let b?): a == b
+        case (nil, nil): past == other.past
+        default: false
+        }
+    }
+
+    /// True when this version's history includes `other` (Dynamo §4.4: "descends").
+    /// A version descends itself.
+    public func descends(_ other: Version) -> Bool {
+        if isSameVersion(as: other) { return true }
+        let h = history
+        if let otherDot = other.dot { return h.covers(otherDot) }
+        return h.dominatesOrEquals(other.past)
+    }
+
+    /// The opaque metadata string clients see: canonical, so the same version
+    /// has the same bytes on every node (see `Metadata`).
+    public var metadata: String { Metadata.encode(self) }
+}

@@ -1,0 +1,2 @@
+import KvorumCore
+print("kvorum")
