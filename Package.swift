@@ -32,5 +32,6 @@ let package = Package(
         ),
         .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore"]),
         .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
+        .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
     ]
 )

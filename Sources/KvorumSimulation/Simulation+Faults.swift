@@ -1,0 +1,78 @@
+import KvorumCore
+
+extension Simulation {
+    /// Cuts the node off: every peer message to or from it is dropped (its
+    /// self-messages and client requests still get through).
+    public func disconnect(_ name: String) {
+        requireKnown(name)
+        disconnected.insert(name)
+        log("** disconnect \(name)")
+    }
+
+    /// Undoes `disconnect`; links cut separately stay cut.
+    public func connect(_ name: String) {
+        requireKnown(name)
+        disconnected.remove(name)
+        log("** connect \(name)")
+    }
+
+    /// Drops every message from `from` to `to`; the other direction is untouched.
+    public func cutLink(from: String, to: String) {
+        requireKnown(from, to)
+        cutLinks.insert(Link(from: from, to: to))
+        log("** cut \(from) -> \(to)")
+    }
+
+    /// Undoes `cutLink(from:to:)` for that one direction.
+    public func restoreLink(from: String, to: String) {
+        requireKnown(from, to)
+        cutLinks.remove(Link(from: from, to: to))
+        log("** restore \(from) -> \(to)")
+    }
+
+    /// Cuts both directions between every node of `a` and every node of `b`.
+    public func partition(_ a: [String], _ b: [String]) {
+        for x in a {
+            for y in b {
+                requireKnown(x, y)
+                cutLinks.insert(Link(from: x, to: y))
+                cutLinks.insert(Link(from: y, to: x))
+            }
+        }
+        log("** partition [\(a.joined(separator: ","))] | [\(b.joined(separator: ","))]")
+    }
+
+    /// Heals the network: restores every cut link and reconnects every node.
+    /// Crashed nodes stay down.
+    public func resetNetwork() {
+        cutLinks.removeAll()
+        disconnected.removeAll()
+        log("** reset network")
+    }
+
+    /// Crashes the node: the node object and its memory are discarded, its
+    /// timers are discarded, messages in flight to it and sent to it while it
+    /// is down are lost, and requests it has not answered never will be. Its
+    /// storage and the replies it gave are kept. Crashing a crashed node does
+    /// nothing.
+    public func crash(_ name: String) {
+        let slot = slot(name)
+        guard slot.node != nil else { return }
+        slot.node = nil
+        slot.life += 1
+        slot.timers.removeAll()
+        slot.openRequests.removeAll()
+        log("** crash \(name)")
+    }
+
+    /// Starts the node again: a new node object from the factory, with the
+    /// same configuration and the same storage object, which gets `Event.start`.
+    /// A running node is crashed first.
+    public func restart(_ name: String) {
+        let slot = slot(name)
+        crash(name)
+        slot.life += 1
+        log("** restart \(name)")
+        start(slot)
+    }
+}

@@ -1,0 +1,93 @@
+import KvorumCore
+
+extension Simulation {
+    /// Puts a peer message on the network, applying the network model: a
+    /// self-message is due at once and never lost; any other may be lost (now
+    /// or at delivery, per `network.dropDecision`), duplicated and delayed.
+    func send(_ message: PeerMessage, from slot: NodeSlot, to address: Address) {
+        let sender = slot.config.name
+        let body = TraceFormat.describe(message.body)
+        messagesSent += 1
+        messagesSentByKind[message.body.kind, default: 0] += 1
+        guard let target = nameByAddress[address] else {
+            log("dropped \(sender) -> \(address) \(body) (unknown address)")
+            return
+        }
+        let destination = self.slot(target)
+        var envelope = Envelope(
+            from: sender,
+            to: target,
+            message: message,
+            destinationLife: destination.life,
+            decidedAtDelivery: network.dropDecision == .atDelivery
+        )
+        if target == sender {
+            log("\(sender) -> \(target) \(body)")
+            envelope.decidedAtDelivery = false
+            schedule(.message(envelope), after: 0)
+            return
+        }
+        let copies = network.duplicateRate > 0 && random.chance(network.duplicateRate) ? 2 : 1
+        log("\(sender) -> \(target) \(body)" + (copies > 1 ? " (duplicated)" : ""))
+        for _ in 0..<copies {
+            if network.dropDecision == .atSend, let reason = lossReason(envelope, decidingFaults: true) {
+                log("dropped \(sender) -> \(target) \(body) (\(reason))")
+                continue
+            }
+            schedule(.message(envelope), after: drawDelay())
+        }
+    }
+
+    /// Delivers a message that has come due, unless it is lost now.
+    func deliver(_ envelope: Envelope) {
+        let destination = slot(envelope.to)
+        let body = TraceFormat.describe(envelope.message.body)
+        if let reason = lossReason(envelope, decidingFaults: envelope.decidedAtDelivery) {
+            log("dropped \(envelope.from) -> \(envelope.to) \(body) (\(reason))")
+            return
+        }
+        guard let node = destination.node else { return }
+        messagesDelivered += 1
+        log("\(envelope.to) <- \(envelope.from) \(body)")
+        let sender = slot(envelope.from).config.address
+        handle(.peer(from: sender, envelope.message), at: destination, node: node)
+    }
+
+    /// Why the message is lost at this moment, or nil when it gets through. A
+    /// crashed destination (or one that crashed since the send) always loses
+    /// it; faults and random loss count only when `decidingFaults`.
+    private func lossReason(_ envelope: Envelope, decidingFaults: Bool) -> String? {
+        let destination = slot(envelope.to)
+        if destination.node == nil || destination.life != envelope.destinationLife {
+            return "\(envelope.to) down"
+        }
+        guard decidingFaults else { return nil }
+        if let reason = cutOffReason(from: envelope.from, to: envelope.to) { return reason }
+        if network.dropRate > 0, random.chance(network.dropRate) { return "lost" }
+        return nil
+    }
+
+    /// Why the network between two nodes is cut, or nil when it is not.
+    func cutOffReason(from sender: String, to receiver: String) -> String? {
+        if disconnected.contains(sender) { return "\(sender) disconnected" }
+        if disconnected.contains(receiver) { return "\(receiver) disconnected" }
+        if cutLinks.contains(Link(from: sender, to: receiver)) { return "link cut" }
+        return nil
+    }
+
+    /// The delay of one message copy: the delay model plus, sometimes, a
+    /// reordering delay.
+    private func drawDelay() -> Double {
+        var delay: Double
+        switch network.delay {
+        case .fixed(let seconds):
+            delay = seconds
+        case .uniform(let lower, let upper):
+            delay = random.nextDouble(from: lower, to: upper)
+        }
+        if network.reorderRate > 0, random.chance(network.reorderRate) {
+            delay += random.nextDouble(from: 0, to: network.reorderExtraDelay)
+        }
+        return delay
+    }
+}

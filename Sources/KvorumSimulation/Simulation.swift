@@ -1,0 +1,406 @@
+import HeapModule
+import KvorumCore
+
+/// A deterministic, in-process cluster: nodes, a virtual clock and a network
+/// model, all driven one event at a time.
+///
+/// Pending events are message deliveries and timer firings, each with a due
+/// time. `step()` takes the earliest (ties in the order they were scheduled),
+/// moves the clock to it and delivers it, as the course's test server does (see
+/// `COMPAT-dslib.md`, "How the test server schedules"). Client requests are
+/// handled at once, at the current time. Every random choice comes from one
+/// generator seeded at creation, and nothing depends on hashing order, so the
+/// same seed and the same calls give a byte-identical `trace`.
+///
+/// Not thread-safe: one simulation belongs to one test.
+public final class Simulation {
+    /// The virtual time in seconds; starts at 0 and never goes back.
+    public private(set) var now: Double = 0
+    /// The network model; may be changed mid-run. Messages already in flight
+    /// keep the delay they were given; loss decided at delivery uses the model
+    /// of that moment.
+    public var network: NetworkConfig
+    /// One readable line per event, effect, drop and fault, in order.
+    public private(set) var trace: [String] = []
+    /// Also print trace lines as they are produced.
+    public var echoTrace = false
+    /// Peer messages nodes asked to send (self-messages included, copies not).
+    public internal(set) var messagesSent = 0
+    /// Peer messages handed to a node (each delivered copy counts).
+    public internal(set) var messagesDelivered = 0
+    /// Events handled by nodes: starts, client requests, peer messages, timers.
+    public private(set) var eventsProcessed = 0
+    /// `messagesSent` split by `PeerBody.kind`.
+    public internal(set) var messagesSentByKind: [String: Int] = [:]
+    /// Replies a node gave to a request it was not asked or had already
+    /// answered. The harness would hand such a reply to the next request, so
+    /// a correct node keeps this at 0. Not cleared by `resetCounters()`.
+    public private(set) var unexpectedReplies = 0
+    /// Node names in the order they were added.
+    public private(set) var nodeNames: [String] = []
+
+    let factory: NodeFactory
+    var random: SeededRandom
+    var queue = Heap<ScheduledEvent>()
+    var nextSequence: UInt64 = 0
+    var nextTimerGeneration: UInt64 = 0
+    var nextRequestID: RequestID = 0
+    var slots: [String: NodeSlot] = [:]
+    var nameByAddress: [Address: String] = [:]
+    var disconnected: Set<String> = []
+    var cutLinks: Set<Link> = []
+    /// Steps taken since creation, dropped deliveries included.
+    var stepsTaken = 0
+
+    /// Creates an empty simulation.
+    /// - Parameters:
+    ///   - seed: seeds every random choice of the run.
+    ///   - network: the network model; the course harness by default.
+    ///   - factory: builds a node from its configuration and storage, at
+    ///     `addNode` and at every `restart`; creates a `KvorumNode` by default.
+    public init(
+        seed: UInt64,
+        network: NetworkConfig = .harness,
+        factory: @escaping NodeFactory = { KvorumNode(config: $0, storage: $1) }
+    ) {
+        self.random = SeededRandom(seed: seed)
+        self.network = network
+        self.factory = factory
+    }
+
+    // MARK: Nodes
+
+    /// Adds a node with a fresh `MemoryStorage` and delivers `Event.start` to it
+    /// at once.
+    /// - Parameters:
+    ///   - name: the node's name, unique in the simulation.
+    ///   - address: its address; by default `127.0.0.1:97NN`, where NN counts
+    ///     the nodes added so far (the first node gets 9701), as in the harness.
+    ///   - configure: adjusts the configuration (timeouts, intervals); must not
+    ///     change the name or the address.
+    /// - Returns: the node's address.
+    @discardableResult
+    public func addNode(
+        name: String,
+        address: String? = nil,
+        configure: (inout NodeConfig) -> Void = { _ in }
+    ) -> String {
+        precondition(slots[name] == nil, "node \(name) already exists")
+        let address = address ?? "127.0.0.1:\(9700 + nodeNames.count + 1)"
+        precondition(nameByAddress[address] == nil, "address \(address) is already taken")
+        var config = NodeConfig(name: name, address: address)
+        configure(&config)
+        precondition(
+            config.name == name && config.address == address,
+            "configure must not change the node's name or address"
+        )
+        let slot = NodeSlot(config: config)
+        slots[name] = slot
+        nameByAddress[address] = name
+        nodeNames.append(name)
+        start(slot)
+        return address
+    }
+
+    /// The address of a node.
+    public func address(of name: String) -> String {
+        slot(name).config.address
+    }
+
+    /// The storage of a node; the same object across crashes and restarts.
+    public func storage(of name: String) -> MemoryStorage {
+        slot(name).storage
+    }
+
+    /// The running node object, or nil while it is crashed (or unknown).
+    public func node(_ name: String) -> (any SimulatedNode)? {
+        slots[name]?.node
+    }
+
+    /// Whether the node is running (not crashed).
+    public func isUp(_ name: String) -> Bool {
+        slot(name).node != nil
+    }
+
+    // MARK: Clients
+
+    /// Hands a client request to a node, which handles it at once (as the
+    /// harness does); its effects are applied. A request to a crashed node is
+    /// lost, and traced.
+    /// - Returns: the request's id, unique in the simulation; the reply carries it.
+    @discardableResult
+    public func send(_ request: ClientRequest, to name: String) -> RequestID {
+        let slot = slot(name)
+        nextRequestID += 1
+        let id = nextRequestID
+        var line = "\(name) <= #\(id) \(request.type)"
+        if request.body != .null { line += " " + TraceFormat.describe(request.body) }
+        guard let node = slot.node else {
+            log(line + " (lost: \(name) down)")
+            return id
+        }
+        slot.openRequests.insert(id)
+        log(line)
+        handle(.client(id, request), at: slot, node: node)
+        return id
+    }
+
+    /// Every client reply the node has given so far, in order. The list lives
+    /// for the whole simulation, across crashes.
+    public func replies(of name: String) -> [(id: RequestID, response: ClientResponse)] {
+        slot(name).replies
+    }
+
+    /// The (first) reply to request `id` at the node, if it has been given.
+    public func reply(to id: RequestID, at name: String) -> ClientResponse? {
+        slot(name).firstReply[id]
+    }
+
+    /// Steps events until the node has replied to request `id`.
+    ///
+    /// Gives up and returns nil once `maxEvents` events have been stepped, or
+    /// when nothing is pending, or when the next event is due later than the
+    /// time of the call plus `timeLimit`; the clock is then left at the last
+    /// event stepped.
+    public func runUntilReply(
+        to id: RequestID,
+        at name: String,
+        maxEvents: Int = 10_000,
+        timeLimit: Double = 1.0
+    ) -> ClientResponse? {
+        let deadline = now + timeLimit
+        var budget = maxEvents
+        while true {
+            if let response = reply(to: id, at: name) { return response }
+            guard budget > 0, let due = nextDue(), due <= deadline else { return nil }
+            step()
+            budget -= 1
+        }
+    }
+
+    /// Sends a client request and runs until it is answered: `send` followed by
+    /// `runUntilReply` with the same limits.
+    public func request(
+        _ request: ClientRequest,
+        at name: String,
+        maxEvents: Int = 10_000,
+        timeLimit: Double = 1.0
+    ) -> ClientResponse? {
+        let id = send(request, to: name)
+        return runUntilReply(to: id, at: name, maxEvents: maxEvents, timeLimit: timeLimit)
+    }
+
+    // MARK: Running
+
+    /// Delivers the earliest due event, moving the clock to its due time. A
+    /// message dropped at delivery also takes a step, as in the harness.
+    /// - Returns: false when nothing is pending.
+    @discardableResult
+    public func step() -> Bool {
+        guard nextDue() != nil, let event = queue.popMin() else { return false }
+        now = max(now, event.due)
+        stepsTaken += 1
+        switch event.kind {
+        case .message(let envelope):
+            deliver(envelope)
+        case .timer(let name, let timer, _):
+            let slot = slot(name)
+            slot.timers[timer] = nil
+            log("\(name) timer \(timer)")
+            if let node = slot.node { handle(.timer(timer), at: slot, node: node) }
+        }
+        return true
+    }
+
+    /// Steps up to `n` events, stopping early when nothing is pending.
+    /// - Returns: how many events were stepped.
+    @discardableResult
+    public func run(events n: Int) -> Int {
+        var count = 0
+        while count < n, step() { count += 1 }
+        return count
+    }
+
+    /// Steps every event due up to `now + duration`, then sets the clock to
+    /// `now + duration`.
+    /// - Parameter maxEvents: a guard against nodes that schedule work without
+    ///   end at zero delay; when it is reached the clock stays at the last event.
+    /// - Returns: false when `maxEvents` stopped the run early.
+    @discardableResult
+    public func run(for duration: Double, maxEvents: Int = 1_000_000) -> Bool {
+        let deadline = now + duration
+        var budget = maxEvents
+        while let due = nextDue(), due <= deadline {
+            guard budget > 0 else { return false }
+            step()
+            budget -= 1
+        }
+        now = max(now, deadline)
+        return true
+    }
+
+    /// Steps events until nothing is pending, or `maxEvents` were stepped.
+    /// - Returns: true when the queue emptied. A node with periodic timers
+    ///   never lets it empty.
+    @discardableResult
+    public func runUntilQuiet(maxEvents: Int = 1_000_000) -> Bool {
+        run(events: maxEvents)
+        return nextDue() == nil
+    }
+
+    // MARK: Observation
+
+    /// The trace as one text, a line per entry, ending with a newline.
+    public var traceText: String {
+        trace.isEmpty ? "" : trace.joined(separator: "\n") + "\n"
+    }
+
+    /// Zeroes `messagesSent`, `messagesDelivered`, `eventsProcessed` and
+    /// `messagesSentByKind`.
+    public func resetCounters() {
+        messagesSent = 0
+        messagesDelivered = 0
+        eventsProcessed = 0
+        messagesSentByKind = [:]
+    }
+
+    // MARK: Internals shared by the extensions
+
+    func slot(_ name: String) -> NodeSlot {
+        guard let slot = slots[name] else { preconditionFailure("unknown node \(name)") }
+        return slot
+    }
+
+    func requireKnown(_ names: String...) {
+        for name in names {
+            precondition(slots[name] != nil, "unknown node \(name)")
+        }
+    }
+
+    func log(_ text: String) {
+        let line = TraceFormat.time(now) + " " + text
+        trace.append(line)
+        if echoTrace { print(line) }
+    }
+
+    /// Creates the node object for a slot and delivers `Event.start`.
+    func start(_ slot: NodeSlot) {
+        let node = factory(slot.config, slot.storage)
+        slot.node = node
+        log("\(slot.config.name) start")
+        handle(.start, at: slot, node: node)
+    }
+
+    /// The due time of the earliest live event, discarding stale timers on the way.
+    func nextDue() -> Double? {
+        while let first = queue.min {
+            if case .timer(let name, let timer, let generation) = first.kind,
+                slot(name).timers[timer] != generation
+            {
+                _ = queue.popMin()
+                continue
+            }
+            return first.due
+        }
+        return nil
+    }
+
+    func schedule(_ kind: ScheduledEvent.Kind, after delay: Double) {
+        nextSequence += 1
+        queue.insert(ScheduledEvent(due: now + max(0, delay), sequence: nextSequence, kind: kind))
+    }
+
+    /// Lets the node handle one event and applies its effects in order.
+    func handle(_ event: Event, at slot: NodeSlot, node: any SimulatedNode) {
+        eventsProcessed += 1
+        for effect in node.handle(event, now: now) {
+            apply(effect, from: slot)
+        }
+    }
+
+    private func apply(_ effect: Effect, from slot: NodeSlot) {
+        let name = slot.config.name
+        switch effect {
+        case .send(let address, let message):
+            send(message, from: slot, to: address)
+        case .reply(let id, let response):
+            let expected = slot.openRequests.remove(id) != nil
+            slot.replies.append((id: id, response: response))
+            if slot.firstReply[id] == nil { slot.firstReply[id] = response }
+            var line = "\(name) reply #\(id) \(response.type)"
+            if response.body != .null { line += " " + TraceFormat.describe(response.body) }
+            if !expected {
+                unexpectedReplies += 1
+                line += " (unexpected)"
+            }
+            log(line)
+        case .setTimer(let timer, let after):
+            nextTimerGeneration += 1
+            slot.timers[timer] = nextTimerGeneration
+            schedule(.timer(node: name, name: timer, generation: nextTimerGeneration), after: after)
+            log("\(name) set timer \(timer) +\(TraceFormat.seconds(after))")
+        case .cancelTimer(let timer):
+            slot.timers[timer] = nil
+            log("\(name) cancel timer \(timer)")
+        }
+    }
+}
+
+/// One node's place in the simulation: what survives a crash (config,
+/// storage, replies) and what does not (the node object, its timers).
+final class NodeSlot {
+    let config: NodeConfig
+    let storage = MemoryStorage()
+    var node: (any SimulatedNode)?
+    /// Grows at every crash and restart; a message addressed to an earlier
+    /// life of the node is lost.
+    var life: UInt64 = 0
+    /// The generation of each pending timer; a queued firing of another
+    /// generation is stale.
+    var timers: [String: UInt64] = [:]
+    var replies: [(id: RequestID, response: ClientResponse)] = []
+    var firstReply: [RequestID: ClientResponse] = [:]
+    var openRequests: Set<RequestID> = []
+
+    init(config: NodeConfig) {
+        self.config = config
+    }
+}
+
+/// A message or timer firing waiting in the queue, ordered by due time, then
+/// by the order it was scheduled.
+struct ScheduledEvent: Comparable {
+    enum Kind {
+        case message(Envelope)
+        case timer(node: String, name: String, generation: UInt64)
+    }
+
+    var due: Double
+    var sequence: UInt64
+    var kind: Kind
+
+    static func < (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
+        (lhs.due, lhs.sequence) < (rhs.due, rhs.sequence)
+    }
+
+    static func == (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
+        lhs.sequence == rhs.sequence
+    }
+}
+
+/// A peer message in flight.
+struct Envelope {
+    var from: String
+    var to: String
+    var message: PeerMessage
+    /// The destination's life when the message was sent.
+    var destinationLife: UInt64
+    /// Whether connectivity and random loss are still to be decided.
+    var decidedAtDelivery: Bool
+}
+
+/// One direction between two nodes.
+struct Link: Hashable {
+    var from: String
+    var to: String
+}

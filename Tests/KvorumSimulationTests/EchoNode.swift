@@ -1,0 +1,139 @@
+import KvorumCore
+import KvorumSimulation
+import Testing
+
+/// A tiny node for testing the simulator without the real one. It records
+/// everything it receives and understands a few client requests:
+///
+/// - `PING` (body: an address) sends `read` there; the peer answers `readReply`
+///   and the node then replies `PONG` to the client.
+/// - `SEND` (`{"to": address, "count": n}`) sends `writeAck` ops 1...n; replies `SENT`.
+/// - `TIMER` (`{"name": s, "after": seconds}`) arms a timer; `CANCEL` (a name)
+///   cancels one; `TICK` (seconds) starts a timer that re-arms itself forever.
+/// - `LATER` (seconds) replies `DONE` after that long; `ECHO` replies at once;
+///   `TWICE` replies twice.
+final class EchoNode: SimulatedNode {
+    let config: NodeConfig
+    let storage: any Storage
+    private(set) var received: [(time: Double, from: Address, body: PeerBody)] = []
+    private(set) var firedTimers: [(time: Double, name: String)] = []
+    private(set) var startedAt: Double?
+    private var tickInterval = 0.0
+
+    init(config: NodeConfig, storage: any Storage) {
+        self.config = config
+        self.storage = storage
+    }
+
+    /// The `op` of every `writeAck` received, in arrival order.
+    var receivedOps: [UInt64] {
+        received.compactMap { if case .writeAck(let op) = $0.body { op } else { nil } }
+    }
+
+    func handle(_ event: Event, now: Double) -> [Effect] {
+        switch event {
+        case .start:
+            startedAt = now
+            _ = storage.nextEpoch()
+            return []
+        case .client(let id, let request):
+            return handleClient(id, request)
+        case .peer(let from, let message):
+            received.append((now, from, message.body))
+            switch message.body {
+            case .read(let op, _):
+                return [.send(to: from, peerMessage(.readReply(op: op, siblings: SiblingSet())))]
+            case .readReply(let op, _):
+                return [.reply(op, ClientResponse(type: "PONG", body: .string(from)))]
+            default:
+                return []
+            }
+        case .timer(let name):
+            firedTimers.append((now, name))
+            if name == "tick" { return [.setTimer("tick", after: tickInterval)] }
+            if name.hasPrefix("reply:"), let id = RequestID(name.dropFirst("reply:".count)) {
+                return [.reply(id, ClientResponse(type: "DONE", body: .null))]
+            }
+            return []
+        }
+    }
+
+    private func handleClient(_ id: RequestID, _ request: ClientRequest) -> [Effect] {
+        let ok = Effect.reply(id, ClientResponse(type: "OK", body: .null))
+        switch request.type {
+        case "PING":
+            guard let address = request.body.stringValue else { break }
+            return [.send(to: address, peerMessage(.read(op: id, key: "ping")))]
+        case "SEND":
+            guard let address = request.body["to"]?.stringValue, let count = request.body["count"]?.number else {
+                break
+            }
+            let sends = (0..<Int(count)).map { Effect.send(to: address, peerMessage(.writeAck(op: UInt64($0 + 1)))) }
+            return sends + [.reply(id, ClientResponse(type: "SENT", body: .null))]
+        case "TIMER":
+            guard let name = request.body["name"]?.stringValue, let after = request.body["after"]?.number else {
+                break
+            }
+            return [.setTimer(name, after: after), ok]
+        case "CANCEL":
+            guard let name = request.body.stringValue else { break }
+            return [.cancelTimer(name), ok]
+        case "TICK":
+            guard let interval = request.body.number else { break }
+            tickInterval = interval
+            return [.setTimer("tick", after: interval), ok]
+        case "LATER":
+            guard let after = request.body.number else { break }
+            return [.setTimer("reply:\(id)", after: after)]
+        case "ECHO":
+            return [.reply(id, ClientResponse(type: "ECHO", body: request.body))]
+        case "TWICE":
+            return [ok, ok]
+        default:
+            break
+        }
+        return [.reply(id, .error("bad request"))]
+    }
+
+    private func peerMessage(_ body: PeerBody) -> PeerMessage {
+        PeerMessage(from: config.name, viewDigest: 0, body: body)
+    }
+}
+
+extension JSON {
+    /// The value of an integer or a number.
+    var number: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+}
+
+/// A simulation of `count` echo nodes named `node01`...
+func echoSimulation(nodes count: Int = 2, seed: UInt64 = 1, network: NetworkConfig = .harness) -> Simulation {
+    let sim = Simulation(seed: seed, network: network) { EchoNode(config: $0, storage: $1) }
+    for index in 1...count {
+        sim.addNode(name: "node" + (index < 10 ? "0" : "") + String(index))
+    }
+    return sim
+}
+
+extension Simulation {
+    /// The echo node running under `name`; fails the test if it is down.
+    func echo(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> EchoNode {
+        try #require(node(name) as? EchoNode, sourceLocation: sourceLocation)
+    }
+
+    /// Asks node `from` to send `count` numbered `writeAck`s to node `to`.
+    func sendOps(_ count: Int, from: String, to: String) {
+        let body: JSON = ["to": .string(address(of: to)), "count": .int(Int64(count))]
+        send(ClientRequest(type: "SEND", body: body), to: from)
+    }
+
+    /// Asks node `name` to arm timer `timer`.
+    func arm(_ timer: String, after: Double, at name: String) {
+        send(ClientRequest(type: "TIMER", body: ["name": .string(timer), "after": .double(after)]), to: name)
+    }
+}
