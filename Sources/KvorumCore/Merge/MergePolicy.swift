@@ -46,13 +46,17 @@ public enum CartMerge {
     }
 
     /// Every item of every value, once each, in byte-wise order.
+    ///
+    /// Items are compared by their bytes, not by `String` equality, which
+    /// treats Unicode-equivalent spellings as equal and would keep whichever
+    /// came first, making the merged bytes depend on the order of the siblings.
     public static func union(_ values: [String]) -> String {
-        var seen = Set<String>()
         var all: [String] = []
-        for item in values.flatMap(items) where seen.insert(item).inserted {
+        for item in values.flatMap(items).sorted(by: byteOrder)
+        where all.last.map({ !$0.utf8.elementsEqual(item.utf8) }) ?? true {
             all.append(item)
         }
-        return all.sorted(by: byteOrder).joined(separator: ",")
+        return all.joined(separator: ",")
     }
 }
 

@@ -37,11 +37,17 @@ public struct Version: Hashable, Sendable, Codable {
 
     /// True when this version's history includes `other` (Dynamo §4.4: "descends").
     /// A version descends itself.
+    ///
+    /// The events seen are `past` plus the single event `dot`: a dot beyond a gap
+    /// (a write through `a` whose context missed `a`'s latest writes) does not
+    /// vouch for the events in the gap, so two writes with the same context
+    /// through the same actor stay concurrent (the point of dotted version vectors).
     public func descends(_ other: Version) -> Bool {
         if isSameVersion(as: other) { return true }
-        let h = history
-        if let otherDot = other.dot { return h.covers(otherDot) }
-        return h.dominatesOrEquals(other.past)
+        if let otherDot = other.dot { return past.covers(otherDot) }
+        var seen = past
+        if let dot, dot.counter == past[dot.actor] + 1 { seen.add(dot) }
+        return seen.dominatesOrEquals(other.past)
     }
 
     /// The opaque metadata string clients see: canonical, so the same version

@@ -1,0 +1,44 @@
+import Testing
+
+@testable import KvorumCore
+
+struct MemoryStorageTests {
+    /// Records are stored, replaced, removed and listed in byte-wise key order.
+    @Test func records() {
+        let storage = MemoryStorage()
+        let record = StoredRecord(siblings: SiblingSet([dotted("a", 1)]), ownActor: "a")
+        for key in ["b", "a", "B", "é"] { storage.setRecord(record, for: key) }
+        storage.setRecord(StoredRecord(siblings: SiblingSet()), for: "a")
+        storage.removeRecord(for: "b")
+        #expect(storage.keys() == ["B", "a", "é"])
+        #expect(storage.recordCount == 3)
+        #expect(storage.record(for: "B") == record)
+        #expect(storage.record(for: "a")?.siblings.isEmpty == true)
+        #expect(storage.record(for: "b") == nil)
+    }
+
+    /// One hint per (target, key), listed by target then key; removing the last clears the target.
+    @Test func hints() {
+        let storage = MemoryStorage()
+        storage.setHint(Hint(target: "n2", key: "k2", sequence: 1))
+        storage.setHint(Hint(target: "n1", key: "k9", sequence: 1))
+        storage.setHint(Hint(target: "n2", key: "k1", sequence: 1))
+        storage.setHint(Hint(target: "n2", key: "k2", sequence: 2))
+        #expect(storage.hints().map { "\($0.target)/\($0.key)#\($0.sequence)" } == ["n1/k9#1", "n2/k1#1", "n2/k2#2"])
+        storage.removeHint(target: "n2", key: "k1")
+        storage.removeHint(target: "n2", key: "k2")
+        storage.removeHint(target: "n3", key: "k1")
+        #expect(storage.hints() == [Hint(target: "n1", key: "k9", sequence: 1)])
+    }
+
+    /// Membership is kept as given and epochs never repeat.
+    @Test func membershipAndEpochs() {
+        let storage = MemoryStorage()
+        let entries = [MemberEntry(name: "n1", address: "h:1", status: .up, version: 3)]
+        storage.setMembership(entries)
+        #expect(storage.membership() == entries)
+        let epochs = (0..<5).map { _ in storage.nextEpoch() }
+        #expect(Set(epochs).count == 5)
+        #expect(epochs == epochs.sorted())
+    }
+}

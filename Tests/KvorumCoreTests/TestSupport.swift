@@ -1,0 +1,43 @@
+import KvorumCore
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny fixed-seed generator, so every
+/// run of the tests draws the same "random" keys and shuffles.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// `count` distinct-looking keys drawn from a fixed seed.
+func randomKeys(count: Int, seed: UInt64) -> [String] {
+    var rng = SplitMix64(seed: seed)
+    return (0..<count).map { _ in "key-" + String(rng.next(), radix: 36) }
+}
+
+/// Every ordering of `items` (n! of them: keep `items` small).
+func permutations<T>(_ items: [T]) -> [[T]] {
+    guard items.count > 1 else { return [items] }
+    return items.indices.flatMap { i in
+        var rest = items
+        let first = rest.remove(at: i)
+        return permutations(rest).map { [first] + $0 }
+    }
+}
+
+/// A version written through `actor` as its `counter`-th write, by a client whose context was `past`.
+func dotted(_ actor: String, _ counter: UInt64, past: [String: UInt64] = [:], value: String? = nil) -> Version {
+    Version(dot: Dot(actor: actor, counter: counter), past: VersionVector(past), value: value ?? "\(actor)@\(counter)")
+}
+
+/// A merged version (no dot) whose history is `past`.
+func merged(_ past: [String: UInt64], value: String) -> Version {
+    Version(dot: nil, past: VersionVector(past), value: value)
+}
