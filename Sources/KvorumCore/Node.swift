@@ -1,16 +1,230 @@
-/// A Kvorum node: the replication state machine. Placeholder API while the
-/// coordination logic is written.
+/// A Kvorum node: the whole replication logic as a deterministic state machine.
+///
+/// Events go in with the current time, effects come out (DESIGN.md). The node
+/// never reads a clock, never draws random numbers and never iterates an
+/// unordered collection where the order could reach an effect. It is confined
+/// to one thread of control: the driver calls `handle` serially.
+///
+/// Glossary (used throughout the doc comments):
+/// - *replica*: one of the first N nodes of a key's preference list.
+/// - *stand-in*: a later node of the preference list that takes a write for a
+///   replica that is suspected or does not answer (sloppy quorum, Dynamo §4.6).
+/// - *hint*: a stand-in's note that it holds a key for a replica; handed off
+///   when the replica answers again.
+/// - *sibling*: one of several concurrent versions of a key.
+/// - *context*: the causal history a client read; a write with it supersedes
+///   every version the context covers.
+/// - *dot*: the (actor, counter) pair naming one write.
+///
+/// Actor epochs: a node writes to a key as actor `name.epoch`, where the epoch
+/// is fresh (from durable storage) whenever the node coordinates a write to a
+/// key for which it holds no record it wrote itself. A node that lost or handed
+/// away a key therefore never reuses a dot and never claims to have seen its
+/// own earlier writes it no longer holds. (Riak's per-key actor epochs solve
+/// the same problem.)
 public final class KvorumNode {
     public let config: NodeConfig
     public let storage: any Storage
 
+    var view: MembershipView
+    var ring: Ring
+    var now: Double = 0
+    var effects: [Effect] = []
+
+    var nextOp: UInt64
+    var suspects: [String: Double] = [:]
+    var reads: [UInt64: ReadOperation] = [:]
+    var writes: [UInt64: WriteOperation] = [:]
+    var forwards: [UInt64: ForwardOperation] = [:]
+
+    /// Pending hints, target → key → sequence (mirrors storage).
+    var hints: [String: [String: UInt64]] = [:]
+    var hintSequence: UInt64 = 0
+    /// Handoff batches awaiting acknowledgement: batch → (target, [(key, sequence)]).
+    var handoffsInFlight: [UInt64: (target: String, keys: [(String, UInt64)])] = [:]
+
+    var probeArmed = false
+    var handoffArmed = false
+    var joinContact: Address?
+    /// The view digest last pushed to each peer, so a differing peer is told once.
+    var pushedDigest: [String: UInt64] = [:]
+
+    var n: Int { config.replicationFactor }
+    var name: String { config.name }
+
     public init(config: NodeConfig, storage: any Storage) {
         self.config = config
         self.storage = storage
+        view = MembershipView(storage.membership())
+        ring = Ring(members: view.upMembers, partitionCount: config.partitionCount)
+        // Operation ids start in a fresh range after every restart, so a late
+        // reply to an operation of an earlier life never matches a new one.
+        nextOp = storage.nextEpoch() << 32
+        for hint in storage.hints() {
+            hints[hint.target, default: [:]][hint.key] = hint.sequence
+            hintSequence = max(hintSequence, hint.sequence)
+        }
     }
 
+    /// Handles one event at time `now` and returns what the driver must do.
     public func handle(_ event: Event, now: Double) -> [Effect] {
-        if case .client(let id, _) = event { return [.reply(id, .error("not implemented"))] }
-        return []
+        self.now = now
+        effects = []
+        switch event {
+        case .start:
+            armHandoff()
+        case .client(let id, let request):
+            onClient(id, request)
+        case .peer(let from, let message):
+            onPeer(from: from, message)
+        case .timer(let name):
+            onTimer(name)
+        }
+        return effects
+    }
+
+    // MARK: - Reading the node's state (for drivers and tests)
+
+    /// Names of the members this node believes are up.
+    public var members: [String] { view.upMembers }
+    /// Peers this node currently suspects.
+    public var suspectedPeers: [String] { suspects.keys.sorted(by: byteOrder) }
+    /// Hints waiting for handoff.
+    public var pendingHintCount: Int { hints.values.reduce(0) { $0 + $1.count } }
+    /// Operations this node is coordinating.
+    public var pendingOperationCount: Int { reads.count + writes.count + forwards.count }
+
+    // MARK: - Effects
+
+    func reply(_ id: RequestID, _ response: ClientResponse) {
+        effects.append(.reply(id, response))
+    }
+
+    func send(_ body: PeerBody, toAddress address: Address) {
+        effects.append(.send(to: address, PeerMessage(from: name, viewDigest: view.digest, body: body)))
+    }
+
+    func send(_ body: PeerBody, to peer: String) {
+        guard let address = view.address(of: peer) else { return }
+        send(body, toAddress: address)
+    }
+
+    func setTimer(_ name: String, after delay: Double) {
+        effects.append(.setTimer(name, after: delay))
+    }
+
+    func cancelTimer(_ name: String) {
+        effects.append(.cancelTimer(name))
+    }
+
+    func newOp() -> UInt64 {
+        nextOp += 1
+        return nextOp
+    }
+
+    static func opTimer(_ op: UInt64) -> String { "op:\(op)" }
+
+    // MARK: - Timers
+
+    func onTimer(_ timer: String) {
+        switch timer {
+        case "probe": onProbeTimer()
+        case "handoff": onHandoffTimer()
+        case "join": onJoinTimer()
+        default:
+            guard timer.hasPrefix("op:"), let op = UInt64(timer.dropFirst(3)) else { return }
+            if reads[op] != nil {
+                onReadTimeout(op)
+            } else if writes[op] != nil {
+                onWriteTimeout(op)
+            } else if forwards[op] != nil {
+                onForwardTimeout(op)
+            }
+        }
+    }
+
+    // MARK: - Failure suspicion (Dynamo §4.8.1: local, timeout-based)
+
+    func isSuspected(_ peer: String) -> Bool { suspects[peer] != nil }
+
+    func suspect(_ peer: String) {
+        guard peer != name, suspects[peer] == nil else { return }
+        suspects[peer] = now
+        if !probeArmed {
+            probeArmed = true
+            setTimer("probe", after: config.probeInterval)
+        }
+    }
+
+    /// Any message from a peer shows it is alive again.
+    func heardFrom(_ peer: String) {
+        suspects[peer] = nil
+    }
+
+    func onProbeTimer() {
+        probeArmed = false
+        let targets = suspects.keys.filter { view.entries[$0]?.status == .up }.sorted(by: byteOrder)
+        for peer in suspects.keys where view.entries[peer]?.status != .up { suspects[peer] = nil }
+        for peer in targets { send(.ping, to: peer) }
+        if !suspects.isEmpty {
+            probeArmed = true
+            setTimer("probe", after: config.probeInterval)
+        }
+    }
+
+    // MARK: - Peer messages
+
+    func onPeer(from address: Address, _ message: PeerMessage) {
+        let peer = message.from
+        heardFrom(peer)
+        if case .view = message.body {
+        } else if case .join = message.body {
+        } else {
+            noticeDigest(of: peer, digest: message.viewDigest, address: address)
+        }
+        switch message.body {
+        case .forwardPut(let op, let key, let value, let context, let quorum):
+            send(.forwardAccepted(op: op), toAddress: address)
+            coordinateWrite(
+                key: key, value: value, context: context, quorum: quorum,
+                origin: .forwarded(from: address, op: op))
+        case .forwardAccepted(let op):
+            onForwardAccepted(op)
+        case .forwardResult(let op, let outcome):
+            onForwardResult(op, outcome)
+        case .write(let op, let key, let siblings, let hintFor):
+            store(siblings, for: key)
+            if let hintFor, hintFor != name { addHint(target: hintFor, key: key) }
+            if op != 0 { send(.writeAck(op: op), toAddress: address) }
+        case .writeAck(let op):
+            onWriteAck(op, from: peer)
+        case .read(let op, let key):
+            send(.readReply(op: op, siblings: storage.record(for: key)?.siblings ?? SiblingSet()), toAddress: address)
+        case .readReply(let op, let siblings):
+            onReadReply(op, from: peer, siblings)
+        case .handoff(let batch, let records):
+            for record in records { store(record.siblings, for: record.key) }
+            send(.handoffAck(batch: batch), toAddress: address)
+        case .handoffAck(let batch):
+            onHandoffAck(batch)
+        case .ping:
+            send(.pong, toAddress: address)
+        case .pong:
+            break
+        case .join(let entry):
+            onJoinRequest(entry, from: address)
+        case .view(let entries):
+            onView(entries, from: peer, address: address)
+        }
+    }
+
+    /// Merges versions into the local record, keeping the local actor.
+    func store(_ siblings: SiblingSet, for key: String) {
+        let existing = storage.record(for: key)
+        var record = existing ?? StoredRecord(siblings: SiblingSet())
+        let merged = record.siblings.merged(with: siblings, policy: MergePolicy.forKey(key))
+        guard !merged.isEmpty, merged != existing?.siblings else { return }
+        record.siblings = merged
+        storage.setRecord(record, for: key)
     }
 }

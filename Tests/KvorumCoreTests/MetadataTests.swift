@@ -31,7 +31,11 @@ struct MetadataTests {
         #expect(try Metadata.context(from: "a:1,b:2") == VersionVector(["a": 1, "b": 2]))
         #expect(try Metadata.context(from: "b:2,a:1") == VersionVector(["a": 1, "b": 2]))
         #expect(try Metadata.context(from: "|a:1") == VersionVector(["a": 1]))
-        #expect(try Metadata.context(from: "a:3|") == VersionVector(["a": 3]))
+        #expect(try Metadata.context(from: "a:3|") == VersionVector(dots: [Dot(actor: "a", counter: 3)]))
+        #expect(try Metadata.context(from: "a:3|a:2") == VersionVector(["a": 3]))
+        #expect(
+            try Metadata.context(from: "|a:1,a#3,b#2")
+                == VersionVector(["a": 1], dots: [Dot(actor: "a", counter: 3), Dot(actor: "b", counter: 2)]))
         #expect(try Metadata.context(from: "") == VersionVector())
         #expect(try Metadata.context(from: "|") == VersionVector())
     }
@@ -44,6 +48,15 @@ struct MetadataTests {
         #expect(text.hasPrefix("we%25ird%3Aac%2Cto%7Cr:2|"))
         #expect(text.split(separator: "|").count == 2)
         #expect(try Metadata.context(from: text) == version.history)
+    }
+
+    /// Isolated events of a version's past are written `actor#counter` after
+    /// the ranges, and an actor name holding `#` is escaped.
+    @Test func isolatedDotsInThePast() throws {
+        let past = VersionVector(["b": 2], dots: [Dot(actor: "a", counter: 3), Dot(actor: "x#y", counter: 9)])
+        let version = Version(dot: Dot(actor: "b", counter: 5), past: past, value: "v")
+        #expect(version.metadata == "b:5|b:2,a#3,x%23y#9")
+        #expect(try Metadata.context(from: version.metadata) == past.adding(Dot(actor: "b", counter: 5)))
     }
 
     /// Malformed metadata is rejected with a `ParseError`.

@@ -37,13 +37,31 @@ struct VersionVectorTests {
         #expect(!other.dominatesOrEquals(large))
     }
 
-    /// `add` raises an actor's counter to the dot's and never lowers it.
+    /// `add` records one event: it extends a contiguous range, or stays an
+    /// isolated dot until the gap below it closes; it never lowers anything.
     @Test func add() {
         var vector = VersionVector(["a": 2])
         vector.add(Dot(actor: "a", counter: 5))
+        #expect(vector == VersionVector(["a": 2], dots: [Dot(actor: "a", counter: 5)]))
+        #expect(vector.covers(Dot(actor: "a", counter: 5)))
+        #expect(!vector.covers(Dot(actor: "a", counter: 3)))
+        #expect(vector.maxCounter(of: "a") == 5)
         vector.add(Dot(actor: "a", counter: 3))
+        vector.add(Dot(actor: "a", counter: 1))
         vector.add(Dot(actor: "b", counter: 1))
+        #expect(vector == VersionVector(["a": 3, "b": 1], dots: [Dot(actor: "a", counter: 5)]))
+        vector.add(Dot(actor: "a", counter: 4))
         #expect(vector == VersionVector(["a": 5, "b": 1]))
+        #expect(vector.dots.isEmpty)
+    }
+
+    /// An isolated dot does not vouch for the events below it.
+    @Test func isolatedDotsDominance() {
+        let withDot = VersionVector(["a": 1], dots: [Dot(actor: "a", counter: 3)])
+        #expect(!withDot.dominatesOrEquals(VersionVector(["a": 3])))
+        #expect(VersionVector(["a": 3]).dominatesOrEquals(withDot))
+        #expect(withDot.dominatesOrEquals(VersionVector(dots: [Dot(actor: "a", counter: 3)])))
+        #expect(withDot.joined(VersionVector(["a": 2])) == VersionVector(["a": 3]))
     }
 
     /// `join` is the pointwise maximum: commutative, idempotent, and `joined` leaves the receiver alone.
@@ -67,24 +85,32 @@ struct VersionVectorTests {
         #expect(vector.actors == ["B", "a", "a.10", "a.9", "b", "z", "é"])
     }
 
-    /// JSON encoding lists actors in canonical order, and decoding restores the vector.
+    /// JSON encoding lists ranges and isolated dots in canonical order, and
+    /// decoding restores the vector.
     @Test func codableRoundTrip() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var vector = VersionVector()
         for actor in ["node03.1", "node01.2", "node02.1", "node01.10"] {
-            vector.add(Dot(actor: actor, counter: UInt64(actor.utf8.count)))
+            vector.add(Dot(actor: actor, counter: 1))
         }
+        vector.add(Dot(actor: "node02.1", counter: 4))
         let text = String(decoding: try encoder.encode(vector), as: UTF8.self)
         #expect(
-            text == #"[{"actor":"node01.10","counter":9},{"actor":"node01.2","counter":8},"#
-                + #"{"actor":"node02.1","counter":8},{"actor":"node03.1","counter":8}]"#)
+            text == #"{"counters":[{"actor":"node01.10","counter":1},{"actor":"node01.2","counter":1},"#
+                + #"{"actor":"node02.1","counter":1},{"actor":"node03.1","counter":1}],"#
+                + #""dots":[{"actor":"node02.1","counter":4}]}"#)
         #expect(try JSONDecoder().decode(VersionVector.self, from: Data(text.utf8)) == vector)
     }
 
-    /// Decoding drops zero counters and keeps the highest counter of a repeated actor.
+    /// Decoding drops zero counters, keeps the highest counter of a repeated
+    /// actor, and folds dots that extend a range.
     @Test func decodingNormalises() throws {
-        let text = #"[{"actor":"b","counter":2},{"actor":"a","counter":0},{"actor":"b","counter":5}]"#
-        #expect(try JSONDecoder().decode(VersionVector.self, from: Data(text.utf8)) == VersionVector(["b": 5]))
+        let text =
+            #"{"counters":[{"actor":"b","counter":2},{"actor":"a","counter":0},{"actor":"b","counter":5}],"#
+            + #""dots":[{"actor":"b","counter":6},{"actor":"c","counter":2}]}"#
+        #expect(
+            try JSONDecoder().decode(VersionVector.self, from: Data(text.utf8))
+                == VersionVector(["b": 6], dots: [Dot(actor: "c", counter: 2)]))
     }
 }

@@ -1,13 +1,15 @@
 /// The metadata string codec.
 ///
 /// Format: `DOT|PAST`, where `DOT` is `actor:counter` (empty for a merged
-/// version) and `PAST` lists `actor:counter` pairs in byte-wise actor order,
-/// separated by commas. Characters `%`, `:`, `,`, `|` inside actor names are
-/// percent-encoded. Example: `node01.1:2|node01.1:1,node03.2:1`.
+/// version) and `PAST` is the causal context the version was written with:
+/// comma-separated `actor:counter` ranges in byte-wise actor order, then
+/// isolated events as `actor#counter`. Characters `%`, `:`, `#`, `,`, `|`
+/// inside actor names are percent-encoded.
+/// Example: `node01.1:3|node01.1:1,node03.2:1,node02.1#4`.
 ///
 /// A client may send either a version's metadata or a bare context (`PAST`
 /// only, or the `|PAST` of a merged version); both parse to the causal context
-/// the new write supersedes.
+/// the new write supersedes: the past plus the version's own event.
 public enum Metadata {
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public var description: String
@@ -22,7 +24,9 @@ public enum Metadata {
     }
 
     public static func encode(_ vector: VersionVector) -> String {
-        vector.actors.map { entry($0, vector[$0]) }.joined(separator: ",")
+        let ranges = vector.actors.map { entry($0, vector[$0]) }
+        let dots = vector.dots.map { escape($0.actor) + "#" + String($0.counter) }
+        return (ranges + dots).joined(separator: ",")
     }
 
     /// Parses metadata or a bare context into the causal context it stands for.
@@ -39,21 +43,27 @@ public enum Metadata {
 
     static func vector(from text: String) throws(ParseError) -> VersionVector {
         var counters: [String: UInt64] = [:]
+        var dots: [Dot] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
+            if item.contains("#") && !item.contains(":") {
+                let (actor, counter) = try entry(from: String(item), separator: "#")
+                dots.append(Dot(actor: actor, counter: counter))
+                continue
+            }
             let (actor, counter) = try entry(from: String(item))
             guard counters[actor] == nil else { throw ParseError(description: "actor '\(actor)' appears twice") }
             counters[actor] = counter
         }
-        return VersionVector(counters)
+        return VersionVector(counters, dots: dots)
     }
 
     private static func entry(_ actor: String, _ counter: UInt64) -> String {
         escape(actor) + ":" + String(counter)
     }
 
-    private static func entry(from text: String) throws(ParseError) -> (String, UInt64) {
-        guard let colon = text.lastIndex(of: ":") else {
-            throw ParseError(description: "metadata entry '\(text)' has no ':'")
+    private static func entry(from text: String, separator: Character = ":") throws(ParseError) -> (String, UInt64) {
+        guard let colon = text.lastIndex(of: separator) else {
+            throw ParseError(description: "metadata entry '\(text)' has no '\(separator)'")
         }
         guard let counter = UInt64(text[text.index(after: colon)...]), counter > 0 else {
             throw ParseError(description: "metadata entry '\(text)' has no positive counter")
@@ -63,7 +73,9 @@ public enum Metadata {
         return (actor, counter)
     }
 
-    private static let reserved: Set<UInt8> = [UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "|")]
+    private static let reserved: Set<UInt8> = [
+        UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "|"),
+    ]
 
     private static func escape(_ s: String) -> String {
         guard s.utf8.contains(where: reserved.contains) else { return s }

@@ -24,7 +24,7 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     }
 
     /// The highest counter `actor` has used in any version or causal past here.
-    public func maxCounter(of actor: String) -> UInt64 { context[actor] }
+    public func maxCounter(of actor: String) -> UInt64 { context.maxCounter(of: actor) }
 
     /// True when `self` already holds everything `other` holds.
     public func contains(_ other: SiblingSet) -> Bool {

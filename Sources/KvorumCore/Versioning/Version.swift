@@ -1,7 +1,8 @@
 /// One version of a key's value: the value, the dot of the write that created
 /// it, and the causal past the writer had seen (its context).
 ///
-/// The version's history is `past` plus `dot`. A version without a dot is a
+/// The version's history is `past` plus the single event `dot` (not the
+/// events of the same actor before it: those may be concurrent siblings). A version without a dot is a
 /// *merged* version produced by a sibling-resolution policy (the cart merge):
 /// its history is exactly `past`, the join of the histories it merged. Merged
 /// versions are deterministic, so every replica that merges the same siblings
@@ -20,9 +21,7 @@ public struct Version: Hashable, Sendable, Codable {
     /// Everything this version has seen, itself included.
     public var history: VersionVector {
         guard let dot else { return past }
-        var h = past
-        h.add(dot)
-        return h
+        return past.adding(dot)
     }
 
     /// Two versions are the same version when they have the same dot, or are
@@ -37,17 +36,10 @@ public struct Version: Hashable, Sendable, Codable {
 
     /// True when this version's history includes `other` (Dynamo §4.4: "descends").
     /// A version descends itself.
-    ///
-    /// The events seen are `past` plus the single event `dot`: a dot beyond a gap
-    /// (a write through `a` whose context missed `a`'s latest writes) does not
-    /// vouch for the events in the gap, so two writes with the same context
-    /// through the same actor stay concurrent (the point of dotted version vectors).
     public func descends(_ other: Version) -> Bool {
         if isSameVersion(as: other) { return true }
         if let otherDot = other.dot { return past.covers(otherDot) }
-        var seen = past
-        if let dot, dot.counter == past[dot.actor] + 1 { seen.add(dot) }
-        return seen.dominatesOrEquals(other.past)
+        return history.dominatesOrEquals(other.past)
     }
 
     /// The opaque metadata string clients see: canonical, so the same version

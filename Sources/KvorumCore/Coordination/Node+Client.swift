@@ -1,0 +1,347 @@
+extension KvorumNode {
+    /// Handles one client request (SPEC §2). Every request except JOIN and
+    /// LEAVE gets exactly one reply, now or when its operation ends; bad input
+    /// gets one `ERROR` and changes nothing.
+    func onClient(_ id: RequestID, _ request: ClientRequest) {
+        let validated: ValidatedRequest
+        do {
+            validated = try ValidatedRequest.validate(request, replicationFactor: n)
+        } catch {
+            reply(id, .error(error.reason))
+            return
+        }
+        switch validated {
+        case .join(let contact):
+            join(via: contact)
+        case .leave:
+            leave()
+        case .getMembers:
+            reply(id, ClientResponse(type: "MEMBERS", body: .array(view.upMembers.map { .string($0) })))
+        case .lookup(let key):
+            let pairs: [JSON] = ring.replicas(for: key, n: n).map { member in
+                .array([.string(member), .string(view.address(of: member) ?? "")])
+            }
+            reply(id, ClientResponse(type: "LOOKUP_RESP", body: .array(pairs)))
+        case .countRecords:
+            reply(id, ClientResponse(type: "COUNT_RECORDS_RESP", body: .int(Int64(storage.recordCount))))
+        case .dumpKeys:
+            reply(id, ClientResponse(type: "DUMP_KEYS_RESP", body: .array(storage.keys().map { .string($0) })))
+        case .get(let key, let quorum):
+            guard admit(id) else { return }
+            startRead(client: id, key: key, quorum: quorum)
+        case .put(let key, let value, let quorum, let context):
+            guard admit(id) else { return }
+            startPut(client: id, key: key, value: value, context: context, quorum: quorum)
+        }
+    }
+
+    /// Refuses a data request when the node is not in a cluster or is full.
+    private func admit(_ id: RequestID) -> Bool {
+        if view.entries[name]?.status != .up || ring.isEmpty {
+            reply(id, .error("node \(name) is not a member of a cluster: send JOIN first"))
+            return false
+        }
+        if pendingOperationCount >= config.maxPendingRequests {
+            reply(id, .error("node \(name) is overloaded: \(pendingOperationCount) requests pending"))
+            return false
+        }
+        return true
+    }
+
+    /// The first `count` nodes of `list` that are not suspected.
+    func healthy(_ list: [String], count: Int) -> [String] {
+        Array(list.filter { !isSuspected($0) }.prefix(count))
+    }
+
+    // MARK: - Reads
+
+    func startRead(client: RequestID, key: String, quorum: Int) {
+        let preference = ring.preferenceList(for: key)
+        let targets = healthy(preference, count: n)
+        var op = ReadOperation(
+            client: client, key: key, quorum: quorum,
+            replicas: Array(preference.prefix(n)),
+            candidates: preference.filter { !targets.contains($0) && !isSuspected($0) },
+            pending: [], deadline: now + config.operationDeadline)
+        let id = newOp()
+        for target in targets where target != name {
+            op.pending.append(target)
+            send(.read(op: id, key: key), to: target)
+        }
+        reads[id] = op
+        if targets.contains(name) {
+            onReadReply(id, from: name, storage.record(for: key)?.siblings ?? SiblingSet())
+        }
+        if reads[id] != nil {
+            setTimer(Self.opTimer(id), after: config.requestTimeout)
+        }
+    }
+
+    func onReadReply(_ id: UInt64, from peer: String, _ siblings: SiblingSet) {
+        guard var op = reads[id], op.replies[peer] == nil else { return }
+        op.pending.removeAll { $0 == peer }
+        op.replies[peer] = siblings
+        op.repliedOrder.append(peer)
+        reads[id] = op
+        if !op.answered && op.replies.count >= op.quorum {
+            answerRead(id)
+        }
+        if reads[id]!.pending.isEmpty {
+            finishRead(id)
+        }
+    }
+
+    private func answerRead(_ id: UInt64) {
+        reads[id]!.answered = true
+        let merged = reads[id]!.merged
+        reply(
+            reads[id]!.client,
+            ClientResponse(
+                type: "GET_RESP",
+                body: [
+                    "values": .array(merged.values.map { .string($0) }),
+                    "metadata": .array(merged.metadata.map { .string($0) }),
+                ]
+            ))
+    }
+
+    /// A read's waiting time is up: suspect the silent nodes and ask the next
+    /// stand-ins if the quorum is still missing.
+    func onReadTimeout(_ id: UInt64) {
+        guard var op = reads[id] else { return }
+        let silent = op.pending
+        op.pending = []
+        for peer in silent { suspect(peer) }
+        if !op.answered && now < op.deadline {
+            op.candidates.removeAll { isSuspected($0) }
+            let more = Array(op.candidates.prefix(op.quorum - op.replies.count))
+            op.candidates.removeFirst(more.count)
+            for peer in more where peer != name {
+                op.pending.append(peer)
+                send(.read(op: id, key: op.key), to: peer)
+            }
+            reads[id] = op
+            if more.contains(name) {
+                onReadReply(id, from: name, storage.record(for: op.key)?.siblings ?? SiblingSet())
+            }
+            guard let current = reads[id] else { return }
+            if !current.pending.isEmpty {
+                setTimer(Self.opTimer(id), after: config.requestTimeout)
+                return
+            }
+        } else {
+            reads[id] = op
+        }
+        finishRead(id)
+    }
+
+    /// Ends a read: answers with an error if the quorum was never reached, and
+    /// repairs every replica whose reply lacks part of the merged result
+    /// (Dynamo §5 "read repair"), after the client has its answer.
+    private func finishRead(_ id: UInt64) {
+        guard let op = reads.removeValue(forKey: id) else { return }
+        cancelTimer(Self.opTimer(id))
+        if !op.answered {
+            reply(
+                op.client,
+                .error("read quorum not reached for '\(op.key)': \(op.replies.count) of \(op.quorum) replied"))
+        }
+        let merged = op.merged
+        guard !merged.isEmpty else { return }
+        for peer in op.repliedOrder where op.replicas.contains(peer) && op.replies[peer] != merged {
+            if peer == name {
+                store(merged, for: op.key)
+            } else {
+                send(.write(op: 0, key: op.key, siblings: merged, hintFor: nil), to: peer)
+            }
+        }
+    }
+
+    // MARK: - Writes
+
+    /// A client write: coordinated here if this node is a replica, otherwise
+    /// forwarded to the first healthy replica (Dynamo §4.5).
+    func startPut(client: RequestID, key: String, value: String, context: VersionVector?, quorum: Int) {
+        let replicas = ring.replicas(for: key, n: n)
+        if replicas.contains(name) {
+            coordinateWrite(key: key, value: value, context: context, quorum: quorum, origin: .client(client))
+            return
+        }
+        let op = ForwardOperation(
+            client: client, key: key, value: value, context: context, quorum: quorum, target: "", tried: [])
+        let id = newOp()
+        forwards[id] = op
+        forwardToNextReplica(id)
+    }
+
+    /// Sends a forwarded write to the next healthy replica, or coordinates it
+    /// here when no replica is reachable.
+    private func forwardToNextReplica(_ id: UInt64) {
+        guard var op = forwards[id] else { return }
+        let replicas = ring.replicas(for: op.key, n: n)
+        guard let target = replicas.first(where: { !isSuspected($0) && !op.tried.contains($0) && $0 != name })
+        else {
+            forwards[id] = nil
+            coordinateWrite(
+                key: op.key, value: op.value, context: op.context, quorum: op.quorum, origin: .client(op.client))
+            return
+        }
+        op.target = target
+        op.tried.append(target)
+        op.accepted = false
+        forwards[id] = op
+        send(.forwardPut(op: id, key: op.key, value: op.value, context: op.context, quorum: op.quorum), to: target)
+        setTimer(Self.opTimer(id), after: config.requestTimeout)
+    }
+
+    func onForwardAccepted(_ id: UInt64) {
+        guard forwards[id]?.accepted == false else { return }
+        forwards[id]!.accepted = true
+        setTimer(Self.opTimer(id), after: config.forwardResultTimeout)
+    }
+
+    func onForwardResult(_ id: UInt64, _ outcome: WriteOutcome) {
+        guard let op = forwards.removeValue(forKey: id) else { return }
+        cancelTimer(Self.opTimer(id))
+        switch outcome {
+        case .written(let metadata):
+            reply(op.client, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
+        case .failed(let reason):
+            reply(op.client, .error(reason))
+        }
+    }
+
+    func onForwardTimeout(_ id: UInt64) {
+        guard let op = forwards[id] else { return }
+        if op.accepted {
+            forwards[id] = nil
+            reply(
+                op.client, .error("write of '\(op.key)' timed out at coordinator \(op.target); it may still be applied")
+            )
+        } else {
+            suspect(op.target)
+            forwardToNextReplica(id)
+        }
+    }
+
+    /// Coordinates a write (Dynamo §4.5–4.6): a new version with a fresh dot
+    /// is stored here, then the whole record goes to every healthy replica and
+    /// to stand-ins (with hints) for the others.
+    func coordinateWrite(key: String, value: String, context: VersionVector?, quorum: Int, origin: WriteOrigin) {
+        let policy = MergePolicy.forKey(key)
+        var record = storage.record(for: key) ?? StoredRecord(siblings: SiblingSet())
+        let actor = record.ownActor ?? "\(name).\(storage.nextEpoch())"
+        let highest = max(record.siblings.maxCounter(of: actor), context?.maxCounter(of: actor) ?? 0)
+        let dot = Dot(actor: actor, counter: highest + 1)
+        let version = Version(dot: dot, past: context ?? VersionVector(), value: value)
+        record.siblings.add([version], policy: policy)
+        record.ownActor = actor
+        storage.setRecord(record, for: key)
+
+        let preference = ring.preferenceList(for: key)
+        let replicas = Array(preference.prefix(n))
+        var op = WriteOperation(
+            origin: origin, key: key, quorum: quorum, siblings: record.siblings, metadata: version.metadata,
+            slots: [], candidates: preference.dropFirst(n).filter { $0 != name && !isSuspected($0) },
+            deadline: now + config.operationDeadline)
+        let standingIn = !replicas.contains(name)
+        var selfPlaced = false
+        for replica in replicas {
+            if replica == name {
+                op.slots.append(WriteSlot(replica: replica, holder: name, state: .stored))
+            } else if !isSuspected(replica) {
+                op.slots.append(WriteSlot(replica: replica, holder: replica, state: .pending))
+            } else if standingIn && !selfPlaced {
+                selfPlaced = true
+                addHint(target: replica, key: key)
+                op.slots.append(WriteSlot(replica: replica, holder: name, state: .stored))
+            } else if let standIn = op.candidates.first {
+                op.candidates.removeFirst()
+                op.slots.append(WriteSlot(replica: replica, holder: standIn, state: .pending))
+            } else {
+                addHint(target: replica, key: key)
+                op.slots.append(WriteSlot(replica: replica, holder: name, state: .hintedLocally))
+            }
+        }
+        let id = newOp()
+        for slot in op.slots where slot.state == .pending {
+            send(
+                .write(
+                    op: id, key: key, siblings: op.siblings, hintFor: slot.holder == slot.replica ? nil : slot.replica),
+                to: slot.holder)
+        }
+        writes[id] = op
+        progressWrite(id)
+        if writes[id] != nil {
+            setTimer(Self.opTimer(id), after: config.requestTimeout)
+        }
+    }
+
+    func onWriteAck(_ id: UInt64, from peer: String) {
+        guard var op = writes[id],
+            let i = op.slots.firstIndex(where: { $0.holder == peer && $0.state == .pending })
+        else { return }
+        op.slots[i].state = .stored
+        writes[id] = op
+        progressWrite(id)
+    }
+
+    /// Copies that did not arrive in time move on to the next stand-in; with
+    /// none left, the coordinator keeps a hint for the replica itself.
+    func onWriteTimeout(_ id: UInt64) {
+        guard var op = writes[id] else { return }
+        let pastDeadline = now >= op.deadline
+        for i in op.slots.indices where op.slots[i].state == .pending {
+            suspect(op.slots[i].holder)
+            op.candidates.removeAll { isSuspected($0) }
+            if !pastDeadline, let standIn = op.candidates.first {
+                op.candidates.removeFirst()
+                op.slots[i].holder = standIn
+                send(.write(op: id, key: op.key, siblings: op.siblings, hintFor: op.slots[i].replica), to: standIn)
+            } else {
+                op.slots[i].holder = name
+                op.slots[i].state = .hintedLocally
+                addHint(target: op.slots[i].replica, key: op.key)
+            }
+        }
+        writes[id] = op
+        progressWrite(id)
+        if writes[id] != nil {
+            setTimer(Self.opTimer(id), after: config.requestTimeout)
+        }
+    }
+
+    /// Answers once the quorum has stored the write; ends the operation once
+    /// every copy is placed.
+    private func progressWrite(_ id: UInt64) {
+        guard var op = writes[id] else { return }
+        if !op.answered && op.stored >= op.quorum {
+            op.answered = true
+            answerWrite(op.origin, .written(metadata: op.metadata))
+        }
+        guard op.isSettled else {
+            writes[id] = op
+            return
+        }
+        writes[id] = nil
+        cancelTimer(Self.opTimer(id))
+        if !op.answered {
+            answerWrite(
+                op.origin,
+                .failed(reason: "write quorum not reached for '\(op.key)': \(op.stored) of \(op.quorum) stored"))
+        }
+        dropIfNotResponsible(op.key)
+    }
+
+    private func answerWrite(_ origin: WriteOrigin, _ outcome: WriteOutcome) {
+        switch origin {
+        case .client(let id):
+            switch outcome {
+            case .written(let metadata): reply(id, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
+            case .failed(let reason): reply(id, .error(reason))
+            }
+        case .forwarded(let address, let op):
+            send(.forwardResult(op: op, outcome: outcome), toAddress: address)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+extension KvorumNode {
+    /// JOIN (SPEC §2): with its own address the node starts a cluster of one;
+    /// otherwise it announces itself to the contact, which adds it and pushes
+    /// the new view to every member.
+    func join(via contact: Address) {
+        let current = view.entries[name]
+        var entry = MemberEntry(name: name, address: config.address, status: .up, version: current?.version ?? 1)
+        if let current, current.status == .left || current.address != config.address {
+            entry.version = current.version + 1
+        }
+        let oldRing = ring
+        if view.merge(entry) { viewChanged(from: oldRing) }
+        guard contact != config.address else { return }
+        joinContact = contact
+        send(.join(view.entries[name]!), toAddress: contact)
+        setTimer("join", after: config.joinRetryInterval)
+    }
+
+    func onJoinTimer() {
+        guard let contact = joinContact, let entry = view.entries[name] else { return }
+        send(.join(entry), toAddress: contact)
+        setTimer("join", after: config.joinRetryInterval)
+    }
+
+    /// LEAVE (SPEC §2): the node marks itself as left, tells every member, and
+    /// hands each of its records to the node that takes its place.
+    func leave() {
+        guard let current = view.entries[name], current.status == .up else { return }
+        let others = view.upMembers.filter { $0 != name }
+        let oldRing = ring
+        view.merge(MemberEntry(name: name, address: config.address, status: .left, version: current.version + 1))
+        for peer in others { pushView(to: peer) }
+        viewChanged(from: oldRing)
+    }
+
+    /// A node asks to join through this one.
+    func onJoinRequest(_ entry: MemberEntry, from address: Address) {
+        let oldRing = ring
+        if view.merge(entry) {
+            viewChanged(from: oldRing)
+            for peer in view.upMembers where peer != name { pushView(to: peer) }
+        } else {
+            send(.view(view.sorted), toAddress: address)
+        }
+    }
+
+    /// A peer's view: merge it, and answer with ours when the peer lacks something.
+    func onView(_ entries: [MemberEntry], from peer: String, address: Address) {
+        let oldRing = ring
+        var changed = false
+        for entry in entries where view.merge(entry) { changed = true }
+        if changed { viewChanged(from: oldRing) }
+        if joinContact != nil && view.upMembers.count > 1 {
+            joinContact = nil
+            cancelTimer("join")
+        }
+        if MembershipView(entries) != view {
+            pushView(to: peer, address: address)
+        }
+    }
+
+    /// Peer messages carry the sender's view digest; a differing digest means
+    /// one side missed a change, and this side offers its view (once per digest).
+    func noticeDigest(of peer: String, digest: UInt64, address: Address) {
+        let mine = view.digest
+        guard digest != mine, pushedDigest[peer] != mine else { return }
+        pushView(to: peer, address: address)
+    }
+
+    func pushView(to peer: String, address: Address? = nil) {
+        guard let target = address ?? view.address(of: peer) else { return }
+        pushedDigest[peer] = view.digest
+        send(.view(view.sorted), toAddress: target)
+    }
+
+    /// The member set changed: rebuild the ring, and hand every record this
+    /// node stops replicating to the node that takes its place (Dynamo §4.9).
+    ///
+    /// For each key, the replicas that drop out and the ones that come in are
+    /// paired in preference order; a dropped replica sends its copy only to
+    /// its partner, so a JOIN or LEAVE moves each record once per changed slot.
+    func viewChanged(from oldRing: Ring) {
+        storage.setMembership(view.sorted)
+        ring = Ring(members: view.upMembers, partitionCount: config.partitionCount)
+        guard !oldRing.isEmpty else { return }
+        for key in storage.keys() {
+            let before = oldRing.replicas(for: key, n: n)
+            let after = ring.replicas(for: key, n: n)
+            guard before.contains(name), !after.contains(name) || view.entries[name]?.status != .up else { continue }
+            let entrants = after.filter { !before.contains($0) }
+            let dropped = before.filter { !after.contains($0) }
+            let index = dropped.firstIndex(of: name) ?? 0
+            if index < entrants.count {
+                addHint(target: entrants[index], key: key)
+            } else {
+                for replica in after where replica != name { addHint(target: replica, key: key) }
+            }
+        }
+        for target in hints.keys.sorted(by: byteOrder) where view.entries[target]?.status != .up {
+            for key in hints[target]!.keys.sorted(by: byteOrder) {
+                removeHint(target: target, key: key)
+                for replica in ring.replicas(for: key, n: n) where replica != name {
+                    addHint(target: replica, key: key)
+                }
+            }
+        }
+        for target in hints.keys.sorted(by: byteOrder) { sendHandoff(to: target) }
+    }
+}
