@@ -1,2 +1,0 @@
-import KvorumCore
-print("kvorum")
