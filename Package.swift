@@ -22,16 +22,18 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "KvorumStdio", dependencies: ["KvorumCore"]),
         .executableTarget(
             name: "kvorum",
             dependencies: [
                 "KvorumCore",
                 "KvorumSimulation",
+                "KvorumStdio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore"]),
-        .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
+        .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
     ]
 )

@@ -32,7 +32,7 @@ public final class KvorumNode {
     var effects: [Effect] = []
 
     var nextOp: UInt64
-    var suspects: [String: Double] = [:]
+    var suspects: Set<String> = []
     var reads: [UInt64: ReadOperation] = [:]
     var writes: [UInt64: WriteOperation] = [:]
     var forwards: [UInt64: ForwardOperation] = [:]
@@ -43,8 +43,9 @@ public final class KvorumNode {
     /// Handoff batches awaiting acknowledgement: batch → (target, [(key, sequence)]).
     var handoffsInFlight: [UInt64: (target: String, keys: [(String, UInt64)])] = [:]
 
-    var probeArmed = false
-    var handoffArmed = false
+    /// Timers set and neither fired nor cancelled: a cancel of anything else
+    /// is not sent, and a stray firing (a driver that cannot cancel) is ignored.
+    var armedTimers: Set<String> = []
     var joinContact: Address?
     /// The view digest last pushed to each peer, so a differing peer is told once.
     var pushedDigest: [String: UInt64] = [:]
@@ -88,7 +89,7 @@ public final class KvorumNode {
     /// Names of the members this node believes are up.
     public var members: [String] { view.upMembers }
     /// Peers this node currently suspects.
-    public var suspectedPeers: [String] { suspects.keys.sorted(by: byteOrder) }
+    public var suspectedPeers: [String] { suspects.sorted(by: byteOrder) }
     /// Hints waiting for handoff.
     public var pendingHintCount: Int { hints.values.reduce(0) { $0 + $1.count } }
     /// Operations this node is coordinating.
@@ -110,10 +111,13 @@ public final class KvorumNode {
     }
 
     func setTimer(_ name: String, after delay: Double) {
+        armedTimers.insert(name)
         effects.append(.setTimer(name, after: delay))
     }
 
+    /// Cancels a timer this node armed and that has not fired yet.
     func cancelTimer(_ name: String) {
+        guard armedTimers.remove(name) != nil else { return }
         effects.append(.cancelTimer(name))
     }
 
@@ -127,6 +131,7 @@ public final class KvorumNode {
     // MARK: - Timers
 
     func onTimer(_ timer: String) {
+        guard armedTimers.remove(timer) != nil else { return }
         switch timer {
         case "probe": onProbeTimer()
         case "handoff": onHandoffTimer()
@@ -145,29 +150,24 @@ public final class KvorumNode {
 
     // MARK: - Failure suspicion (Dynamo §4.8.1: local, timeout-based)
 
-    func isSuspected(_ peer: String) -> Bool { suspects[peer] != nil }
+    func isSuspected(_ peer: String) -> Bool { suspects.contains(peer) }
 
     func suspect(_ peer: String) {
-        guard peer != name, suspects[peer] == nil else { return }
-        suspects[peer] = now
-        if !probeArmed {
-            probeArmed = true
+        guard peer != name, suspects.insert(peer).inserted else { return }
+        if !armedTimers.contains("probe") {
             setTimer("probe", after: config.probeInterval)
         }
     }
 
     /// Any message from a peer shows it is alive again.
     func heardFrom(_ peer: String) {
-        suspects[peer] = nil
+        suspects.remove(peer)
     }
 
     func onProbeTimer() {
-        probeArmed = false
-        let targets = suspects.keys.filter { view.entries[$0]?.status == .up }.sorted(by: byteOrder)
-        for peer in suspects.keys where view.entries[peer]?.status != .up { suspects[peer] = nil }
-        for peer in targets { send(.ping, to: peer) }
+        suspects = suspects.filter { view.entries[$0]?.status == .up }
+        for peer in suspects.sorted(by: byteOrder) { send(.ping, to: peer) }
         if !suspects.isEmpty {
-            probeArmed = true
             setTimer("probe", after: config.probeInterval)
         }
     }

@@ -5,6 +5,6 @@ struct Kvorum: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvorum",
         abstract: "Kvorum: a Dynamo-style replicated key-value store.",
-        subcommands: [Demo.self]
+        subcommands: [Demo.self, NodeCommand.self]
     )
 }

@@ -32,4 +32,31 @@ public struct NodeConfig: Sendable, Equatable {
         self.name = name
         self.address = address
     }
+
+    /// Timing presets. Times are in seconds.
+    public enum Profile: String, Sendable, CaseIterable {
+        /// The course harness: 0.1 s per message, 1 s client waits, a budget
+        /// of 30–100 events per scenario (COMPAT-dslib.md). Short request
+        /// timeouts, sparse background work. The defaults of `NodeConfig`.
+        case harness
+        /// Real nodes on a LAN or loopback: round trips well under a
+        /// millisecond, so timeouts only have to ride out pauses (GC-free
+        /// Swift, but a busy 2-core machine), and retries can be less eager.
+        case server
+    }
+
+    public init(name: String, address: Address, profile: Profile) {
+        self.init(name: name, address: address)
+        switch profile {
+        case .harness:
+            break
+        case .server:
+            requestTimeout = 0.5
+            forwardResultTimeout = 5
+            operationDeadline = 10
+            probeInterval = 1
+            handoffInterval = 2
+            joinRetryInterval = 1
+        }
+    }
 }

@@ -12,13 +12,11 @@ extension KvorumNode {
     }
 
     func armHandoff() {
-        guard !handoffArmed, !hints.isEmpty else { return }
-        handoffArmed = true
+        guard !armedTimers.contains("handoff"), !hints.isEmpty else { return }
         setTimer("handoff", after: config.handoffInterval)
     }
 
     func onHandoffTimer() {
-        handoffArmed = false
         for target in hints.keys.sorted(by: byteOrder) { sendHandoff(to: target) }
         armHandoff()
     }
