@@ -35,5 +35,6 @@ let package = Package(
         .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore"]),
         .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
+        .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio"]),
     ]
 )

@@ -10,6 +10,10 @@ public enum StdioProtocol {
     /// A line that is not a valid event or effects line.
     public struct LineError: Error, Equatable, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// What the driver asked and when.

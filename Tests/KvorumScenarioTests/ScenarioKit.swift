@@ -1,36 +1,69 @@
 import KvorumCore
 import KvorumSimulation
+import KvorumStdio
 import Testing
 
 /// How a scenario's network behaves: the course harness's fixed 0.1 s per
 /// message, or delays drawn uniformly from [0.01, 0.1] s with a given seed.
+///
+/// `.harnessOverStdio` is the harness timing with every event and effect
+/// passed through the stdio protocol's JSON codec, as under the dslib bridge.
 enum Timing: Sendable, CustomTestStringConvertible {
     case harness
+    case harnessOverStdio
     case random(seed: UInt64)
 
     var network: NetworkConfig {
         switch self {
-        case .harness: .harness
+        case .harness, .harnessOverStdio: .harness
         case .random: NetworkConfig(delay: .uniform(0.01, 0.1))
         }
     }
 
     var seed: UInt64 {
         switch self {
-        case .harness: 0
+        case .harness, .harnessOverStdio: 0
         case .random(let seed): seed
+        }
+    }
+
+    var factory: NodeFactory {
+        switch self {
+        case .harnessOverStdio: { CodecNode(KvorumNode(config: $0, storage: $1)) }
+        case .harness, .random: { KvorumNode(config: $0, storage: $1) }
         }
     }
 
     var testDescription: String {
         switch self {
         case .harness: "harness timing"
+        case .harnessOverStdio: "harness timing, through the stdio codec"
         case .random(let seed): "random delays, seed \(seed)"
         }
     }
 
-    /// The original timing plus 20 random-delay seeds.
-    static let all: [Timing] = [.harness] + (1...20).map { .random(seed: $0) }
+    /// The original timing (directly and through the stdio codec) plus 20
+    /// random-delay seeds.
+    static let all: [Timing] = [.harness, .harnessOverStdio] + (1...20).map { .random(seed: $0) }
+}
+
+/// A node behind the stdio wire format: each event is encoded to its JSON
+/// line and decoded again before the node sees it, and so are its effects.
+final class CodecNode: SimulatedNode {
+    let node: KvorumNode
+
+    init(_ node: KvorumNode) { self.node = node }
+
+    func handle(_ event: Event, now: Double) -> [Effect] {
+        do {
+            let decoded = try StdioProtocol.decodeEvent(StdioProtocol.encode(.init(event, time: now)))
+            let effects = node.handle(decoded.event, now: decoded.time)
+            return try StdioProtocol.decodeEffects(StdioProtocol.encode(effects))
+        } catch {
+            Issue.record("stdio codec failed: \(error)")
+            return []
+        }
+    }
 }
 
 /// The answer of a GET: values and their metadata, index by index.
@@ -50,7 +83,7 @@ final class Cluster {
     let names: [String]
 
     init(nodes count: Int, timing: Timing, configure: (inout NodeConfig) -> Void = { _ in }) {
-        sim = Simulation(seed: timing.seed, network: timing.network)
+        sim = Simulation(seed: timing.seed, network: timing.network, factory: timing.factory)
         names = (1...count).map { "node" + ($0 < 10 ? "0" : "") + String($0) }
         for name in names { sim.addNode(name: name, configure: configure) }
     }

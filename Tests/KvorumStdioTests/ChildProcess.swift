@@ -1,0 +1,86 @@
+import Foundation
+
+/// Runs a child process to completion with a deadline, feeding it input and
+/// collecting its output. The child is always killed if it overruns.
+struct ChildProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var timedOut: Bool
+        var seconds: Double
+    }
+
+    static func run(
+        _ executable: URL, _ arguments: [String], input: String = "", environment: [String: String] = [:],
+        directory: URL? = nil, deadline seconds: Double
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let output = Collector(stdout.fileHandleForReading)
+        let errors = Collector(stderr.fileHandleForReading)
+        let start = Date()
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        var timedOut = false
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > seconds {
+                timedOut = true
+                process.terminate()
+                Thread.sleep(forTimeInterval: 0.5)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: output.text(), stderr: errors.text(), timedOut: timedOut,
+            seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Drains a pipe on a background thread so a chatty child never blocks.
+    private final class Collector: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            DispatchQueue.global().async {
+                self.data = handle.readDataToEndOfFile()
+                self.done.signal()
+            }
+        }
+
+        func text() -> String {
+            done.wait()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}
+
+/// Where the built `kvorum` executable and the repository are.
+enum Paths {
+    /// The package root (three levels above this file).
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `KVORUM_EXECUTABLE` if set, else the `kvorum` binary that `swift test`
+    /// built next to the test bundle.
+    static var kvorum: URL {
+        if let path = ProcessInfo.processInfo.environment["KVORUM_EXECUTABLE"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("kvorum")
+    }
+}

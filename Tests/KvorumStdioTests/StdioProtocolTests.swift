@@ -1,0 +1,100 @@
+import KvorumCore
+import KvorumStdio
+import Testing
+
+/// The JSON-lines codec: every event and effect survives a round trip, and
+/// bad lines are refused with a reason.
+@Suite("stdio protocol")
+struct StdioProtocolTests {
+    static let message = PeerMessage(
+        from: "node02", viewDigest: 0xFFFF_FFFF_FFFF_FFF1,
+        body: .write(
+            op: 7, key: "k\u{1}ключ",
+            siblings: SiblingSet([
+                Version(
+                    dot: Dot(actor: "node02.3", counter: 4),
+                    past: VersionVector(["node01.1": 2], dots: [Dot(actor: "node03.1", counter: 5)]), value: "v\n")
+            ]), hintFor: "node04"))
+
+    static let events: [Event] = [
+        .start,
+        .client(1, ClientRequest(type: "GET", body: ["key": "k", "quorum": 2])),
+        .client(UInt64.max, ClientRequest(type: "LEAVE")),
+        .client(3, ClientRequest(type: "PUT", body: ["key": "k", "value": "x", "quorum": 1, "metadata": .null])),
+        .peer(from: "127.0.0.1:9702", message),
+        .peer(from: "h:1", PeerMessage(from: "a", viewDigest: 0, body: .view([]))),
+        .timer("op:4294967297"),
+    ]
+
+    /// Each event kind encodes to one line and decodes back unchanged.
+    @Test(arguments: events.indices)
+    func eventRoundTrip(index: Int) throws {
+        let event = StdioProtocol.TimedEvent(Self.events[index], time: 12.5)
+        let line = StdioProtocol.encode(event)
+        #expect(!line.contains("\n"))
+        #expect(try StdioProtocol.decodeEvent(line) == event)
+    }
+
+    /// Effects lines round-trip, in order.
+    @Test func effectsRoundTrip() throws {
+        let effects: [Effect] = [
+            .send(to: "127.0.0.1:9703", Self.message),
+            .reply(9, ClientResponse(type: "GET_RESP", body: ["values": ["a"], "metadata": ["m"]])),
+            .setTimer("probe", after: 1),
+            .cancelTimer("op:1"),
+        ]
+        let line = StdioProtocol.encode(effects)
+        #expect(!line.contains("\n"))
+        #expect(line.contains(#""type":"write""#))
+        #expect(try StdioProtocol.decodeEffects(line) == effects)
+        #expect(try StdioProtocol.decodeEffects(StdioProtocol.encode([])) == [])
+    }
+
+    static let badLines = [
+        "", "{", "[]", "null", #"{"time":1}"#, #"{"event":"start"}"#, #"{"event":"start","time":"1"}"#,
+        #"{"event":"client","time":1,"type":"GET"}"#, #"{"event":"client","time":1,"id":-1,"type":"GET"}"#,
+        #"{"event":"peer","time":1,"message":{}}"#, #"{"event":"peer","time":1,"from":"a:1","message":{"x":1}}"#,
+        #"{"event":"timer","time":1}"#, #"{"event":"dance","time":1}"#,
+    ]
+
+    /// Lines that are not valid events throw a `LineError` with a reason.
+    @Test(arguments: badLines)
+    func badEventLines(line: String) {
+        #expect(throws: StdioProtocol.LineError.self) { try StdioProtocol.decodeEvent(line) }
+    }
+
+    /// An error line carries its reason back to the driver.
+    @Test func errorLines() {
+        let line = StdioProtocol.encodeError("event line 3: not JSON")
+        #expect(throws: StdioProtocol.LineError(description: "event line 3: not JSON")) {
+            try StdioProtocol.decodeEffects(line)
+        }
+    }
+
+    /// The handshake names the node and the protocol version.
+    @Test func handshake() throws {
+        let line = StdioProtocol.handshake(name: "node01", address: "127.0.0.1:9701")
+        #expect(line == #"{"ready":{"address":"127.0.0.1:9701","name":"node01","protocol":1}}"#)
+        #expect(try StdioProtocol.decodeHandshake(line) == ("node01", "127.0.0.1:9701"))
+    }
+
+    /// The driver answers each line once, reports bad lines, and stops at EOF.
+    @Test func driverLoop() {
+        var input = [
+            StdioProtocol.encode(StdioProtocol.TimedEvent(.start, time: 0)),
+            "garbage",
+            StdioProtocol.encode(StdioProtocol.TimedEvent(.client(1, ClientRequest(type: "GET_MEMBERS")), time: 1)),
+        ][...]
+        var output: [String] = []
+        var logged: [String] = []
+        let node = KvorumNode(config: NodeConfig(name: "n", address: "a:1"), storage: MemoryStorage())
+        let handled = StdioDriver(
+            node: node, readLine: { input.popFirst() }, writeLine: { output.append($0) }, log: { logged.append($0) }
+        ).run()
+        #expect(handled == 3)
+        #expect(output.count == 4)
+        #expect(output[2].contains("error"))
+        #expect(output[3].contains("MEMBERS"))
+        #expect(logged.count == 1)
+    }
+}
