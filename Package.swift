@@ -7,11 +7,18 @@ let package = Package(
     products: [
         .library(name: "KvorumCore", targets: ["KvorumCore"]),
         .library(name: "KvorumSimulation", targets: ["KvorumSimulation"]),
+        .library(name: "KvorumClient", targets: ["KvorumClient"]),
         .executable(name: "kvorum", targets: ["kvorum"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .target(name: "KvorumCore"),
@@ -23,12 +30,31 @@ let package = Package(
             ]
         ),
         .target(name: "KvorumStdio", dependencies: ["KvorumCore"]),
+        .systemLibrary(name: "CSQLite"),
+        .target(
+            name: "KvorumServer",
+            dependencies: [
+                "KvorumCore",
+                "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "KvorumClient"),
         .executableTarget(
             name: "kvorum",
             dependencies: [
                 "KvorumCore",
                 "KvorumSimulation",
                 "KvorumStdio",
+                "KvorumServer",
+                "KvorumClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,5 +62,6 @@ let package = Package(
         .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio"]),
+        .testTarget(name: "KvorumServerTests", dependencies: ["KvorumCore", "KvorumServer", "KvorumClient"]),
     ]
 )

@@ -1,0 +1,2 @@
+/// The Kvorum HTTP client: placeholder until it lands.
+enum ClientPlaceholder {}

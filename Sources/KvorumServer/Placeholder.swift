@@ -1,0 +1,2 @@
+/// The Kvorum server: placeholder until the runtime lands.
+enum ServerPlaceholder {}
