@@ -1,0 +1,198 @@
+import CSQLite
+import Foundation
+
+/// An error from the SQLite store: what failed, and SQLite's own message.
+public struct SQLiteStorageError: Error, CustomStringConvertible, Sendable {
+    /// The SQLite result code, or `nil` for an error outside SQLite (such as
+    /// a data directory that cannot be created or a schema that is too new).
+    public var code: Int32?
+    public var description: String
+
+    init(code: Int32? = nil, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+}
+
+/// A value bound to a statement parameter.
+enum SQLiteValue {
+    case integer(Int64)
+    case text(String)
+    case blob(Data)
+    case null
+}
+
+/// One SQLite connection, confined to the thread that uses it: opened in
+/// SQLite's multi-thread mode, so the connection itself takes no mutex.
+final class SQLiteConnection {
+    /// `nil` once closed.
+    private var handle: OpaquePointer?
+    /// Every statement prepared here, finalized by `close()`.
+    private var statements: [SQLiteStatement] = []
+
+    init(path: String) throws(SQLiteStorageError) {
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_close_v2(db)
+            throw SQLiteStorageError(code: rc, "cannot open \(path): \(message)")
+        }
+        handle = db
+    }
+
+    deinit { close() }
+
+    /// Waits up to `milliseconds` for a lock held by another connection
+    /// before an operation fails with `SQLITE_BUSY`.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(open(), milliseconds)
+    }
+
+    /// Prepares `sql` for repeated use; finalized when the connection closes.
+    func prepare(_ sql: String) throws(SQLiteStorageError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(open(), sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw error(rc, sql) }
+        let prepared = SQLiteStatement(handle: statement, sql: sql, connection: self)
+        statements.append(prepared)
+        return prepared
+    }
+
+    /// Runs `sql` (one or more statements, no parameters) once, returning the
+    /// first column of every result row as text.
+    @discardableResult
+    func execute(_ sql: String) throws(SQLiteStorageError) -> [String] {
+        let db = open()
+        var results: [String] = []
+        var failure: SQLiteStorageError?
+        sql.withCString { text in
+            var tail: UnsafePointer<CChar>? = text
+            while let start = tail, start.pointee != 0 {
+                var statement: OpaquePointer?
+                let rc = sqlite3_prepare_v2(db, start, -1, &statement, &tail)
+                guard rc == SQLITE_OK else {
+                    failure = error(rc, sql)
+                    return
+                }
+                guard let statement else { continue }  // whitespace or a comment
+                defer { sqlite3_finalize(statement) }
+                while true {
+                    let step = sqlite3_step(statement)
+                    if step == SQLITE_DONE { break }
+                    guard step == SQLITE_ROW else {
+                        failure = error(step, sql)
+                        return
+                    }
+                    results.append(SQLiteRow(handle: statement).text(0))
+                }
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    var changes: Int64 { sqlite3_changes64(open()) }
+
+    /// Finalizes every prepared statement and closes the connection; idempotent.
+    func close() {
+        guard let db = handle else { return }
+        for statement in statements { sqlite3_finalize(statement.handle) }
+        statements = []
+        sqlite3_close_v2(db)
+        handle = nil
+    }
+
+    /// The error SQLite reports for result code `rc` while running `sql`.
+    func error(_ rc: Int32, _ sql: String) -> SQLiteStorageError {
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+        return SQLiteStorageError(code: rc, "\(message) (SQLite code \(rc), in: \(sql))")
+    }
+
+    private func open() -> OpaquePointer {
+        guard let handle else { fatalError("SQLite connection used after close()") }
+        return handle
+    }
+}
+
+/// A prepared statement of one `SQLiteConnection`, reused across calls.
+final class SQLiteStatement {
+    fileprivate let handle: OpaquePointer
+    private let sql: String
+    private unowned let connection: SQLiteConnection
+
+    fileprivate init(handle: OpaquePointer, sql: String, connection: SQLiteConnection) {
+        self.handle = handle
+        self.sql = sql
+        self.connection = connection
+    }
+
+    /// Binds `values` to the parameters `?1…`, steps to completion calling
+    /// `row` for each result row, and resets the statement for its next use.
+    ///
+    /// Stepping to `SQLITE_DONE` matters: outside an explicit transaction the
+    /// statement's changes are committed only then (for `RETURNING` too).
+    func run(_ values: [SQLiteValue] = [], row: (SQLiteRow) throws -> Void = { _ in }) throws {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        for (offset, value) in values.enumerated() {
+            let rc = bind(value, at: Int32(offset + 1))
+            guard rc == SQLITE_OK else { throw connection.error(rc, sql) }
+        }
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw connection.error(rc, sql) }
+            try row(SQLiteRow(handle: handle))
+        }
+    }
+
+    private func bind(_ value: SQLiteValue, at index: Int32) -> Int32 {
+        switch value {
+        case .integer(let number):
+            return sqlite3_bind_int64(handle, index, number)
+        case .text(let text):
+            // An explicit length keeps NUL bytes inside the text; the
+            // terminator guarantees a non-nil pointer for the empty string.
+            let bytes = text.utf8CString
+            return bytes.withUnsafeBufferPointer {
+                sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count - 1), sqliteTransient)
+            }
+        case .blob(let data):
+            guard !data.isEmpty else { return sqlite3_bind_zeroblob(handle, index, 0) }
+            return data.withUnsafeBytes {
+                sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient)
+            }
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        }
+    }
+}
+
+/// The current result row of a statement; valid only inside `run`'s callback.
+struct SQLiteRow {
+    fileprivate let handle: OpaquePointer
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// The column as text, all its bytes (NUL bytes included).
+    func text(_ column: Int32) -> String {
+        guard let start = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+    }
+
+    func blob(_ column: Int32) -> Data {
+        guard let start = sqlite3_column_blob(handle, column) else { return Data() }
+        return Data(bytes: start, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies a bound value before the bind returns.
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -1,0 +1,339 @@
+import CSQLite
+import Foundation
+import KvorumCore
+
+/// The durable store of a server node: one SQLite database, `kvorum.sqlite`,
+/// in the node's data directory, in WAL mode, on the system's libsqlite3.
+///
+/// It keeps what `MemoryStorage` keeps: every record with all its siblings and
+/// causal metadata (`records`), the hint queue (`hints`), the membership view
+/// and the epoch counter (`meta`). Every mutating call is committed before it
+/// returns, with the guarantee chosen by `Durability`.
+///
+/// - Keys are byte strings: two keys are the same key only when their UTF-8
+///   bytes are equal, and `keys()` and `hints()` are in byte-wise order (SQLite's
+///   BINARY collation on UTF-8 text, the order of `byteOrder`). Keys that differ
+///   only in Unicode normalisation (NFC "é" and NFD "e\u{301}") are two keys
+///   here; `MemoryStorage`, a Swift `Dictionary`, treats them as one because
+///   Swift's `String` equality is canonical equivalence.
+/// - Confinement: a store is used from one thread at a time, like the node it
+///   serves. The connection is opened in SQLite's multi-thread mode and takes
+///   no mutex of its own.
+/// - Errors: `Storage` methods cannot throw. A failure to read or write the
+///   database (disk full, I/O error, corruption) stops the process with
+///   `fatalError` and SQLite's message: a node must never acknowledge a write
+///   it could not store, nor answer from a store it cannot read. Restarted,
+///   it recovers from the last committed state.
+public final class SQLiteStorage: Storage {
+    /// How much a write survives once the call returns. Both modes use SQLite's
+    /// write-ahead log; they differ in whether a commit waits for `fsync`.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// WAL with `synchronous=NORMAL`: a returned write is in the operating
+        /// system's page cache. It survives a crash of the process (`kill -9`);
+        /// the last writes may be lost on power loss or an OS crash.
+        case process
+        /// WAL with `synchronous=FULL`: a returned write has been `fsync`ed to
+        /// the log, so it also survives power loss and OS crashes (as far as
+        /// the disk honours `fsync`).
+        case fsync
+    }
+
+    /// The schema this build reads and writes, kept in `PRAGMA user_version`.
+    static let schemaVersion = 1
+    /// Epochs are reserved durably this many at a time (see `nextEpoch()`).
+    static let epochBlock: UInt64 = 1024
+
+    /// The database file.
+    public let path: String
+    /// The durability every mutating call gets.
+    public let durability: Durability
+
+    private let connection: SQLiteConnection
+    /// `nil` once closed.
+    private var statements: Statements?
+    private let encoder: JSONEncoder
+    private let decoder = JSONDecoder()
+    private var cachedRecordCount: Int
+    /// The last epoch handed out, and the highest one durably reserved.
+    private var lastEpoch: UInt64
+    private var reservedEpoch: UInt64
+
+    /// Opens the store in `directory`, creating the directory and an empty
+    /// store as needed.
+    ///
+    /// - Throws: `SQLiteStorageError` when the directory cannot be created, the
+    ///   file is not a readable SQLite database (corrupt, or something else),
+    ///   or it holds a schema version this build does not know (a newer kvorum).
+    public init(directory: String, durability: Durability = .process) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw SQLiteStorageError("cannot create the data directory \(directory): \(error)")
+        }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("kvorum.sqlite").path
+        let connection = try SQLiteConnection(path: path)
+        do {
+            connection.setBusyTimeout(milliseconds: 5_000)
+            try Self.configure(connection, durability: durability)
+            try Self.migrate(connection, path: path)
+            guard let count = try connection.execute("SELECT count(*) FROM records").first.flatMap({ Int($0) }),
+                let epoch = try connection.execute("SELECT value FROM meta WHERE name = 'epoch'").first
+                    .flatMap({ UInt64($0) })
+            else { throw SQLiteStorageError("\(path) has no epoch counter: the store is damaged") }
+            cachedRecordCount = count
+            lastEpoch = epoch
+            statements = try Statements(connection)
+        } catch let error as SQLiteStorageError where error.code == SQLITE_NOTADB || error.code == SQLITE_CORRUPT {
+            connection.close()
+            throw SQLiteStorageError(
+                code: error.code,
+                "\(path) is corrupt or not an SQLite database (\(error)); "
+                    + "move it aside to start this node with an empty store")
+        } catch {
+            connection.close()
+            throw error
+        }
+        self.connection = connection
+        self.path = path
+        self.durability = durability
+        reservedEpoch = lastEpoch
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    deinit { close() }
+
+    /// Checkpoints the write-ahead log into the database file and closes the
+    /// store; idempotent. Not needed for durability (every write is already
+    /// committed), only for a tidy directory. Any use after `close()` is a
+    /// programming error and stops the process.
+    public func close() {
+        guard statements != nil else { return }
+        statements = nil
+        // A checkpoint blocked by another connection is harmless: the log
+        // stays and is replayed by the next open.
+        _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+    }
+
+    // MARK: Records
+
+    public func record(for key: String) -> StoredRecord? {
+        perform("read record") { s in
+            var found: StoredRecord?
+            try s.selectRecord.run([.text(key)]) { row in
+                let siblings = try decoder.decode(SiblingSet.self, from: row.blob(0))
+                found = StoredRecord(siblings: siblings, ownActor: row.isNull(1) ? nil : row.text(1))
+            }
+            return found
+        }
+    }
+
+    public func setRecord(_ record: StoredRecord, for key: String) {
+        perform("write record") { s in
+            let values: [SQLiteValue] = [
+                .text(key), .blob(try encoder.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
+            ]
+            // Overwrites are the common case; an UPDATE that matches nothing
+            // writes nothing, and tells whether the count grows.
+            try s.updateRecord.run(values)
+            if connection.changes == 0 {
+                try s.insertRecord.run(values)
+                cachedRecordCount += 1
+            }
+        }
+    }
+
+    public func removeRecord(for key: String) {
+        perform("remove record") { s in
+            try s.deleteRecord.run([.text(key)])
+            if connection.changes > 0 { cachedRecordCount -= 1 }
+        }
+    }
+
+    /// Every stored key, in byte-wise order (`ORDER BY` under BINARY collation).
+    public func keys() -> [String] {
+        perform("list keys") { s in
+            var keys: [String] = []
+            try s.selectKeys.run { keys.append($0.text(0)) }
+            return keys
+        }
+    }
+
+    /// Kept in memory: counted once at open, then adjusted by every change.
+    public var recordCount: Int { cachedRecordCount }
+
+    // MARK: Hints
+
+    /// Every pending hint, by target then key, both in byte-wise order.
+    public func hints() -> [Hint] {
+        perform("list hints") { s in
+            var hints: [Hint] = []
+            try s.selectHints.run { row in
+                hints.append(Hint(target: row.text(0), key: row.text(1), sequence: UInt64(bitPattern: row.int64(2))))
+            }
+            return hints
+        }
+    }
+
+    public func setHint(_ hint: Hint) {
+        perform("write hint") { s in
+            try s.upsertHint.run([.text(hint.target), .text(hint.key), .integer(Int64(bitPattern: hint.sequence))])
+        }
+    }
+
+    public func removeHint(target: String, key: String) {
+        perform("remove hint") { s in try s.deleteHint.run([.text(target), .text(key)]) }
+    }
+
+    // MARK: Membership and epochs
+
+    public func membership() -> [MemberEntry] {
+        perform("read membership") { s in
+            var entries: [MemberEntry] = []
+            try s.selectMembership.run { entries = try decoder.decode([MemberEntry].self, from: $0.blob(0)) }
+            return entries
+        }
+    }
+
+    public func setMembership(_ entries: [MemberEntry]) {
+        perform("write membership") { s in try s.upsertMembership.run([.blob(try encoder.encode(entries))]) }
+    }
+
+    /// Returns a number never returned before by this store, even across a
+    /// power loss in `.process` mode: a reused epoch would reuse dots, and a
+    /// reused dot silently replaces another write on every replica.
+    ///
+    /// Epochs are reserved `epochBlock` at a time with an `fsync`ed commit in
+    /// either mode, then handed out from memory; an unused rest of a block is
+    /// skipped after a restart. Within one open store the numbers are
+    /// consecutive, as in `MemoryStorage`.
+    public func nextEpoch() -> UInt64 {
+        if lastEpoch == reservedEpoch {
+            reservedEpoch = perform("reserve epochs") { s in
+                if durability == .process { try connection.execute("PRAGMA synchronous = FULL") }
+                defer { if durability == .process { _ = try? connection.execute("PRAGMA synchronous = NORMAL") } }
+                var reserved: UInt64?
+                try s.reserveEpochs.run([.integer(Int64(Self.epochBlock))]) {
+                    reserved = UInt64(bitPattern: $0.int64(0))
+                }
+                guard let reserved else { throw SQLiteStorageError("the epoch counter is missing from meta") }
+                return reserved
+            }
+            lastEpoch = reservedEpoch - Self.epochBlock
+        }
+        lastEpoch += 1
+        return lastEpoch
+    }
+
+    // MARK: Internals
+
+    /// The value of `PRAGMA name` on this store's connection.
+    func pragma(_ name: String) throws -> String {
+        try connection.execute("PRAGMA \(name)").first ?? ""
+    }
+
+    /// Runs one storage operation; a failure stops the process (see the type's
+    /// documentation on errors).
+    private func perform<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
+        guard let statements else { fatalError("SQLiteStorage (\(path)): \(operation) after close()") }
+        do {
+            return try body(statements)
+        } catch {
+            fatalError("SQLiteStorage (\(path)): cannot \(operation): \(error)")
+        }
+    }
+
+    private static func configure(_ connection: SQLiteConnection, durability: Durability) throws {
+        // The first statement reads the file header: a corrupt file fails here.
+        let mode = try connection.execute("PRAGMA journal_mode = WAL").first
+        guard mode == "wal" else {
+            throw SQLiteStorageError("cannot switch to WAL mode (journal_mode is \(mode ?? "unknown"))")
+        }
+        switch durability {
+        case .process: try connection.execute("PRAGMA synchronous = NORMAL")
+        case .fsync: try connection.execute("PRAGMA synchronous = FULL")
+        }
+    }
+
+    /// Creates the schema in an empty database, accepts the current one, and
+    /// refuses anything else.
+    private static func migrate(_ connection: SQLiteConnection, path: String) throws {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let version = try connection.execute("PRAGMA user_version").first.flatMap { Int($0) } ?? -1
+            switch version {
+            case schemaVersion:
+                break
+            case 0:
+                let objects = try connection.execute("SELECT count(*) FROM sqlite_schema").first.flatMap { Int($0) }
+                guard objects == 0 else {
+                    throw SQLiteStorageError("\(path) is an SQLite database but not a Kvorum store (no schema version)")
+                }
+                try connection.execute(
+                    """
+                    CREATE TABLE records (
+                        key TEXT COLLATE BINARY PRIMARY KEY NOT NULL,
+                        siblings BLOB NOT NULL,
+                        own_actor TEXT
+                    );
+                    CREATE TABLE hints (
+                        target TEXT COLLATE BINARY NOT NULL,
+                        key TEXT COLLATE BINARY NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        PRIMARY KEY (target, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+                    INSERT INTO meta (name, value) VALUES ('epoch', 0);
+                    PRAGMA user_version = \(schemaVersion);
+                    """)
+            default:
+                throw SQLiteStorageError(
+                    "\(path) has schema version \(version), but this kvorum knows only version \(schemaVersion); "
+                        + "it was written by a newer kvorum")
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// The statements of every storage call, prepared once at open.
+private struct Statements {
+    let selectRecord: SQLiteStatement
+    let updateRecord: SQLiteStatement
+    let insertRecord: SQLiteStatement
+    let deleteRecord: SQLiteStatement
+    let selectKeys: SQLiteStatement
+    let selectHints: SQLiteStatement
+    let upsertHint: SQLiteStatement
+    let deleteHint: SQLiteStatement
+    let selectMembership: SQLiteStatement
+    let upsertMembership: SQLiteStatement
+    let reserveEpochs: SQLiteStatement
+
+    init(_ connection: SQLiteConnection) throws {
+        selectRecord = try connection.prepare("SELECT siblings, own_actor FROM records WHERE key = ?1")
+        updateRecord = try connection.prepare("UPDATE records SET siblings = ?2, own_actor = ?3 WHERE key = ?1")
+        insertRecord = try connection.prepare("INSERT INTO records (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
+        deleteRecord = try connection.prepare("DELETE FROM records WHERE key = ?1")
+        selectKeys = try connection.prepare("SELECT key FROM records ORDER BY key")
+        selectHints = try connection.prepare("SELECT target, key, sequence FROM hints ORDER BY target, key")
+        upsertHint = try connection.prepare(
+            """
+            INSERT INTO hints (target, key, sequence) VALUES (?1, ?2, ?3)
+            ON CONFLICT (target, key) DO UPDATE SET sequence = excluded.sequence
+            """)
+        deleteHint = try connection.prepare("DELETE FROM hints WHERE target = ?1 AND key = ?2")
+        selectMembership = try connection.prepare("SELECT value FROM meta WHERE name = 'membership'")
+        upsertMembership = try connection.prepare(
+            """
+            INSERT INTO meta (name, value) VALUES ('membership', ?1)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            """)
+        reserveEpochs = try connection.prepare(
+            "UPDATE meta SET value = value + ?1 WHERE name = 'epoch' RETURNING value")
+    }
+}

@@ -1,0 +1,430 @@
+import Foundation
+import KvorumCore
+import Testing
+
+@testable import KvorumServer
+
+/// The durable store against `MemoryStorage`, its reference semantics, and
+/// against crashes, reopening, odd bytes and damaged files. Serialized so the
+/// printed write rates are not skewed by the suite's other tests.
+@Suite(.serialized)
+struct SQLiteStorageTests {
+    /// A fixed-seed sequence of random operations gives the same observable
+    /// results on both stores, across closes and reopens of the SQLite one.
+    @Test func matchesMemoryStorage() throws {
+        try withTemporaryDirectory { directory in
+            var random = SplitMix64(seed: 0x4B76_6F72_756D)
+            let memory = MemoryStorage()
+            var sqlite = try SQLiteStorage(directory: directory)
+            var lastEpochs: (memory: UInt64, sqlite: UInt64)?
+            var reopened = false
+            for step in 0..<2_000 {
+                let key = Self.keys.randomElement(using: &random)!
+                let target = Self.targets.randomElement(using: &random)!
+                switch random.below(100) {
+                case 0..<30:
+                    let record = randomRecord(using: &random)
+                    memory.setRecord(record, for: key)
+                    sqlite.setRecord(record, for: key)
+                case 30..<40:
+                    memory.removeRecord(for: key)
+                    sqlite.removeRecord(for: key)
+                case 40..<55:
+                    #expect(sqlite.record(for: key) == memory.record(for: key), "step \(step)")
+                case 55..<60:
+                    #expect(sqlite.keys() == memory.keys(), "step \(step)")
+                case 60..<70:
+                    let hint = Hint(target: target, key: key, sequence: random.next())
+                    memory.setHint(hint)
+                    sqlite.setHint(hint)
+                case 70..<78:
+                    memory.removeHint(target: target, key: key)
+                    sqlite.removeHint(target: target, key: key)
+                case 78..<83:
+                    #expect(sqlite.hints() == memory.hints(), "step \(step)")
+                case 83..<88:
+                    let entries = (0..<random.below(4)).map { _ in randomMember(using: &random) }
+                    memory.setMembership(entries)
+                    sqlite.setMembership(entries)
+                case 88..<92:
+                    #expect(sqlite.membership() == memory.membership(), "step \(step)")
+                case 92..<99:
+                    let epochs = (memory: memory.nextEpoch(), sqlite: sqlite.nextEpoch())
+                    if let last = lastEpochs {
+                        // Consecutive within one open store; only increasing across a reopen.
+                        if reopened {
+                            #expect(epochs.sqlite > last.sqlite, "step \(step)")
+                        } else {
+                            #expect(epochs.sqlite - last.sqlite == epochs.memory - last.memory, "step \(step)")
+                        }
+                    }
+                    lastEpochs = epochs
+                    reopened = false
+                default:
+                    sqlite.close()
+                    sqlite = try SQLiteStorage(directory: directory)
+                    reopened = true
+                }
+                #expect(sqlite.recordCount == memory.recordCount, "step \(step)")
+            }
+            try #require(sqlite.keys() == memory.keys())
+            for key in Self.keys { #expect(sqlite.record(for: key) == memory.record(for: key)) }
+            #expect(sqlite.hints() == memory.hints())
+            #expect(sqlite.membership() == memory.membership())
+            #expect(memory.recordCount > 0 && !memory.hints().isEmpty, "the sequence should leave data behind")
+            sqlite.close()
+        }
+    }
+
+    /// Everything written survives a close and a reopen; epochs keep growing.
+    @Test(arguments: SQLiteStorage.Durability.allCases)
+    func survivesReopen(durability: SQLiteStorage.Durability) throws {
+        try withTemporaryDirectory { directory in
+            let records = sampleRecords()
+            let hints = [
+                Hint(target: "n2", key: "k1", sequence: 7),
+                Hint(target: "n1", key: "k2", sequence: UInt64.max),
+            ]
+            let members = [
+                MemberEntry(name: "n1", address: "127.0.0.1:7001", status: .up, version: 3),
+                MemberEntry(name: "n2", address: "127.0.0.1:7002", status: .left, version: 9),
+            ]
+            let store = try SQLiteStorage(directory: directory, durability: durability)
+            for (key, record) in records { store.setRecord(record, for: key) }
+            for hint in hints { store.setHint(hint) }
+            store.setMembership(members)
+            let epochs = (0..<3).map { _ in store.nextEpoch() }
+            store.close()
+            store.close()
+
+            let reopened = try SQLiteStorage(directory: directory, durability: durability)
+            defer { reopened.close() }
+            #expect(reopened.recordCount == records.count)
+            #expect(reopened.keys() == records.keys.sorted(by: byteOrder))
+            for (key, record) in records { #expect(reopened.record(for: key) == record) }
+            #expect(reopened.hints() == hints.sorted { byteOrder($0.target, $1.target) })
+            #expect(reopened.membership() == members)
+            #expect(epochs == [epochs[0], epochs[0] + 1, epochs[0] + 2])
+            let next = reopened.nextEpoch()
+            #expect(next > epochs[2])
+            #expect(reopened.nextEpoch() == next + 1)
+        }
+    }
+
+    /// Keys are ordered by their UTF-8 bytes, and keys that differ only in
+    /// Unicode normalisation are different keys.
+    @Test func byteWiseKeysAndNormalisation() throws {
+        try withTemporaryDirectory { directory in
+            let nfc = "caf\u{E9}"
+            let nfd = "cafe\u{301}"
+            let keys = [
+                "\u{1F600}", "\u{FF5A}", "\u{FFFD}", "\u{65E5}\u{672C}", nfc, nfd, "\u{80}", "\u{7F}", "z", "b",
+                "a\u{0}", "a", "Z", "",
+            ]
+            let store = try SQLiteStorage(directory: directory)
+            defer { store.close() }
+            for (index, key) in keys.enumerated() {
+                store.setRecord(StoredRecord(siblings: SiblingSet([version("n1", 1, "v\(index)")])), for: key)
+            }
+            // Swift's `<` compares canonically equivalent strings as equal and
+            // UTF-16 order would put U+1F600 before U+FF5A; bytes decide here.
+            let expected = [
+                "", "Z", "a", "a\u{0}", "b", nfd, nfc, "z", "\u{7F}", "\u{80}", "\u{65E5}\u{672C}", "\u{FF5A}",
+                "\u{FFFD}", "\u{1F600}",
+            ]
+            #expect(store.keys().map { Array($0.utf8) } == expected.map { Array($0.utf8) })
+            #expect(expected.map { Array($0.utf8) } == keys.sorted(by: byteOrder).map { Array($0.utf8) })
+            #expect(store.recordCount == keys.count)
+            #expect(store.record(for: nfc)?.siblings.values == ["v4"])
+            #expect(store.record(for: nfd)?.siblings.values == ["v5"])
+            store.removeRecord(for: nfd)
+            #expect(store.record(for: nfc) != nil)
+            #expect(store.recordCount == keys.count - 1)
+
+            store.setHint(Hint(target: nfc, key: nfc, sequence: 3))
+            store.setHint(Hint(target: nfc, key: nfd, sequence: 2))
+            store.setHint(Hint(target: nfd, key: nfc, sequence: 1))
+            #expect(store.hints().map(\.sequence) == [1, 2, 3])
+        }
+    }
+
+    /// Values, keys and actors with NUL bytes, newlines, quotes and emoji
+    /// come back byte for byte.
+    @Test func oddBytesRoundTrip() throws {
+        try withTemporaryDirectory { directory in
+            let values = [
+                "", "\u{0}", "nul\u{0}inside", "line1\nline2\r\n", "tab\tquote\"backslash\\",
+                "\u{1F469}\u{200D}\u{1F4BB}",
+                "\u{1F1FA}\u{1F1E6}", String(repeating: "\u{0}x\n", count: 30_000),
+            ]
+            let keys = ["k", "k\u{0}", "k\u{0}ey", "\n", "\u{1F511}"]
+            let store = try SQLiteStorage(directory: directory)
+            for (index, key) in keys.enumerated() {
+                let versions = values.enumerated().map { version("\u{1F916}\u{0}\(index)", UInt64($0 + 1), $1) }
+                store.setRecord(StoredRecord(siblings: SiblingSet(versions), ownActor: "actor\u{0}\u{1F916}"), for: key)
+            }
+            store.close()
+            let reopened = try SQLiteStorage(directory: directory)
+            defer { reopened.close() }
+            #expect(reopened.keys().map { Array($0.utf8) } == keys.sorted(by: byteOrder).map { Array($0.utf8) })
+            for key in keys {
+                let record = try #require(reopened.record(for: key))
+                #expect(Set(record.siblings.values.map { Array($0.utf8) }) == Set(values.map { Array($0.utf8) }))
+                #expect(record.ownActor.map { Array($0.utf8) } == Array("actor\u{0}\u{1F916}".utf8))
+            }
+        }
+    }
+
+    /// A store that was never closed (its process died) is found complete by
+    /// the next open: in place, while the dead connection's files remain, and
+    /// from a copy of only the database and its log (forcing log recovery).
+    @Test func crashWithoutClose() throws {
+        try withTemporaryDirectory { directory in
+            let records = (0..<500).map {
+                ("key-\($0)", StoredRecord(siblings: SiblingSet([version("n1", 1, "v\($0)")])))
+            }
+            let hint = Hint(target: "n2", key: "key-1", sequence: 3)
+            let members = [MemberEntry(name: "n1", address: "127.0.0.1:7001", status: .up, version: 1)]
+            let first = try SQLiteStorage(directory: directory)
+            for (key, record) in records { first.setRecord(record, for: key) }
+            first.removeRecord(for: "key-0")
+            first.setHint(hint)
+            first.setMembership(members)
+            let epoch = first.nextEpoch()
+
+            let copy = directory + "/copy"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
+            for suffix in ["", "-wal"] {
+                try FileManager.default.copyItem(atPath: first.path + suffix, toPath: copy + "/kvorum.sqlite" + suffix)
+            }
+            for reopenIn in [directory, copy] {
+                let second = try SQLiteStorage(directory: reopenIn)
+                #expect(second.recordCount == records.count - 1)
+                #expect(second.record(for: "key-0") == nil)
+                for (key, record) in records.dropFirst() { #expect(second.record(for: key) == record) }
+                #expect(second.hints() == [hint])
+                #expect(second.membership() == members)
+                #expect(second.nextEpoch() > epoch)
+                second.close()
+            }
+            first.close()
+        }
+    }
+
+    /// A real `kill -9`: a child process (this test binary, running
+    /// `crashChildWriter`) writes records and reports each acknowledged one;
+    /// after SIGKILL, every acknowledged record is in the store.
+    @Test func survivesSIGKILL() throws {
+        try withTemporaryDirectory { directory in
+            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: executable)
+            child.arguments = ["--testing-library", "swift-testing", "--filter", "crashChildWriter"]
+            child.environment = ProcessInfo.processInfo.environment.merging([Self.childEnvironment: directory]) { $1 }
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            defer {
+                if child.isRunning { kill(child.processIdentifier, SIGKILL) }
+                child.waitUntilExit()
+            }
+            let acks = directory + "/acks"
+            let deadline = Date().addingTimeInterval(120)
+            while acknowledged(in: acks).count < 300, child.isRunning, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            try #require(child.isRunning, "the child writer should still be writing")
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            #expect(child.terminationReason == .uncaughtSignal)
+
+            let written = acknowledged(in: acks)
+            try #require(written.count >= 300)
+            let store = try SQLiteStorage(directory: directory)
+            defer { store.close() }
+            #expect(store.recordCount >= written.count)
+            for index in written {
+                #expect(store.record(for: "key-\(index)")?.siblings.values == ["value-\(index)"], "key-\(index)")
+            }
+        }
+    }
+
+    /// The child half of `survivesSIGKILL`, run only in the child process
+    /// (skipped otherwise): writes records until killed, appending the index
+    /// of each one whose `setRecord` returned to `acks`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[SQLiteStorageTests.childEnvironment] != nil))
+    func crashChildWriter() throws {
+        let directory = try #require(ProcessInfo.processInfo.environment[Self.childEnvironment])
+        let store = try SQLiteStorage(directory: directory)
+        let acks = open(directory + "/acks", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        try #require(acks >= 0)
+        let parent = getppid()
+        // Bounded, and stops early should the parent test die without killing it.
+        for index in 0..<1_000_000 where getppid() == parent {
+            store.setRecord(
+                StoredRecord(siblings: SiblingSet([version("n1", 1, "value-\(index)")])), for: "key-\(index)")
+            let line = Array("\(index)\n".utf8)
+            try #require(write(acks, line, line.count) == line.count)
+        }
+    }
+
+    /// Each durability mode sets its `synchronous` level; reserving epochs in
+    /// `.process` mode leaves the level as it was.
+    @Test(arguments: [(SQLiteStorage.Durability.process, "1"), (.fsync, "2")])
+    func durabilitySetsSynchronous(durability: SQLiteStorage.Durability, level: String) throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory, durability: durability)
+            defer { store.close() }
+            #expect(try store.pragma("journal_mode") == "wal")
+            #expect(try store.pragma("synchronous") == level)
+            _ = store.nextEpoch()
+            #expect(try store.pragma("synchronous") == level)
+        }
+    }
+
+    /// A damaged file, a newer schema and a foreign database are refused with
+    /// a clear error, not a crash.
+    @Test func refusesWhatItCannotRead() throws {
+        try withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let garbage = Data((0..<8_192).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) })
+            try garbage.write(to: URL(fileURLWithPath: directory + "/kvorum.sqlite"))
+            let error = #expect(throws: SQLiteStorageError.self) { try SQLiteStorage(directory: directory) }
+            #expect(error?.description.contains("is corrupt or not an SQLite database") == true)
+        }
+        try withTemporaryDirectory { directory in
+            try SQLiteStorage(directory: directory).close()
+            let raw = try SQLiteConnection(path: directory + "/kvorum.sqlite")
+            try raw.execute("PRAGMA user_version = 99")
+            raw.close()
+            let error = #expect(throws: SQLiteStorageError.self) { try SQLiteStorage(directory: directory) }
+            #expect(error?.description.contains("schema version 99") == true)
+        }
+        try withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let raw = try SQLiteConnection(path: directory + "/kvorum.sqlite")
+            try raw.execute("CREATE TABLE other (x)")
+            raw.close()
+            let error = #expect(throws: SQLiteStorageError.self) { try SQLiteStorage(directory: directory) }
+            #expect(error?.description.contains("not a Kvorum store") == true)
+        }
+    }
+
+    /// Prints (does not assert) the rate of `setRecord` in each mode.
+    @Test(arguments: SQLiteStorage.Durability.allCases)
+    func writeRate(durability: SQLiteStorage.Durability) throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory, durability: durability)
+            defer { store.close() }
+            // Every write changes its row: SQLite skips writing a row that is
+            // rewritten byte for byte, which would flatter the overwrites.
+            let count = 10_000
+            let padding = String(repeating: "v", count: 100)
+            let records = (0..<count).map {
+                StoredRecord(
+                    siblings: SiblingSet([version("n1.1", UInt64($0 + 1), "\($0)\(padding)")]), ownActor: "n1.1")
+            }
+            let elapsed = ContinuousClock().measure {
+                for (index, record) in records.enumerated() { store.setRecord(record, for: "key-\(index % 5_000)") }
+            }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print(
+                "SQLiteStorage .\(durability): \(count) setRecord (5,000 inserts, 5,000 overwrites) in "
+                    + "\(String(format: "%.2f", seconds)) s = \(Int(Double(count) / seconds)) ops/s")
+            #expect(store.recordCount == 5_000)
+        }
+    }
+
+    // MARK: Fixtures
+
+    static let childEnvironment = "KVORUM_SQLITE_CRASH_CHILD_DIRECTORY"
+
+    /// Keys for the random sequence: non-ASCII, NUL, empty; none canonically
+    /// equivalent to another (`MemoryStorage` would merge those).
+    static let keys = [
+        "", "a", "b", "ab", "a\u{0}b", "Z", "caf\u{E9}", "\u{F6}l", "\u{65E5}\u{672C}", "\u{1F600}", "line\nbreak",
+        "k1", "k2", "k10", "\u{FF5A}", "\u{7F}", "\u{80}",
+    ]
+    static let targets = ["n1", "n2", "n10", "n\u{F6}"]
+}
+
+/// A fresh directory under the system's temporary directory, removed afterwards.
+private func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("kvorum-sqlite-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try body(url.path)
+}
+
+/// The indexes in an acknowledgement file, complete lines only.
+private func acknowledged(in path: String) -> [Int] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    return lines.dropLast().compactMap { Int($0) }
+}
+
+private func version(_ actor: String, _ counter: UInt64, _ value: String) -> Version {
+    Version(dot: Dot(actor: actor, counter: counter), past: VersionVector(), value: value)
+}
+
+private func sampleRecords() -> [String: StoredRecord] {
+    let concurrent = SiblingSet([
+        version("n1.1", 2, "left"),
+        Version(dot: Dot(actor: "n2.4", counter: 1), past: VersionVector(["n1.1": 1]), value: "right"),
+    ])
+    let withDots = SiblingSet([
+        Version(
+            dot: Dot(actor: "n3.1", counter: 5),
+            past: VersionVector(["n1.1": 2], dots: [Dot(actor: "n2.4", counter: 3)]),
+            value: "gap")
+    ])
+    let merged = SiblingSet([Version(dot: nil, past: VersionVector(["n1.1": 3, "n2.4": 1]), value: "cart")])
+    return [
+        "siblings": StoredRecord(siblings: concurrent, ownActor: "n1.1"),
+        "dots": StoredRecord(siblings: withDots),
+        "merged": StoredRecord(siblings: merged, ownActor: "n2.4"),
+        "empty": StoredRecord(siblings: SiblingSet()),
+    ]
+}
+
+private let actors = ["n1.1", "n1.2", "n2.1", "n\u{F6}.1"]
+private let values = ["", "v", "\u{0}", "two\nlines", "\u{1F600}", "caf\u{E9}"]
+
+private func randomRecord(using random: inout SplitMix64) -> StoredRecord {
+    let versions = (0...random.below(3)).map { _ in
+        let past = VersionVector(
+            Dictionary(actors.map { ($0, UInt64(random.below(3))) }, uniquingKeysWith: max),
+            dots: random.below(4) == 0 ? [Dot(actor: actors.randomElement(using: &random)!, counter: 5)] : [])
+        let dot =
+            random.below(5) == 0
+            ? nil : Dot(actor: actors.randomElement(using: &random)!, counter: UInt64(1 + random.below(6)))
+        return Version(dot: dot, past: past, value: values.randomElement(using: &random)!)
+    }
+    let ownActor = random.below(2) == 0 ? nil : actors.randomElement(using: &random)
+    return StoredRecord(siblings: SiblingSet(versions), ownActor: ownActor)
+}
+
+private func randomMember(using random: inout SplitMix64) -> MemberEntry {
+    MemberEntry(
+        name: SQLiteStorageTests.targets.randomElement(using: &random)!,
+        address: "127.0.0.1:\(7000 + random.below(10))",
+        status: random.below(2) == 0 ? .up : .left, version: UInt64(random.below(100)))
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator, so the
+/// random operation sequence is the same on every run.
+private struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D1_33EB_2311_EB09
+        return z ^ (z >> 31)
+    }
+
+    /// A number in `0..<bound`.
+    mutating func below(_ bound: Int) -> Int { Int(next(upperBound: UInt64(bound))) }
+}
