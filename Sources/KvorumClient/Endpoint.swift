@@ -1,0 +1,120 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// One request of the HTTP API (docs/http-api.md), before it is sent.
+public enum Endpoint: Sendable, Equatable {
+    /// `GET /kv/{key}?r=R`: read every sibling of a key.
+    case get(key: String, r: Int?)
+    /// `PUT /kv/{key}?w=W`: write a value, superseding what `context` covers
+    /// (`nil` or empty: nothing, the write becomes a sibling).
+    case put(key: String, value: String, w: Int?, context: String?)
+    /// `GET /lookup/{key}`: the key's replicas in preference order.
+    case lookup(key: String)
+    /// `GET /members`: the node's view of the cluster.
+    case members
+    /// `POST /join`: the node joins the cluster of the node at a peer address.
+    case join(address: String)
+    /// `POST /leave`: the node hands its data over and leaves.
+    case leave
+    /// `GET /stats`: the node's counters.
+    case stats
+    /// `GET /health`: whether the node is serving.
+    case health
+
+    /// The header that carries a write's causal context.
+    static let contextHeader = "X-Kvorum-Context"
+
+    /// The method, the percent-encoded path and the query of the request.
+    var target: (method: String, path: String, query: [(String, String)]) {
+        switch self {
+        case .get(let key, let r):
+            return ("GET", "/kv/" + Self.encodePathSegment(key), r.map { [("r", String($0))] } ?? [])
+        case .put(let key, _, let w, let context):
+            var query = w.map { [("w", String($0))] } ?? []
+            if let context, !context.isEmpty, !Self.fitsInHeader(context) { query.append(("context", context)) }
+            return ("PUT", "/kv/" + Self.encodePathSegment(key), query)
+        case .lookup(let key): return ("GET", "/lookup/" + Self.encodePathSegment(key), [])
+        case .members: return ("GET", "/members", [])
+        case .join: return ("POST", "/join", [])
+        case .leave: return ("POST", "/leave", [])
+        case .stats: return ("GET", "/stats", [])
+        case .health: return ("GET", "/health", [])
+        }
+    }
+
+    /// The full URL of the request against a node's base URL (which may
+    /// carry a path prefix; a trailing slash is ignored).
+    public func url(baseURL: URL) -> URL {
+        let (_, path, query) = target
+        var text = baseURL.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        text += path
+        if !query.isEmpty {
+            text += "?" + query.map { "\($0)=\(Self.encodePathSegment($1))" }.joined(separator: "&")
+        }
+        // Every byte outside the unreserved set is percent-encoded, so the
+        // string is always a valid URL.
+        return URL(string: text)!
+    }
+
+    /// The request to send to the node at `baseURL`.
+    func urlRequest(baseURL: URL, timeout: Double) -> URLRequest {
+        var request = URLRequest(url: url(baseURL: baseURL), timeoutInterval: timeout)
+        request.httpMethod = target.method
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        switch self {
+        case .put(_, let value, _, let context):
+            request.httpBody = Data(value.utf8)
+            request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
+            if let context, !context.isEmpty, Self.fitsInHeader(context) {
+                request.setValue(context, forHTTPHeaderField: Self.contextHeader)
+            }
+        case .join(let address):
+            request.httpBody = try? JSONEncoder().encode(["address": address])
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        case .leave:
+            request.httpBody = Data()
+        case .get, .lookup, .members, .stats, .health:
+            break
+        }
+        return request
+    }
+
+    /// Percent-encodes every byte of the UTF-8 text except the unreserved
+    /// characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`), so that `/`, `?`, `#`,
+    /// `%`, spaces and non-ASCII text survive as one path segment.
+    public static func encodePathSegment(_ text: String) -> String {
+        var encoded = ""
+        encoded.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if isUnreserved(byte) {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                encoded +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true)
+                    + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return encoded
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whether a context can travel in a header verbatim (printable ASCII);
+    /// anything else goes in the `context` query parameter instead.
+    private static func fitsInHeader(_ context: String) -> Bool {
+        context.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+    }
+}

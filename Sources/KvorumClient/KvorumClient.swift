@@ -1,0 +1,110 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A client of one Kvorum node's HTTP API (docs/http-api.md).
+///
+/// Every method sends one request and waits at most `timeout` seconds for
+/// the answer. Failures are `KvorumClientError`s: `status` nil when the node
+/// gave no HTTP answer, else the status and the server's error text.
+public struct KvorumClient: Sendable {
+    /// The node's API root, e.g. `http://127.0.0.1:8701`.
+    public let baseURL: URL
+    /// Seconds to wait for each answer.
+    public let timeout: Double
+    private let session: URLSession
+
+    /// A client of the node at `baseURL`.
+    public init(baseURL: URL, timeout: Double = 5) {
+        self.baseURL = baseURL
+        self.timeout = timeout
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration)
+    }
+
+    /// Sends one request and returns the node's answer as it came, as long
+    /// as it is an answer the endpoint gives normally: 2xx, and for `.get`
+    /// also 404 with the read body (an absent key).
+    ///
+    /// - Throws: `KvorumClientError` with the server's error text for any
+    ///   other status, or with a nil status when no answer came.
+    public func send(_ endpoint: Endpoint) async throws(KvorumClientError) -> HTTPResponse {
+        let request = endpoint.urlRequest(baseURL: baseURL, timeout: timeout)
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            throw KvorumClientError(transportError: error, url: baseURL, timeout: timeout)
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw KvorumClientError(status: nil, message: "\(baseURL.absoluteString) did not answer over HTTP")
+        }
+        let answer = HTTPResponse(status: http.statusCode, body: data)
+        if answer.isSuccess { return answer }
+        if case .get = endpoint, answer.status == 404, (try? answer.decode(ReadResult.self)) != nil {
+            return answer
+        }
+        throw KvorumClientError(answer)
+    }
+
+    /// Reads `key` with read quorum `r` (the node's default when nil).
+    /// An absent key is a result with `found == false`, not an error.
+    public func get(_ key: String, r: Int? = nil) async throws(KvorumClientError) -> ReadResult {
+        try ReadResult(await send(.get(key: key, r: r)))
+    }
+
+    /// Writes `value` under `key` with write quorum `w` (the node's default
+    /// when nil). `context` is what the write supersedes: a read's `context`
+    /// (all its siblings) or one sibling's metadata; without it the write
+    /// becomes a sibling of whatever is stored.
+    ///
+    /// - Returns: the new version's metadata.
+    public func put(_ key: String, value: String, w: Int? = nil, context: String? = nil)
+        async throws(KvorumClientError) -> String
+    {
+        struct Body: Decodable { var metadata: String }
+        return try await send(.put(key: key, value: value, w: w, context: context)).decode(Body.self).metadata
+    }
+
+    /// The replicas of `key` in preference order.
+    public func lookup(_ key: String) async throws(KvorumClientError) -> [Member] {
+        struct Body: Decodable { var replicas: [Member] }
+        return try await send(.lookup(key: key)).decode(Body.self).replicas
+    }
+
+    /// The members of the cluster as the node sees them.
+    public func members() async throws(KvorumClientError) -> [Member] {
+        struct Body: Decodable { var members: [Member] }
+        return try await send(.members).decode(Body.self).members
+    }
+
+    /// Asks the node to join the cluster of the node at the peer address
+    /// `address` (`host:port`). The join completes in the background.
+    public func join(address: String) async throws(KvorumClientError) {
+        _ = try await send(.join(address: address))
+    }
+
+    /// Asks the node to hand its data over and leave the cluster.
+    ///
+    /// - Returns: the name of the leaving node.
+    public func leave() async throws(KvorumClientError) -> String {
+        struct Body: Decodable { var leaving: String }
+        return try await send(.leave).decode(Body.self).leaving
+    }
+
+    /// The node's counters.
+    public func stats() async throws(KvorumClientError) -> Stats {
+        try await send(.stats).decode(Stats.self)
+    }
+
+    /// Whether the node serves, and its name.
+    public func health() async throws(KvorumClientError) -> Health {
+        try await send(.health).decode(Health.self)
+    }
+}

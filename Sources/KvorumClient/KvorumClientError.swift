@@ -1,0 +1,65 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A request that did not get the answer it asked for: either the node
+/// answered with an error status (`status` set, `message` the server's
+/// `{"error": …}` text) or no answer came at all (`status` nil: refused,
+/// timed out, unknown host).
+public struct KvorumClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The HTTP status the node answered with; nil when it could not be reached.
+    public var status: Int?
+    /// What went wrong, in the server's words when it gave any.
+    public var message: String
+
+    /// An error with the given status and message.
+    public init(status: Int?, message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    /// Whether no HTTP answer came (the node is down, unreachable or too slow).
+    public var isUnreachable: Bool { status == nil }
+
+    /// The message, with the status when there is one.
+    public var description: String {
+        status.map { "\(message) (HTTP \($0))" } ?? message
+    }
+
+    /// The error of an answer with an error status: the body's `error` field,
+    /// else its text, else the status's reason phrase.
+    init(_ response: HTTPResponse) {
+        struct Body: Decodable { var error: String }
+        if let body = try? JSONDecoder().decode(Body.self, from: response.body) {
+            self.init(status: response.status, message: body.error)
+        } else {
+            let text = String(decoding: response.body.prefix(500), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = HTTPURLResponse.localizedString(forStatusCode: response.status)
+            self.init(status: response.status, message: text.isEmpty ? reason : text)
+        }
+    }
+
+    /// The error of a request to `url` that got no HTTP answer.
+    init(transportError error: any Error, url: URL, timeout: Double) {
+        let reason: String
+        switch (error as? URLError)?.code {
+        case .cannotConnectToHost?: reason = "connection refused"
+        case .timedOut?: reason = "no answer within \(timeout.formatted()) s"
+        case .cannotFindHost?, .dnsLookupFailed?: reason = "unknown host"
+        case .networkConnectionLost?: reason = "the connection was lost"
+        case .badServerResponse?: reason = "not an HTTP answer"
+        default: reason = error.localizedDescription
+        }
+        self.init(status: nil, message: "cannot reach the Kvorum node at \(url.absoluteString): \(reason)")
+    }
+}
+
+extension Double {
+    /// The number without a trailing `.0` when it is whole (`5`, `0.5`).
+    fileprivate func formatted() -> String {
+        rounded() == self && abs(self) < 1e15 ? String(Int(self)) : String(self)
+    }
+}

@@ -1,2 +1,0 @@
-/// The Kvorum HTTP client: placeholder until it lands.
-enum ClientPlaceholder {}

@@ -1,0 +1,214 @@
+import Foundation
+
+/// An HTTP answer of a node: its status and its body, byte for byte.
+public struct HTTPResponse: Sendable, Equatable {
+    /// The HTTP status code.
+    public var status: Int
+    /// The body as the node sent it (JSON for every endpoint of the API).
+    public var body: Data
+
+    /// A response with the given status and body.
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
+
+    /// Whether the status is 2xx.
+    public var isSuccess: Bool { (200..<300).contains(status) }
+
+    /// The body decoded as `type`, or a `KvorumClientError` naming what the
+    /// node sent instead.
+    func decode<T: Decodable>(_ type: T.Type) throws(KvorumClientError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: body)
+        } catch {
+            let text = String(decoding: body.prefix(200), as: UTF8.self)
+            throw KvorumClientError(status: status, message: "unexpected answer from the node: \(text)")
+        }
+    }
+}
+
+/// The answer to a read: every sibling of the key and the causal context
+/// that covers them all.
+public struct ReadResult: Sendable, Equatable, Decodable {
+    /// The concurrent values of the key (empty when it is absent).
+    public var values: [String]
+    /// `metadata[i]` is the version metadata of `values[i]`; a write with it
+    /// as context supersedes that sibling only.
+    public var metadata: [String]
+    /// One context covering every sibling: a write with it resolves them all.
+    public var context: String
+    /// Whether any replica had the key (`false` for the API's 404).
+    public var found: Bool
+
+    /// A result with the given parts.
+    public init(values: [String], metadata: [String], context: String, found: Bool) {
+        self.values = values
+        self.metadata = metadata
+        self.context = context
+        self.found = found
+    }
+
+    private enum CodingKeys: String, CodingKey { case values, metadata, context }
+
+    /// Decodes the body of `GET /kv/{key}`; `found` is set by the status.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        values = try container.decode([String].self, forKey: .values)
+        metadata = try container.decodeIfPresent([String].self, forKey: .metadata) ?? []
+        context = try container.decodeIfPresent(String.self, forKey: .context) ?? ""
+        found = !values.isEmpty
+    }
+
+    /// The result of a `GET /kv/{key}` answer: 200 is a found key, 404 with
+    /// the read body shape an absent one; anything else is an error.
+    init(_ response: HTTPResponse) throws(KvorumClientError) {
+        switch response.status {
+        case 200:
+            self = try response.decode(ReadResult.self)
+            found = true
+        case 404:
+            // An unknown path is a 404 too, with an error body instead.
+            guard let absent = try? response.decode(ReadResult.self) else { throw KvorumClientError(response) }
+            self = absent
+            found = false
+        default:
+            throw KvorumClientError(response)
+        }
+    }
+}
+
+/// A cluster member as the API names it: its name and its peer address.
+public struct Member: Sendable, Equatable, Codable {
+    /// The node's name, e.g. `node2`.
+    public var name: String
+    /// The node's peer address, `host:port`.
+    public var address: String
+
+    /// A member with the given name and address.
+    public init(name: String, address: String) {
+        self.name = name
+        self.address = address
+    }
+}
+
+/// The body of `GET /health`.
+public struct Health: Sendable, Equatable, Decodable {
+    /// `ok` when the node serves.
+    public var status: String
+    /// The node's name.
+    public var name: String?
+}
+
+/// The body of `GET /stats`: the documented counters, typed, and every field
+/// the node reported (documented or not) for display.
+public struct Stats: Sendable, Equatable, Decodable {
+    /// The node's name.
+    public var name: String?
+    /// The node's peer address.
+    public var address: String?
+    /// Records in the node's store.
+    public var records: Int?
+    /// Hints waiting to be handed off.
+    public var hintsPending: Int?
+    /// Peers the node currently suspects.
+    public var suspectedPeers: [String]?
+    /// Client operations in flight at the node.
+    public var pendingOperations: Int?
+    /// Every field of the body, in the node's words.
+    public var fields: [String: JSONValue]
+
+    /// Decodes the typed counters where they have the documented type and
+    /// keeps every field.
+    public init(from decoder: any Decoder) throws {
+        fields = try [String: JSONValue](from: decoder)
+        name = fields["name"]?.string
+        address = fields["address"]?.string
+        records = fields["records"]?.int
+        hintsPending = fields["hintsPending"]?.int
+        suspectedPeers = fields["suspectedPeers"]?.array?.compactMap(\.string)
+        pendingOperations = fields["pendingOperations"]?.int
+    }
+}
+
+/// Any JSON value, for bodies whose shape the client does not fix.
+public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Decodes whichever JSON value is there (integers as `.int`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// Encodes the value as the JSON it came from.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// The string, if the value is one.
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The integer, if the value is one.
+    public var int: Int? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+
+    /// The elements, if the value is an array.
+    public var array: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    /// A compact rendering for people: strings bare, a member object as
+    /// `name (address)`, other objects as `key=value` pairs, arrays
+    /// comma-separated.
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return String(value)
+        case .int(let value): return String(value)
+        case .double(let value): return String(value)
+        case .string(let value): return value
+        case .array(let values): return values.isEmpty ? "(none)" : values.map(\.description).joined(separator: ", ")
+        case .object(let fields):
+            if fields.count == 2, let name = fields["name"]?.string, let address = fields["address"]?.string {
+                return "\(name) (\(address))"
+            }
+            return fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+    }
+}

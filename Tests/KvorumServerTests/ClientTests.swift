@@ -1,0 +1,241 @@
+import Foundation
+import Testing
+
+@testable import KvorumClient
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The HTTP client and the local-cluster record, without a server: how
+/// requests are built, how answers are read, how the CLI finds its node.
+struct ClientTests {
+    static let base = URL(string: "http://127.0.0.1:8701")!
+
+    // MARK: Requests
+
+    /// Every byte outside the unreserved set is percent-encoded, so a key
+    /// stays one path segment whatever it holds.
+    @Test(arguments: [
+        ("cart-1", "cart-1"),
+        ("AZaz09-._~", "AZaz09-._~"),
+        ("a b", "a%20b"),
+        ("a/b", "a%2Fb"),
+        ("../etc", "..%2Fetc"),
+        ("q?r=2#frag", "q%3Fr%3D2%23frag"),
+        ("100%", "100%25"),
+        ("a+b&c", "a%2Bb%26c"),
+        ("ключ", "%D0%BA%D0%BB%D1%8E%D1%87"),
+        ("🍞", "%F0%9F%8D%9E"),
+        ("tab\tnl\n", "tab%09nl%0A"),
+    ])
+    func pathEncoding(key: String, encoded: String) {
+        #expect(Endpoint.encodePathSegment(key) == encoded)
+        #expect(
+            Endpoint.get(key: key, r: nil).url(baseURL: Self.base).absoluteString
+                == "http://127.0.0.1:8701/kv/\(encoded)")
+        // The encoded form decodes back to the key, as the server will.
+        #expect(encoded.removingPercentEncoding == key)
+    }
+
+    /// Each endpoint has the documented method, path and query; a base URL's
+    /// trailing slash or path prefix is kept right.
+    @Test func endpointsMatchTheAPI() {
+        let cases: [(Endpoint, String, String)] = [
+            (.get(key: "k", r: 2), "GET", "http://127.0.0.1:8701/kv/k?r=2"),
+            (.put(key: "k", value: "v", w: 3, context: "node1.1:1|"), "PUT", "http://127.0.0.1:8701/kv/k?w=3"),
+            (.put(key: "k", value: "v", w: nil, context: nil), "PUT", "http://127.0.0.1:8701/kv/k"),
+            (.lookup(key: "a/b"), "GET", "http://127.0.0.1:8701/lookup/a%2Fb"),
+            (.members, "GET", "http://127.0.0.1:8701/members"),
+            (.join(address: "127.0.0.1:7701"), "POST", "http://127.0.0.1:8701/join"),
+            (.leave, "POST", "http://127.0.0.1:8701/leave"),
+            (.stats, "GET", "http://127.0.0.1:8701/stats"),
+            (.health, "GET", "http://127.0.0.1:8701/health"),
+        ]
+        for (endpoint, method, url) in cases {
+            let request = endpoint.urlRequest(baseURL: Self.base, timeout: 5)
+            #expect(request.httpMethod == method)
+            #expect(request.url?.absoluteString == url)
+        }
+        #expect(
+            Endpoint.members.url(baseURL: URL(string: "http://h:1/")!).absoluteString == "http://h:1/members")
+        #expect(
+            Endpoint.members.url(baseURL: URL(string: "http://h:1/kvorum/")!).absoluteString
+                == "http://h:1/kvorum/members")
+    }
+
+    /// A PUT sends the value as the body and the context in the header; a
+    /// context that cannot be a header value goes in the query; an empty
+    /// context is no context.
+    @Test func putCarriesValueAndContext() {
+        let request = Endpoint.put(key: "k", value: "milk,eggs", w: 2, context: "node2.3:1|").urlRequest(
+            baseURL: Self.base, timeout: 5)
+        #expect(request.httpBody == Data("milk,eggs".utf8))
+        #expect(request.value(forHTTPHeaderField: "X-Kvorum-Context") == "node2.3:1|")
+
+        let odd = Endpoint.put(key: "k", value: "v", w: nil, context: "nödé.1:1|").urlRequest(
+            baseURL: Self.base, timeout: 5)
+        #expect(odd.value(forHTTPHeaderField: "X-Kvorum-Context") == nil)
+        #expect(odd.url?.absoluteString == "http://127.0.0.1:8701/kv/k?context=n%C3%B6d%C3%A9.1%3A1%7C")
+
+        let empty = Endpoint.put(key: "k", value: "v", w: nil, context: "").urlRequest(baseURL: Self.base, timeout: 5)
+        #expect(empty.value(forHTTPHeaderField: "X-Kvorum-Context") == nil)
+        #expect(empty.url?.query == nil)
+    }
+
+    /// JOIN sends `{"address": …}`.
+    @Test func joinBody() throws {
+        let request = Endpoint.join(address: "127.0.0.1:7701").urlRequest(baseURL: Self.base, timeout: 5)
+        let body = try JSONDecoder().decode([String: String].self, from: #require(request.httpBody))
+        #expect(body == ["address": "127.0.0.1:7701"])
+    }
+
+    // MARK: Answers
+
+    static func response(_ status: Int, _ body: String) -> HTTPResponse {
+        HTTPResponse(status: status, body: Data(body.utf8))
+    }
+
+    /// A 200 read has the siblings, their metadata and the context.
+    @Test func readFound() throws {
+        let result = try ReadResult(
+            Self.response(
+                200,
+                #"{"context":"a.1:1,b.1:1","key":"cart","metadata":["a.1:1|","b.1:1|"],"values":["milk","eggs"]}"#))
+        #expect(
+            result
+                == ReadResult(
+                    values: ["milk", "eggs"], metadata: ["a.1:1|", "b.1:1|"], context: "a.1:1,b.1:1", found: true))
+    }
+
+    /// A 404 with the read body is an absent key, not an error.
+    @Test func readNotFound() throws {
+        let result = try ReadResult(
+            Self.response(404, #"{"context":"","key":"k","metadata":[],"values":[]}"#))
+        #expect(result == ReadResult(values: [], metadata: [], context: "", found: false))
+    }
+
+    /// Error statuses carry the server's `error` text; a body that is not
+    /// the API's error shape is quoted; an empty one gives the reason phrase.
+    @Test func errors() {
+        #expect(
+            throws: KvorumClientError(status: 503, message: "quorum not reached: 1 of 2 replicas answered")
+        ) {
+            try ReadResult(Self.response(503, #"{"error":"quorum not reached: 1 of 2 replicas answered"}"#))
+        }
+        #expect(throws: KvorumClientError(status: 404, message: "no such path")) {
+            try ReadResult(Self.response(404, #"{"error":"no such path"}"#))
+        }
+        #expect(KvorumClientError(Self.response(502, "Bad gateway\n")).message == "Bad gateway")
+        #expect(KvorumClientError(Self.response(500, "")).message.isEmpty == false)
+        #expect(
+            KvorumClientError(status: 400, message: "bad quorum").description == "bad quorum (HTTP 400)")
+    }
+
+    /// A 200 whose body is not what the endpoint returns is an error that
+    /// quotes the body.
+    @Test func unexpectedBody() {
+        #expect {
+            try ReadResult(Self.response(200, "<html>"))
+        } throws: { error in
+            (error as? KvorumClientError)?.message.contains("<html>") == true
+        }
+    }
+
+    /// The documented stats fields are typed; every field is kept.
+    @Test func stats() throws {
+        let body = #"""
+            {"address":"127.0.0.1:7701","hintsPending":2,"members":["node1","node2"],"name":"node1",
+             "pendingOperations":0,"records":12,"ring":{"partitions":4096,"replicas":3},
+             "suspectedPeers":["node3"],"uptime":1.5}
+            """#
+        let stats = try Self.response(200, body).decode(Stats.self)
+        #expect(stats.name == "node1")
+        #expect(stats.address == "127.0.0.1:7701")
+        #expect(stats.records == 12)
+        #expect(stats.hintsPending == 2)
+        #expect(stats.suspectedPeers == ["node3"])
+        #expect(stats.pendingOperations == 0)
+        #expect(stats.fields["uptime"] == .double(1.5))
+        #expect(stats.fields["members"]?.description == "node1, node2")
+        #expect(stats.fields["ring"]?.description == "partitions=4096 replicas=3")
+        #expect(JSONValue.array([]).description == "(none)")
+        #expect(
+            JSONValue.object(["name": .string("node2"), "address": .string("127.0.0.1:7702")]).description
+                == "node2 (127.0.0.1:7702)")
+    }
+
+    /// A node that is not there is an error without a status that names
+    /// its URL.
+    @Test func unreachableNode() async throws {
+        let port = try #require(LoopbackPorts.allocate(1).first)
+        let url = URL(string: "http://127.0.0.1:\(port)")!
+        await #expect {
+            try await KvorumClient(baseURL: url, timeout: 2).members()
+        } throws: { error in
+            guard let error = error as? KvorumClientError else { return false }
+            return error.isUnreachable && error.message.contains(url.absoluteString)
+                && error.message.contains("refused")
+        }
+    }
+
+    // MARK: The local cluster record
+
+    /// Runs `body` with a fresh directory, removed afterwards.
+    static func inScratchDirectory(_ body: (URL) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kvorum-client-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try body(directory)
+    }
+
+    static let record = ClusterFile(
+        nodes: [
+            .init(name: "node1", peer: "127.0.0.1:7701", http: "http://127.0.0.1:8801", dataDir: "/d/node1", pid: 11),
+            .init(name: "node2", peer: "127.0.0.1:7702", http: "http://127.0.0.1:8802", dataDir: "/d/node2", pid: 12),
+        ], supervisor: 10)
+
+    /// cluster.json reads back as written, with the documented field names.
+    @Test func clusterFileRoundTrip() throws {
+        try Self.inScratchDirectory { directory in
+            #expect(try ClusterFile.read(from: directory) == nil)
+            try Self.record.write(to: directory)
+            #expect(try ClusterFile.read(from: directory) == Self.record)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: ClusterFile.location(in: directory)))
+            let nodes = try #require((json as? [String: Any])?["nodes"] as? [[String: Any]])
+            #expect(Set(nodes[0].keys) == ["name", "peer", "http", "dataDir", "pid"])
+            #expect(Self.record.nodes[1].peerPort == 7702)
+            #expect(Self.record.nodes[1].httpPort == 8802)
+        }
+    }
+
+    /// The CLI's default node: the first node of ./kvorum-data/cluster.json,
+    /// else http://127.0.0.1:8701 — also when the record is damaged.
+    @Test func defaultNode() throws {
+        try Self.inScratchDirectory { directory in
+            #expect(ClusterFile.defaultNodeURL(workingDirectory: directory) == ClusterFile.fallbackNodeURL)
+            let data = directory.appendingPathComponent(ClusterFile.defaultDirectory)
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try Self.record.write(to: data)
+            #expect(
+                ClusterFile.defaultNodeURL(workingDirectory: directory) == URL(string: "http://127.0.0.1:8801")!)
+            try Data("{\"nodes\":".utf8).write(to: ClusterFile.location(in: data))
+            #expect(ClusterFile.defaultNodeURL(workingDirectory: directory) == ClusterFile.fallbackNodeURL)
+        }
+    }
+
+    /// Allocated ports are distinct, outside the excluded set and free; a
+    /// port with a listener is not free.
+    @Test func freePorts() throws {
+        let first = try LoopbackPorts.allocate(3)
+        let more = try LoopbackPorts.allocate(5, excluding: Set(first))
+        #expect(Set(first + more).count == 8)
+        #expect(first.allSatisfy(LoopbackPorts.isFree))
+        #expect(!LoopbackPorts.isFree(0))
+        #expect(!LoopbackPorts.isFree(70_000))
+        let listener = try #require(LoopbackPorts.openListener(port: 0, reuseAddress: false))
+        defer { close(listener.descriptor) }
+        #expect(!LoopbackPorts.isFree(listener.port))
+    }
+}
