@@ -1,10 +1,13 @@
 import ArgumentParser
 
 @main
-struct Kvorum: ParsableCommand {
+struct Kvorum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvorum",
         abstract: "Kvorum: a Dynamo-style replicated key-value store.",
-        subcommands: [Demo.self, NodeCommand.self]
+        subcommands: [
+            Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, LookupCommand.self,
+            MembersCommand.self, JoinCommand.self, LeaveCommand.self, StatsCommand.self,
+        ]
     )
 }

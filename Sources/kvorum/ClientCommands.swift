@@ -1,0 +1,279 @@
+import ArgumentParser
+import Foundation
+import KvorumClient
+
+/// The options every client command takes: which node, how to print.
+struct NodeOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The node's HTTP URL (default: the first node in ./kvorum-data/cluster.json, else http://127.0.0.1:8701).",
+            valueName: "url"))
+    var node: String?
+
+    @Flag(help: "Print the node's JSON answer verbatim.")
+    var json = false
+
+    @Option(help: "Seconds to wait for the node's answer.")
+    var timeout: Double = 10
+
+    func validate() throws {
+        if let node, nodeURL(node) == nil { throw ValidationError("--node must be a URL like http://127.0.0.1:8701") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number") }
+    }
+
+    /// A client of the chosen node.
+    var client: KvorumClient {
+        let url =
+            node.flatMap(nodeURL)
+            ?? ClusterFile.defaultNodeURL(
+                workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return KvorumClient(baseURL: url, timeout: timeout)
+    }
+
+    /// Runs `body` against the chosen node, reporting failures the CLI way
+    /// (see `Console.reportingErrors`).
+    func perform(_ body: (KvorumClient) async throws -> Void) async throws {
+        let hint =
+            node == nil ? "(start a local cluster with `kvorum cluster up`, or name a node with --node URL)" : nil
+        try await Console.reportingErrors(hint: hint) { try await body(client) }
+    }
+
+    /// Prints a node's JSON answer as it came (with a final newline).
+    func printVerbatim(_ response: HTTPResponse) {
+        var text = String(decoding: response.body, as: UTF8.self)
+        if !text.hasSuffix("\n") { text += "\n" }
+        print(text, terminator: "")
+    }
+
+    /// `host:port` is taken as `http://host:port`.
+    private func nodeURL(_ text: String) -> URL? {
+        let url = URL(string: text.contains("://") ? text : "http://" + text)
+        guard let url, url.scheme == "http" || url.scheme == "https", url.host != nil else { return nil }
+        return url
+    }
+}
+
+/// `kvorum get KEY`: every sibling of a key and the context covering them.
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Read a key: its values (all siblings), then the context to write back with.",
+        discussion: "An absent key prints 'not found' on standard error and exits with status 1."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Argument(help: "The key.")
+    var key: String
+
+    @Option(name: [.customShort("r"), .customLong("r")], help: "Read quorum (the node's default: 2).")
+    var r: Int?
+
+    func validate() throws {
+        if key.isEmpty { throw ValidationError("the key must not be empty") }
+    }
+
+    func run() async throws {
+        try await options.perform { client in
+            let found: Bool
+            if options.json {
+                let response = try await client.send(.get(key: key, r: r))
+                options.printVerbatim(response)
+                found = response.status != 404
+            } else {
+                let result = try await client.get(key, r: r)
+                found = result.found
+                if found {
+                    for value in result.values { print(value) }
+                    print("context: \(result.context)")
+                }
+            }
+            if !found {
+                Console.error("not found")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// `kvorum put KEY VALUE`: writes a value.
+struct PutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Write a value; prints the new version's metadata.",
+        discussion: """
+            Without --context the write supersedes nothing and becomes a sibling of whatever is stored; \
+            with the context of a get it replaces every sibling that get returned.
+            """
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Argument(help: "The key.")
+    var key: String
+
+    @Argument(help: "The value (UTF-8 text); '-' reads it from standard input, byte for byte.")
+    var value: String
+
+    @Option(name: [.customShort("w"), .customLong("w")], help: "Write quorum (the node's default: 2).")
+    var w: Int?
+
+    @Option(help: "The causal context of what you read: a get's context, or one sibling's metadata.")
+    var context: String?
+
+    func validate() throws {
+        if key.isEmpty { throw ValidationError("the key must not be empty") }
+    }
+
+    func run() async throws {
+        try await options.perform { client in
+            let text = try value == "-" ? readStandardInput() : value
+            if options.json {
+                options.printVerbatim(try await client.send(.put(key: key, value: text, w: w, context: context)))
+            } else {
+                print("metadata: \(try await client.put(key, value: text, w: w, context: context))")
+            }
+        }
+    }
+
+    private func readStandardInput() throws -> String {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw CLIError("the value on standard input is not UTF-8 text")
+        }
+        return text
+    }
+}
+
+/// `kvorum lookup KEY`: where a key lives.
+struct LookupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lookup",
+        abstract: "Show a key's replicas in preference order (rank, name, peer address)."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Argument(help: "The key.")
+    var key: String
+
+    func validate() throws {
+        if key.isEmpty { throw ValidationError("the key must not be empty") }
+    }
+
+    func run() async throws {
+        try await options.perform { client in
+            if options.json {
+                options.printVerbatim(try await client.send(.lookup(key: key)))
+            } else {
+                let replicas = try await client.lookup(key)
+                let width = replicas.map(\.name.count).max() ?? 0
+                for (rank, replica) in replicas.enumerated() {
+                    print(
+                        "\(rank + 1)  " + replica.name.padding(toLength: width + 2, withPad: " ", startingAt: 0)
+                            + replica.address)
+                }
+            }
+        }
+    }
+}
+
+/// `kvorum members`: the cluster as one node sees it.
+struct MembersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "members",
+        abstract: "List the cluster's members as the node sees them."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        try await options.perform { client in
+            if options.json {
+                options.printVerbatim(try await client.send(.members))
+            } else {
+                let members = try await client.members()
+                let width = members.map(\.name.count).max() ?? 0
+                for member in members {
+                    print(member.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + member.address)
+                }
+            }
+        }
+    }
+}
+
+/// `kvorum join ADDRESS`: makes the node at --node join another cluster.
+struct JoinCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "join",
+        abstract: "Make the node at --node join the cluster of the node at a peer address.",
+        discussion: "The join completes in the background; `kvorum members` shows when it has."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Argument(help: ArgumentHelp("The peer address of any member of the cluster to join.", valueName: "host:port"))
+    var address: String
+
+    func run() async throws {
+        try await options.perform { client in
+            if options.json {
+                options.printVerbatim(try await client.send(.join(address: address)))
+            } else {
+                try await client.join(address: address)
+                print("\(client.baseURL.absoluteString) is joining the cluster of \(address)")
+            }
+        }
+    }
+}
+
+/// `kvorum leave`: makes the node at --node leave its cluster.
+struct LeaveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leave",
+        abstract: "Make the node at --node hand its data over and leave the cluster."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        try await options.perform { client in
+            if options.json {
+                options.printVerbatim(try await client.send(.leave))
+            } else {
+                print("\(try await client.leave()) is leaving the cluster (handing its data over)")
+            }
+        }
+    }
+}
+
+/// `kvorum stats`: one node's counters.
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show the node's counters: records, hints pending, suspected peers, ring."
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    /// The documented fields, shown first and in this order.
+    private static let order = [
+        "name", "address", "records", "hintsPending", "suspectedPeers", "pendingOperations", "members", "ring",
+    ]
+
+    func run() async throws {
+        try await options.perform { client in
+            if options.json {
+                options.printVerbatim(try await client.send(.stats))
+                return
+            }
+            let fields = try await client.stats().fields
+            let keys =
+                Self.order.filter { fields[$0] != nil } + fields.keys.filter { !Self.order.contains($0) }.sorted()
+            let width = keys.map(\.count).max() ?? 0
+            for key in keys {
+                print("\(key):".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "\(fields[key]!)")
+            }
+        }
+    }
+}
