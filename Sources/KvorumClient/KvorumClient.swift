@@ -14,17 +14,14 @@ public struct KvorumClient: Sendable {
     public let baseURL: URL
     /// Seconds to wait for each answer.
     public let timeout: Double
-    private let session: URLSession
+
+    /// One session for every client: no cookies, no cache, connections reused.
+    private static let session = URLSession(configuration: .ephemeral)
 
     /// A client of the node at `baseURL`.
     public init(baseURL: URL, timeout: Double = 5) {
         self.baseURL = baseURL
         self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
     }
 
     /// Sends one request and returns the node's answer as it came, as long
@@ -34,11 +31,22 @@ public struct KvorumClient: Sendable {
     /// - Throws: `KvorumClientError` with the server's error text for any
     ///   other status, or with a nil status when no answer came.
     public func send(_ endpoint: Endpoint) async throws(KvorumClientError) -> HTTPResponse {
-        let request = endpoint.urlRequest(baseURL: baseURL, timeout: timeout)
+        // URLSession on Linux counts its timeout in whole seconds (0.5 is
+        // none at all), so it gets the timeout rounded up and the exact
+        // deadline is raced here.
+        let request = endpoint.urlRequest(baseURL: baseURL, timeout: max(1, timeout.rounded(.up)))
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse).self) { [timeout] group in
+                group.addTask { try await Self.session.data(for: request) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeout))
+                    throw URLError(.timedOut)
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
         } catch {
             throw KvorumClientError(transportError: error, url: baseURL, timeout: timeout)
         }

@@ -179,6 +179,22 @@ struct ClientTests {
         }
     }
 
+    /// A node that accepts the connection but never answers costs the
+    /// client's timeout, to a fraction of a second, and no more.
+    @Test func silentNode() async throws {
+        let listener = try #require(LoopbackPorts.openListener(port: 0, reuseAddress: false))
+        defer { close(listener.descriptor) }
+        let client = KvorumClient(baseURL: URL(string: "http://127.0.0.1:\(listener.port)")!, timeout: 0.3)
+        let start = ContinuousClock.now
+        await #expect {
+            try await client.health()
+        } throws: { error in
+            (error as? KvorumClientError).map { $0.isUnreachable && $0.message.hasSuffix("no answer within 0.3 s") }
+                ?? false
+        }
+        #expect(ContinuousClock.now - start < .seconds(1.5))
+    }
+
     // MARK: The local cluster record
 
     /// Runs `body` with a fresh directory, removed afterwards.
