@@ -61,7 +61,9 @@ let package = Package(
         .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore"]),
         .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
-        .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio"]),
-        .testTarget(name: "KvorumServerTests", dependencies: ["KvorumCore", "KvorumServer", "KvorumClient"]),
+        .target(name: "KvorumTestKit", path: "Tests/KvorumTestKit"),
+        .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),
+        .testTarget(
+            name: "KvorumServerTests", dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumTestKit"]),
     ]
 )

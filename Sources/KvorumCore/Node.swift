@@ -88,6 +88,8 @@ public final class KvorumNode {
 
     /// Names of the members this node believes are up.
     public var members: [String] { view.upMembers }
+    /// The entries of the members this node believes are up, by name.
+    public var memberEntries: [MemberEntry] { view.sorted.filter { $0.status == .up } }
     /// Peers this node currently suspects.
     public var suspectedPeers: [String] { suspects.sorted(by: byteOrder) }
     /// Hints waiting for handoff.

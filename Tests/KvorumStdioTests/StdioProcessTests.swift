@@ -1,5 +1,6 @@
 import Foundation
 import KvorumStdio
+import KvorumTestKit
 import Testing
 
 /// The real `kvorum node --stdio` process: handshake, one answer per line,

@@ -38,11 +38,11 @@ extension KvorumNode {
     /// Refuses a data request when the node is not in a cluster or is full.
     private func admit(_ id: RequestID) -> Bool {
         if view.entries[name]?.status != .up || ring.isEmpty {
-            reply(id, .error("node \(name) is not a member of a cluster: send JOIN first"))
+            reply(id, .error("node \(name) is not a member of a cluster: send JOIN first", .unavailable))
             return false
         }
         if pendingOperationCount >= config.maxPendingRequests {
-            reply(id, .error("node \(name) is overloaded: \(pendingOperationCount) requests pending"))
+            reply(id, .error("node \(name) is overloaded: \(pendingOperationCount) requests pending", .unavailable))
             return false
         }
         return true
@@ -144,7 +144,9 @@ extension KvorumNode {
         if !op.answered {
             reply(
                 op.client,
-                .error("read quorum not reached for '\(op.key)': \(op.replies.count) of \(op.quorum) replied"))
+                .error(
+                    "read quorum not reached for '\(op.key)': \(op.replies.count) of \(op.quorum) replied", .unavailable
+                ))
         }
         let merged = op.merged
         guard !merged.isEmpty else { return }
@@ -207,7 +209,7 @@ extension KvorumNode {
         case .written(let metadata):
             reply(op.client, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
         case .failed(let reason):
-            reply(op.client, .error(reason))
+            reply(op.client, .error(reason, .unavailable))
         }
     }
 
@@ -216,7 +218,9 @@ extension KvorumNode {
         if op.accepted {
             forwards[id] = nil
             reply(
-                op.client, .error("write of '\(op.key)' timed out at coordinator \(op.target); it may still be applied")
+                op.client,
+                .error(
+                    "write of '\(op.key)' timed out at coordinator \(op.target); it may still be applied", .unavailable)
             )
         } else {
             suspect(op.target)
@@ -338,7 +342,7 @@ extension KvorumNode {
         case .client(let id):
             switch outcome {
             case .written(let metadata): reply(id, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
-            case .failed(let reason): reply(id, .error(reason))
+            case .failed(let reason): reply(id, .error(reason, .unavailable))
             }
         case .forwarded(let address, let op):
             send(.forwardResult(op: op, outcome: outcome), toAddress: address)

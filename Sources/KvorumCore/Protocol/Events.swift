@@ -17,16 +17,28 @@ public struct ClientRequest: Hashable, Sendable {
 
 /// The answer to one client request.
 public struct ClientResponse: Hashable, Sendable {
-    public var type: String
-    public var body: JSON
-
-    public init(type: String, body: JSON) {
-        self.type = type
-        self.body = body
+    /// Why a request failed, for drivers that map errors to status codes
+    /// (HTTP 400 vs 503). The seed protocol only sees `ERROR` and the text.
+    public enum Failure: Hashable, Sendable {
+        /// The request itself was wrong; repeating it cannot help.
+        case badRequest
+        /// The cluster could not serve it now (quorum not reached, not a
+        /// member, overloaded); it may succeed later.
+        case unavailable
     }
 
-    public static func error(_ text: String) -> ClientResponse {
-        ClientResponse(type: "ERROR", body: .string(text))
+    public var type: String
+    public var body: JSON
+    public var failure: Failure?
+
+    public init(type: String, body: JSON, failure: Failure? = nil) {
+        self.type = type
+        self.body = body
+        self.failure = failure
+    }
+
+    public static func error(_ text: String, _ failure: Failure = .badRequest) -> ClientResponse {
+        ClientResponse(type: "ERROR", body: .string(text), failure: failure)
     }
 }
 

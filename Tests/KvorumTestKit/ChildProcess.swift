@@ -2,16 +2,16 @@ import Foundation
 
 /// Runs a child process to completion with a deadline, feeding it input and
 /// collecting its output. The child is always killed if it overruns.
-struct ChildProcess {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var timedOut: Bool
-        var seconds: Double
+public struct ChildProcess {
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var timedOut: Bool
+        public var seconds: Double
     }
 
-    static func run(
+    public static func run(
         _ executable: URL, _ arguments: [String], input: String = "", environment: [String: String] = [:],
         directory: URL? = nil, deadline seconds: Double
     ) throws -> Result {
@@ -69,14 +69,14 @@ struct ChildProcess {
 }
 
 /// Where the built `kvorum` executable and the repository are.
-enum Paths {
+public enum Paths {
     /// The package root (three levels above this file).
-    static let repository = URL(fileURLWithPath: #filePath)
+    public static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `KVORUM_EXECUTABLE` if set, else the `kvorum` binary that `swift test`
     /// built next to the test bundle.
-    static var kvorum: URL {
+    public static var kvorum: URL {
         if let path = ProcessInfo.processInfo.environment["KVORUM_EXECUTABLE"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }

@@ -1,0 +1,320 @@
+/// The compact binary encoding of peer messages, used between server nodes.
+///
+/// A frame payload is one version byte (`WireCodec.version`) followed by the
+/// message. Integers are LEB128 varints except the view digest (8 bytes, big
+/// endian); strings are a varint byte count and UTF-8 bytes; optionals are a
+/// 0/1 byte then the value; enums are a tag byte then their fields in
+/// declaration order. Decoding checks every length against the bytes left, so
+/// garbage yields a `WireCodec.DecodeError`, never a crash or a huge
+/// allocation.
+public enum WireCodec {
+    public static let version: UInt8 = 1
+
+    public struct DecodeError: Error, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func encode(_ message: PeerMessage) -> [UInt8] {
+        var writer = Writer()
+        writer.bytes.reserveCapacity(64)
+        writer.byte(version)
+        writer.message(message)
+        return writer.bytes
+    }
+
+    public static func decode(_ bytes: some Collection<UInt8>) throws(DecodeError) -> PeerMessage {
+        var reader = Reader(Array(bytes))
+        let found = try reader.byte()
+        guard found == version else {
+            throw DecodeError(description: "unsupported wire version \(found) (this node speaks \(version))")
+        }
+        let message = try reader.message()
+        guard reader.isAtEnd else { throw DecodeError(description: "\(reader.remaining) trailing bytes") }
+        return message
+    }
+}
+
+extension WireCodec {
+    struct Writer {
+        var bytes: [UInt8] = []
+
+        mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+        mutating func varint(_ value: UInt64) {
+            var v = value
+            while v >= 0x80 {
+                bytes.append(UInt8(v & 0x7F) | 0x80)
+                v >>= 7
+            }
+            bytes.append(UInt8(v))
+        }
+
+        mutating func int(_ value: Int) { varint(UInt64(bitPattern: Int64(value))) }
+
+        mutating func string(_ s: String) {
+            varint(UInt64(s.utf8.count))
+            bytes.append(contentsOf: s.utf8)
+        }
+
+        mutating func optionalString(_ s: String?) {
+            byte(s == nil ? 0 : 1)
+            if let s { string(s) }
+        }
+
+        mutating func fixed64(_ value: UInt64) {
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            }
+        }
+
+        mutating func dot(_ d: Dot) {
+            string(d.actor)
+            varint(d.counter)
+        }
+
+        mutating func vector(_ v: VersionVector) {
+            let actors = v.actors
+            varint(UInt64(actors.count))
+            for actor in actors {
+                string(actor)
+                varint(v[actor])
+            }
+            varint(UInt64(v.dots.count))
+            for d in v.dots { dot(d) }
+        }
+
+        mutating func siblings(_ set: SiblingSet) {
+            varint(UInt64(set.versions.count))
+            for version in set.versions {
+                byte(version.dot == nil ? 0 : 1)
+                if let d = version.dot { dot(d) }
+                vector(version.past)
+                string(version.value)
+            }
+        }
+
+        mutating func member(_ m: MemberEntry) {
+            string(m.name)
+            string(m.address)
+            byte(m.status == .up ? 0 : 1)
+            varint(m.version)
+        }
+
+        mutating func message(_ m: PeerMessage) {
+            string(m.from)
+            fixed64(m.viewDigest)
+            switch m.body {
+            case .forwardPut(let op, let key, let value, let context, let quorum):
+                byte(0)
+                varint(op)
+                string(key)
+                string(value)
+                byte(context == nil ? 0 : 1)
+                if let context { vector(context) }
+                int(quorum)
+            case .forwardAccepted(let op):
+                byte(1)
+                varint(op)
+            case .forwardResult(let op, let outcome):
+                byte(2)
+                varint(op)
+                switch outcome {
+                case .written(let metadata):
+                    byte(0)
+                    string(metadata)
+                case .failed(let reason):
+                    byte(1)
+                    string(reason)
+                }
+            case .write(let op, let key, let set, let hintFor):
+                byte(3)
+                varint(op)
+                string(key)
+                siblings(set)
+                optionalString(hintFor)
+            case .writeAck(let op):
+                byte(4)
+                varint(op)
+            case .read(let op, let key):
+                byte(5)
+                varint(op)
+                string(key)
+            case .readReply(let op, let set):
+                byte(6)
+                varint(op)
+                siblings(set)
+            case .handoff(let batch, let records):
+                byte(7)
+                varint(batch)
+                varint(UInt64(records.count))
+                for record in records {
+                    string(record.key)
+                    siblings(record.siblings)
+                }
+            case .handoffAck(let batch):
+                byte(8)
+                varint(batch)
+            case .ping:
+                byte(9)
+            case .pong:
+                byte(10)
+            case .join(let entry):
+                byte(11)
+                member(entry)
+            case .view(let entries):
+                byte(12)
+                varint(UInt64(entries.count))
+                for entry in entries { member(entry) }
+            }
+        }
+    }
+
+    struct Reader {
+        private let bytes: [UInt8]
+        private var index = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        var remaining: Int { bytes.count - index }
+        var isAtEnd: Bool { index == bytes.count }
+
+        private func fail(_ what: String) -> DecodeError {
+            DecodeError(description: "\(what) at byte \(index)")
+        }
+
+        mutating func byte() throws(DecodeError) -> UInt8 {
+            guard index < bytes.count else { throw fail("truncated message") }
+            defer { index += 1 }
+            return bytes[index]
+        }
+
+        mutating func varint() throws(DecodeError) -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                let b = try byte()
+                guard shift < 64, shift < 63 || b <= 1 else { throw fail("varint overflows 64 bits") }
+                result |= UInt64(b & 0x7F) << shift
+                if b & 0x80 == 0 { return result }
+                shift += 7
+            }
+        }
+
+        mutating func int() throws(DecodeError) -> Int {
+            let raw = Int64(bitPattern: try varint())
+            guard let value = Int(exactly: raw) else { throw fail("integer out of range") }
+            return value
+        }
+
+        /// A count of items each at least `minimumSize` bytes long.
+        mutating func count(minimumSize: Int) throws(DecodeError) -> Int {
+            let n = try varint()
+            guard n <= UInt64(remaining / max(minimumSize, 1)) else { throw fail("count \(n) exceeds the message") }
+            return Int(n)
+        }
+
+        mutating func string() throws(DecodeError) -> String {
+            let length = try count(minimumSize: 1)
+            let slice = bytes[index..<index + length]
+            index += length
+            guard let s = String(validating: slice, as: UTF8.self) else { throw fail("string is not UTF-8") }
+            return s
+        }
+
+        mutating func flag() throws(DecodeError) -> Bool {
+            switch try byte() {
+            case 0: return false
+            case 1: return true
+            case let other: throw fail("bad flag \(other)")
+            }
+        }
+
+        mutating func optionalString() throws(DecodeError) -> String? {
+            try flag() ? try string() : nil
+        }
+
+        mutating func fixed64() throws(DecodeError) -> UInt64 {
+            var value: UInt64 = 0
+            for _ in 0..<8 { value = value << 8 | UInt64(try byte()) }
+            return value
+        }
+
+        mutating func dot() throws(DecodeError) -> Dot {
+            Dot(actor: try string(), counter: try varint())
+        }
+
+        mutating func vector() throws(DecodeError) -> VersionVector {
+            var counters: [String: UInt64] = [:]
+            for _ in 0..<(try count(minimumSize: 2)) {
+                let actor = try string()
+                counters[actor] = try varint()
+            }
+            var dots: [Dot] = []
+            for _ in 0..<(try count(minimumSize: 2)) { dots.append(try dot()) }
+            return VersionVector(counters, dots: dots)
+        }
+
+        mutating func siblings() throws(DecodeError) -> SiblingSet {
+            var versions: [Version] = []
+            for _ in 0..<(try count(minimumSize: 4)) {
+                let d = try flag() ? try dot() : nil
+                let past = try vector()
+                versions.append(Version(dot: d, past: past, value: try string()))
+            }
+            return SiblingSet(versions)
+        }
+
+        mutating func member() throws(DecodeError) -> MemberEntry {
+            let name = try string()
+            let address = try string()
+            let status: MemberEntry.Status = try flag() ? .left : .up
+            return MemberEntry(name: name, address: address, status: status, version: try varint())
+        }
+
+        mutating func message() throws(DecodeError) -> PeerMessage {
+            let from = try string()
+            let digest = try fixed64()
+            let body: PeerBody
+            switch try byte() {
+            case 0:
+                let op = try varint()
+                let key = try string()
+                let value = try string()
+                let context = try flag() ? try vector() : nil
+                body = .forwardPut(op: op, key: key, value: value, context: context, quorum: try int())
+            case 1: body = .forwardAccepted(op: try varint())
+            case 2:
+                let op = try varint()
+                let outcome: WriteOutcome =
+                    try flag() ? .failed(reason: try string()) : .written(metadata: try string())
+                body = .forwardResult(op: op, outcome: outcome)
+            case 3:
+                let op = try varint()
+                let key = try string()
+                let set = try siblings()
+                body = .write(op: op, key: key, siblings: set, hintFor: try optionalString())
+            case 4: body = .writeAck(op: try varint())
+            case 5: body = .read(op: try varint(), key: try string())
+            case 6: body = .readReply(op: try varint(), siblings: try siblings())
+            case 7:
+                let batch = try varint()
+                var records: [KeyedSiblings] = []
+                for _ in 0..<(try count(minimumSize: 2)) {
+                    records.append(KeyedSiblings(key: try string(), siblings: try siblings()))
+                }
+                body = .handoff(batch: batch, records: records)
+            case 8: body = .handoffAck(batch: try varint())
+            case 9: body = .ping
+            case 10: body = .pong
+            case 11: body = .join(try member())
+            case 12:
+                var entries: [MemberEntry] = []
+                for _ in 0..<(try count(minimumSize: 4)) { entries.append(try member()) }
+                body = .view(entries)
+            case let tag:
+                throw fail("unknown message tag \(tag)")
+            }
+            return PeerMessage(from: from, viewDigest: digest, body: body)
+        }
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import KvorumCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The client API over HTTP/1.1 (docs/http-api.md), on NIOHTTP1: keep-alive,
+/// bounded request bodies, JSON answers with meaningful status codes.
+enum HTTPAPI {
+    /// Largest value a PUT may carry.
+    static let maximumValueSize = 1 << 20
+
+    static func bind(node: ServerNode) -> EventLoopFuture<Channel> {
+        ServerBootstrap(group: node.loop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+                    channel.pipeline.addHandler(HTTPHandler(node: node))
+                }
+            }
+            .bind(host: node.configuration.httpHost, port: node.configuration.httpPort)
+    }
+}
+
+/// An HTTP answer before it is written.
+struct HTTPAnswer {
+    var status: HTTPResponseStatus
+    var body: String
+    var contentType = "application/json"
+    var headers: [(String, String)] = []
+
+    static func json(_ status: HTTPResponseStatus, _ value: JSON, headers: [(String, String)] = []) -> HTTPAnswer {
+        HTTPAnswer(status: status, body: value.rendered + "\n", headers: headers)
+    }
+
+    static func error(_ status: HTTPResponseStatus, _ message: String) -> HTTPAnswer {
+        json(status, ["error": .string(message)])
+    }
+}
+
+/// One connection: collects a request, routes it, writes the answer.
+private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let node: ServerNode
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var bodyTooLarge = false
+
+    init(node: ServerNode) { self.node = node }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = nil
+            bodyTooLarge = false
+        case .body(var chunk):
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > HTTPAPI.maximumValueSize {
+                bodyTooLarge = true
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            let keepAlive = requestHead.isKeepAlive
+            let channel = context.channel
+            let respond: (HTTPAnswer) -> Void = { answer in
+                channel.eventLoop.execute { self.write(answer, keepAlive: keepAlive, on: channel) }
+            }
+            if bodyTooLarge {
+                respond(.error(.badRequest, "request body exceeds \(HTTPAPI.maximumValueSize) bytes"))
+                return
+            }
+            Router(node: node).route(
+                requestHead, body: body.map { Array($0.readableBytesView) } ?? [], respond: respond)
+        }
+    }
+
+    private func write(_ answer: HTTPAnswer, keepAlive: Bool, on channel: Channel) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: answer.contentType)
+        headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
+        for (name, value) in answer.headers { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)
+        channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
+        var buffer = channel.allocator.buffer(capacity: answer.body.utf8.count)
+        buffer.writeString(answer.body)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+        if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
+    }
+}
+
+/// Maps requests to node operations and node answers to HTTP answers.
+struct Router {
+    let node: ServerNode
+
+    func route(_ head: HTTPRequestHead, body: [UInt8], respond: @escaping (HTTPAnswer) -> Void) {
+        let (rawPath, query) = Self.splitURI(head.uri)
+        let segments = rawPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let first = segments.count > 1 ? String(segments[1].prefix { $0 != "/" }) : ""
+        let rest = segments.count > 1 ? String(segments[1].dropFirst(first.count + 1)) : ""
+        let hasRest = segments.count > 1 && segments[1].count > first.count
+        func only(_ method: HTTPMethod, _ action: () -> Void) {
+            if head.method == method {
+                action()
+            } else {
+                respond(.error(.methodNotAllowed, "\(head.method) is not allowed on \(rawPath)"))
+            }
+        }
+        switch (first, hasRest) {
+        case ("kv", true):
+            guard let key = Self.decodeComponent(rest), !key.isEmpty else {
+                respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
+                return
+            }
+            switch head.method {
+            case .GET: get(key, query: query, respond: respond)
+            case .PUT: put(key, value: body, query: query, headers: head.headers, respond: respond)
+            default: respond(.error(.methodNotAllowed, "use GET or PUT on /kv/{key}"))
+            }
+        case ("lookup", true):
+            guard let key = Self.decodeComponent(rest), !key.isEmpty else {
+                respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
+                return
+            }
+            only(.GET) { lookup(key, respond: respond) }
+        case ("members", false): only(.GET) { members(respond: respond) }
+        case ("join", false): only(.POST) { join(body, respond: respond) }
+        case ("leave", false): only(.POST) { leave(respond: respond) }
+        case ("stats", false): only(.GET) { respond(.json(.ok, statsJSON())) }
+        case ("metrics", false): only(.GET) { respond(metrics()) }
+        case ("health", false):
+            only(.GET) { respond(.json(.ok, ["status": "ok", "name": .string(node.configuration.node.name)])) }
+        default:
+            respond(.error(.notFound, "no such endpoint: \(rawPath)"))
+        }
+    }
+
+    // MARK: - Endpoints
+
+    private func get(_ key: String, query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
+        guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
+        node.submit(ClientRequest(type: "GET", body: ["key": .string(key), "quorum": quorum])) { response in
+            guard response.type == "GET_RESP", case .array(let values)? = response.body["values"],
+                case .array(let metadata)? = response.body["metadata"]
+            else { return respond(Self.failure(response)) }
+            let context = Self.context(joining: metadata.compactMap(\.stringValue))
+            let answer: JSON = [
+                "key": .string(key), "values": .array(values), "metadata": .array(metadata),
+                "context": .string(context),
+            ]
+            respond(.json(values.isEmpty ? .notFound : .ok, answer, headers: [("X-Kvorum-Context", context)]))
+        }
+    }
+
+    private func put(
+        _ key: String, value: [UInt8], query: [String: String], headers: HTTPHeaders,
+        respond: @escaping (HTTPAnswer) -> Void
+    ) {
+        guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
+        guard let text = String(validating: value, as: UTF8.self) else {
+            respond(.error(.badRequest, "the value must be UTF-8 text"))
+            return
+        }
+        var request: [String: JSON] = ["key": .string(key), "value": .string(text), "quorum": quorum]
+        if let context = headers.first(name: "X-Kvorum-Context") ?? query["context"], !context.isEmpty {
+            request["metadata"] = .string(context)
+        }
+        node.submit(ClientRequest(type: "PUT", body: .object(request))) { response in
+            guard response.type == "PUT_RESP", let metadata = response.body.stringValue else {
+                return respond(Self.failure(response))
+            }
+            respond(.json(.ok, ["key": .string(key), "metadata": .string(metadata)]))
+        }
+    }
+
+    private func lookup(_ key: String, respond: @escaping (HTTPAnswer) -> Void) {
+        node.submit(ClientRequest(type: "LOOKUP", body: .string(key))) { response in
+            guard response.type == "LOOKUP_RESP", case .array(let pairs) = response.body else {
+                return respond(Self.failure(response))
+            }
+            let replicas: [JSON] = pairs.map { pair in
+                guard case .array(let fields) = pair, fields.count == 2 else { return .null }
+                return ["name": fields[0], "address": fields[1]]
+            }
+            respond(.json(.ok, ["key": .string(key), "replicas": .array(replicas)]))
+        }
+    }
+
+    private func members(respond: (HTTPAnswer) -> Void) {
+        let members: [JSON] = node.memberEntries.map { ["name": .string($0.name), "address": .string($0.address)] }
+        respond(.json(.ok, ["members": .array(members)]))
+    }
+
+    private func join(_ body: [UInt8], respond: @escaping (HTTPAnswer) -> Void) {
+        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var address = text
+        if text.hasPrefix("{") {
+            guard let parsed = try? JSONDecoder().decode(JSON.self, from: Data(text.utf8)),
+                let value = parsed["address"]?.stringValue
+            else {
+                respond(.error(.badRequest, "join body must be {\"address\":\"host:port\"} or a bare host:port"))
+                return
+            }
+            address = value
+        }
+        guard PeerTransport.split(address) != nil else {
+            respond(.error(.badRequest, "'\(address)' is not a peer address host:port"))
+            return
+        }
+        node.submit(ClientRequest(type: "JOIN", body: .string(address))) { response in
+            guard response.type == "ACCEPTED" else { return respond(Self.failure(response)) }
+            respond(.json(.accepted, ["joining": .string(address)]))
+        }
+    }
+
+    private func leave(respond: @escaping (HTTPAnswer) -> Void) {
+        node.submit(ClientRequest(type: "LEAVE")) { response in
+            guard response.type == "ACCEPTED" else { return respond(Self.failure(response)) }
+            respond(.json(.accepted, ["leaving": .string(node.configuration.node.name)]))
+        }
+    }
+
+    private func statsJSON() -> JSON {
+        let stats = node.stats()
+        return [
+            "name": .string(stats.name), "address": .string(stats.address), "records": .int(Int64(stats.records)),
+            "hintsPending": .int(Int64(stats.hintsPending)),
+            "suspectedPeers": .array(stats.suspectedPeers.map { .string($0) }),
+            "pendingOperations": .int(Int64(stats.pendingOperations)),
+            "members": .array(stats.members.map { .string($0) }),
+            "ring": ["partitions": .int(Int64(stats.partitions)), "replicas": .int(Int64(stats.replicas))],
+        ]
+    }
+
+    private func metrics() -> HTTPAnswer {
+        HTTPAnswer(status: .ok, body: node.metricsText(), contentType: "text/plain; version=0.0.4")
+    }
+
+    // MARK: - Helpers
+
+    /// A quorum parameter: absent means 2 (a majority of 3).
+    private func quorum(_ text: String?, name: String, respond: (HTTPAnswer) -> Void) -> JSON? {
+        guard let text else { return 2 }
+        let n = node.configuration.node.replicationFactor
+        guard let value = Int(text), (1...n).contains(value) else {
+            respond(.error(.badRequest, "query parameter '\(name)' must be an integer from 1 to \(n), got '\(text)'"))
+            return nil
+        }
+        return .int(Int64(value))
+    }
+
+    static func failure(_ response: ClientResponse) -> HTTPAnswer {
+        let message = response.body.stringValue ?? response.body.rendered
+        return .error(response.failure == .unavailable ? .serviceUnavailable : .badRequest, message)
+    }
+
+    /// One context covering every sibling: the join of their histories.
+    static func context(joining metadata: [String]) -> String {
+        let joined = metadata.reduce(into: VersionVector()) { context, text in
+            if let one = try? Metadata.context(from: text) { context.join(one) }
+        }
+        return Metadata.encode(joined)
+    }
+
+    static func splitURI(_ uri: String) -> (path: String, query: [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decodeComponent(String(parts[0]).replacingOccurrences(of: "+", with: " ")) else {
+                continue
+            }
+            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ") : ""
+            query[name] = decodeComponent(value) ?? value
+        }
+        return (String(uri[..<mark]), query)
+    }
+
+    /// Percent-decodes a path or query component; nil if the result is not UTF-8.
+    static func decodeComponent(_ text: String) -> String? {
+        guard text.contains("%") else { return text }
+        return text.removingPercentEncoding
+    }
+}

@@ -1,2 +1,0 @@
-/// The Kvorum server: placeholder until the runtime lands.
-enum ServerPlaceholder {}

@@ -1,0 +1,194 @@
+import KvorumCore
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+
+/// The server shell around one `KvorumNode` (DESIGN.md): feeds it events from
+/// the peer transport, the HTTP API and its timers, and carries out its
+/// effects. The core, its storage, the transport and the timers all live on
+/// one event loop, so the core is driven serially without locks.
+public final class ServerNode: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var node: NodeConfig
+        /// Host and port to accept peers on (the node's ring address is `node.address`).
+        public var listenHost: String
+        public var listenPort: Int
+        public var httpHost: String
+        public var httpPort: Int
+
+        public init(node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int) {
+            self.node = node
+            self.listenHost = listenHost
+            self.listenPort = listenPort
+            self.httpHost = httpHost
+            self.httpPort = httpPort
+        }
+    }
+
+    /// A snapshot of the node for `/stats`.
+    public struct Stats: Sendable {
+        public var name: String
+        public var address: String
+        public var records: Int
+        public var hintsPending: Int
+        public var suspectedPeers: [String]
+        public var pendingOperations: Int
+        public var members: [String]
+        public var partitions: Int
+        public var replicas: Int
+    }
+
+    public let configuration: Configuration
+    /// Renders every metric as Prometheus text; set by the process that
+    /// bootstrapped the metrics system.
+    public var renderMetrics: (() -> String)?
+    /// Runs on the loop once the node has stopped: flush and close the store here.
+    public var onShutdown: (() -> Void)?
+    public let loop: EventLoop
+    let logger: Logger
+    private let node: KvorumNode
+    private let storage: any Storage
+    private var transport: PeerTransport!
+    private var http: Channel?
+    private var timers: [String: Scheduled<Void>] = [:]
+    private var waiting: [RequestID: (ClientResponse) -> Void] = [:]
+    private var nextRequest: RequestID = 1
+    private let started = NIODeadline.now()
+    private var stopping = false
+    private let requestTimer = Metrics.Timer(label: "kvorum_client_request_duration_seconds")
+
+    public init(configuration: Configuration, storage: any Storage, loop: EventLoop, logger: Logger) {
+        self.configuration = configuration
+        self.loop = loop
+        self.logger = logger
+        self.storage = storage
+        node = KvorumNode(config: configuration.node, storage: storage)
+        transport = PeerTransport(loop: loop, ownAddress: configuration.node.address, logger: logger) {
+            [unowned self] address, message in
+            self.handle(.peer(from: address, message))
+        }
+    }
+
+    /// Binds the peer and HTTP listeners and starts the node. With a
+    /// `contact`, the node joins that node's cluster; without one, a node that
+    /// has never been a member starts a cluster of one, and a node that was a
+    /// member resumes with the membership it stored.
+    public func start(joining contact: Address?) -> EventLoopFuture<Void> {
+        loop.flatSubmit {
+            self.transport.listen(host: self.configuration.listenHost, port: self.configuration.listenPort)
+                .flatMap { HTTPAPI.bind(node: self) }
+                .map { channel in
+                    self.http = channel
+                    self.handle(.start)
+                    let own = self.configuration.node.address
+                    let entry = self.node.memberEntries.first { $0.name == self.configuration.node.name }
+                    let knownPeer = self.node.memberEntries.first { $0.name != self.configuration.node.name }
+                    if let contact {
+                        self.handle(.client(0, ClientRequest(type: "JOIN", body: .string(contact))))
+                    } else if entry == nil {
+                        self.handle(.client(0, ClientRequest(type: "JOIN", body: .string(own))))
+                    } else if entry?.address != own {
+                        // Restarted on another address: announce it through a known member.
+                        let via = knownPeer?.address ?? own
+                        self.handle(.client(0, ClientRequest(type: "JOIN", body: .string(via))))
+                    }
+                }
+        }
+    }
+
+    /// The HTTP port actually bound (useful when configured as 0).
+    public var httpPort: Int? { http?.localAddress?.port }
+
+    /// Submits a client request; `reply` is called on the loop with its one
+    /// answer. JOIN and LEAVE have no answer in the seed protocol: they are
+    /// answered with an empty `ACCEPTED` response once handed to the node.
+    func submit(_ request: ClientRequest, reply: @escaping (ClientResponse) -> Void) {
+        loop.preconditionInEventLoop()
+        guard !stopping else {
+            reply(.error("node \(configuration.node.name) is shutting down", .unavailable))
+            return
+        }
+        let id = nextRequest
+        nextRequest += 1
+        let begin = NIODeadline.now()
+        waiting[id] = { [requestTimer] response in
+            requestTimer.recordNanoseconds((NIODeadline.now() - begin).nanoseconds)
+            reply(response)
+        }
+        handle(.client(id, request))
+        if request.type == "JOIN" || request.type == "LEAVE", let done = waiting.removeValue(forKey: id) {
+            done(ClientResponse(type: "ACCEPTED", body: .null))
+        }
+    }
+
+    var memberEntries: [MemberEntry] {
+        loop.preconditionInEventLoop()
+        return node.memberEntries
+    }
+
+    /// Prometheus text of every metric, with the node's gauges brought up to date.
+    func metricsText() -> String {
+        let current = stats()
+        Gauge(label: "kvorum_records").record(current.records)
+        Gauge(label: "kvorum_hints_pending").record(current.hintsPending)
+        Gauge(label: "kvorum_suspected_peers").record(current.suspectedPeers.count)
+        Gauge(label: "kvorum_pending_operations").record(current.pendingOperations)
+        Gauge(label: "kvorum_members").record(current.members.count)
+        return renderMetrics?() ?? ""
+    }
+
+    func stats() -> Stats {
+        loop.preconditionInEventLoop()
+        return Stats(
+            name: node.config.name, address: node.config.address, records: storage.recordCount,
+            hintsPending: node.pendingHintCount, suspectedPeers: node.suspectedPeers,
+            pendingOperations: node.pendingOperationCount, members: node.members,
+            partitions: node.config.partitionCount, replicas: node.config.replicationFactor)
+    }
+
+    /// Stops accepting work, lets in-flight operations finish (up to
+    /// `grace` seconds), then closes the listeners and connections.
+    public func shutdown(grace: Double = 5) -> EventLoopFuture<Void> {
+        loop.flatSubmit {
+            self.stopping = true
+            let closeHTTP = self.http?.close().recover { _ in } ?? self.loop.makeSucceededVoidFuture()
+            return closeHTTP.flatMap { self.drain(until: NIODeadline.now() + .nanoseconds(Int64(grace * 1e9))) }
+                .flatMap {
+                    for timer in self.timers.values { timer.cancel() }
+                    self.timers = [:]
+                    return self.transport.close()
+                }
+                .map { self.onShutdown?() }
+        }
+    }
+
+    private func drain(until deadline: NIODeadline) -> EventLoopFuture<Void> {
+        if node.pendingOperationCount == 0 || NIODeadline.now() >= deadline { return loop.makeSucceededVoidFuture() }
+        return loop.scheduleTask(in: .milliseconds(20)) {}.futureResult.flatMap { self.drain(until: deadline) }
+    }
+
+    // MARK: - Driving the core
+
+    private var now: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
+
+    private func handle(_ event: Event) {
+        loop.preconditionInEventLoop()
+        for effect in node.handle(event, now: now) {
+            switch effect {
+            case .send(let address, let message):
+                transport.send(message, to: address)
+            case .reply(let id, let response):
+                waiting.removeValue(forKey: id)?(response)
+            case .setTimer(let name, let after):
+                timers[name]?.cancel()
+                timers[name] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in
+                    self.timers[name] = nil
+                    self.handle(.timer(name))
+                }
+            case .cancelTimer(let name):
+                timers.removeValue(forKey: name)?.cancel()
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import KvorumCore
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+
+/// TCP between peers: one connection per peer pair, reused for every message
+/// in both directions, reconnected with backoff, with a bounded queue for
+/// messages waiting for a connection.
+///
+/// A connection opens with a hello frame naming the dialer's peer address, so
+/// the acceptor knows whom it talks to. When two nodes dial each other at the
+/// same moment, the connection dialed by the lower address wins and the other
+/// is closed. Everything here runs on the node's single event loop, which is
+/// what makes the unchecked `Sendable` conformances sound.
+final class PeerTransport: @unchecked Sendable {
+    struct Limits {
+        /// Largest frame accepted from a peer.
+        var maximumFrameSize = 16 << 20
+        /// Messages queued per peer while it is unreachable; more are dropped
+        /// (the protocol treats them as lost: timeouts, stand-ins and hints
+        /// take over).
+        var queueLimit = 10_000
+        var initialBackoff = 0.05
+        var maximumBackoff = 2.0
+    }
+
+    private enum HelloFrame {
+        /// The first payload byte of a hello; peer messages start with
+        /// `WireCodec.version` (1), so the two never collide.
+        static let marker: UInt8 = 0
+    }
+
+    private final class Peer: @unchecked Sendable {
+        var channel: Channel?
+        var dialedByUs = false
+        var connecting = false
+        var queue: [ByteBuffer] = []
+        var attempts = 0
+    }
+
+    let loop: EventLoop
+    let ownAddress: Address
+    let limits: Limits
+    private let logger: Logger
+    private let deliver: (Address, PeerMessage) -> Void
+    private var peers: [Address: Peer] = [:]
+    private var listener: Channel?
+    private var closing = false
+    private let dropped = Counter(label: "kvorum_peer_messages_dropped_total")
+    private let sent = Counter(label: "kvorum_peer_frames_sent_total")
+    private let received = Counter(label: "kvorum_peer_frames_received_total")
+    private let rejected = Counter(label: "kvorum_peer_frames_rejected_total")
+
+    init(
+        loop: EventLoop, ownAddress: Address, limits: Limits = Limits(), logger: Logger,
+        deliver: @escaping (Address, PeerMessage) -> Void
+    ) {
+        self.loop = loop
+        self.ownAddress = ownAddress
+        self.limits = limits
+        self.logger = logger
+        self.deliver = deliver
+    }
+
+    /// Starts accepting peers on `host:port`.
+    func listen(host: String, port: Int) -> EventLoopFuture<Void> {
+        ServerBootstrap(group: loop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                self.configure(channel, dialedTo: nil)
+            }
+            .bind(host: host, port: port)
+            .map { self.listener = $0 }
+    }
+
+    /// Sends one message; queues it while the peer is not connected.
+    func send(_ message: PeerMessage, to address: Address) {
+        loop.preconditionInEventLoop()
+        guard !closing else { return }
+        let bytes = WireCodec.encode(message)
+        var payload = ByteBufferAllocator().buffer(capacity: bytes.count)
+        payload.writeBytes(bytes)
+        let peer = peers[address] ?? Peer()
+        peers[address] = peer
+        if let channel = peer.channel, channel.isActive {
+            channel.writeAndFlush(payload, promise: nil)
+            sent.increment()
+            return
+        }
+        if peer.queue.count >= limits.queueLimit {
+            dropped.increment()
+        } else {
+            peer.queue.append(payload)
+        }
+        connect(address, peer)
+    }
+
+    /// Stops accepting and closes every connection.
+    func close() -> EventLoopFuture<Void> {
+        loop.flatSubmit {
+            self.closing = true
+            var closed: [EventLoopFuture<Void>] = []
+            if let listener = self.listener { closed.append(listener.close().recover { _ in }) }
+            for peer in self.peers.values {
+                if let channel = peer.channel { closed.append(channel.close().recover { _ in }) }
+            }
+            self.peers = [:]
+            return EventLoopFuture.andAllComplete(closed, on: self.loop)
+        }
+    }
+
+    // MARK: - Connections
+
+    private func connect(_ address: Address, _ peer: Peer) {
+        guard !peer.connecting, peer.channel == nil, !closing else { return }
+        guard let (host, port) = Self.split(address) else {
+            logger.warning("cannot dial malformed peer address", metadata: ["address": "\(address)"])
+            peer.queue.removeAll()
+            return
+        }
+        peer.connecting = true
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(2))
+            .channelInitializer { channel in
+                self.configure(channel, dialedTo: address)
+            }
+            .connect(host: host, port: port)
+            .whenComplete { result in
+                peer.connecting = false
+                switch result {
+                case .success(let channel):
+                    var hello = channel.allocator.buffer(capacity: 1 + self.ownAddress.utf8.count)
+                    hello.writeInteger(HelloFrame.marker)
+                    hello.writeString(self.ownAddress)
+                    channel.writeAndFlush(hello, promise: nil)
+                    self.adopt(channel, for: address, dialedByUs: true)
+                case .failure:
+                    self.retry(address, peer)
+                }
+            }
+    }
+
+    private func retry(_ address: Address, _ peer: Peer) {
+        guard !closing, !peer.queue.isEmpty, peers[address] === peer else { return }
+        peer.attempts += 1
+        let delay = min(limits.maximumBackoff, limits.initialBackoff * Double(1 << min(peer.attempts, 10)))
+        loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {
+            self.connect(address, peer)
+        }
+    }
+
+    /// Makes `channel` the connection to `address`, resolving a simultaneous dial.
+    private func adopt(_ channel: Channel, for address: Address, dialedByUs: Bool) {
+        let peer = peers[address] ?? Peer()
+        peers[address] = peer
+        if let existing = peer.channel, existing !== channel, existing.isActive {
+            // Both sides dialed: both keep the connection the lower address dialed.
+            let winnerDialedByUs = ownAddress < address
+            if peer.dialedByUs == winnerDialedByUs && dialedByUs != winnerDialedByUs {
+                channel.close(promise: nil)
+                return
+            }
+            existing.close(promise: nil)
+        }
+        peer.channel = channel
+        peer.dialedByUs = dialedByUs
+        peer.attempts = 0
+        let queued = peer.queue
+        peer.queue = []
+        for payload in queued {
+            channel.write(payload, promise: nil)
+            sent.increment()
+        }
+        channel.flush()
+        channel.closeFuture.whenComplete { _ in
+            guard peer.channel === channel else { return }
+            peer.channel = nil
+            if !peer.queue.isEmpty { self.connect(address, peer) }
+        }
+    }
+
+    private func configure(_ channel: Channel, dialedTo address: Address?) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(FrameDecoder(maximumFrameSize: self.limits.maximumFrameSize)))
+            try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+            try channel.pipeline.syncOperations.addHandler(
+                InboundHandler(transport: self, peerAddress: address))
+        }
+    }
+
+    fileprivate func onFrame(_ payload: ByteBuffer, on channel: Channel, handler: InboundHandler) {
+        var payload = payload
+        if handler.peerAddress == nil {
+            guard payload.readInteger(as: UInt8.self) == HelloFrame.marker,
+                let address = payload.readString(length: payload.readableBytes), Self.split(address) != nil
+            else {
+                rejectConnection(channel, reason: "first frame is not a hello")
+                return
+            }
+            handler.peerAddress = address
+            adopt(channel, for: address, dialedByUs: false)
+            return
+        }
+        do {
+            let message = try WireCodec.decode(payload.readableBytesView)
+            received.increment()
+            deliver(handler.peerAddress!, message)
+        } catch {
+            rejectConnection(channel, reason: error.description)
+        }
+    }
+
+    fileprivate func rejectConnection(_ channel: Channel, reason: String) {
+        rejected.increment()
+        logger.warning(
+            "closing peer connection",
+            metadata: ["reason": "\(reason)", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+        channel.close(promise: nil)
+    }
+
+    static func split(_ address: Address) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (1...65535).contains(port), colon > address.startIndex
+        else { return nil }
+        return (String(address[..<colon]), port)
+    }
+}
+
+/// Hands decoded frames to the transport; remembers which peer this is.
+private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    unowned let transport: PeerTransport
+    var peerAddress: Address?
+
+    init(transport: PeerTransport, peerAddress: Address?) {
+        self.transport = transport
+        self.peerAddress = peerAddress
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        transport.onFrame(unwrapInboundIn(data), on: context.channel, handler: self)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        transport.rejectConnection(context.channel, reason: "\(error)")
+    }
+}
