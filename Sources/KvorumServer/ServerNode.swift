@@ -64,8 +64,11 @@ public final class ServerNode: @unchecked Sendable {
         self.logger = logger
         self.storage = storage
         node = KvorumNode(config: configuration.node, storage: storage)
-        transport = PeerTransport(loop: loop, ownAddress: configuration.node.address, logger: logger) {
-            [unowned self] address, message in
+        var limits = PeerTransport.Limits()
+        limits.queueTimeout = configuration.node.requestTimeout
+        transport = PeerTransport(
+            loop: loop, ownAddress: configuration.node.address, limits: limits, logger: logger
+        ) { [unowned self] address, message in
             self.handle(.peer(from: address, message))
         }
     }

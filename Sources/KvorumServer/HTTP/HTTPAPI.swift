@@ -82,6 +82,13 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// A malformed request: `HTTPServerProtocolErrorHandler` has already
+    /// answered 400 with `Connection: close`, so close the connection as
+    /// promised instead of leaving it to the client.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
     private func write(_ answer: HTTPAnswer, keepAlive: Bool, on channel: Channel) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: answer.contentType)

@@ -21,6 +21,12 @@ final class PeerTransport: @unchecked Sendable {
         /// (the protocol treats them as lost: timeouts, stand-ins and hints
         /// take over).
         var queueLimit = 10_000
+        /// Seconds a message may wait for a connection; older ones are
+        /// dropped, not delivered late. By then the sender has given up on
+        /// the answer and acted (another replica, a stand-in, a hint), and a
+        /// late forwarded write would be applied twice, e.g. by a peer that
+        /// restarts seconds later. The server sets its request timeout.
+        var queueTimeout = 0.5
         var initialBackoff = 0.05
         var maximumBackoff = 2.0
     }
@@ -35,7 +41,7 @@ final class PeerTransport: @unchecked Sendable {
         var channel: Channel?
         var dialedByUs = false
         var connecting = false
-        var queue: [ByteBuffer] = []
+        var queue: [(payload: ByteBuffer, expires: NIODeadline)] = []
         var attempts = 0
     }
 
@@ -89,10 +95,11 @@ final class PeerTransport: @unchecked Sendable {
             sent.increment()
             return
         }
+        expire(peer)
         if peer.queue.count >= limits.queueLimit {
             dropped.increment()
         } else {
-            peer.queue.append(payload)
+            peer.queue.append((payload, .now() + .nanoseconds(Int64(limits.queueTimeout * 1e9))))
         }
         connect(address, peer)
     }
@@ -144,6 +151,7 @@ final class PeerTransport: @unchecked Sendable {
     }
 
     private func retry(_ address: Address, _ peer: Peer) {
+        expire(peer)
         guard !closing, !peer.queue.isEmpty, peers[address] === peer else { return }
         peer.attempts += 1
         let delay = min(limits.maximumBackoff, limits.initialBackoff * Double(1 << min(peer.attempts, 10)))
@@ -168,9 +176,10 @@ final class PeerTransport: @unchecked Sendable {
         peer.channel = channel
         peer.dialedByUs = dialedByUs
         peer.attempts = 0
+        expire(peer)
         let queued = peer.queue
         peer.queue = []
-        for payload in queued {
+        for (payload, _) in queued {
             channel.write(payload, promise: nil)
             sent.increment()
         }
@@ -178,8 +187,17 @@ final class PeerTransport: @unchecked Sendable {
         channel.closeFuture.whenComplete { _ in
             guard peer.channel === channel else { return }
             peer.channel = nil
+            self.expire(peer)
             if !peer.queue.isEmpty { self.connect(address, peer) }
         }
+    }
+
+    /// Drops the queued messages that waited longer than `queueTimeout`.
+    private func expire(_ peer: Peer) {
+        let now = NIODeadline.now()
+        let before = peer.queue.count
+        peer.queue.removeAll { $0.expires < now }
+        if peer.queue.count < before { dropped.increment(by: before - peer.queue.count) }
     }
 
     private func configure(_ channel: Channel, dialedTo address: Address?) -> EventLoopFuture<Void> {
