@@ -179,8 +179,10 @@ struct ClientTests {
         }
     }
 
-    /// A node that accepts the connection but never answers costs the
-    /// client's timeout, to a fraction of a second, and no more.
+    /// A node that accepts the connection but never answers makes the client
+    /// give up on its own timeout (the error names the 0.3 s), not hang. The
+    /// wall-clock bound is loose on purpose: a loaded machine may be slow to
+    /// schedule the timer, and this is not a performance test.
     @Test func silentNode() async throws {
         let listener = try #require(LoopbackPorts.openListener(port: 0, reuseAddress: false))
         defer { close(listener.descriptor) }
@@ -192,7 +194,7 @@ struct ClientTests {
             (error as? KvorumClientError).map { $0.isUnreachable && $0.message.hasSuffix("no answer within 0.3 s") }
                 ?? false
         }
-        #expect(ContinuousClock.now - start < .seconds(1.5))
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     // MARK: The local cluster record
