@@ -237,7 +237,7 @@ extension KvorumNode {
         let actor = record.ownActor ?? "\(name).\(storage.nextEpoch())"
         let highest = max(record.siblings.maxCounter(of: actor), context?.maxCounter(of: actor) ?? 0)
         let dot = Dot(actor: actor, counter: highest + 1)
-        let version = Version(dot: dot, past: context ?? VersionVector(), value: value)
+        let version = policy.newVersion(dot: dot, context: context, value: value, local: record.siblings)
         record.siblings.add([version], policy: policy)
         record.ownActor = actor
         storage.setRecord(record, for: key)

@@ -2,31 +2,58 @@
 ///
 /// Dynamo §4.4 leaves reconciliation to the application; its example is the
 /// shopping cart whose merge keeps every added item. Kvorum picks the policy
-/// from the key: keys starting with `cart` use `.cart`, all others `.keepAll`.
+/// from the key: keys starting with `cart` use `.cart`, keys starting with
+/// `xcart` use `.xcart`, all others `.keepAll`.
 public enum MergePolicy: Sendable, Equatable {
     /// Keep every concurrent version and return them all.
     case keepAll
     /// Merge concurrent versions into one whose value is the union of the items
     /// (comma-separated) of every sibling, in byte-wise order, without duplicates.
     case cart
+    /// A cart that also respects removals: an observed-remove set carried in
+    /// `Version.tags`, merged into one version with the OR-set join (see `XCart`).
+    case xcart
 
     public static func forKey(_ key: String) -> MergePolicy {
-        key.hasPrefix("cart") ? .cart : .keepAll
+        if key.hasPrefix("cart") { return .cart }
+        if key.hasPrefix("xcart") { return .xcart }
+        return .keepAll
+    }
+
+    /// The version a write of `value` with `context` creates, given the
+    /// coordinator's record `local`: `xcart` versions carry their tag table.
+    func newVersion(dot: Dot, context: VersionVector?, value: String, local: SiblingSet) -> Version {
+        let past = context ?? VersionVector()
+        guard self == .xcart else { return Version(dot: dot, past: past, value: value) }
+        return Version(
+            dot: dot, past: past, value: value,
+            tags: XCart.tagsForWrite(value: value, dot: dot, context: past, local: local))
     }
 
     /// Resolves the versions no other version descends.
     func resolve(_ siblings: [Version]) -> [Version] {
-        guard self == .cart, siblings.count > 1 else { return siblings }
-        let past = siblings.reduce(into: VersionVector()) { $0.join($1.history) }
-        return [Version(dot: nil, past: past, value: CartMerge.union(siblings.map(\.value)))]
+        guard siblings.count > 1 else { return siblings }
+        switch self {
+        case .keepAll: return siblings
+        case .xcart: return [XCart.merge(siblings)]
+        case .cart:
+            let past = siblings.reduce(into: VersionVector()) { $0.join($1.history) }
+            return [Version(dot: nil, past: past, value: CartMerge.union(siblings.map(\.value)))]
+        }
     }
 
     /// Two copies of the same version meeting. Writes give each dot exactly one
     /// value, so for dotted versions both copies agree; two merged cart versions
     /// of the same history may differ while a merge is still spreading (one
     /// replica merged a sibling the other had already seen superseded), and
-    /// their union is what both converge to.
+    /// their union is what both converge to. For `xcart` the copies' tag
+    /// tables meet with the OR-set join, whose result both converge to.
     func combineSameVersion(_ a: Version, _ b: Version) -> Version {
+        if self == .xcart, a != b {
+            let tags = XCart.join([a, b])
+            let value = a.dot == nil ? XCart.value(of: tags) : (byteOrder(a.value, b.value) ? b.value : a.value)
+            return Version(dot: a.dot, past: a.past, value: value, tags: tags)
+        }
         guard a.value != b.value else { return a }
         if a.dot == nil, self == .cart {
             return Version(dot: nil, past: a.past, value: CartMerge.union([a.value, b.value]))

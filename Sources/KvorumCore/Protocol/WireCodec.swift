@@ -83,13 +83,23 @@ extension WireCodec {
             for d in v.dots { dot(d) }
         }
 
+        /// Each version: a flags byte (1: has a dot, 2: has `xcart` tags), the
+        /// dot, the past, the value, then the tags (count, then item and dot
+        /// each). Versions without tags encode exactly as before tags existed.
         mutating func siblings(_ set: SiblingSet) {
             varint(UInt64(set.versions.count))
             for version in set.versions {
-                byte(version.dot == nil ? 0 : 1)
+                byte((version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2))
                 if let d = version.dot { dot(d) }
                 vector(version.past)
                 string(version.value)
+                if let tags = version.tags {
+                    varint(UInt64(tags.count))
+                    for tag in tags {
+                        string(tag.item)
+                        dot(tag.dot)
+                    }
+                }
             }
         }
 
@@ -257,9 +267,20 @@ extension WireCodec {
         mutating func siblings() throws(DecodeError) -> SiblingSet {
             var versions: [Version] = []
             for _ in 0..<(try count(minimumSize: 4)) {
-                let d = try flag() ? try dot() : nil
+                let flags = try byte()
+                guard flags <= 3 else { throw fail("bad version flags \(flags)") }
+                let d = flags & 1 != 0 ? try dot() : nil
                 let past = try vector()
-                versions.append(Version(dot: d, past: past, value: try string()))
+                let value = try string()
+                var tags: [ItemTag]?
+                if flags & 2 != 0 {
+                    var table: [ItemTag] = []
+                    for _ in 0..<(try count(minimumSize: 3)) {
+                        table.append(ItemTag(item: try string(), dot: try dot()))
+                    }
+                    tags = table
+                }
+                versions.append(Version(dot: d, past: past, value: value, tags: tags))
             }
             return SiblingSet(versions)
         }

@@ -11,11 +11,30 @@ public struct Version: Hashable, Sendable, Codable {
     public var dot: Dot?
     public var past: VersionVector
     public var value: String
+    /// For `xcart` keys only (nil for every other key): each item of the value
+    /// with the dots of the writes that added it, in canonical order (see
+    /// `XCart`). Part of the version (compared, stored, sent to peers) but not
+    /// of its metadata string.
+    public var tags: [ItemTag]?
 
-    public init(dot: Dot?, past: VersionVector, value: String) {
+    public init(dot: Dot?, past: VersionVector, value: String, tags: [ItemTag]? = nil) {
         self.dot = dot
         self.past = past
         self.value = value
+        self.tags = tags.map(XCart.canonical)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case dot, past, value, tags
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            dot: try container.decodeIfPresent(Dot.self, forKey: .dot),
+            past: try container.decode(VersionVector.self, forKey: .past),
+            value: try container.decode(String.self, forKey: .value),
+            tags: try container.decodeIfPresent([ItemTag].self, forKey: .tags))
     }
 
     /// Everything this version has seen, itself included.
