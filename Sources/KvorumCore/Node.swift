@@ -49,6 +49,10 @@ public final class KvorumNode {
     var joinContact: Address?
     /// The view digest last pushed to each peer, so a differing peer is told once.
     var pushedDigest: [String: UInt64] = [:]
+    /// Per-partition digests of the stored keys, for anti-entropy.
+    var tree: MerkleTree
+    /// How many anti-entropy rounds this node started (picks the next peer).
+    var antiEntropyRounds = 0
 
     var n: Int { config.replicationFactor }
     var name: String { config.name }
@@ -65,6 +69,37 @@ public final class KvorumNode {
             hints[hint.target, default: [:]][hint.key] = hint.sequence
             hintSequence = max(hintSequence, hint.sequence)
         }
+        tree = MerkleTree(partitions: config.partitionCount)
+        for key in storage.keys() {
+            guard let record = storage.record(for: key) else { continue }
+            tree.update(
+                partition: ring.partition(of: key), old: 0, new: MerkleTree.digest(key: key, siblings: record.siblings))
+        }
+    }
+
+    /// A copy of `other` working on `storage`, which must hold a copy of
+    /// `other`'s storage: for the model checker, which branches a cluster into
+    /// each possible next event. Nothing is read from storage, so the copy is
+    /// exact (no fresh epoch, no rebuilt tree).
+    public init(copying other: KvorumNode, storage: any Storage) {
+        config = other.config
+        self.storage = storage
+        view = other.view
+        ring = other.ring
+        now = other.now
+        nextOp = other.nextOp
+        suspects = other.suspects
+        reads = other.reads
+        writes = other.writes
+        forwards = other.forwards
+        hints = other.hints
+        hintSequence = other.hintSequence
+        handoffsInFlight = other.handoffsInFlight
+        armedTimers = other.armedTimers
+        joinContact = other.joinContact
+        pushedDigest = other.pushedDigest
+        tree = other.tree
+        antiEntropyRounds = other.antiEntropyRounds
     }
 
     /// Handles one event at time `now` and returns what the driver must do.
@@ -74,6 +109,7 @@ public final class KvorumNode {
         switch event {
         case .start:
             armHandoff()
+            armAntiEntropy(first: true)
         case .client(let id, let request):
             onClient(id, request)
         case .peer(let from, let message):
@@ -138,6 +174,7 @@ public final class KvorumNode {
         case "probe": onProbeTimer()
         case "handoff": onHandoffTimer()
         case "join": onJoinTimer()
+        case "antiEntropy": onAntiEntropyTimer()
         default:
             guard timer.hasPrefix("op:"), let op = UInt64(timer.dropFirst(3)) else { return }
             if reads[op] != nil {
@@ -217,7 +254,31 @@ public final class KvorumNode {
             onJoinRequest(entry, from: address)
         case .view(let entries):
             onView(entries, from: peer, address: address)
+        case .aeTree(let level, let entries):
+            onTree(level: level, entries, from: peer, address: address)
+        case .aeKeys(let partitions, let digests):
+            onKeyDigests(partitions: partitions, digests, address: address)
+        case .aeFetch(let keys):
+            sendRecords(keys, toAddress: address)
+        case .aeRecords(let records):
+            for record in records { store(record.siblings, for: record.key) }
         }
+    }
+
+    /// Writes a record to storage and keeps the hash tree in step.
+    func putRecord(_ record: StoredRecord, for key: String, replacing old: SiblingSet?) {
+        storage.setRecord(record, for: key)
+        tree.update(
+            partition: ring.partition(of: key), old: old.map { MerkleTree.digest(key: key, siblings: $0) } ?? 0,
+            new: MerkleTree.digest(key: key, siblings: record.siblings))
+    }
+
+    /// Deletes a record from storage and from the hash tree.
+    func deleteRecord(for key: String) {
+        guard let old = storage.record(for: key) else { return }
+        storage.removeRecord(for: key)
+        tree.update(
+            partition: ring.partition(of: key), old: MerkleTree.digest(key: key, siblings: old.siblings), new: 0)
     }
 
     /// Merges versions into the local record, keeping the local actor.
@@ -227,6 +288,6 @@ public final class KvorumNode {
         let merged = record.siblings.merged(with: siblings, policy: MergePolicy.forKey(key))
         guard !merged.isEmpty, merged != existing?.siblings else { return }
         record.siblings = merged
-        storage.setRecord(record, for: key)
+        putRecord(record, for: key, replacing: existing?.siblings)
     }
 }

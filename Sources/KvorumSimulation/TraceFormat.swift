@@ -65,6 +65,14 @@ public enum TraceFormat {
             return "join " + describe(entry, withAddress: true)
         case .view(let entries):
             return "view " + listed(entries.map { describe($0, withAddress: false) })
+        case .aeTree(let level, let entries):
+            return "aeTree L\(level) " + listed(entries.map { "\($0.index)" })
+        case .aeKeys(let partitions, let digests):
+            return "aeKeys p" + listed(partitions.map(String.init)) + " " + listed(digests.map { quoted($0.key) })
+        case .aeFetch(let keys):
+            return "aeFetch " + listed(keys.map { quoted($0) })
+        case .aeRecords(let records):
+            return "aeRecords " + listed(records.map { "\(quoted($0.key))×\($0.siblings.versions.count)" })
         }
     }
 

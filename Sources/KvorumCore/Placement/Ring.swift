@@ -54,6 +54,12 @@ public struct Ring: Sendable, Equatable {
         preferenceList(forPartition: partition(of: key), limit: n)
     }
 
+    /// The first `n` distinct owners clockwise from a partition: the replicas
+    /// of every key in it.
+    public func replicas(forPartition partition: Int, n: Int) -> [String] {
+        preferenceList(forPartition: partition, limit: n)
+    }
+
     private func preferenceList(forPartition start: Int, limit: Int) -> [String] {
         let wanted = min(limit, members.count)
         var seen = [Bool](repeating: false, count: members.count)

@@ -20,7 +20,10 @@ public struct NodeConfig: Sendable, Equatable {
     public var handoffInterval = 1.0
     /// How long to wait for a JOIN contact before asking again.
     public var joinRetryInterval = 1.0
-    /// Records per handoff message.
+    /// How often a node starts an anti-entropy exchange with one peer
+    /// (Dynamo §4.7); nil turns anti-entropy off.
+    public var antiEntropyInterval: Double? = 10
+    /// Records per handoff or anti-entropy message.
     public var handoffBatchSize = 64
     /// Client requests a node coordinates at once; more are refused.
     public var maxPendingRequests = 10_000

@@ -29,6 +29,28 @@ public struct KeyedSiblings: Hashable, Sendable, Codable {
     }
 }
 
+/// One node of an anti-entropy hash tree: its index within its level and its hash.
+public struct TreeEntry: Hashable, Sendable, Codable {
+    public var index: Int
+    public var hash: UInt64
+
+    public init(index: Int, hash: UInt64) {
+        self.index = index
+        self.hash = hash
+    }
+}
+
+/// A stored key and the digest of its versions, for anti-entropy.
+public struct KeyDigest: Hashable, Sendable, Codable {
+    public var key: String
+    public var digest: UInt64
+
+    public init(key: String, digest: UInt64) {
+        self.key = key
+        self.digest = digest
+    }
+}
+
 public enum PeerBody: Hashable, Sendable, Codable {
     /// A non-replica hands a client's write to a replica to coordinate (Dynamo §4.5).
     case forwardPut(op: UInt64, key: String, value: String, context: VersionVector?, quorum: Int)
@@ -48,6 +70,16 @@ public enum PeerBody: Hashable, Sendable, Codable {
     case pong
     case join(MemberEntry)
     case view([MemberEntry])
+    /// Anti-entropy (Dynamo §4.7): the sender's hashes of these tree nodes
+    /// (over the partitions both replicate); the receiver answers only for
+    /// the nodes whose hash differs, one level down.
+    case aeTree(level: Int, entries: [TreeEntry])
+    /// Anti-entropy at the leaves: the sender's key digests in these partitions.
+    case aeKeys(partitions: [Int], digests: [KeyDigest])
+    /// Anti-entropy: send me your versions of these keys.
+    case aeFetch(keys: [String])
+    /// Anti-entropy: versions to merge (no acknowledgement).
+    case aeRecords([KeyedSiblings])
 
     /// A short name for traces and message counts.
     public var kind: String {
@@ -65,6 +97,10 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .pong: "pong"
         case .join: "join"
         case .view: "view"
+        case .aeTree: "aeTree"
+        case .aeKeys: "aeKeys"
+        case .aeFetch: "aeFetch"
+        case .aeRecords: "aeRecords"
         }
     }
 }

@@ -103,6 +103,14 @@ extension WireCodec {
             }
         }
 
+        mutating func keyedRecords(_ records: [KeyedSiblings]) {
+            varint(UInt64(records.count))
+            for record in records {
+                string(record.key)
+                siblings(record.siblings)
+            }
+        }
+
         mutating func member(_ m: MemberEntry) {
             string(m.name)
             string(m.address)
@@ -156,11 +164,7 @@ extension WireCodec {
             case .handoff(let batch, let records):
                 byte(7)
                 varint(batch)
-                varint(UInt64(records.count))
-                for record in records {
-                    string(record.key)
-                    siblings(record.siblings)
-                }
+                keyedRecords(records)
             case .handoffAck(let batch):
                 byte(8)
                 varint(batch)
@@ -175,6 +179,30 @@ extension WireCodec {
                 byte(12)
                 varint(UInt64(entries.count))
                 for entry in entries { member(entry) }
+            case .aeTree(let level, let entries):
+                byte(13)
+                int(level)
+                varint(UInt64(entries.count))
+                for entry in entries {
+                    int(entry.index)
+                    fixed64(entry.hash)
+                }
+            case .aeKeys(let partitions, let digests):
+                byte(14)
+                varint(UInt64(partitions.count))
+                for partition in partitions { int(partition) }
+                varint(UInt64(digests.count))
+                for entry in digests {
+                    string(entry.key)
+                    fixed64(entry.digest)
+                }
+            case .aeFetch(let keys):
+                byte(15)
+                varint(UInt64(keys.count))
+                for key in keys { string(key) }
+            case .aeRecords(let records):
+                byte(16)
+                keyedRecords(records)
             }
         }
     }
@@ -285,6 +313,14 @@ extension WireCodec {
             return SiblingSet(versions)
         }
 
+        mutating func keyedRecords() throws(DecodeError) -> [KeyedSiblings] {
+            var records: [KeyedSiblings] = []
+            for _ in 0..<(try count(minimumSize: 2)) {
+                records.append(KeyedSiblings(key: try string(), siblings: try siblings()))
+            }
+            return records
+        }
+
         mutating func member() throws(DecodeError) -> MemberEntry {
             let name = try string()
             let address = try string()
@@ -319,11 +355,7 @@ extension WireCodec {
             case 6: body = .readReply(op: try varint(), siblings: try siblings())
             case 7:
                 let batch = try varint()
-                var records: [KeyedSiblings] = []
-                for _ in 0..<(try count(minimumSize: 2)) {
-                    records.append(KeyedSiblings(key: try string(), siblings: try siblings()))
-                }
-                body = .handoff(batch: batch, records: records)
+                body = .handoff(batch: batch, records: try keyedRecords())
             case 8: body = .handoffAck(batch: try varint())
             case 9: body = .ping
             case 10: body = .pong
@@ -332,6 +364,27 @@ extension WireCodec {
                 var entries: [MemberEntry] = []
                 for _ in 0..<(try count(minimumSize: 4)) { entries.append(try member()) }
                 body = .view(entries)
+            case 13:
+                let level = try int()
+                var entries: [TreeEntry] = []
+                for _ in 0..<(try count(minimumSize: 9)) {
+                    entries.append(TreeEntry(index: try int(), hash: try fixed64()))
+                }
+                body = .aeTree(level: level, entries: entries)
+            case 14:
+                var partitions: [Int] = []
+                for _ in 0..<(try count(minimumSize: 1)) { partitions.append(try int()) }
+                var digests: [KeyDigest] = []
+                for _ in 0..<(try count(minimumSize: 9)) {
+                    digests.append(KeyDigest(key: try string(), digest: try fixed64()))
+                }
+                body = .aeKeys(partitions: partitions, digests: digests)
+            case 15:
+                var keys: [String] = []
+                for _ in 0..<(try count(minimumSize: 1)) { keys.append(try string()) }
+                body = .aeFetch(keys: keys)
+            case 16:
+                body = .aeRecords(try keyedRecords())
             case let tag:
                 throw fail("unknown message tag \(tag)")
             }

@@ -67,6 +67,6 @@ extension KvorumNode {
         if ring.replicas(for: key, n: n).contains(name) && view.entries[name]?.status == .up { return }
         if hints.values.contains(where: { $0[key] != nil }) { return }
         if writes.values.contains(where: { $0.key == key }) { return }
-        storage.removeRecord(for: key)
+        deleteRecord(for: key)
     }
 }

@@ -59,6 +59,28 @@ public final class MemoryStorage: Storage {
 
     public init() {}
 
+    /// An independent copy (the model checker branches on copies).
+    public func copy() -> MemoryStorage {
+        let twin = MemoryStorage()
+        twin.records = records
+        twin.hintTable = hintTable
+        twin.members = members
+        twin.epoch = epoch
+        return twin
+    }
+
+    /// Everything stored, in canonical text: equal stores give equal text.
+    public var canonicalDescription: String {
+        var out = "epoch \(epoch)\n"
+        for key in keys() {
+            let record = records[key]!
+            out += "r \(key) \(record.ownActor ?? "-") \(record.siblings.metadata) \(record.siblings.values)\n"
+        }
+        for hint in hints() { out += "h \(hint.target) \(hint.key) \(hint.sequence)\n" }
+        for member in members { out += "m \(member.name) \(member.address) \(member.status) \(member.version)\n" }
+        return out
+    }
+
     public func record(for key: String) -> StoredRecord? { records[key] }
     public func setRecord(_ record: StoredRecord, for key: String) { records[key] = record }
     public func removeRecord(for key: String) { records[key] = nil }

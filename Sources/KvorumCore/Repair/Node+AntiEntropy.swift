@@ -1,0 +1,94 @@
+extension KvorumNode {
+    /// Arms the next anti-entropy round. The first one is staggered by a
+    /// fraction of the interval taken from the node's name, so nodes that start
+    /// together do not exchange in lockstep.
+    func armAntiEntropy(first: Bool = false) {
+        guard let interval = config.antiEntropyInterval, !armedTimers.contains("antiEntropy") else { return }
+        let stagger = first ? Double(StableHash.hash(name) % 1000) / 1000 * interval : 0
+        setTimer("antiEntropy", after: interval + stagger)
+    }
+
+    /// One round (Dynamo §4.7): send the next peer, in turn, the top level of
+    /// the hash tree over the partitions both replicate. Equal trees end the
+    /// exchange at once: one message per round when nothing differs.
+    func onAntiEntropyTimer() {
+        defer { armAntiEntropy() }
+        guard view.entries[name]?.status == .up else { return }
+        let peers = view.upMembers.filter { $0 != name && !isSuspected($0) }
+        guard !peers.isEmpty else { return }
+        let peer = peers[antiEntropyRounds % peers.count]
+        antiEntropyRounds += 1
+        let shared = sharedPartitions(with: peer)
+        guard shared.contains(true) else { return }
+        let entries = (0..<tree.width(at: 1)).map {
+            TreeEntry(index: $0, hash: tree.hash(level: 1, index: $0, shared: shared))
+        }
+        send(.aeTree(level: 1, entries: entries), to: peer)
+    }
+
+    /// The partitions whose replicas include both this node and `peer`.
+    func sharedPartitions(with peer: String) -> [Bool] {
+        (0..<config.partitionCount).map { partition in
+            let replicas = ring.replicas(forPartition: partition, n: n)
+            return replicas.contains(name) && replicas.contains(peer)
+        }
+    }
+
+    /// Compares the peer's tree nodes with ours and answers one level down
+    /// for those that differ, or with key digests at the leaves.
+    func onTree(level: Int, _ entries: [TreeEntry], from peer: String, address: Address) {
+        guard level >= 1, level <= tree.depth else { return }
+        let shared = sharedPartitions(with: peer)
+        let width = tree.width(at: level)
+        let differing = entries.filter { $0.index >= 0 && $0.index < width }
+            .filter { tree.hash(level: level, index: $0.index, shared: shared) != $0.hash }
+            .map(\.index)
+        guard !differing.isEmpty else { return }
+        if level < tree.depth {
+            let children = differing.flatMap { tree.children(level: level, index: $0) }
+            let next = children.map {
+                TreeEntry(index: $0, hash: tree.hash(level: level + 1, index: $0, shared: shared))
+            }
+            send(.aeTree(level: level + 1, entries: next), toAddress: address)
+        } else {
+            let partitions = differing.filter { shared[$0] }
+            send(.aeKeys(partitions: partitions, digests: digests(in: partitions)), toAddress: address)
+        }
+    }
+
+    /// The digests of our keys in the given partitions, in key order.
+    func digests(in partitions: [Int]) -> [KeyDigest] {
+        let wanted = Set(partitions)
+        return storage.keys().filter { wanted.contains(ring.partition(of: $0)) }.compactMap { key in
+            storage.record(for: key).map {
+                KeyDigest(key: key, digest: MerkleTree.digest(key: key, siblings: $0.siblings))
+            }
+        }
+    }
+
+    /// Key-level comparison: send the peer our versions of keys it lacks or
+    /// holds differently, and ask for its versions of keys we lack or hold
+    /// differently. Both sides merge, so both converge.
+    func onKeyDigests(partitions: [Int], _ theirs: [KeyDigest], address: Address) {
+        let ours = digests(in: partitions.filter { $0 >= 0 && $0 < config.partitionCount })
+        let theirDigest = Dictionary(theirs.map { ($0.key, $0.digest) }, uniquingKeysWith: { first, _ in first })
+        let ourDigest = Dictionary(ours.map { ($0.key, $0.digest) }, uniquingKeysWith: { first, _ in first })
+        let give = ours.filter { theirDigest[$0.key] != $0.digest }.map(\.key)
+        let want = theirs.filter { ourDigest[$0.key] != $0.digest }.map(\.key)
+        sendRecords(give, toAddress: address)
+        if !want.isEmpty { send(.aeFetch(keys: want), toAddress: address) }
+    }
+
+    /// Sends our versions of `keys`, a bounded batch per message.
+    func sendRecords(_ keys: [String], toAddress address: Address) {
+        let records = keys.compactMap { key in
+            storage.record(for: key).map { KeyedSiblings(key: key, siblings: $0.siblings) }
+        }
+        var start = 0
+        while start < records.count {
+            let end = min(start + config.handoffBatchSize, records.count)
+            send(.aeRecords(Array(records[start..<end])), toAddress: address)
+            start = end
+        }
+    }
+}

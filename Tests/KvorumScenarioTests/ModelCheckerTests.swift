@@ -1,0 +1,173 @@
+import KvorumCore
+import KvorumSimulation
+import Testing
+
+/// Exhaustive exploration of small scenarios: every delivery order of every
+/// message, timers only when no message is in flight, invariants in every
+/// state and final checks wherever nothing is left to do.
+@Suite("Model checker")
+struct ModelCheckerTests {
+    /// A formed cluster of `count` nodes (anti-entropy off: its periodic
+    /// rounds would never let the system come to rest).
+    private func checker(nodes count: Int) -> ModelChecker {
+        let names = (1...count).map { "node0\($0)" }
+        let checker = ModelChecker(names: names) { $0.antiEntropyInterval = nil }
+        let contact = JSON.string(checker.world.address(of: names[0]))
+        for name in names { checker.world.send(ClientRequest(type: "JOIN", body: contact), to: name) }
+        checker.world.settle()
+        for name in names {
+            let id = checker.world.send(ClientRequest(type: "GET_MEMBERS"), to: name)
+            #expect(checker.world.replies(to: id, at: name).first?.body == .array(names.map { .string($0) }))
+        }
+        checker.invariant = Self.oneReplyAtMost
+        return checker
+    }
+
+    /// No request is answered twice and no answer comes unasked (JOIN and
+    /// LEAVE are never answered, so any answer to one is unasked too).
+    static func oneReplyAtMost(_ world: ModelChecker.World) -> [String] {
+        world.names.flatMap { name -> [String] in
+            let asked = Set(world.requests[name] ?? [])
+            var seen: Set<RequestID> = []
+            return (world.replies[name] ?? []).compactMap { reply in
+                if !asked.contains(reply.id) { return "\(name) answered request \(reply.id) that nobody sent" }
+                if !seen.insert(reply.id).inserted { return "\(name) answered request \(reply.id) twice" }
+                return nil
+            }
+        }
+    }
+
+    /// Every request sent was answered.
+    static func everyRequestAnswered(_ world: ModelChecker.World) -> [String] {
+        world.names.flatMap { name in
+            (world.requests[name] ?? []).filter { world.replies(to: $0, at: name).isEmpty }.map {
+                "\(name) never answered request \($0)"
+            }
+        }
+    }
+
+    private func put(_ key: String, _ value: String, quorum: Int, metadata: String? = nil) -> ClientRequest {
+        var body: [String: JSON] = ["key": .string(key), "value": .string(value), "quorum": .int(Int64(quorum))]
+        if let metadata { body["metadata"] = .string(metadata) }
+        return ClientRequest(type: "PUT", body: .object(body))
+    }
+
+    private func replicas(_ key: String, _ world: ModelChecker.World) -> [String] {
+        Ring(members: world.names).replicas(for: key, n: 3)
+    }
+
+    private func values(_ key: String, at node: String, _ world: ModelChecker.World) -> [String] {
+        world.storages[node]!.record(for: key)?.siblings.values ?? []
+    }
+
+    private func check(_ name: String, _ checker: ModelChecker, sourceLocation: SourceLocation = #_sourceLocation) {
+        let clock = ContinuousClock()
+        var report: ModelChecker.Report?
+        let elapsed = clock.measure { report = checker.run() }
+        guard let report else { return }
+        print(
+            "model checker, \(name): \(report.statesExplored) states, \(report.transitions) transitions, "
+                + "\(report.finalStates) final, \(report.truncated) truncated, \(elapsed)")
+        #expect(
+            report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
+        #expect(report.truncated == 0, "exploration must be complete", sourceLocation: sourceLocation)
+        #expect(report.finalStates > 0, sourceLocation: sourceLocation)
+    }
+
+    /// A q2 write and a concurrent q2 read of an empty system: in every order
+    /// both are answered once; the read sees nothing or exactly the written
+    /// version (same metadata); every replica ends with the value.
+    @Test func quorumWriteAndReadOnAnEmptySystem() {
+        let c = checker(nodes: 3)
+        let key = "k"
+        let write = c.world.send(put(key, "v", quorum: 2), to: "node01")
+        let read = c.world.send(ClientRequest(type: "GET", body: ["key": "k", "quorum": 2]), to: "node02")
+        c.finalCheck = { world in
+            var problems = Self.everyRequestAnswered(world)
+            let written = world.replies(to: write, at: "node01").first
+            let seen = world.replies(to: read, at: "node02").first
+            if written?.type != "PUT_RESP" { problems.append("write answered \(String(describing: written))") }
+            let empty: JSON = ["values": [], "metadata": []]
+            let full: JSON = ["values": ["v"], "metadata": .array([written?.body ?? .null])]
+            if seen?.body != empty && seen?.body != full { problems.append("read saw \(seen?.body.rendered ?? "-")") }
+            for node in self.replicas(key, world) where self.values(key, at: node, world) != ["v"] {
+                problems.append("\(node) holds \(self.values(key, at: node, world))")
+            }
+            return problems
+        }
+        check("q2 write + q2 read", c)
+    }
+
+    /// Two writes carrying the same context through the same coordinator,
+    /// in every interleaving, both survive as siblings on every replica.
+    @Test func concurrentWritesWithTheSameContextBothSurvive() {
+        let c = checker(nodes: 3)
+        let key = "k"
+        let first = c.world.send(put(key, "v0", quorum: 3), to: "node01")
+        c.world.settle()
+        guard let context = c.world.replies(to: first, at: "node01").first?.body.stringValue else {
+            Issue.record("setup write failed")
+            return
+        }
+        c.world.send(put(key, "a", quorum: 2, metadata: context), to: "node02")
+        c.world.send(put(key, "b", quorum: 2, metadata: context), to: "node02")
+        c.finalCheck = { world in
+            var problems = Self.everyRequestAnswered(world)
+            for node in self.replicas(key, world) where Set(self.values(key, at: node, world)) != ["a", "b"] {
+                problems.append("\(node) holds \(self.values(key, at: node, world))")
+            }
+            return problems
+        }
+        check("same-context writes", c)
+    }
+
+    /// A q2 write while one replica is cut off succeeds through a stand-in;
+    /// once the client has its answer the partition heals, and in every order
+    /// of what follows the hint reaches the replica and no hint is left.
+    @Test func sloppyQuorumThenHintedHandoffAfterHeal() {
+        let c = checker(nodes: 4)
+        let key = "k"
+        let r = replicas(key, c.world)
+        c.world.disconnect(r[2])
+        let write = c.world.send(put(key, "v", quorum: 2), to: r[0])
+        c.actions = [
+            ModelChecker.ScriptedAction(
+                name: "heal", when: { !$0.replies(to: write, at: r[0]).isEmpty }, perform: { $0.connect(r[2]) })
+        ]
+        c.finalCheck = { world in
+            var problems = Self.everyRequestAnswered(world)
+            if world.replies(to: write, at: r[0]).first?.type != "PUT_RESP" { problems.append("write failed") }
+            for node in r where self.values(key, at: node, world) != ["v"] {
+                problems.append("\(node) holds \(self.values(key, at: node, world))")
+            }
+            for node in world.names where !world.storages[node]!.hints().isEmpty {
+                problems.append("\(node) still holds hints \(world.storages[node]!.hints())")
+            }
+            return problems
+        }
+        check("sloppy quorum + handoff", c)
+    }
+
+    /// Two concurrent cart updates from the same version through different
+    /// coordinators end, in every order, as one merged cart on every replica.
+    @Test func concurrentCartUpdatesMerge() {
+        let c = checker(nodes: 3)
+        let key = "cart-1"
+        let first = c.world.send(put(key, "a", quorum: 3), to: "node01")
+        c.world.settle()
+        guard let context = c.world.replies(to: first, at: "node01").first?.body.stringValue else {
+            Issue.record("setup write failed")
+            return
+        }
+        c.world.send(put(key, "a,b", quorum: 2, metadata: context), to: "node01")
+        c.world.send(put(key, "a,c", quorum: 2, metadata: context), to: "node02")
+        c.finalCheck = { world in
+            var problems = Self.everyRequestAnswered(world)
+            for node in self.replicas(key, world) where self.values(key, at: node, world) != ["a,b,c"] {
+                problems.append("\(node) holds \(self.values(key, at: node, world))")
+            }
+            return problems
+        }
+        check("concurrent cart updates", c)
+    }
+}
