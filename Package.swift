@@ -58,8 +58,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore"]),
-        .testTarget(name: "KvorumScenarioTests", dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio"]),
+        .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore", "KvorumTestKit"]),
+        .testTarget(
+            name: "KvorumScenarioTests",
+            dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
         .target(name: "KvorumTestKit", path: "Tests/KvorumTestKit"),
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),

@@ -1,20 +1,5 @@
 import KvorumCore
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny fixed-seed generator, so every
-/// run of the tests draws the same "random" keys and shuffles.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import KvorumTestKit
 
 /// `count` distinct-looking keys drawn from a fixed seed.
 func randomKeys(count: Int, seed: UInt64) -> [String] {

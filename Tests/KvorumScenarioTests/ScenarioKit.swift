@@ -1,6 +1,7 @@
 import KvorumCore
 import KvorumSimulation
 import KvorumStdio
+import KvorumTestKit
 import Testing
 
 /// How a scenario's network behaves: the course harness's fixed 0.1 s per
@@ -177,17 +178,11 @@ final class Cluster {
 
 /// A fixed-seed generator for test keys (SplitMix64), so every run picks the same keys.
 struct KeyGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func keys(_ count: Int, prefix: String = "key") -> [String] {
         (0..<count).map { _ in "\(prefix)-\(next() % 1_000_000_000)" }

@@ -1,5 +1,6 @@
 import Foundation
 import KvorumCore
+import KvorumTestKit
 import Testing
 
 @testable import KvorumServer
@@ -408,23 +409,4 @@ private func randomMember(using random: inout SplitMix64) -> MemberEntry {
         name: SQLiteStorageTests.targets.randomElement(using: &random)!,
         address: "127.0.0.1:\(7000 + random.below(10))",
         status: random.below(2) == 0 ? .up : .left, version: UInt64(random.below(100)))
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator, so the
-/// random operation sequence is the same on every run.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D1_33EB_2311_EB09
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `0..<bound`.
-    mutating func below(_ bound: Int) -> Int { Int(next(upperBound: UInt64(bound))) }
 }
