@@ -56,7 +56,11 @@ let package = Package(
                 "KvorumServer",
                 "KvorumClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Swift 6.3.1's optimizer crashes (signal 11, in LLVM's coroutine
+            // passes) on this target's async CLI code in release builds. The
+            // executable is only glue; every library it runs stays optimized.
+            swiftSettings: [.unsafeFlags(["-Onone"], .when(configuration: .release))]
         ),
         .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore", "KvorumTestKit"]),
         .testTarget(
