@@ -69,6 +69,7 @@ public final class KvorumNode {
             hints[hint.target, default: [:]][hint.key] = hint.sequence
             hintSequence = max(hintSequence, hint.sequence)
         }
+        joinContact = storage.joinContact()
         tree = MerkleTree(partitions: config.partitionCount)
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
@@ -109,6 +110,7 @@ public final class KvorumNode {
         switch event {
         case .start:
             armHandoff()
+            if joinContact != nil { onJoinTimer() }
             armAntiEntropy(first: true)
         case .client(let id, let request):
             onClient(id, request)

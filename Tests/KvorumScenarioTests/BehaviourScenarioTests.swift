@@ -133,6 +133,25 @@ struct BehaviourScenarioTests {
         #expect(c.get(key, at: r[0], quorum: 1)?.values == ["v"])
     }
 
+    /// A node that crashes after JOIN, before its contact answered, keeps
+    /// asking after its restart (refusing reads and writes meanwhile) and ends
+    /// a member: it never comes back as a cluster of one that acknowledges
+    /// writes no one else will see (campaign seed 853, quick).
+    @Test func crashMidJoinStillJoins() {
+        let c = Cluster(nodes: 4, timing: .harness)
+        c.form(["node01", "node02", "node03"], via: "node01")
+        c.sim.disconnect("node01")
+        c.send("JOIN", .string(c.sim.address(of: "node01")), to: "node04")
+        c.sim.run(for: 0.5)
+        c.sim.crash("node04")
+        c.sim.restart("node04")
+        let refused = c.sim.request(ClientRequest(type: "GET", body: ["key": "k", "quorum": 1]), at: "node04")
+        #expect(refused?.type == "ERROR")
+        c.sim.connect("node01")
+        #expect(c.sim.awaitMembers(c.names, at: c.names))
+        #expect(c.put("k", "v", at: "node04", quorum: 2) != nil)
+    }
+
     /// Blind writes (no metadata) of the same key through different
     /// coordinators at the same time are all kept: no update is lost.
     @Test(arguments: Timing.all)

@@ -41,6 +41,10 @@ extension KvorumNode {
             reply(id, .error("node \(name) is not a member of a cluster: send JOIN first", .unavailable))
             return false
         }
+        if let contact = joinContact {
+            reply(id, .error("node \(name) is still joining through \(contact)", .unavailable))
+            return false
+        }
         if pendingOperationCount >= config.maxPendingRequests {
             reply(id, .error("node \(name) is overloaded: \(pendingOperationCount) requests pending", .unavailable))
             return false

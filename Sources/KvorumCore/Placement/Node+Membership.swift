@@ -10,8 +10,16 @@ extension KvorumNode {
         }
         let oldRing = ring
         if view.merge(entry) { viewChanged(from: oldRing) }
-        guard contact != config.address else { return }
+        guard contact != config.address else {
+            if joinContact != nil {
+                joinContact = nil
+                storage.setJoinContact(nil)
+                cancelTimer("join")
+            }
+            return
+        }
         joinContact = contact
+        storage.setJoinContact(contact)
         send(.join(view.entries[name]!), toAddress: contact)
         setTimer("join", after: config.joinRetryInterval)
     }
@@ -52,6 +60,7 @@ extension KvorumNode {
         if changed { viewChanged(from: oldRing) }
         if joinContact != nil && view.upMembers.count > 1 {
             joinContact = nil
+            storage.setJoinContact(nil)
             cancelTimer("join")
         }
         if MembershipView(entries) != view {

@@ -46,6 +46,11 @@ public protocol Storage: AnyObject {
     func membership() -> [MemberEntry]
     func setMembership(_ entries: [MemberEntry])
 
+    /// The contact of a JOIN not yet answered, so a node that restarts
+    /// mid-join keeps asking instead of coming back as a cluster of one.
+    func joinContact() -> Address?
+    func setJoinContact(_ contact: Address?)
+
     /// Returns a number never returned before by this storage.
     func nextEpoch() -> UInt64
 }
@@ -55,6 +60,7 @@ public final class MemoryStorage: Storage {
     private var records: [String: StoredRecord] = [:]
     private var hintTable: [String: [String: Hint]] = [:]
     private var members: [MemberEntry] = []
+    private var pendingJoin: Address?
     private var epoch: UInt64 = 0
 
     public init() {}
@@ -65,13 +71,14 @@ public final class MemoryStorage: Storage {
         twin.records = records
         twin.hintTable = hintTable
         twin.members = members
+        twin.pendingJoin = pendingJoin
         twin.epoch = epoch
         return twin
     }
 
     /// Everything stored, in canonical text: equal stores give equal text.
     public var canonicalDescription: String {
-        var out = "epoch \(epoch)\n"
+        var out = "epoch \(epoch) join \(pendingJoin ?? "-")\n"
         for key in keys() {
             let record = records[key]!
             out += "r \(key) \(record.ownActor ?? "-") \(record.siblings.metadata) \(record.siblings.values)\n"
@@ -103,6 +110,9 @@ public final class MemoryStorage: Storage {
 
     public func membership() -> [MemberEntry] { members }
     public func setMembership(_ entries: [MemberEntry]) { members = entries }
+
+    public func joinContact() -> Address? { pendingJoin }
+    public func setJoinContact(_ contact: Address?) { pendingJoin = contact }
 
     public func nextEpoch() -> UInt64 {
         epoch += 1

@@ -200,6 +200,24 @@ public final class SQLiteStorage: Storage {
         perform("write membership") { s in try s.upsertMembership.run([.blob(try encoder.encode(entries))]) }
     }
 
+    public func joinContact() -> Address? {
+        perform("read join contact") { s in
+            var contact: Address?
+            try s.selectJoinContact.run { contact = $0.text(0) }
+            return contact
+        }
+    }
+
+    public func setJoinContact(_ contact: Address?) {
+        perform("write join contact") { s in
+            if let contact {
+                try s.upsertJoinContact.run([.text(contact)])
+            } else {
+                try s.deleteJoinContact.run([])
+            }
+        }
+    }
+
     /// Returns a number never returned before by this store, even across a
     /// power loss in `.process` mode: a reused epoch would reuse dots, and a
     /// reused dot silently replaces another write on every replica.
@@ -312,6 +330,9 @@ private struct Statements {
     let deleteHint: SQLiteStatement
     let selectMembership: SQLiteStatement
     let upsertMembership: SQLiteStatement
+    let selectJoinContact: SQLiteStatement
+    let upsertJoinContact: SQLiteStatement
+    let deleteJoinContact: SQLiteStatement
     let reserveEpochs: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws {
@@ -333,6 +354,13 @@ private struct Statements {
             INSERT INTO meta (name, value) VALUES ('membership', ?1)
             ON CONFLICT (name) DO UPDATE SET value = excluded.value
             """)
+        selectJoinContact = try connection.prepare("SELECT value FROM meta WHERE name = 'join_contact'")
+        upsertJoinContact = try connection.prepare(
+            """
+            INSERT INTO meta (name, value) VALUES ('join_contact', ?1)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            """)
+        deleteJoinContact = try connection.prepare("DELETE FROM meta WHERE name = 'join_contact'")
         reserveEpochs = try connection.prepare(
             "UPDATE meta SET value = value + ?1 WHERE name = 'epoch' RETURNING value")
     }
