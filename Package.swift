@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .target(name: "KvorumCore"),
@@ -47,6 +48,7 @@ let package = Package(
             ]
         ),
         .target(name: "KvorumClient"),
+        .target(name: "KvorumBench", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
         .executableTarget(
             name: "kvorum",
             dependencies: [
@@ -55,6 +57,7 @@ let package = Package(
                 "KvorumStdio",
                 "KvorumServer",
                 "KvorumClient",
+                "KvorumBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Swift 6.3.1's optimizer crashes (signal 11, in LLVM's coroutine
@@ -70,6 +73,7 @@ let package = Package(
         .target(name: "KvorumTestKit", path: "Tests/KvorumTestKit"),
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(
-            name: "KvorumServerTests", dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumTestKit"]),
+            name: "KvorumServerTests",
+            dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit"]),
     ]
 )

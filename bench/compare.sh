@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Kvorum side by side with Redis and etcd, all on loopback, with the same load
+# generator (`kvorum bench`): workloads W (write only) and C (read only) at 1
+# and 16 connections against a 3-node Kvorum cluster (N=3, R=W=2), a Redis
+# master with one replica (SET + WAIT 1, and plain SET/GET) and a 3-member
+# etcd cluster (put, linearizable range). Prints one markdown table with the
+# absolute figures and the Kvorum/peer ratios. Not part of CI.
+#
+# Usage: bench/compare.sh   (2 cores: about 5 minutes of runs, plus the release
+#   build, about 7 minutes from scratch)
+# Settings (environment): DURATION=10 WARMUP=2 RECORDS=100000 VALUE_SIZE=100
+#   DURABILITY=process (Kvorum's --durability) SCRATCH=.build (swift build --scratch-path)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+RECORDS=${RECORDS:-100000}
+VALUE_SIZE=${VALUE_SIZE:-100}
+DURABILITY=${DURABILITY:-process}
+SCRATCH=${SCRATCH:-.build}
+BIN="$SCRATCH/release/kvorum"
+
+log() { echo "[compare] $*" >&2; }
+
+# --- what it needs -----------------------------------------------------------
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if ! command -v redis-server >/dev/null || ! command -v etcd >/dev/null; then
+    log "installing redis-server and etcd-server"
+    $SUDO apt-get update -qq >/dev/null
+    if ! command -v redis-server >/dev/null; then
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    fi
+    if ! command -v etcd >/dev/null; then
+        if apt-cache policy etcd-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+        else
+            log "etcd-server is not installable here: etcd is skipped"
+        fi
+    fi
+fi
+HAVE_ETCD=0
+command -v etcd >/dev/null && HAVE_ETCD=1
+
+log "building Kvorum (release, scratch path $SCRATCH)"
+swift build -c release --scratch-path "$SCRATCH" >&2
+
+# --- start everything, stop it on exit ----------------------------------------
+WORK=$(mktemp -d /tmp/kvorum-compare.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_ports() { # N free loopback ports
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+wait_for() { # SECONDS DESCRIPTION COMMAND...
+    local deadline=$((SECONDS + $1)) what=$2
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || { log "timed out waiting for $what"; exit 1; }
+        sleep 0.2
+    done
+}
+
+log "starting a 3-node Kvorum cluster (durability $DURABILITY)"
+"$BIN" cluster up --data-dir "$WORK/kvorum" --durability "$DURABILITY" >"$WORK/kvorum.log" 2>&1 &
+PIDS+=($!)
+wait_for 60 "the Kvorum cluster" grep -q "node(s) up" "$WORK/kvorum.log"
+KVORUM_URLS=$(python3 -c 'import json,sys; print(",".join(n["http"] for n in json.load(open(sys.argv[1]))["nodes"]))' \
+    "$WORK/kvorum/cluster.json")
+
+read -r REDIS_PORT REPLICA_PORT <<<"$(free_ports 2)"
+log "starting Redis on $REDIS_PORT with a replica on $REPLICA_PORT (no persistence)"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 "Redis" redis-cli -p "$REDIS_PORT" ping
+redis-server --port "$REPLICA_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --dir "$WORK" --replicaof 127.0.0.1 "$REDIS_PORT" >"$WORK/replica.log" 2>&1 &
+PIDS+=($!)
+wait_for 20 "the Redis replica" sh -c "redis-cli -p $REPLICA_PORT info replication | grep -q 'master_link_status:up'"
+
+if [ "$HAVE_ETCD" = 1 ]; then
+    read -r C1 C2 C3 P1 P2 P3 <<<"$(free_ports 6)"
+    CLUSTER="e1=http://127.0.0.1:$P1,e2=http://127.0.0.1:$P2,e3=http://127.0.0.1:$P3"
+    log "starting a 3-member etcd cluster (clients $C1 $C2 $C3)"
+    for i in 1 2 3; do
+        c="C$i" p="P$i"
+        etcd --name "e$i" --data-dir "$WORK/etcd$i" \
+            --listen-client-urls "http://127.0.0.1:${!c}" --advertise-client-urls "http://127.0.0.1:${!c}" \
+            --listen-peer-urls "http://127.0.0.1:${!p}" --initial-advertise-peer-urls "http://127.0.0.1:${!p}" \
+            --initial-cluster "$CLUSTER" --initial-cluster-state new --initial-cluster-token kvorum-compare \
+            >"$WORK/etcd$i.log" 2>&1 &
+        PIDS+=($!)
+    done
+    wait_for 30 "etcd" sh -c "curl -sf http://127.0.0.1:$C1/health | grep -q true"
+fi
+
+# --- the runs -------------------------------------------------------------------
+RESULTS="$WORK/results"
+mkdir -p "$RESULTS"
+run() { # NAME LOAD(yes|no) WORKLOAD CONCURRENCY TARGET-OPTIONS...
+    local name=$1 load=$2 workload=$3 concurrency=$4
+    shift 4
+    local skip=(--skip-load)
+    [ "$load" = yes ] && skip=()
+    log "$name: workload $workload, $concurrency connection(s)"
+    "$BIN" bench "$@" --workload "$workload" --concurrency "$concurrency" --records "$RECORDS" \
+        --value-size "$VALUE_SIZE" --duration "$DURATION" --warmup "$WARMUP" "${skip[@]}" --json \
+        >"$RESULTS/$name-$workload-$concurrency.json"
+}
+# Each target loads the records once (in its first run), then W and C reuse them.
+for c in 16 1; do
+    load=no
+    [ "$c" = 16 ] && load=yes
+    run kvorum "$load" W "$c" --target kvorum --url "$KVORUM_URLS" --r 2 --w 2
+    run redis+wait "$load" W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT" --redis-wait
+    run redis no W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
+    if [ "$HAVE_ETCD" = 1 ]; then run etcd "$load" W "$c" --target etcd --etcd "http://127.0.0.1:$C1"; fi
+done
+for c in 16 1; do
+    run kvorum no C "$c" --target kvorum --url "$KVORUM_URLS" --r 2 --w 2
+    run redis no C "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
+    if [ "$HAVE_ETCD" = 1 ]; then run etcd no C "$c" --target etcd --etcd "http://127.0.0.1:$C1"; fi
+done
+
+# --- the table ------------------------------------------------------------------
+MEMORY=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+cat <<HEAD
+# Kvorum vs Redis vs etcd
+
+- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+- machine: $(nproc) cores, $MEMORY, Linux $(uname -r); everything (servers and client) on loopback on this machine
+- settings: $RECORDS records, $VALUE_SIZE-byte values, uniform keys, ${DURATION} s measured after ${WARMUP} s warm-up per run, one \`kvorum bench\` for every target
+- Kvorum: 3 nodes (\`kvorum cluster up\`, release build), N=3, R=W=2, durability \`$DURABILITY\` (each write is committed to SQLite in WAL mode and handed to the OS, not fsynced); connections spread over the 3 nodes
+- Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'): master + 1 replica, no persistence (\`--save '' --appendonly no\`); \`redis+wait\` pipelines \`WAIT 1 1000\` after each SET; every connection to the master
+- etcd: $( [ "$HAVE_ETCD" = 1 ] && etcd --version | head -1 | sed 's/etcd Version: //' || echo "skipped (not installable)"), 3 members, default durability (fsyncs its WAL), JSON gateway, linearizable range; every connection to member 1
+- ratio = Kvorum ops/s ÷ the peer's ops/s at the same workload and concurrency (W is compared with writes, C with reads)
+
+HEAD
+python3 - "$RESULTS" <<'PY'
+import glob, json, os, sys
+rows = {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    name, workload, c = os.path.basename(path)[:-5].rsplit("-", 2)
+    rows[(name, workload, int(c))] = json.load(open(path))
+print("| target | workload | connections | ops/s | p50 ms | p99 ms | errors | Kvorum/peer |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+order = ["kvorum", "redis+wait", "redis", "etcd"]
+for workload in ["W", "C"]:
+    for c in [1, 16]:
+        for name in order:
+            r = rows.get((name, workload, c))
+            if r is None:
+                continue
+            mine = rows.get(("kvorum", workload, c))
+            ratio = "" if name == "kvorum" or mine is None or r["throughput"] == 0 else f"{mine['throughput'] / r['throughput']:.2f}"
+            lat = r["latency"]["all"]
+            errors = sum(r["errors"].values())
+            print(f"| {name} | {workload} | {c} | {r['throughput']:.0f} | {lat['p50']:.3f} | {lat['p99']:.3f} | {errors} | {ratio} |")
+PY
