@@ -31,6 +31,10 @@ public struct MemberEntry: Hashable, Sendable, Codable {
 /// with those that left kept as tombstones so an old entry cannot bring them back.
 public struct MembershipView: Sendable, Equatable {
     public private(set) var entries: [String: MemberEntry] = [:]
+    /// A stable digest of the whole view, carried on every peer message so a
+    /// node notices at once when a peer's view differs from its own. Kept up
+    /// to date by `merge`, since every message sent reads it.
+    public private(set) var digest: UInt64 = 0
 
     public init(_ entries: [MemberEntry] = []) {
         for entry in entries { merge(entry) }
@@ -51,17 +55,12 @@ public struct MembershipView: Sendable, Equatable {
     public mutating func merge(_ entry: MemberEntry) -> Bool {
         if let current = entries[entry.name], !entry.supersedes(current) { return false }
         entries[entry.name] = entry
-        return true
-    }
-
-    /// A stable digest of the whole view, carried on every peer message so a
-    /// node notices at once when a peer's view differs from its own.
-    public var digest: UInt64 {
         var h: UInt64 = 0
         for entry in sorted {
             let text = "\(entry.name)\u{0}\(entry.address)\u{0}\(entry.status.rawValue)\u{0}\(entry.version)"
             h = StableHash.mix(h ^ StableHash.hash(text))
         }
-        return h
+        digest = h
+        return true
     }
 }

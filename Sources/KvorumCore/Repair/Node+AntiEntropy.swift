@@ -28,10 +28,13 @@ extension KvorumNode {
 
     /// The partitions whose replicas include both this node and `peer`.
     func sharedPartitions(with peer: String) -> [Bool] {
-        (0..<config.partitionCount).map { partition in
+        if let cached = sharedPartitionCache[peer] { return cached }
+        let shared = (0..<config.partitionCount).map { partition in
             let replicas = ring.replicas(forPartition: partition, n: n)
             return replicas.contains(name) && replicas.contains(peer)
         }
+        sharedPartitionCache[peer] = shared
+        return shared
     }
 
     /// Compares the peer's tree nodes with ours and answers one level down
