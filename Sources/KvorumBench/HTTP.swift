@@ -1,5 +1,5 @@
 /// An HTTP/1.1 response, as much of it as the drivers need.
-struct HTTPResponse: Equatable {
+struct HTTPResponse {
     /// The status code.
     var status: Int
     /// The header fields, names lowercased, in order.
@@ -14,11 +14,6 @@ struct HTTPResponse: Equatable {
 
     /// Whether the server will close the connection after this response.
     var closes: Bool { header("connection")?.lowercased() == "close" }
-
-    static func == (lhs: HTTPResponse, rhs: HTTPResponse) -> Bool {
-        lhs.status == rhs.status && lhs.body == rhs.body && lhs.headers.map(\.name) == rhs.headers.map(\.name)
-            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
-    }
 }
 
 /// The HTTP/1.1 requests and responses of the benchmark's keep-alive clients.

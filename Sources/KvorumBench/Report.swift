@@ -2,7 +2,7 @@ import Foundation
 import Histogram
 
 /// Latency percentiles of one operation, in milliseconds.
-public struct LatencySummary: Codable, Sendable, Equatable {
+public struct LatencySummary: Codable, Sendable {
     /// Operations recorded.
     public var count: UInt64
     public var mean: Double

@@ -49,7 +49,7 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Where a driver connects: a host and a port.
-public struct Endpoint: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// The host name or address.
     public var host: String
     /// The TCP port.
@@ -189,35 +189,5 @@ final class Socket: ByteReader {
         let bytes = Array(buffer[start..<(start + count)])
         start += count
         return bytes
-    }
-}
-
-/// A `ByteReader` over bytes in memory (for the parsers' tests).
-final class MemoryReader: ByteReader {
-    private var bytes: [UInt8]
-    private var position = 0
-
-    /// A reader of `bytes`.
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    func readLine() throws -> [UInt8] {
-        var i = position
-        while i + 1 < bytes.count {
-            if bytes[i] == 13, bytes[i + 1] == 10 {
-                let line = Array(bytes[position..<i])
-                position = i + 2
-                return line
-            }
-            i += 1
-        }
-        throw BenchError.io("end of input")
-    }
-
-    func read(count: Int) throws -> [UInt8] {
-        guard bytes.count - position >= count else { throw BenchError.io("end of input") }
-        defer { position += count }
-        return Array(bytes[position..<(position + count)])
     }
 }

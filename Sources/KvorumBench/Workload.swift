@@ -1,5 +1,5 @@
 /// One operation of a workload.
-public enum BenchOperation: String, CaseIterable, Sendable, Codable {
+public enum BenchOperation: String, CaseIterable, Sendable {
     /// Read one record.
     case read
     /// Overwrite one record with a new value.

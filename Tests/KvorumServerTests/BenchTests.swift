@@ -117,3 +117,33 @@ struct BenchTests {
         #expect(abs(summary.mean - 500.5) <= 0.5)
     }
 }
+
+/// A `ByteReader` over bytes in memory.
+final class MemoryReader: ByteReader {
+    private var bytes: [UInt8]
+    private var position = 0
+
+    /// A reader of `bytes`.
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func readLine() throws -> [UInt8] {
+        var i = position
+        while i + 1 < bytes.count {
+            if bytes[i] == 13, bytes[i + 1] == 10 {
+                let line = Array(bytes[position..<i])
+                position = i + 2
+                return line
+            }
+            i += 1
+        }
+        throw BenchError.io("end of input")
+    }
+
+    func read(count: Int) throws -> [UInt8] {
+        guard bytes.count - position >= count else { throw BenchError.io("end of input") }
+        defer { position += count }
+        return Array(bytes[position..<(position + count)])
+    }
+}
