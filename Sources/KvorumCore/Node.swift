@@ -238,7 +238,11 @@ public final class KvorumNode {
             onForwardResult(op, outcome)
         case .write(let op, let key, let siblings, let hintFor):
             store(siblings, for: key)
-            if let hintFor, hintFor != name { addHint(target: hintFor, key: key) }
+            if let hintFor, hintFor != name {
+                addHint(target: hintFor, key: key)
+            } else {
+                passOnIfNotReplica(key)
+            }
             if op != 0 { send(.writeAck(op: op), toAddress: address) }
         case .writeAck(let op):
             onWriteAck(op, from: peer)
@@ -247,7 +251,10 @@ public final class KvorumNode {
         case .readReply(let op, let siblings):
             onReadReply(op, from: peer, siblings)
         case .handoff(let batch, let records):
-            for record in records { store(record.siblings, for: record.key) }
+            for record in records {
+                store(record.siblings, for: record.key)
+                passOnIfNotReplica(record.key)
+            }
             send(.handoffAck(batch: batch), toAddress: address)
         case .handoffAck(let batch):
             onHandoffAck(batch)
@@ -284,6 +291,20 @@ public final class KvorumNode {
         storage.removeRecord(for: key)
         tree.update(
             partition: ring.partition(of: key), old: MerkleTree.digest(key: key, siblings: old.siblings), new: 0)
+    }
+
+    /// A copy sent here by a node with an older view of the ring: this node
+    /// is not (or no longer) a replica of the key, so it keeps hints for the
+    /// current replicas rather than stranding an acknowledged write (found by
+    /// campaign seeds 19 and 27 with anti-entropy off). The hints drain as
+    /// usual, and then the copy is dropped.
+    func passOnIfNotReplica(_ key: String) {
+        guard view.entries[name]?.status == .up, !ring.isEmpty,
+            storage.record(for: key) != nil
+        else { return }
+        let replicas = ring.replicas(for: key, n: n)
+        guard !replicas.contains(name) else { return }
+        for replica in replicas { addHint(target: replica, key: key) }
     }
 
     /// Merges versions into the local record, keeping the local actor.
