@@ -52,6 +52,26 @@ struct ModelCheckerTests {
         return ClientRequest(type: "PUT", body: .object(body))
     }
 
+    /// Writes `value` with quorum 3 through node01 and delivers everything:
+    /// the starting version, whose metadata the scenario's writes carry.
+    private func settledWrite(_ key: String, _ value: String, in c: ModelChecker) -> String? {
+        let first = c.world.send(put(key, value, quorum: 3), to: "node01")
+        c.world.settle()
+        let metadata = c.world.replies(to: first, at: "node01").first?.body.stringValue
+        if metadata == nil { Issue.record("setup write failed") }
+        return metadata
+    }
+
+    /// Every request answered and every replica of `key` holding exactly the
+    /// `expected` values (one version each).
+    private func settles(_ key: String, to expected: [String], _ world: ModelChecker.World) -> [String] {
+        var problems = Self.everyRequestAnswered(world)
+        for node in replicas(key, world) where values(key, at: node, world).sorted() != expected.sorted() {
+            problems.append("\(node) holds \(values(key, at: node, world))")
+        }
+        return problems
+    }
+
     private func replicas(_ key: String, _ world: ModelChecker.World) -> [String] {
         Ring(members: world.names).replicas(for: key, n: 3)
     }
@@ -103,21 +123,10 @@ struct ModelCheckerTests {
     @Test func concurrentWritesWithTheSameContextBothSurvive() {
         let c = checker(nodes: 3)
         let key = "k"
-        let first = c.world.send(put(key, "v0", quorum: 3), to: "node01")
-        c.world.settle()
-        guard let context = c.world.replies(to: first, at: "node01").first?.body.stringValue else {
-            Issue.record("setup write failed")
-            return
-        }
+        guard let context = settledWrite(key, "v0", in: c) else { return }
         c.world.send(put(key, "a", quorum: 2, metadata: context), to: "node02")
         c.world.send(put(key, "b", quorum: 2, metadata: context), to: "node02")
-        c.finalCheck = { world in
-            var problems = Self.everyRequestAnswered(world)
-            for node in self.replicas(key, world) where Set(self.values(key, at: node, world)) != ["a", "b"] {
-                problems.append("\(node) holds \(self.values(key, at: node, world))")
-            }
-            return problems
-        }
+        c.finalCheck = { world in self.settles(key, to: ["a", "b"], world) }
         check("same-context writes", c)
     }
 
@@ -153,21 +162,10 @@ struct ModelCheckerTests {
     @Test func concurrentCartUpdatesMerge() {
         let c = checker(nodes: 3)
         let key = "cart-1"
-        let first = c.world.send(put(key, "a", quorum: 3), to: "node01")
-        c.world.settle()
-        guard let context = c.world.replies(to: first, at: "node01").first?.body.stringValue else {
-            Issue.record("setup write failed")
-            return
-        }
+        guard let context = settledWrite(key, "a", in: c) else { return }
         c.world.send(put(key, "a,b", quorum: 2, metadata: context), to: "node01")
         c.world.send(put(key, "a,c", quorum: 2, metadata: context), to: "node02")
-        c.finalCheck = { world in
-            var problems = Self.everyRequestAnswered(world)
-            for node in self.replicas(key, world) where self.values(key, at: node, world) != ["a,b,c"] {
-                problems.append("\(node) holds \(self.values(key, at: node, world))")
-            }
-            return problems
-        }
+        c.finalCheck = { world in self.settles(key, to: ["a,b,c"], world) }
         check("concurrent cart updates", c)
     }
 }
