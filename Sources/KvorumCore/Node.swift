@@ -77,7 +77,8 @@ public final class KvorumNode {
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
             tree.update(
-                partition: ring.partition(of: key), old: 0, new: MerkleTree.digest(key: key, siblings: record.siblings))
+                key: key, partition: ring.partition(of: key), old: nil,
+                new: MerkleTree.digest(key: key, siblings: record.siblings))
         }
     }
 
@@ -281,7 +282,7 @@ public final class KvorumNode {
     func putRecord(_ record: StoredRecord, for key: String, replacing old: SiblingSet?) {
         storage.setRecord(record, for: key)
         tree.update(
-            partition: ring.partition(of: key), old: old.map { MerkleTree.digest(key: key, siblings: $0) } ?? 0,
+            key: key, partition: ring.partition(of: key), old: old.map { MerkleTree.digest(key: key, siblings: $0) },
             new: MerkleTree.digest(key: key, siblings: record.siblings))
     }
 
@@ -290,7 +291,8 @@ public final class KvorumNode {
         guard let old = storage.record(for: key) else { return }
         storage.removeRecord(for: key)
         tree.update(
-            partition: ring.partition(of: key), old: MerkleTree.digest(key: key, siblings: old.siblings), new: 0)
+            key: key, partition: ring.partition(of: key), old: MerkleTree.digest(key: key, siblings: old.siblings),
+            new: nil)
     }
 
     /// A copy sent here by a node with an older view of the ring: this node

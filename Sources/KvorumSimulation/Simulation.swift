@@ -24,6 +24,9 @@ public final class Simulation {
     public private(set) var trace: [String] = []
     /// Also print trace lines as they are produced.
     public var echoTrace = false
+    /// Whether `trace` records events (on by default). Turning it off skips
+    /// formatting every line: for benchmarks and long campaigns.
+    public var recordTrace = true
     /// Peer messages nodes asked to send (self-messages included, copies not).
     public internal(set) var messagesSent = 0
     /// Peer messages handed to a node (each delivered copy counts).
@@ -277,9 +280,10 @@ public final class Simulation {
         }
     }
 
-    func log(_ text: String) {
-        let line = TraceFormat.time(now) + " " + text
-        trace.append(line)
+    func log(_ text: @autoclosure () -> String) {
+        guard recordTrace || echoTrace else { return }
+        let line = TraceFormat.time(now) + " " + text()
+        if recordTrace { trace.append(line) }
         if echoTrace { print(line) }
     }
 

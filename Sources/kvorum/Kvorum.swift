@@ -8,7 +8,7 @@ struct Kvorum: AsyncParsableCommand {
         subcommands: [
             Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, LookupCommand.self,
             MembersCommand.self, JoinCommand.self, LeaveCommand.self, StatsCommand.self, SimulateCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, SimBenchCommand.self,
         ]
     )
 }

@@ -13,6 +13,9 @@ struct MerkleTree {
     static let fanOut = 16
 
     private(set) var leaves: [UInt64]
+    /// The keys stored in each partition (non-empty partitions only), so a
+    /// leaf comparison reads its partition rather than every stored key.
+    private var members: [Int: Set<String>] = [:]
     /// Levels below the root: the last one is the leaves.
     let depth: Int
 
@@ -40,9 +43,20 @@ struct MerkleTree {
         return StableHash.mix(h)
     }
 
-    /// Replaces a key's digest in its partition (0 for "absent").
-    mutating func update(partition: Int, old: UInt64, new: UInt64) {
-        leaves[partition] ^= old ^ new
+    /// Replaces a key's digest in its partition; nil stands for "absent".
+    mutating func update(key: String, partition: Int, old: UInt64?, new: UInt64?) {
+        leaves[partition] ^= (old ?? 0) ^ (new ?? 0)
+        if new == nil {
+            members[partition]?.remove(key)
+            if members[partition]?.isEmpty == true { members[partition] = nil }
+        } else if old == nil {
+            members[partition, default: []].insert(key)
+        }
+    }
+
+    /// The keys stored in a partition, in byte-wise order.
+    func keys(in partition: Int) -> [String] {
+        (members[partition] ?? []).sorted(by: byteOrder)
     }
 
     /// How many partitions one node at `level` covers (level `depth` = 1).

@@ -61,8 +61,7 @@ extension KvorumNode {
 
     /// The digests of our keys in the given partitions, in key order.
     func digests(in partitions: [Int]) -> [KeyDigest] {
-        let wanted = Set(partitions)
-        return storage.keys().filter { wanted.contains(ring.partition(of: $0)) }.compactMap { key in
+        partitions.flatMap { tree.keys(in: $0) }.compactMap { key in
             storage.record(for: key).map {
                 KeyDigest(key: key, digest: MerkleTree.digest(key: key, siblings: $0.siblings))
             }
