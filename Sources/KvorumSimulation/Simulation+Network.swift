@@ -6,11 +6,11 @@ extension Simulation {
     /// or at delivery, per `network.dropDecision`), duplicated and delayed.
     func send(_ message: PeerMessage, from slot: NodeSlot, to address: Address) {
         let sender = slot.config.name
-        let body = TraceFormat.describe(message.body)
+        let body = { TraceFormat.describe(message.body) }
         messagesSent += 1
         messagesSentByKind[message.body.kind, default: 0] += 1
         guard let target = nameByAddress[address] else {
-            log("dropped \(sender) -> \(address) \(body) (unknown address)")
+            log("dropped \(sender) -> \(address) \(body()) (unknown address)")
             return
         }
         let destination = self.slot(target)
@@ -22,16 +22,16 @@ extension Simulation {
             decidedAtDelivery: network.dropDecision == .atDelivery
         )
         if target == sender {
-            log("\(sender) -> \(target) \(body)")
+            log("\(sender) -> \(target) \(body())")
             envelope.decidedAtDelivery = false
             schedule(.message(envelope), after: 0)
             return
         }
         let copies = network.duplicateRate > 0 && random.chance(network.duplicateRate) ? 2 : 1
-        log("\(sender) -> \(target) \(body)" + (copies > 1 ? " (duplicated)" : ""))
+        log("\(sender) -> \(target) \(body())" + (copies > 1 ? " (duplicated)" : ""))
         for _ in 0..<copies {
             if network.dropDecision == .atSend, let reason = lossReason(envelope, decidingFaults: true) {
-                log("dropped \(sender) -> \(target) \(body) (\(reason))")
+                log("dropped \(sender) -> \(target) \(body()) (\(reason))")
                 continue
             }
             schedule(.message(envelope), after: drawDelay())
@@ -41,14 +41,14 @@ extension Simulation {
     /// Delivers a message that has come due, unless it is lost now.
     func deliver(_ envelope: Envelope) {
         let destination = slot(envelope.to)
-        let body = TraceFormat.describe(envelope.message.body)
+        let body = { TraceFormat.describe(envelope.message.body) }
         if let reason = lossReason(envelope, decidingFaults: envelope.decidedAtDelivery) {
-            log("dropped \(envelope.from) -> \(envelope.to) \(body) (\(reason))")
+            log("dropped \(envelope.from) -> \(envelope.to) \(body()) (\(reason))")
             return
         }
         guard let node = destination.node else { return }
         messagesDelivered += 1
-        log("\(envelope.to) <- \(envelope.from) \(body)")
+        log("\(envelope.to) <- \(envelope.from) \(body())")
         let sender = slot(envelope.from).config.address
         handle(.peer(from: sender, envelope.message), at: destination, node: node)
     }

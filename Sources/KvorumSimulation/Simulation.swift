@@ -136,14 +136,16 @@ public final class Simulation {
         let slot = slot(name)
         nextRequestID += 1
         let id = nextRequestID
-        var line = "\(name) <= #\(id) \(request.type)"
-        if request.body != .null { line += " " + TraceFormat.describe(request.body) }
+        let line = {
+            "\(name) <= #\(id) \(request.type)"
+                + (request.body == .null ? "" : " " + TraceFormat.describe(request.body))
+        }
         guard let node = slot.node else {
-            log(line + " (lost: \(name) down)")
+            log(line() + " (lost: \(name) down)")
             return id
         }
         slot.openRequests.insert(id)
-        log(line)
+        log(line())
         handle(.client(id, request), at: slot, node: node)
         return id
     }
@@ -331,13 +333,11 @@ public final class Simulation {
             let expected = slot.openRequests.remove(id) != nil
             slot.replies.append((id: id, response: response))
             if slot.firstReply[id] == nil { slot.firstReply[id] = response }
-            var line = "\(name) reply #\(id) \(response.type)"
-            if response.body != .null { line += " " + TraceFormat.describe(response.body) }
-            if !expected {
-                unexpectedReplies += 1
-                line += " (unexpected)"
-            }
-            log(line)
+            if !expected { unexpectedReplies += 1 }
+            log(
+                "\(name) reply #\(id) \(response.type)"
+                    + (response.body == .null ? "" : " " + TraceFormat.describe(response.body))
+                    + (expected ? "" : " (unexpected)"))
         case .setTimer(let timer, let after):
             nextTimerGeneration += 1
             slot.timers[timer] = nextTimerGeneration
