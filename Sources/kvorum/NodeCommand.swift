@@ -76,7 +76,7 @@ struct NodeCommand: AsyncParsableCommand {
             return
         }
         for (option, value) in [("--listen", listen), ("--http", http), ("--join", join)] {
-            if let value, Self.hostPort(value) == nil {
+            if let value, HostPort.parse(value, allowingAnyPort: true) == nil {
                 throw ValidationError("\(option) must be host:port, got '\(value)'")
             }
         }
@@ -109,8 +109,8 @@ struct NodeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "kvorum")
         logger[metadataKey: "node"] = "\(name)"
-        let (listenHost, listenPort) = Self.hostPort(listen!)!
-        let (httpHost, httpPort) = Self.hostPort(http!)!
+        let (listenHost, listenPort) = HostPort.parse(listen!, allowingAnyPort: true)!
+        let (httpHost, httpPort) = HostPort.parse(http!, allowingAnyPort: true)!
         var config = NodeConfig(name: name, address: listen!, profile: profile ?? .server)
         tune(&config)
         // Before any metric is created, so every one lands in the registry.
@@ -130,13 +130,6 @@ struct NodeCommand: AsyncParsableCommand {
         try await services.run()
         try await group.shutdownGracefully()
         logger.info("stopped")
-    }
-
-    static func hostPort(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), colon > text.startIndex,
-            let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
-        else { return nil }
-        return (String(text[..<colon]), port)
     }
 }
 

@@ -219,7 +219,7 @@ struct Router {
             }
             address = value
         }
-        guard PeerTransport.split(address) != nil else {
+        guard HostPort.parse(address) != nil else {
             respond(.error(.badRequest, "'\(address)' is not a peer address host:port"))
             return
         }

@@ -122,7 +122,7 @@ final class PeerTransport: @unchecked Sendable {
 
     private func connect(_ address: Address, _ peer: Peer) {
         guard !peer.connecting, peer.channel == nil, !closing else { return }
-        guard let (host, port) = Self.split(address) else {
+        guard let (host, port) = HostPort.parse(address) else {
             logger.warning("cannot dial malformed peer address", metadata: ["address": "\(address)"])
             peer.queue.removeAll()
             return
@@ -214,7 +214,7 @@ final class PeerTransport: @unchecked Sendable {
         var payload = payload
         if handler.peerAddress == nil {
             guard payload.readInteger(as: UInt8.self) == HelloFrame.marker,
-                let address = payload.readString(length: payload.readableBytes), Self.split(address) != nil
+                let address = payload.readString(length: payload.readableBytes), HostPort.parse(address) != nil
             else {
                 rejectConnection(channel, reason: "first frame is not a hello")
                 return
@@ -238,13 +238,6 @@ final class PeerTransport: @unchecked Sendable {
             "closing peer connection",
             metadata: ["reason": "\(reason)", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
         channel.close(promise: nil)
-    }
-
-    static func split(_ address: Address) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-            (1...65535).contains(port), colon > address.startIndex
-        else { return nil }
-        return (String(address[..<colon]), port)
     }
 }
 

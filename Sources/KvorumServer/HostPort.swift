@@ -1,0 +1,12 @@
+/// `host:port` text, as peers and listeners are given on the command line and
+/// in the protocol: the last colon separates the port.
+public enum HostPort {
+    /// The host and port, or nil when the text is not `host:port`. Port 0
+    /// ("any free port") is accepted only with `allowingAnyPort`.
+    public static func parse(_ text: String, allowingAnyPort: Bool = false) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), colon > text.startIndex,
+            let port = Int(text[text.index(after: colon)...]), ((allowingAnyPort ? 0 : 1)...65535).contains(port)
+        else { return nil }
+        return (String(text[..<colon]), port)
+    }
+}
