@@ -311,6 +311,43 @@ struct SQLiteStorageTests {
         }
     }
 
+    /// A store written by schema 1 (sibling sets as JSON) opens with every
+    /// record, actor, hint and epoch intact, and is rewritten as schema 2.
+    @Test func convertsSchemaOne() throws {
+        try withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let raw = try SQLiteConnection(path: directory + "/kvorum.sqlite")
+            try raw.execute(
+                """
+                CREATE TABLE records (key TEXT COLLATE BINARY PRIMARY KEY NOT NULL, siblings BLOB NOT NULL, own_actor TEXT);
+                CREATE TABLE hints (target TEXT COLLATE BINARY NOT NULL, key TEXT COLLATE BINARY NOT NULL,
+                    sequence INTEGER NOT NULL, PRIMARY KEY (target, key)) WITHOUT ROWID;
+                CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+                INSERT INTO meta (name, value) VALUES ('epoch', 2048);
+                INSERT INTO hints (target, key, sequence) VALUES ('n2', 'dots', 7);
+                PRAGMA user_version = 1;
+                """)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let insert = try raw.prepare("INSERT INTO records (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
+            for (key, record) in sampleRecords().sorted(by: { $0.key < $1.key }) {
+                try insert.run([
+                    .text(key), .blob(Array(try encoder.encode(record.siblings))),
+                    record.ownActor.map { .text($0) } ?? .null,
+                ])
+            }
+            raw.close()
+
+            let store = try SQLiteStorage(directory: directory)
+            defer { store.close() }
+            #expect(try store.pragma("user_version") == "\(SQLiteStorage.schemaVersion)")
+            for (key, record) in sampleRecords() { #expect(store.record(for: key) == record) }
+            #expect(store.recordCount == sampleRecords().count)
+            #expect(store.hints() == [Hint(target: "n2", key: "dots", sequence: 7)])
+            #expect(store.nextEpoch() == 2049)
+        }
+    }
+
     /// Prints (does not assert) the rate of `setRecord` in each mode.
     @Test(arguments: SQLiteStorage.Durability.allCases)
     func writeRate(durability: SQLiteStorage.Durability) throws {

@@ -32,6 +32,28 @@ public enum WireCodec {
         guard reader.isAtEnd else { throw DecodeError(description: "\(reader.remaining) trailing bytes") }
         return message
     }
+
+    /// A sibling set alone, as a store keeps it: the version byte, then the
+    /// set as it travels inside a message.
+    public static func encode(_ siblings: SiblingSet) -> [UInt8] {
+        var writer = Writer()
+        writer.bytes.reserveCapacity(64)
+        writer.byte(version)
+        writer.siblings(siblings)
+        return writer.bytes
+    }
+
+    /// The inverse of `encode(_: SiblingSet)`.
+    public static func decodeSiblings(_ bytes: [UInt8]) throws(DecodeError) -> SiblingSet {
+        var reader = Reader(bytes)
+        let found = try reader.byte()
+        guard found == version else {
+            throw DecodeError(description: "unsupported sibling set version \(found) (this node reads \(version))")
+        }
+        let siblings = try reader.siblings()
+        guard reader.isAtEnd else { throw DecodeError(description: "\(reader.remaining) trailing bytes") }
+        return siblings
+    }
 }
 
 extension WireCodec {

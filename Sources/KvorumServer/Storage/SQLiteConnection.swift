@@ -18,7 +18,7 @@ public struct SQLiteStorageError: Error, CustomStringConvertible, Sendable {
 enum SQLiteValue {
     case integer(Int64)
     case text(String)
-    case blob(Data)
+    case blob([UInt8])
     case null
 }
 
@@ -162,9 +162,9 @@ final class SQLiteStatement {
             return bytes.withUnsafeBufferPointer {
                 sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count - 1), sqliteTransient)
             }
-        case .blob(let data):
-            guard !data.isEmpty else { return sqlite3_bind_zeroblob(handle, index, 0) }
-            return data.withUnsafeBytes {
+        case .blob(let bytes):
+            guard !bytes.isEmpty else { return sqlite3_bind_zeroblob(handle, index, 0) }
+            return bytes.withUnsafeBytes {
                 sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient)
             }
         case .null:
@@ -188,9 +188,11 @@ struct SQLiteRow {
         return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
     }
 
-    func blob(_ column: Int32) -> Data {
-        guard let start = sqlite3_column_blob(handle, column) else { return Data() }
-        return Data(bytes: start, count: Int(sqlite3_column_bytes(handle, column)))
+    /// The column as a blob's bytes.
+    func bytes(_ column: Int32) -> [UInt8] {
+        guard let start = sqlite3_column_blob(handle, column) else { return [] }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return Array(UnsafeRawBufferPointer(start: start, count: count))
     }
 }
 

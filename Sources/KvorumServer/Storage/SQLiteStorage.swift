@@ -39,7 +39,10 @@ public final class SQLiteStorage: Storage {
     }
 
     /// The schema this build reads and writes, kept in `PRAGMA user_version`.
-    static let schemaVersion = 1
+    /// Version 1 kept sibling sets as JSON; version 2 keeps them in the binary
+    /// peer encoding (`WireCodec.encode(_: SiblingSet)`), which is several
+    /// times cheaper to read and write. A version-1 store is converted on open.
+    static let schemaVersion = 2
     /// Epochs are reserved durably this many at a time (see `nextEpoch()`).
     static let epochBlock: UInt64 = 1024
 
@@ -122,7 +125,7 @@ public final class SQLiteStorage: Storage {
         perform("read record") { s in
             var found: StoredRecord?
             try s.selectRecord.run([.text(key)]) { row in
-                let siblings = try decoder.decode(SiblingSet.self, from: row.blob(0))
+                let siblings = try WireCodec.decodeSiblings(row.bytes(0))
                 found = StoredRecord(siblings: siblings, ownActor: row.isNull(1) ? nil : row.text(1))
             }
             return found
@@ -132,7 +135,7 @@ public final class SQLiteStorage: Storage {
     public func setRecord(_ record: StoredRecord, for key: String) {
         perform("write record") { s in
             let values: [SQLiteValue] = [
-                .text(key), .blob(try encoder.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
+                .text(key), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
             ]
             // Overwrites are the common case; an UPDATE that matches nothing
             // writes nothing, and tells whether the count grows.
@@ -191,13 +194,13 @@ public final class SQLiteStorage: Storage {
     public func membership() -> [MemberEntry] {
         perform("read membership") { s in
             var entries: [MemberEntry] = []
-            try s.selectMembership.run { entries = try decoder.decode([MemberEntry].self, from: $0.blob(0)) }
+            try s.selectMembership.run { entries = try decoder.decode([MemberEntry].self, from: Data($0.bytes(0))) }
             return entries
         }
     }
 
     public func setMembership(_ entries: [MemberEntry]) {
-        perform("write membership") { s in try s.upsertMembership.run([.blob(try encoder.encode(entries))]) }
+        perform("write membership") { s in try s.upsertMembership.run([.blob(Array(try encoder.encode(entries)))]) }
     }
 
     public func joinContact() -> Address? {
@@ -283,6 +286,8 @@ public final class SQLiteStorage: Storage {
             switch version {
             case schemaVersion:
                 break
+            case 1:
+                try convertSiblingsFromJSON(connection)
             case 0:
                 let objects = try connection.execute("SELECT count(*) FROM sqlite_schema").first.flatMap { Int($0) }
                 guard objects == 0 else {
@@ -315,6 +320,23 @@ public final class SQLiteStorage: Storage {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+}
+
+extension SQLiteStorage {
+    /// Schema 1 to 2, inside the migration's transaction: every record's
+    /// sibling set from JSON to the binary encoding.
+    fileprivate static func convertSiblingsFromJSON(_ connection: SQLiteConnection) throws {
+        let select = try connection.prepare("SELECT key, siblings FROM records")
+        let update = try connection.prepare("UPDATE records SET siblings = ?2 WHERE key = ?1")
+        var converted: [(key: String, bytes: [UInt8])] = []
+        let decoder = JSONDecoder()
+        try select.run { row in
+            let siblings = try decoder.decode(SiblingSet.self, from: Data(row.bytes(1)))
+            converted.append((row.text(0), WireCodec.encode(siblings)))
+        }
+        for record in converted { try update.run([.text(record.key), .blob(record.bytes)]) }
+        try connection.execute("PRAGMA user_version = \(schemaVersion)")
     }
 }
 
