@@ -301,11 +301,9 @@ public final class KvorumNode {
     /// campaign seeds 19 and 27 with anti-entropy off). The hints drain as
     /// usual, and then the copy is dropped.
     func passOnIfNotReplica(_ key: String) {
-        guard view.entries[name]?.status == .up, !ring.isEmpty,
-            storage.record(for: key) != nil
-        else { return }
+        guard view.entries[name]?.status == .up, !ring.isEmpty else { return }
         let replicas = ring.replicas(for: key, n: n)
-        guard !replicas.contains(name) else { return }
+        guard !replicas.contains(name), storage.record(for: key) != nil else { return }
         for replica in replicas { addHint(target: replica, key: key) }
     }
 

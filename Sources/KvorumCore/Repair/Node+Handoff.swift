@@ -63,7 +63,7 @@ extension KvorumNode {
     /// Drops a record this node holds for no one: it is not a replica of the
     /// key and owes no hint for it.
     func dropIfNotResponsible(_ key: String) {
-        guard !ring.isEmpty, storage.record(for: key) != nil else { return }
+        guard !ring.isEmpty else { return }
         if ring.replicas(for: key, n: n).contains(name) && view.entries[name]?.status == .up { return }
         if hints.values.contains(where: { $0[key] != nil }) { return }
         if writes.values.contains(where: { $0.key == key }) { return }

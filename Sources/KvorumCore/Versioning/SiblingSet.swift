@@ -45,7 +45,14 @@ public struct SiblingSet: Hashable, Sendable, Codable {
         let survivors = all.filter { candidate in
             !all.contains { other in !other.isSameVersion(as: candidate) && other.descends(candidate) }
         }
-        versions = policy.resolve(survivors).sorted { byteOrder($0.metadata, $1.metadata) }
+        let resolved = policy.resolve(survivors)
+        guard resolved.count > 1 else {
+            versions = resolved
+            return
+        }
+        // Each version's metadata is encoded once, not once per comparison.
+        versions = resolved.map { (key: $0.metadata, version: $0) }.sorted { byteOrder($0.key, $1.key) }
+            .map(\.version)
     }
 
     public func merged(with other: SiblingSet, policy: MergePolicy) -> SiblingSet {
