@@ -48,6 +48,9 @@ public struct BenchReport: Codable, Sendable {
     public var loadSeconds: Double?
     /// Errors while loading.
     public var loadErrors: Int
+    /// Seconds spent reading every record first to learn its causal context
+    /// (Kvorum without a load phase, see `BenchRunner`), if that ran.
+    public var primeSeconds: Double?
     public var warmupSeconds: Double
     /// Seconds of the measured phase.
     public var seconds: Double
@@ -71,6 +74,9 @@ public struct BenchReport: Codable, Sendable {
             lines.append(
                 "load: \(records) records in \(Self.fixed(loadSeconds, 1)) s "
                     + "(\(Self.fixed(Double(records) / max(loadSeconds, 1e-9), 0)) ops/s), \(loadErrors) errors")
+        }
+        if let primeSeconds {
+            lines.append("prime: read \(records) records in \(Self.fixed(primeSeconds, 1)) s to learn their contexts")
         }
         let errorCount = errors.values.reduce(0, +)
         lines.append(

@@ -1,4 +1,5 @@
 import Foundation
+import KvorumBench
 import KvorumClient
 import Testing
 
@@ -292,6 +293,33 @@ struct ServerProcessTests {
         try await cluster.restart(node3)
         let local = try await node3.client().get("before-sigterm", r: 1)
         #expect(local.values == ["kept"] && local.metadata == [metadata])
+    }
+
+    /// `kvorum bench` against real nodes: the load and a W run finish without
+    /// errors; a second run on the loaded records (`skipLoad`) first reads
+    /// every record to learn its context, so its updates replace values
+    /// rather than pile up siblings, as Redis SET and etcd put do. One
+    /// connection, so no two updates of a record are truly concurrent.
+    @Test(.timeLimit(.minutes(1)))
+    func benchUpdatesReplaceValues() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let endpoints = cluster.nodes.map { Endpoint(host: "127.0.0.1", port: $0.httpPort) }
+        var configuration = BenchConfiguration(
+            target: .kvorum(endpoints), workload: .w, records: 50, valueSize: 20, concurrency: 1, operations: 200,
+            warmup: 0)
+        let first = BenchRunner.run(configuration)
+        #expect(first.loadErrors == 0 && first.errors.isEmpty && first.operations == 200)
+        #expect(first.primeSeconds == nil)
+        configuration.skipLoad = true
+        let second = BenchRunner.run(configuration)
+        #expect(second.errors.isEmpty && second.operations == 200)
+        #expect(second.primeSeconds != nil)
+        let client = cluster.nodes[0].client()
+        for record in 0..<configuration.records {
+            let read = try await client.get(KeyChooser.key(record), r: 2)
+            #expect(read.values.count == 1, "record \(record): \(read.metadata)")
+        }
     }
 
     // MARK: - Helpers
