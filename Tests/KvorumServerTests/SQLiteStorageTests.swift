@@ -260,12 +260,50 @@ struct SQLiteStorageTests {
         let acks = open(directory + "/acks", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         try #require(acks >= 0)
         let parent = getppid()
-        // Bounded, and stops early should the parent test die without killing it.
-        for index in 0..<1_000_000 where getppid() == parent {
-            store.setRecord(
-                StoredRecord(siblings: SiblingSet([version("n1", 1, "value-\(index)")])), for: "key-\(index)")
-            let line = Array("\(index)\n".utf8)
-            try #require(write(acks, line, line.count) == line.count)
+        // Bounded, and stops early should the parent test die without killing
+        // it. Writes go in group commits of 1 to 8 records; a record is
+        // acknowledged only once its batch has committed.
+        var index = 0
+        while index < 1_000_000, getppid() == parent {
+            let batch = index..<(index + 1 + (index / 10) % 8)
+            store.beginBatch()
+            for i in batch {
+                store.setRecord(StoredRecord(siblings: SiblingSet([version("n1", 1, "value-\(i)")])), for: "key-\(i)")
+            }
+            store.commitBatch()
+            let lines = Array(batch.map { "\($0)\n" }.joined().utf8)
+            try #require(write(acks, lines, lines.count) == lines.count)
+            index = batch.upperBound
+        }
+    }
+
+    /// A batch's changes are visible to its own reads at once, to another
+    /// connection only once committed; reserving epochs mid-batch commits
+    /// what came before and keeps the batch open.
+    @Test func batchCommitsTogether() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory)
+            let other = try SQLiteStorage(directory: directory)
+            defer {
+                store.close()
+                other.close()
+            }
+            let records = sampleRecords()
+            store.beginBatch()
+            #expect(store.inBatch)
+            store.setRecord(records["siblings"]!, for: "a")
+            #expect(store.record(for: "a") == records["siblings"])
+            #expect(other.record(for: "a") == nil)
+            _ = store.nextEpoch()
+            #expect(store.inBatch)
+            #expect(other.record(for: "a") == records["siblings"])
+            store.setRecord(records["dots"]!, for: "b")
+            store.setHint(Hint(target: "n2", key: "b", sequence: 1))
+            #expect(other.record(for: "b") == nil && other.hints().isEmpty)
+            store.commitBatch()
+            #expect(!store.inBatch)
+            #expect(other.record(for: "b") == records["dots"])
+            #expect(other.hints() == [Hint(target: "n2", key: "b", sequence: 1)])
         }
     }
 
@@ -312,7 +350,8 @@ struct SQLiteStorageTests {
     }
 
     /// A store written by schema 1 (sibling sets as JSON) opens with every
-    /// record, actor, hint and epoch intact, and is rewritten as schema 2.
+    /// record, actor, hint and epoch intact, and is rewritten as schema 2
+    /// (binary sibling sets in a table clustered on the key).
     @Test func convertsSchemaOne() throws {
         try withTemporaryDirectory { directory in
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -339,12 +378,16 @@ struct SQLiteStorageTests {
             raw.close()
 
             let store = try SQLiteStorage(directory: directory)
-            defer { store.close() }
             #expect(try store.pragma("user_version") == "\(SQLiteStorage.schemaVersion)")
             for (key, record) in sampleRecords() { #expect(store.record(for: key) == record) }
             #expect(store.recordCount == sampleRecords().count)
             #expect(store.hints() == [Hint(target: "n2", key: "dots", sequence: 7)])
             #expect(store.nextEpoch() == 2049)
+            store.close()
+            let check = try SQLiteConnection(path: directory + "/kvorum.sqlite")
+            defer { check.close() }
+            let table = try check.execute("SELECT sql FROM sqlite_schema WHERE name = 'records'")
+            #expect(table.count == 1 && table[0].contains("WITHOUT ROWID"), "\(table)")
         }
     }
 
