@@ -53,6 +53,12 @@ public final class ServerNode: @unchecked Sendable {
     private var http: Channel?
     private var timers: [String: Scheduled<Void>] = [:]
     private var waiting: [RequestID: (ClientResponse) -> Void] = [:]
+    /// The store's group commit, if it has one.
+    private let groupCommit: GroupCommitStorage?
+    /// Whether a turn is open: events handled since the last `endTurn()`.
+    private var turnOpen = false
+    /// The turn's messages and replies, held back until its changes are committed.
+    private var held: [Effect] = []
     private var nextRequest: RequestID = 1
     private let started = NIODeadline.now()
     private var stopping = false
@@ -63,6 +69,7 @@ public final class ServerNode: @unchecked Sendable {
         self.loop = loop
         self.logger = logger
         self.storage = storage
+        groupCommit = storage as? GroupCommitStorage
         node = KvorumNode(config: configuration.node, storage: storage)
         var limits = PeerTransport.Limits()
         limits.queueTimeout = configuration.node.requestTimeout
@@ -105,7 +112,8 @@ public final class ServerNode: @unchecked Sendable {
 
     /// Submits a client request; `reply` is called on the loop with its one
     /// answer. JOIN and LEAVE have no answer in the seed protocol: they are
-    /// answered with an empty `ACCEPTED` response once handed to the node.
+    /// answered with an empty `ACCEPTED` response once handed to the node
+    /// (at the end of the turn, like every reply).
     func submit(_ request: ClientRequest, reply: @escaping (ClientResponse) -> Void) {
         loop.preconditionInEventLoop()
         guard !stopping else {
@@ -120,8 +128,8 @@ public final class ServerNode: @unchecked Sendable {
             reply(response)
         }
         handle(.client(id, request))
-        if request.type == "JOIN" || request.type == "LEAVE", let done = waiting.removeValue(forKey: id) {
-            done(ClientResponse(type: "ACCEPTED", body: .null))
+        if request.type == "JOIN" || request.type == "LEAVE" {
+            held.append(.reply(id, ClientResponse(type: "ACCEPTED", body: .null)))
         }
     }
 
@@ -175,23 +183,49 @@ public final class ServerNode: @unchecked Sendable {
 
     private var now: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
 
+    /// Hands an event to the core. The events of one turn of the event loop
+    /// (everything that was ready when it woke) form one group commit: their
+    /// storage changes are committed together at the end of the turn, and
+    /// only then do the messages and replies that acknowledge them go out,
+    /// each peer's in one write. Timers are set at once.
     private func handle(_ event: Event) {
         loop.preconditionInEventLoop()
+        if !turnOpen {
+            turnOpen = true
+            groupCommit?.beginBatch()
+            loop.execute { [unowned self] in self.endTurn() }
+        }
         for effect in node.handle(event, now: now) {
             switch effect {
-            case .send(let address, let message):
-                transport.send(message, to: address)
-            case .reply(let id, let response):
-                waiting.removeValue(forKey: id)?(response)
-            case .setTimer(let name, let after):
-                timers[name]?.cancel()
-                timers[name] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in
-                    self.timers[name] = nil
-                    self.handle(.timer(name))
-                }
-            case .cancelTimer(let name):
-                timers.removeValue(forKey: name)?.cancel()
+            case .send, .reply: held.append(effect)
+            case .setTimer, .cancelTimer: carryOut(effect)
             }
+        }
+    }
+
+    private func endTurn() {
+        groupCommit?.commitBatch()
+        turnOpen = false
+        let effects = held
+        held = []
+        for effect in effects { carryOut(effect) }
+        transport.flush()
+    }
+
+    private func carryOut(_ effect: Effect) {
+        switch effect {
+        case .send(let address, let message):
+            transport.send(message, to: address)
+        case .reply(let id, let response):
+            waiting.removeValue(forKey: id)?(response)
+        case .setTimer(let name, let after):
+            timers[name]?.cancel()
+            timers[name] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in
+                self.timers[name] = nil
+                self.handle(.timer(name))
+            }
+        case .cancelTimer(let name):
+            timers.removeValue(forKey: name)?.cancel()
         }
     }
 }

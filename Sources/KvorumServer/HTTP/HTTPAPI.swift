@@ -70,9 +70,9 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             head = nil
             let keepAlive = requestHead.isKeepAlive
             let channel = context.channel
-            let respond: (HTTPAnswer) -> Void = { answer in
-                channel.eventLoop.execute { self.write(answer, keepAlive: keepAlive, on: channel) }
-            }
+            // Answers come on the loop: at once for bad requests, at the end
+            // of the node's turn for everything it handles.
+            let respond: (HTTPAnswer) -> Void = { answer in self.write(answer, keepAlive: keepAlive, on: channel) }
             if bodyTooLarge {
                 respond(.error(.badRequest, "request body exceeds \(HTTPAPI.maximumValueSize) bytes"))
                 return
@@ -283,18 +283,21 @@ struct Router {
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: mark)...].split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decodeComponent(String(parts[0]).replacingOccurrences(of: "+", with: " ")) else {
-                continue
-            }
-            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ") : ""
+            guard let name = decodeComponent(plusAsSpace(parts[0])) else { continue }
+            let value = parts.count > 1 ? plusAsSpace(parts[1]) : ""
             query[name] = decodeComponent(value) ?? value
         }
         return (String(uri[..<mark]), query)
     }
 
+    /// A query component with `+` read as a space (form encoding).
+    private static func plusAsSpace(_ text: Substring) -> String {
+        text.contains("+") ? text.replacingOccurrences(of: "+", with: " ") : String(text)
+    }
+
     /// Percent-decodes a path or query component; nil if the result is not UTF-8.
     static func decodeComponent(_ text: String) -> String? {
-        guard text.contains("%") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
         return text.removingPercentEncoding
     }
 }

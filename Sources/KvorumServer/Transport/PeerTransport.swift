@@ -51,6 +51,8 @@ final class PeerTransport: @unchecked Sendable {
     private let logger: Logger
     private let deliver: (Address, PeerMessage) -> Void
     private var peers: [Address: Peer] = [:]
+    /// Connections written to since the last `flush()`.
+    private var unflushed: [Channel] = []
     private var listener: Channel?
     private var closing = false
     private let dropped = Counter(label: "kvorum_peer_messages_dropped_total")
@@ -81,7 +83,9 @@ final class PeerTransport: @unchecked Sendable {
             .map { self.listener = $0 }
     }
 
-    /// Sends one message; queues it while the peer is not connected.
+    /// Sends one message; queues it while the peer is not connected. A
+    /// message to a connected peer is written at once but goes out with the
+    /// next `flush()`, so one turn's messages to a peer share a system call.
     func send(_ message: PeerMessage, to address: Address) {
         loop.preconditionInEventLoop()
         guard !closing else { return }
@@ -91,7 +95,8 @@ final class PeerTransport: @unchecked Sendable {
         let peer = peers[address] ?? Peer()
         peers[address] = peer
         if let channel = peer.channel, channel.isActive {
-            channel.writeAndFlush(payload, promise: nil)
+            channel.write(payload, promise: nil)
+            if !unflushed.contains(where: { $0 === channel }) { unflushed.append(channel) }
             sent.increment()
             return
         }
@@ -102,6 +107,12 @@ final class PeerTransport: @unchecked Sendable {
             peer.queue.append((payload, .now() + .nanoseconds(Int64(limits.queueTimeout * 1e9))))
         }
         connect(address, peer)
+    }
+
+    /// Sends what `send` has written.
+    func flush() {
+        for channel in unflushed { channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
     }
 
     /// Stops accepting and closes every connection.
