@@ -50,6 +50,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: process (survives a crash of the process) or fsync (also survives power loss).")
     var durability: SQLiteStorage.Durability = .process
 
+    @Option(help: "Server mode: records kept decoded in memory, least recently used evicted first (0: none).")
+    var cachedRecords = SQLiteStorage.defaultCachedRecords
+
     @Option(help: "Timing profile: harness or server (default: harness with --stdio, server otherwise).")
     var profile: NodeConfig.Profile?
 
@@ -71,6 +74,7 @@ struct NodeCommand: AsyncParsableCommand {
                 throw ValidationError("\(option) must be a positive number of seconds")
             }
         }
+        guard cachedRecords >= 0 else { throw ValidationError("--cached-records cannot be negative") }
         if stdio {
             guard address != nil else { throw ValidationError("--stdio needs --address HOST:PORT") }
             return
@@ -115,7 +119,7 @@ struct NodeCommand: AsyncParsableCommand {
         tune(&config)
         // Before any metric is created, so every one lands in the registry.
         let renderMetrics = ServerMetrics.bootstrap()
-        let storage = try SQLiteStorage(directory: dataDir!, durability: durability)
+        let storage = try SQLiteStorage(directory: dataDir!, durability: durability, cachedRecords: cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = ServerNode(
             configuration: .init(

@@ -11,12 +11,14 @@ import Testing
 @Suite(.serialized)
 struct SQLiteStorageTests {
     /// A fixed-seed sequence of random operations gives the same observable
-    /// results on both stores, across closes and reopens of the SQLite one.
-    @Test func matchesMemoryStorage() throws {
+    /// results on both stores, across closes and reopens of the SQLite one,
+    /// with its record cache off, smaller than the keys used, and large.
+    @Test(arguments: [0, 3, SQLiteStorage.defaultCachedRecords])
+    func matchesMemoryStorage(cachedRecords: Int) throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 0x4B76_6F72_756D)
             let memory = MemoryStorage()
-            var sqlite = try SQLiteStorage(directory: directory)
+            var sqlite = try SQLiteStorage(directory: directory, cachedRecords: cachedRecords)
             var lastEpochs: (memory: UInt64, sqlite: UInt64)?
             var reopened = false
             for step in 0..<2_000 {
@@ -63,7 +65,7 @@ struct SQLiteStorageTests {
                     reopened = false
                 default:
                     sqlite.close()
-                    sqlite = try SQLiteStorage(directory: directory)
+                    sqlite = try SQLiteStorage(directory: directory, cachedRecords: cachedRecords)
                     reopened = true
                 }
                 #expect(sqlite.recordCount == memory.recordCount, "step \(step)")
@@ -279,7 +281,8 @@ struct SQLiteStorageTests {
 
     /// A batch's changes are visible to its own reads at once, to another
     /// connection only once committed; reserving epochs mid-batch commits
-    /// what came before and keeps the batch open.
+    /// what came before and keeps the batch open. A batch begins its
+    /// transaction at its first change, so reads alone open none.
     @Test func batchCommitsTogether() throws {
         try withTemporaryDirectory { directory in
             let store = try SQLiteStorage(directory: directory)
@@ -291,17 +294,21 @@ struct SQLiteStorageTests {
             let records = sampleRecords()
             store.beginBatch()
             #expect(store.inBatch)
+            #expect(store.record(for: "a") == nil)
+            #expect(!store.inTransaction)
             store.setRecord(records["siblings"]!, for: "a")
+            #expect(store.inTransaction)
             #expect(store.record(for: "a") == records["siblings"])
             #expect(other.record(for: "a") == nil)
             _ = store.nextEpoch()
-            #expect(store.inBatch)
+            #expect(store.inBatch && !store.inTransaction)
             #expect(other.record(for: "a") == records["siblings"])
             store.setRecord(records["dots"]!, for: "b")
             store.setHint(Hint(target: "n2", key: "b", sequence: 1))
             #expect(other.record(for: "b") == nil && other.hints().isEmpty)
+            #expect(store.inTransaction)
             store.commitBatch()
-            #expect(!store.inBatch)
+            #expect(!store.inBatch && !store.inTransaction)
             #expect(other.record(for: "b") == records["dots"])
             #expect(other.hints() == [Hint(target: "n2", key: "b", sequence: 1)])
         }

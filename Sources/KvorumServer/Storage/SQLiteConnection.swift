@@ -93,6 +93,9 @@ final class SQLiteConnection {
         return results
     }
 
+    /// Whether a transaction is open (SQLite is not in autocommit mode).
+    var inTransaction: Bool { sqlite3_get_autocommit(open()) == 0 }
+
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     var changes: Int64 { sqlite3_changes64(open()) }
 

@@ -46,6 +46,9 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// key (`WITHOUT ROWID`: one B-tree search per lookup instead of two). A
     /// version-1 store is converted on open.
     static let schemaVersion = 2
+    /// Records kept decoded in memory unless the store is opened with another
+    /// count: at a few hundred bytes each, a few tens of MiB.
+    public static let defaultCachedRecords = 100_000
     /// Epochs are reserved durably this many at a time (see `nextEpoch()`).
     static let epochBlock: UInt64 = 1024
 
@@ -60,11 +63,15 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
     private var cachedRecordCount: Int
+    private var cache: RecordCache
     /// The last epoch handed out, and the highest one durably reserved.
     private var lastEpoch: UInt64
     private var reservedEpoch: UInt64
     /// Whether a group commit is open (`beginBatch()`).
     public private(set) var inBatch = false
+    /// Whether the open batch has begun its transaction: only at its first
+    /// change, so a batch of reads alone takes no write lock and commits nothing.
+    private var batchTransaction = false
 
     /// Opens the store in `directory`, creating the directory and an empty
     /// store as needed.
@@ -72,7 +79,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// - Throws: `SQLiteStorageError` when the directory cannot be created, the
     ///   file is not a readable SQLite database (corrupt, or something else),
     ///   or it holds a schema version this build does not know (a newer kvorum).
-    public init(directory: String, durability: Durability = .process) throws {
+    /// `cachedRecords` decoded records are kept in memory (least recently used
+    /// evicted first; 0 keeps none), so repeated reads skip SQLite.
+    public init(directory: String, durability: Durability = .process, cachedRecords: Int = defaultCachedRecords)
+        throws
+    {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -104,6 +115,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         self.connection = connection
         self.path = path
         self.durability = durability
+        cache = RecordCache(capacity: max(0, cachedRecords))
         reservedEpoch = lastEpoch
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -128,7 +140,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     // MARK: Records
 
     public func record(for key: String) -> StoredRecord? {
-        perform("read record") { s in
+        if let cached = cache.record(for: key) { return cached }
+        let found = perform("read record") { s in
             var found: StoredRecord?
             try s.selectRecord.run([.text(key)]) { row in
                 let siblings = try WireCodec.decodeSiblings(row.bytes(0))
@@ -136,10 +149,12 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             }
             return found
         }
+        if let found { cache.set(found, for: key) }
+        return found
     }
 
     public func setRecord(_ record: StoredRecord, for key: String) {
-        perform("write record") { s in
+        change("write record") { s in
             let values: [SQLiteValue] = [
                 .text(key), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
             ]
@@ -151,12 +166,14 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
                 cachedRecordCount += 1
             }
         }
+        cache.set(record, for: key)
     }
 
     public func removeRecord(for key: String) {
-        perform("remove record") { s in
+        change("remove record") { s in
             try s.deleteRecord.run([.text(key)])
             if connection.changes > 0 { cachedRecordCount -= 1 }
+            cache.remove(key)
         }
     }
 
@@ -186,13 +203,13 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     }
 
     public func setHint(_ hint: Hint) {
-        perform("write hint") { s in
+        change("write hint") { s in
             try s.upsertHint.run([.text(hint.target), .text(hint.key), .integer(Int64(bitPattern: hint.sequence))])
         }
     }
 
     public func removeHint(target: String, key: String) {
-        perform("remove hint") { s in try s.deleteHint.run([.text(target), .text(key)]) }
+        change("remove hint") { s in try s.deleteHint.run([.text(target), .text(key)]) }
     }
 
     // MARK: Membership and epochs
@@ -206,7 +223,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     }
 
     public func setMembership(_ entries: [MemberEntry]) {
-        perform("write membership") { s in try s.upsertMembership.run([.blob(Array(try encoder.encode(entries)))]) }
+        change("write membership") { s in try s.upsertMembership.run([.blob(Array(try encoder.encode(entries)))]) }
     }
 
     public func joinContact() -> Address? {
@@ -218,7 +235,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     }
 
     public func setJoinContact(_ contact: Address?) {
-        perform("write join contact") { s in
+        change("write join contact") { s in
             if let contact {
                 try s.upsertJoinContact.run([.text(contact)])
             } else {
@@ -237,11 +254,10 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// consecutive, as in `MemoryStorage`.
     public func nextEpoch() -> UInt64 {
         if lastEpoch == reservedEpoch {
-            // The reservation is a transaction of its own: an open batch is
-            // committed first (with the batch's durability) and reopened after.
-            let batched = inBatch
-            commitBatch()
-            defer { if batched { beginBatch() } }
+            // The reservation is a transaction of its own: the open batch's
+            // changes so far are committed first (with the batch's durability);
+            // the batch stays open, and its next change begins a new transaction.
+            commitTransaction()
             reservedEpoch = perform("reserve epochs") { s in
                 if durability == .process { try connection.execute("PRAGMA synchronous = FULL") }
                 defer { if durability == .process { _ = try? connection.execute("PRAGMA synchronous = NORMAL") } }
@@ -267,19 +283,36 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// `ServerNode` holds back its node's replies and messages. Reads in the
     /// batch see its changes. A no-op while a batch is open.
     public func beginBatch() {
-        guard !inBatch else { return }
-        perform("begin a batch") { s in try s.begin.run() }
         inBatch = true
     }
 
     /// Commits the open batch, if any.
     public func commitBatch() {
-        guard inBatch else { return }
-        perform("commit a batch") { s in try s.commit.run() }
+        commitTransaction()
         inBatch = false
     }
 
+    /// Commits the open batch's changes so far; the batch stays open.
+    private func commitTransaction() {
+        guard batchTransaction else { return }
+        perform("commit a batch") { s in try s.commit.run() }
+        batchTransaction = false
+    }
+
+    /// Runs one change: inside the batch's transaction if a batch is open
+    /// (beginning it at the first change), else committed on its own.
+    private func change<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
+        if inBatch && !batchTransaction {
+            perform("begin a batch") { s in try s.begin.run() }
+            batchTransaction = true
+        }
+        return perform(operation, body)
+    }
+
     // MARK: Internals
+
+    /// Whether a transaction is open on the connection.
+    var inTransaction: Bool { connection.inTransaction }
 
     /// The value of `PRAGMA name` on this store's connection.
     func pragma(_ name: String) throws -> String {

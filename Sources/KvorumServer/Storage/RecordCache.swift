@@ -1,0 +1,103 @@
+import KvorumCore
+
+/// The most recently used records of a store, decoded, up to a fixed count:
+/// a hit costs a dictionary lookup instead of an SQLite search and a decode.
+/// Least recently used entries are evicted first. Keys are compared as UTF-8
+/// bytes, as the store compares them (not by Swift's canonical equivalence).
+/// Confined to one thread, like the store that owns it.
+struct RecordCache {
+    /// A key that equals another only when their UTF-8 bytes are equal.
+    private struct ByteKey: Hashable {
+        var text: String
+
+        static func == (a: ByteKey, b: ByteKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// One entry, linked into the recency list by slot numbers.
+    private struct Entry {
+        var key: ByteKey
+        var record: StoredRecord
+        var newer: Int?
+        var older: Int?
+    }
+
+    /// Most entries kept; 0 turns the cache off.
+    let capacity: Int
+    private var slots: [ByteKey: Int] = [:]
+    private var entries: [Entry] = []
+    private var newest: Int?
+    private var oldest: Int?
+    /// Slots of removed entries, reused before the oldest entry is evicted.
+    private var free: [Int] = []
+
+    init(capacity: Int) {
+        precondition(capacity >= 0, "a cache capacity cannot be negative")
+        self.capacity = capacity
+    }
+
+    var count: Int { slots.count }
+
+    /// The cached record of `key`, which becomes the most recently used.
+    mutating func record(for key: String) -> StoredRecord? {
+        guard let slot = slots[ByteKey(text: key)] else { return nil }
+        unlink(slot)
+        pushNewest(slot)
+        return entries[slot].record
+    }
+
+    /// Caches `record` as the most recently used, evicting the least
+    /// recently used entry when full.
+    mutating func set(_ record: StoredRecord, for key: String) {
+        guard capacity > 0 else { return }
+        let key = ByteKey(text: key)
+        if let slot = slots[key] {
+            entries[slot].record = record
+            unlink(slot)
+            pushNewest(slot)
+            return
+        }
+        let slot: Int
+        if let reused = free.popLast() {
+            slot = reused
+            entries[slot] = Entry(key: key, record: record)
+        } else if entries.count < capacity {
+            slot = entries.count
+            entries.append(Entry(key: key, record: record))
+        } else {
+            slot = oldest!
+            unlink(slot)
+            slots[entries[slot].key] = nil
+            entries[slot] = Entry(key: key, record: record)
+        }
+        slots[key] = slot
+        pushNewest(slot)
+    }
+
+    /// Forgets `key`; its slot is reused by the next new entry.
+    mutating func remove(_ key: String) {
+        guard let slot = slots.removeValue(forKey: ByteKey(text: key)) else { return }
+        unlink(slot)
+        entries[slot].record = StoredRecord(siblings: SiblingSet())
+        free.append(slot)
+    }
+
+    private mutating func unlink(_ slot: Int) {
+        let (newer, older) = (entries[slot].newer, entries[slot].older)
+        if let newer { entries[newer].older = older } else { newest = older }
+        if let older { entries[older].newer = newer } else { oldest = newer }
+        entries[slot].newer = nil
+        entries[slot].older = nil
+    }
+
+    private mutating func pushNewest(_ slot: Int) {
+        entries[slot].older = newest
+        if let newest { entries[newest].newer = slot }
+        newest = slot
+        if oldest == nil { oldest = slot }
+    }
+}
