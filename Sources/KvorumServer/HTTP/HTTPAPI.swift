@@ -278,11 +278,14 @@ struct Router {
         return Metadata.encode(joined)
     }
 
+    /// The path and the query parameters of a request target, split on its
+    /// UTF-8 bytes (the separators are ASCII).
     static func splitURI(_ uri: String) -> (path: String, query: [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        let bytes = uri.utf8
+        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (uri, [:]) }
         var query: [String: String] = [:]
-        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        for pair in bytes[bytes.index(after: mark)...].split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = decodeComponent(plusAsSpace(parts[0])) else { continue }
             let value = parts.count > 1 ? plusAsSpace(parts[1]) : ""
             query[name] = decodeComponent(value) ?? value
@@ -291,8 +294,10 @@ struct Router {
     }
 
     /// A query component with `+` read as a space (form encoding).
-    private static func plusAsSpace(_ text: Substring) -> String {
-        text.contains("+") ? text.replacingOccurrences(of: "+", with: " ") : String(text)
+    private static func plusAsSpace(_ bytes: Substring.UTF8View) -> String {
+        let plus = UInt8(ascii: "+")
+        guard bytes.contains(plus) else { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: bytes.map { $0 == plus ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
     }
 
     /// Percent-decodes a path or query component; nil if the result is not UTF-8.
