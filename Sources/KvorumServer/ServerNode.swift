@@ -203,13 +203,39 @@ public final class ServerNode: @unchecked Sendable {
         }
     }
 
+    /// Ends the turn. When it changed the store, the turn's requests to
+    /// peers go out before the commit (a write's replicas start storing it
+    /// while this node commits its own copy), everything else after it.
     private func endTurn() {
-        groupCommit?.commitBatch()
         turnOpen = false
         let effects = held
         held = []
-        for effect in effects { carryOut(effect) }
+        if let groupCommit, groupCommit.hasPendingChanges {
+            for case .send(let address, let message) in effects where Self.vouchesForNothing(message.body) {
+                transport.send(message, to: address)
+            }
+            transport.flush()
+            groupCommit.commitBatch()
+            for effect in effects {
+                if case .send(_, let message) = effect, Self.vouchesForNothing(message.body) { continue }
+                carryOut(effect)
+            }
+        } else {
+            groupCommit?.commitBatch()
+            for effect in effects { carryOut(effect) }
+        }
         transport.flush()
+    }
+
+    /// Whether a message may leave before the turn's commit: a request that
+    /// asks its receiver for something and vouches for nothing this node
+    /// stored. Acknowledgements, answers and membership news wait for it.
+    static func vouchesForNothing(_ body: PeerBody) -> Bool {
+        switch body {
+        case .forwardPut, .write, .read, .handoff, .ping, .aeTree, .aeKeys, .aeFetch: true
+        case .forwardAccepted, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
+            false
+        }
     }
 
     private func carryOut(_ effect: Effect) {

@@ -9,4 +9,6 @@ public protocol GroupCommitStorage: Storage {
     func beginBatch()
     /// Commits the open batch, if any.
     func commitBatch()
+    /// Whether the open batch holds changes not yet committed.
+    var hasPendingChanges: Bool { get }
 }

@@ -286,6 +286,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         inBatch = true
     }
 
+    public var hasPendingChanges: Bool { batchTransaction }
+
     /// Commits the open batch, if any.
     public func commitBatch() {
         commitTransaction()
