@@ -15,44 +15,46 @@ public enum WireCodec {
     }
 
     public static func encode(_ message: PeerMessage) -> [UInt8] {
-        var writer = Writer()
-        writer.bytes.reserveCapacity(64)
-        writer.byte(version)
-        writer.message(message)
-        return writer.bytes
+        versioned { $0.message(message) }
     }
 
     public static func decode(_ bytes: some Collection<UInt8>) throws(DecodeError) -> PeerMessage {
-        var reader = Reader(Array(bytes))
-        let found = try reader.byte()
-        guard found == version else {
-            throw DecodeError(description: "unsupported wire version \(found) (this node speaks \(version))")
-        }
-        let message = try reader.message()
-        guard reader.isAtEnd else { throw DecodeError(description: "\(reader.remaining) trailing bytes") }
-        return message
+        try unversioned(Array(bytes)) { reader throws(DecodeError) in try reader.message() }
     }
 
     /// A sibling set alone, as a store keeps it: the version byte, then the
     /// set as it travels inside a message.
     public static func encode(_ siblings: SiblingSet) -> [UInt8] {
-        var writer = Writer()
-        writer.bytes.reserveCapacity(64)
-        writer.byte(version)
-        writer.siblings(siblings)
-        return writer.bytes
+        versioned { $0.siblings(siblings) }
     }
 
     /// The inverse of `encode(_: SiblingSet)`.
     public static func decodeSiblings(_ bytes: [UInt8]) throws(DecodeError) -> SiblingSet {
+        try unversioned(bytes) { reader throws(DecodeError) in try reader.siblings() }
+    }
+
+    /// The version byte, then what `body` writes.
+    private static func versioned(_ body: (inout Writer) -> Void) -> [UInt8] {
+        var writer = Writer()
+        writer.bytes.reserveCapacity(64)
+        writer.byte(version)
+        body(&writer)
+        return writer.bytes
+    }
+
+    /// Checks the version byte, reads the rest with `body`, and refuses
+    /// bytes left over.
+    private static func unversioned<T>(
+        _ bytes: [UInt8], _ body: (inout Reader) throws(DecodeError) -> T
+    ) throws(DecodeError) -> T {
         var reader = Reader(bytes)
         let found = try reader.byte()
         guard found == version else {
-            throw DecodeError(description: "unsupported sibling set version \(found) (this node reads \(version))")
+            throw DecodeError(description: "unsupported wire version \(found) (this node speaks \(version))")
         }
-        let siblings = try reader.siblings()
+        let value = try body(&reader)
         guard reader.isAtEnd else { throw DecodeError(description: "\(reader.remaining) trailing bytes") }
-        return siblings
+        return value
     }
 }
 
