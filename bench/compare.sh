@@ -6,15 +6,15 @@
 # etcd cluster (put, linearizable range). Prints one markdown table with the
 # absolute figures and the Kvorum/peer ratios. Not part of CI.
 #
-# Usage: bench/compare.sh   (2 cores: about 5 minutes of runs, plus the release
-#   build, about 7 minutes from scratch)
-# Settings (environment): DURATION=10 WARMUP=2 RECORDS=100000 VALUE_SIZE=100
+# Usage: bench/compare.sh   (2 cores: about 3 minutes of runs, plus the release
+#   build from scratch)
+# Settings (environment): DURATION=6 WARMUP=1 RECORDS=100000 VALUE_SIZE=100
 #   DURABILITY=process (Kvorum's --durability) SCRATCH=.build (swift build --scratch-path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
+DURATION=${DURATION:-6}
+WARMUP=${WARMUP:-1}
 RECORDS=${RECORDS:-100000}
 VALUE_SIZE=${VALUE_SIZE:-100}
 DURABILITY=${DURABILITY:-process}
@@ -148,7 +148,7 @@ cat <<HEAD
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 - machine: $(nproc) cores, $MEMORY, Linux $(uname -r); everything (servers and client) on loopback on this machine
 - settings: $RECORDS records, $VALUE_SIZE-byte values, uniform keys, ${DURATION} s measured after ${WARMUP} s warm-up per run, one \`kvorum bench\` for every target
-- Kvorum: 3 nodes (\`kvorum cluster up\`, release build), N=3, R=W=2, durability \`$DURABILITY\` (each write is committed to SQLite in WAL mode and handed to the OS, not fsynced); connections spread over the 3 nodes
+- Kvorum: 3 nodes (\`kvorum cluster up\`, release build), N=3, R=W=2, durability \`$DURABILITY\` ($( [ "$DURABILITY" = fsync ] && echo "each write is fsynced to SQLite's WAL before it is acknowledged" || echo "each write is committed to SQLite in WAL mode and handed to the OS, not fsynced"); group commit per event-loop turn); connections spread over the 3 nodes
 - Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'): master + 1 replica, no persistence (\`--save '' --appendonly no\`); \`redis+wait\` pipelines \`WAIT 1 1000\` after each SET; every connection to the master
 - etcd: $( [ "$HAVE_ETCD" = 1 ] && etcd --version | head -1 | sed 's/etcd Version: //' || echo "skipped (not installable)"), 3 members, default durability (fsyncs its WAL), JSON gateway, linearizable range; every connection to member 1
 - ratio = Kvorum ops/s ÷ the peer's ops/s at the same workload and concurrency (W is compared with writes, C with reads)
@@ -174,4 +174,31 @@ for workload in ["W", "C"]:
             lat = r["latency"]["all"]
             errors = sum(r["errors"].values())
             print(f"| {name} | {workload} | {c} | {r['throughput']:.0f} | {lat['p50']:.3f} | {lat['p99']:.3f} | {errors} | {ratio} |")
+
+def ops(name, workload, c):
+    r = rows.get((name, workload, c))
+    return r["throughput"] if r else None
+
+def ratio_row(goal, mine, peer, target, label):
+    if mine is None or not peer:
+        print(f"| {goal} | not measured | | |")
+        return
+    value = mine / peer
+    print(f"| {goal} | {mine:,.0f} vs {peer:,.0f} ops/s ({label}) | {value:.2f} | {'yes' if value >= target else 'no'} |")
+
+print()
+print("## Against the goals of issue 6")
+print()
+print("| goal | measured | ratio | met |")
+print("|---|---|---:|---|")
+ratio_row("quorum writes, c=16, >= 0.5 x Redis SET+WAIT 1", ops("kvorum", "W", 16), ops("redis+wait", "W", 16), 0.5, "Kvorum vs Redis+WAIT")
+ratio_row("quorum writes, c=16, >= 5 x etcd put", ops("kvorum", "W", 16), ops("etcd", "W", 16), 5, "Kvorum vs etcd")
+ratio_row("quorum reads, c=16, >= 0.5 x Redis GET", ops("kvorum", "C", 16), ops("redis", "C", 16), 0.5, "Kvorum vs Redis")
+single = rows.get(("kvorum", "W", 1))
+if single:
+    lat = single["latency"]["all"]
+    print(f"| single-client quorum write p50 <= 0.3 ms | {lat['p50']:.3f} ms | | {'yes' if lat['p50'] <= 0.3 else 'no'} |")
+    print(f"| single-client quorum write p99 <= 1 ms | {lat['p99']:.3f} ms | | {'yes' if lat['p99'] <= 1 else 'no'} |")
 PY
+echo
+echo "Run: \`bench/compare.sh\`, $((SECONDS / 60)) min $((SECONDS % 60)) s wall, release build included."
