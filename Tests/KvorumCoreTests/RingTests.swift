@@ -70,6 +70,44 @@ struct RingTests {
         #expect(ring.replicas(for: "k", n: 3) == list)
     }
 
+    /// Every partition's preference list is what walking the ring clockwise
+    /// from it gives: distinct owners in order, then members owning nothing.
+    @Test(arguments: [(6, 4096), (3, 16), (5, 7), (9, 3)])
+    func preferenceListsMatchRingWalk(memberCount: Int, partitionCount: Int) {
+        let members = (1...memberCount).map { "n\($0)" }
+        let ring = Ring(members: members, partitionCount: partitionCount)
+        let owners = (0..<partitionCount).map { ring.replicas(forPartition: $0, n: 1)[0] }
+        for start in 0..<partitionCount {
+            var walk: [String] = []
+            for step in 0..<partitionCount where walk.count < memberCount {
+                let owner = owners[(start + step) % partitionCount]
+                if !walk.contains(owner) { walk.append(owner) }
+            }
+            walk += ring.members.filter { !walk.contains($0) }
+            #expect(ring.replicas(forPartition: start, n: memberCount) == walk)
+            #expect(ring.replicas(forPartition: start, n: 2) == Array(walk.prefix(2)))
+        }
+    }
+
+    /// The partitions two nodes both replicate, as anti-entropy pairs them,
+    /// agree with the replica lists, for a node with itself and a non-member too.
+    @Test func replicatedByBothMatchesReplicaLists() {
+        let ring = Ring(members: ["n1", "n2", "n3", "n4", "n5"], partitionCount: 256)
+        for (a, b) in [("n1", "n2"), ("n4", "n1"), ("n3", "n3"), ("n2", "n9")] {
+            for n in [1, 3, 9] {
+                let expected = (0..<256).map { partition in
+                    let replicas = ring.replicas(forPartition: partition, n: n)
+                    return replicas.contains(a) && replicas.contains(b)
+                }
+                #expect(ring.replicatedByBoth(a, b, n: n) == expected, "\(a) \(b) n=\(n)")
+            }
+        }
+        #expect(ring.replicatedByBoth("n1", "n2", n: 3).contains(true))
+        #expect(
+            Ring(members: [], partitionCount: 8).replicatedByBoth("n1", "n2", n: 3) == Array(repeating: false, count: 8)
+        )
+    }
+
     /// An empty ring has no replicas and no preference list.
     @Test func emptyRing() {
         let ring = Ring(members: [])

@@ -11,7 +11,10 @@
 public struct Ring: Sendable, Equatable {
     public let members: [String]
     public let partitionCount: Int
-    private let owners: [Int32]
+    /// Every partition's preference list as indices into `members`: partition
+    /// `p`'s is `order[p * members.count ..< (p + 1) * members.count]`.
+    /// Computed once, as lookups far outnumber membership changes.
+    private let order: [Int32]
 
     public init(members: [String], partitionCount: Int = 4096) {
         precondition(partitionCount > 0, "a ring needs at least one partition")
@@ -19,11 +22,11 @@ public struct Ring: Sendable, Equatable {
         self.members = sorted
         self.partitionCount = partitionCount
         guard !sorted.isEmpty else {
-            owners = []
+            order = []
             return
         }
         let seeds = sorted.map(StableHash.hash)
-        owners = (0..<partitionCount).map { partition in
+        let owners = (0..<partitionCount).map { partition in
             let salt = UInt64(partition) &* 0x9E37_79B9_7F4A_7C15
             var best = 0
             var bestScore = StableHash.mix(seeds[0] ^ salt)
@@ -36,6 +39,54 @@ public struct Ring: Sendable, Equatable {
             }
             return Int32(best)
         }
+        order = Self.preferenceOrder(owners: owners, memberCount: sorted.count)
+    }
+
+    /// The preference lists of every partition, laid out as `order` is.
+    ///
+    /// The last partition's list comes from walking the ring clockwise once
+    /// and collecting distinct owners, then every member that owns nothing, in
+    /// member order. Each earlier partition's list is its owner followed by
+    /// the next partition's list without that owner, which is what the same
+    /// walk would give, in O(members) per partition.
+    private static func preferenceOrder(owners: [Int32], memberCount m: Int) -> [Int32] {
+        let partitionCount = owners.count
+        var order = [Int32](repeating: 0, count: partitionCount * m)
+        var seen = [Bool](repeating: false, count: m)
+        var filled = (partitionCount - 1) * m
+        for step in 0..<partitionCount {
+            let owner = owners[(partitionCount - 1 + step) % partitionCount]
+            if !seen[Int(owner)] {
+                seen[Int(owner)] = true
+                order[filled] = owner
+                filled += 1
+            }
+        }
+        for member in 0..<m where !seen[member] {
+            order[filled] = Int32(member)
+            filled += 1
+        }
+        // Plain loops over the buffer: this runs partitions × members times
+        // for every new ring, and iterators cost dearly in debug builds (tests).
+        order.withUnsafeMutableBufferPointer { order in
+            var partition = partitionCount - 2
+            while partition >= 0 {
+                let base = partition * m
+                let owner = owners[partition]
+                order[base] = owner
+                var filled = base + 1
+                var next = base + m
+                while next < base + 2 * m {
+                    if order[next] != owner {
+                        order[filled] = order[next]
+                        filled += 1
+                    }
+                    next += 1
+                }
+                partition -= 1
+            }
+        }
+        return order
     }
 
     public var isEmpty: Bool { members.isEmpty }
@@ -60,28 +111,35 @@ public struct Ring: Sendable, Equatable {
         preferenceList(forPartition: partition, limit: n)
     }
 
+    /// For each partition, whether both `a` and `b` are among its first `n`
+    /// replicas (false for every partition when either is not a member).
+    public func replicatedByBoth(_ a: String, _ b: String, n: Int) -> [Bool] {
+        guard let first = members.firstIndex(of: a).map(Int32.init),
+            let second = members.firstIndex(of: b).map(Int32.init)
+        else { return Array(repeating: false, count: partitionCount) }
+        let m = members.count
+        let n = min(n, m)
+        var both = [Bool](repeating: false, count: partitionCount)
+        // Plain loops, as in `preferenceOrder`: this runs for every peer
+        // after every ring change.
+        order.withUnsafeBufferPointer { order in
+            var partition = 0
+            while partition < partitionCount {
+                var found = 0
+                var slot = partition * m
+                while slot < partition * m + n {
+                    if order[slot] == first || order[slot] == second { found += 1 }
+                    slot += 1
+                }
+                both[partition] = found == (first == second ? 1 : 2)
+                partition += 1
+            }
+        }
+        return both
+    }
+
     private func preferenceList(forPartition start: Int, limit: Int) -> [String] {
-        let wanted = min(limit, members.count)
-        var seen = [Bool](repeating: false, count: members.count)
-        var result: [String] = []
-        result.reserveCapacity(wanted)
-        var p = start
-        var steps = 0
-        while result.count < wanted && steps < partitionCount {
-            let owner = Int(owners[p])
-            if !seen[owner] {
-                seen[owner] = true
-                result.append(members[owner])
-            }
-            p = (p + 1) % partitionCount
-            steps += 1
-        }
-        if result.count < wanted {
-            // Members that own no partition at all still belong in the list.
-            for (i, name) in members.enumerated() where !seen[i] && result.count < wanted {
-                result.append(name)
-            }
-        }
-        return result
+        let base = start * members.count
+        return order[base..<(base + min(limit, members.count))].map { members[Int($0)] }
     }
 }
