@@ -53,9 +53,6 @@ public final class KvorumNode {
     var tree: MerkleTree
     /// How many anti-entropy rounds this node started (picks the next peer).
     var antiEntropyRounds = 0
-    /// Partitions shared with each peer under the current ring (derived;
-    /// cleared when the ring changes).
-    var sharedPartitionCache: [String: [Bool]] = [:]
 
     var n: Int { config.replicationFactor }
     var name: String { config.name }

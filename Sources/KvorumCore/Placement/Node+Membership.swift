@@ -91,7 +91,7 @@ extension KvorumNode {
     func viewChanged(from oldRing: Ring) {
         storage.setMembership(view.sorted)
         ring = Ring(members: view.upMembers, partitionCount: config.partitionCount)
-        sharedPartitionCache = [:]
+        tree.forgetSharing()
         guard !oldRing.isEmpty else { return }
         for key in storage.keys() {
             let before = oldRing.replicas(for: key, n: n)

@@ -9,8 +9,22 @@
 /// compare only what they share. XOR folding makes a difference visible at
 /// every level above it; two differences cancelling out would need two 64-bit
 /// digest deltas to be equal.
+///
+/// For each peer it is told about (`share(with:mask:)`), the tree also keeps
+/// that peer's restricted interior hashes, XOR-ing every leaf change into them,
+/// so reading an interior node costs O(1) rather than a pass over its leaves.
 struct MerkleTree {
     static let fanOut = 16
+
+    /// The interior hashes of the tree restricted to the partitions shared with one peer.
+    private struct SharedView {
+        let peer: String
+        /// All ones for each shared partition, zero for the others.
+        let mask: [UInt64]
+        /// The hashes of the interior levels: `levels[l - 1]` holds level `l`,
+        /// for `l` in `1..<depth`.
+        var levels: [[UInt64]]
+    }
 
     private(set) var leaves: [UInt64]
     /// The keys stored in each partition (non-empty partitions only), so a
@@ -18,6 +32,8 @@ struct MerkleTree {
     private var members: [Int: Set<String>] = [:]
     /// Levels below the root: the last one is the leaves.
     let depth: Int
+    /// The restricted views, in the order the peers were first shared with.
+    private var views: [SharedView] = []
 
     init(partitions: Int) {
         leaves = Array(repeating: 0, count: partitions)
@@ -45,7 +61,13 @@ struct MerkleTree {
 
     /// Replaces a key's digest in its partition; nil stands for "absent".
     mutating func update(key: String, partition: Int, old: UInt64?, new: UInt64?) {
-        leaves[partition] ^= (old ?? 0) ^ (new ?? 0)
+        let delta = (old ?? 0) ^ (new ?? 0)
+        leaves[partition] ^= delta
+        for view in views.indices where views[view].mask[partition] != 0 {
+            for level in 1..<depth {
+                views[view].levels[level - 1][partition / span(at: level)] ^= delta
+            }
+        }
         if new == nil {
             members[partition]?.remove(key)
             if members[partition]?.isEmpty == true { members[partition] = nil }
@@ -72,14 +94,45 @@ struct MerkleTree {
         return (leaves.count + span - 1) / span
     }
 
-    /// The hash of node `index` at `level`, over the partitions in `shared`.
-    func hash(level: Int, index: Int, shared: [Bool]) -> UInt64 {
-        let span = span(at: level)
-        var h: UInt64 = 0
-        for partition in (index * span)..<min((index + 1) * span, leaves.count) where shared[partition] {
-            h ^= leaves[partition]
+    /// The partition mask shared with `peer`, if `share(with:mask:)` gave one
+    /// since the last `forgetSharing()`.
+    func sharedMask(with peer: String) -> [UInt64]? {
+        views.first { $0.peer == peer }?.mask
+    }
+
+    /// Starts keeping the interior hashes restricted to the partitions shared
+    /// with `peer`, computed once here and then kept up to date by `update`.
+    /// - Parameter mask: per partition, all ones where shared, zero elsewhere.
+    mutating func share(with peer: String, mask: [UInt64]) {
+        precondition(mask.count == leaves.count, "a mask must cover every partition")
+        guard sharedMask(with: peer) == nil else { return }
+        let levels = (1..<depth).map { level in
+            let span = span(at: level)
+            var hashes = [UInt64](repeating: 0, count: width(at: level))
+            for partition in leaves.indices {
+                hashes[partition / span] ^= leaves[partition] & mask[partition]
+            }
+            return hashes
         }
-        return h
+        views.append(SharedView(peer: peer, mask: mask, levels: levels))
+    }
+
+    /// Drops every restricted view (the ring changed, so did what is shared).
+    mutating func forgetSharing() {
+        views = []
+    }
+
+    /// The hashes of nodes `indices` at `level`, over the partitions shared
+    /// with `peer`, which `share(with:mask:)` must have been given.
+    func hashes(level: Int, indices: some Sequence<Int>, sharedWith peer: String) -> [TreeEntry] {
+        guard let view = views.first(where: { $0.peer == peer }) else {
+            preconditionFailure("no partitions shared with \(peer) yet")
+        }
+        if level < depth {
+            let hashes = view.levels[level - 1]
+            return indices.map { TreeEntry(index: $0, hash: hashes[$0]) }
+        }
+        return indices.map { TreeEntry(index: $0, hash: leaves[$0] & view.mask[$0]) }
     }
 
     /// The children of node `index` at `level` (a node one level down).

@@ -19,21 +19,19 @@ extension KvorumNode {
         let peer = peers[antiEntropyRounds % peers.count]
         antiEntropyRounds += 1
         let shared = sharedPartitions(with: peer)
-        guard shared.contains(true) else { return }
-        let entries = (0..<tree.width(at: 1)).map {
-            TreeEntry(index: $0, hash: tree.hash(level: 1, index: $0, shared: shared))
-        }
-        send(.aeTree(level: 1, entries: entries), to: peer)
+        guard shared.contains(where: { $0 != 0 }) else { return }
+        send(
+            .aeTree(level: 1, entries: tree.hashes(level: 1, indices: 0..<tree.width(at: 1), sharedWith: peer)),
+            to: peer)
     }
 
-    /// The partitions whose replicas include both this node and `peer`.
-    func sharedPartitions(with peer: String) -> [Bool] {
-        if let cached = sharedPartitionCache[peer] { return cached }
-        let shared = (0..<config.partitionCount).map { partition in
-            let replicas = ring.replicas(forPartition: partition, n: n)
-            return replicas.contains(name) && replicas.contains(peer)
-        }
-        sharedPartitionCache[peer] = shared
+    /// The partitions whose replicas include both this node and `peer`, as a
+    /// mask per partition: all ones where shared, zero elsewhere. The first
+    /// call per peer under the current ring also sets up the tree's view for it.
+    func sharedPartitions(with peer: String) -> [UInt64] {
+        if let cached = tree.sharedMask(with: peer) { return cached }
+        let shared = ring.replicatedByBoth(name, peer, n: n).map { $0 ? ~0 : 0 as UInt64 }
+        tree.share(with: peer, mask: shared)
         return shared
     }
 
@@ -43,18 +41,17 @@ extension KvorumNode {
         guard level >= 1, level <= tree.depth else { return }
         let shared = sharedPartitions(with: peer)
         let width = tree.width(at: level)
-        let differing = entries.filter { $0.index >= 0 && $0.index < width }
-            .filter { tree.hash(level: level, index: $0.index, shared: shared) != $0.hash }
-            .map(\.index)
+        let valid = entries.filter { $0.index >= 0 && $0.index < width }
+        let ours = tree.hashes(level: level, indices: valid.lazy.map(\.index), sharedWith: peer)
+        let differing = zip(valid, ours).filter { $0.hash != $1.hash }.map(\.0.index)
         guard !differing.isEmpty else { return }
         if level < tree.depth {
             let children = differing.flatMap { tree.children(level: level, index: $0) }
-            let next = children.map {
-                TreeEntry(index: $0, hash: tree.hash(level: level + 1, index: $0, shared: shared))
-            }
-            send(.aeTree(level: level + 1, entries: next), toAddress: address)
+            send(
+                .aeTree(level: level + 1, entries: tree.hashes(level: level + 1, indices: children, sharedWith: peer)),
+                toAddress: address)
         } else {
-            let partitions = differing.filter { shared[$0] }
+            let partitions = differing.filter { shared[$0] != 0 }
             send(.aeKeys(partitions: partitions, digests: digests(in: partitions)), toAddress: address)
         }
     }

@@ -1,0 +1,51 @@
+import KvorumTestKit
+import Testing
+
+@testable import KvorumCore
+
+struct MerkleTreeTests {
+    /// The hash of node `index` at `level` recomputed from the leaves.
+    static func recomputed(_ tree: MerkleTree, level: Int, index: Int, mask: [UInt64]) -> UInt64 {
+        let span = tree.span(at: level)
+        var h: UInt64 = 0
+        for partition in (index * span)..<min((index + 1) * span, tree.leaves.count) {
+            h ^= tree.leaves[partition] & mask[partition]
+        }
+        return h
+    }
+
+    /// A peer's restricted hashes, kept up to date across updates (whether
+    /// shared before or after them), equal a recomputation from the leaves.
+    @Test func sharedHashesFollowUpdates() {
+        let partitions = 300
+        var rng = SplitMix64(seed: 11)
+        var tree = MerkleTree(partitions: partitions)
+        let masks: [String: [UInt64]] = [
+            "early": (0..<partitions).map { _ in rng.next() % 2 == 0 ? ~0 : 0 },
+            "late": (0..<partitions).map { _ in rng.next() % 3 == 0 ? ~0 : 0 },
+        ]
+        tree.share(with: "early", mask: masks["early"]!)
+        var digests: [String: UInt64] = [:]
+        for round in 0..<2000 {
+            if round == 1000 { tree.share(with: "late", mask: masks["late"]!) }
+            let key = "key-\(rng.next() % 400)"
+            let partition = Int(StableHash.hash(key) % UInt64(partitions))
+            let new: UInt64? = rng.next() % 5 == 0 ? nil : rng.next()
+            tree.update(key: key, partition: partition, old: digests[key], new: new)
+            digests[key] = new
+        }
+        #expect(tree.sharedMask(with: "late") == masks["late"])
+        for (peer, mask) in masks {
+            for level in 1...tree.depth {
+                let width = tree.width(at: level)
+                let hashes = tree.hashes(level: level, indices: 0..<width, sharedWith: peer)
+                #expect(hashes.map(\.index) == Array(0..<width))
+                for entry in hashes {
+                    #expect(entry.hash == Self.recomputed(tree, level: level, index: entry.index, mask: mask))
+                }
+            }
+        }
+        tree.forgetSharing()
+        #expect(tree.sharedMask(with: "early") == nil)
+    }
+}
