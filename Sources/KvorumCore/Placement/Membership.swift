@@ -35,18 +35,15 @@ public struct MembershipView: Sendable, Equatable {
     /// node notices at once when a peer's view differs from its own. Kept up
     /// to date by `merge`, since every message sent reads it.
     public private(set) var digest: UInt64 = 0
+    /// All entries in byte-wise name order; kept up to date by `merge`, since
+    /// anti-entropy and request routing read it far more often than views change.
+    public private(set) var sorted: [MemberEntry] = []
+    /// Names of the members that are up, in byte-wise order; kept up to date by `merge`.
+    public private(set) var upMembers: [String] = []
 
     public init(_ entries: [MemberEntry] = []) {
         for entry in entries { merge(entry) }
     }
-
-    /// All entries in byte-wise name order.
-    public var sorted: [MemberEntry] {
-        entries.keys.sorted(by: byteOrder).map { entries[$0]! }
-    }
-
-    /// Names of the members that are up, in byte-wise order.
-    public var upMembers: [String] { sorted.filter { $0.status == .up }.map(\.name) }
 
     public func address(of name: String) -> String? { entries[name]?.address }
 
@@ -55,6 +52,8 @@ public struct MembershipView: Sendable, Equatable {
     public mutating func merge(_ entry: MemberEntry) -> Bool {
         if let current = entries[entry.name], !entry.supersedes(current) { return false }
         entries[entry.name] = entry
+        sorted = entries.keys.sorted(by: byteOrder).map { entries[$0]! }
+        upMembers = sorted.filter { $0.status == .up }.map(\.name)
         var h: UInt64 = 0
         for entry in sorted {
             let text = "\(entry.name)\u{0}\(entry.address)\u{0}\(entry.status.rawValue)\u{0}\(entry.version)"
