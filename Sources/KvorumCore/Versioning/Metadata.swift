@@ -73,15 +73,20 @@ public enum Metadata {
         return (actor, counter)
     }
 
-    private static let reserved: Set<UInt8> = [
-        UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "|"),
-    ]
+    /// Whether a byte of an actor name must be percent-encoded. A switch
+    /// rather than a set lookup: every metadata string checks every byte.
+    private static func isReserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "|"): true
+        default: false
+        }
+    }
 
     private static func escape(_ s: String) -> String {
-        guard s.utf8.contains(where: reserved.contains) else { return s }
+        guard s.utf8.contains(where: isReserved) else { return s }
         var bytes: [UInt8] = []
         for b in s.utf8 {
-            if reserved.contains(b) {
+            if isReserved(b) {
                 bytes.append(UInt8(ascii: "%"))
                 bytes.append(contentsOf: hexDigits(b))
             } else {
