@@ -15,8 +15,8 @@ extension Simulation {
         }
         let destination = self.slot(target)
         var envelope = Envelope(
-            from: sender,
-            to: target,
+            source: slot,
+            destination: destination,
             message: message,
             destinationLife: destination.life,
             decidedAtDelivery: network.dropDecision == .atDelivery
@@ -40,7 +40,7 @@ extension Simulation {
 
     /// Delivers a message that has come due, unless it is lost now.
     func deliver(_ envelope: Envelope) {
-        let destination = slot(envelope.to)
+        let destination = envelope.destination
         let body = { TraceFormat.describe(envelope.message.body) }
         if let reason = lossReason(envelope, decidingFaults: envelope.decidedAtDelivery) {
             log("dropped \(envelope.from) -> \(envelope.to) \(body()) (\(reason))")
@@ -49,7 +49,7 @@ extension Simulation {
         guard let node = destination.node else { return }
         messagesDelivered += 1
         log("\(envelope.to) <- \(envelope.from) \(body())")
-        let sender = slot(envelope.from).config.address
+        let sender = envelope.source.config.address
         handle(.peer(from: sender, envelope.message), at: destination, node: node)
     }
 
@@ -57,7 +57,7 @@ extension Simulation {
     /// crashed destination (or one that crashed since the send) always loses
     /// it; faults and random loss count only when `decidingFaults`.
     private func lossReason(_ envelope: Envelope, decidingFaults: Bool) -> String? {
-        let destination = slot(envelope.to)
+        let destination = envelope.destination
         if destination.node == nil || destination.life != envelope.destinationLife {
             return "\(envelope.to) down"
         }

@@ -208,10 +208,9 @@ public final class Simulation {
         switch event.kind {
         case .message(let envelope):
             deliver(envelope)
-        case .timer(let name, let timer, _):
-            let slot = slot(name)
+        case .timer(let slot, let timer, _):
             slot.timers[timer] = nil
-            log("\(name) timer \(timer)")
+            log("\(slot.config.name) timer \(timer)")
             if let node = slot.node { handle(.timer(timer), at: slot, node: node) }
         }
         return true
@@ -300,8 +299,8 @@ public final class Simulation {
     /// The due time of the earliest live event, discarding stale timers on the way.
     func nextDue() -> Double? {
         while let first = queue.min {
-            if case .timer(let name, let timer, let generation) = first.kind,
-                slot(name).timers[timer] != generation
+            if case .timer(let slot, let timer, let generation) = first.kind,
+                slot.timers[timer] != generation
             {
                 _ = queue.popMin()
                 continue
@@ -341,7 +340,7 @@ public final class Simulation {
         case .setTimer(let timer, let after):
             nextTimerGeneration += 1
             slot.timers[timer] = nextTimerGeneration
-            schedule(.timer(node: name, name: timer, generation: nextTimerGeneration), after: after)
+            schedule(.timer(node: slot, name: timer, generation: nextTimerGeneration), after: after)
             log("\(name) set timer \(timer) +\(TraceFormat.seconds(after))")
         case .cancelTimer(let timer):
             slot.timers[timer] = nil
@@ -376,7 +375,7 @@ final class NodeSlot {
 struct ScheduledEvent: Comparable {
     enum Kind {
         case message(Envelope)
-        case timer(node: String, name: String, generation: UInt64)
+        case timer(node: NodeSlot, name: String, generation: UInt64)
     }
 
     var due: Double
@@ -394,13 +393,20 @@ struct ScheduledEvent: Comparable {
 
 /// A peer message in flight.
 struct Envelope {
-    var from: String
-    var to: String
+    /// The sender's and the destination's slots, held directly so that
+    /// sending and delivering look no node up by name.
+    var source: NodeSlot
+    var destination: NodeSlot
     var message: PeerMessage
     /// The destination's life when the message was sent.
     var destinationLife: UInt64
     /// Whether connectivity and random loss are still to be decided.
     var decidedAtDelivery: Bool
+
+    /// The sender's name.
+    var from: String { source.config.name }
+    /// The destination's name.
+    var to: String { destination.config.name }
 }
 
 /// One direction between two nodes.
