@@ -73,9 +73,9 @@ public final class KvorumNode {
         tree = MerkleTree(partitions: config.partitionCount)
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
-            tree.update(
-                key: key, partition: ring.partition(of: key), old: nil,
-                new: MerkleTree.digest(key: key, siblings: record.siblings))
+            tree.set(
+                key: key, partition: ring.partition(of: key),
+                digest: MerkleTree.digest(key: key, siblings: record.siblings))
         }
     }
 
@@ -276,20 +276,17 @@ public final class KvorumNode {
     }
 
     /// Writes a record to storage and keeps the hash tree in step.
-    func putRecord(_ record: StoredRecord, for key: String, replacing old: SiblingSet?) {
+    func putRecord(_ record: StoredRecord, for key: String) {
         storage.setRecord(record, for: key)
-        tree.update(
-            key: key, partition: ring.partition(of: key), old: old.map { MerkleTree.digest(key: key, siblings: $0) },
-            new: MerkleTree.digest(key: key, siblings: record.siblings))
+        tree.set(
+            key: key, partition: ring.partition(of: key), digest: MerkleTree.digest(key: key, siblings: record.siblings)
+        )
     }
 
     /// Deletes a record from storage and from the hash tree.
     func deleteRecord(for key: String) {
-        guard let old = storage.record(for: key) else { return }
         storage.removeRecord(for: key)
-        tree.update(
-            key: key, partition: ring.partition(of: key), old: MerkleTree.digest(key: key, siblings: old.siblings),
-            new: nil)
+        tree.set(key: key, partition: ring.partition(of: key), digest: nil)
     }
 
     /// A copy sent here by a node with an older view of the ring: this node
@@ -311,6 +308,6 @@ public final class KvorumNode {
         let merged = record.siblings.merged(with: siblings, policy: MergePolicy.forKey(key))
         guard !merged.isEmpty, merged != existing?.siblings else { return }
         record.siblings = merged
-        putRecord(record, for: key, replacing: existing?.siblings)
+        putRecord(record, for: key)
     }
 }

@@ -15,7 +15,8 @@ struct MerkleTreeTests {
     }
 
     /// A peer's restricted hashes, kept up to date across updates (whether
-    /// shared before or after them), equal a recomputation from the leaves.
+    /// shared before or after them), equal a recomputation from the leaves;
+    /// each partition lists its keys' latest digests and XORs them into its leaf.
     @Test func sharedHashesFollowUpdates() {
         let partitions = 300
         var rng = SplitMix64(seed: 11)
@@ -31,10 +32,18 @@ struct MerkleTreeTests {
             let key = "key-\(rng.next() % 400)"
             let partition = Int(StableHash.hash(key) % UInt64(partitions))
             let new: UInt64? = rng.next() % 5 == 0 ? nil : rng.next()
-            tree.update(key: key, partition: partition, old: digests[key], new: new)
+            tree.set(key: key, partition: partition, digest: new)
             digests[key] = new
         }
         #expect(tree.sharedMask(with: "late") == masks["late"])
+        for partition in 0..<partitions {
+            let expected = digests.compactMap { key, digest -> KeyDigest? in
+                guard Int(StableHash.hash(key) % UInt64(partitions)) == partition else { return nil }
+                return KeyDigest(key: key, digest: digest)
+            }.sorted { byteOrder($0.key, $1.key) }
+            #expect(tree.digests(in: partition) == expected, "partition \(partition)")
+            #expect(tree.leaves[partition] == expected.reduce(0) { $0 ^ $1.digest }, "partition \(partition)")
+        }
         for (peer, mask) in masks {
             for level in 1...tree.depth {
                 let width = tree.width(at: level)

@@ -237,15 +237,14 @@ extension KvorumNode {
     /// to stand-ins (with hints) for the others.
     func coordinateWrite(key: String, value: String, context: VersionVector?, quorum: Int, origin: WriteOrigin) {
         let policy = MergePolicy.forKey(key)
-        let existing = storage.record(for: key)
-        var record = existing ?? StoredRecord(siblings: SiblingSet())
+        var record = storage.record(for: key) ?? StoredRecord(siblings: SiblingSet())
         let actor = record.ownActor ?? "\(name).\(storage.nextEpoch())"
         let highest = max(record.siblings.maxCounter(of: actor), context?.maxCounter(of: actor) ?? 0)
         let dot = Dot(actor: actor, counter: highest + 1)
         let version = policy.newVersion(dot: dot, context: context, value: value, local: record.siblings)
         record.siblings.add([version], policy: policy)
         record.ownActor = actor
-        putRecord(record, for: key, replacing: existing?.siblings)
+        putRecord(record, for: key)
 
         let preference = ring.preferenceList(for: key)
         let replicas = Array(preference.prefix(n))

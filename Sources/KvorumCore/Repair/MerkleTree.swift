@@ -27,9 +27,11 @@ struct MerkleTree {
     }
 
     private(set) var leaves: [UInt64]
-    /// The keys stored in each partition (non-empty partitions only), so a
-    /// leaf comparison reads its partition rather than every stored key.
-    private var members: [Int: Set<String>] = [:]
+    /// The digest of every stored key, by partition (non-empty partitions
+    /// only): a leaf comparison reads its partition rather than every stored
+    /// key, and a change XORs out the key's old digest without re-encoding
+    /// the old record.
+    private var digests: [Int: [String: UInt64]] = [:]
     /// Levels below the root: the last one is the leaves.
     let depth: Int
     /// The restricted views, in the order the peers were first shared with.
@@ -59,8 +61,9 @@ struct MerkleTree {
         return StableHash.mix(h)
     }
 
-    /// Replaces a key's digest in its partition; nil stands for "absent".
-    mutating func update(key: String, partition: Int, old: UInt64?, new: UInt64?) {
+    /// Sets a key's digest in its partition; nil stands for "absent".
+    mutating func set(key: String, partition: Int, digest new: UInt64?) {
+        let old = digests[partition]?[key]
         let delta = (old ?? 0) ^ (new ?? 0)
         leaves[partition] ^= delta
         for view in views.indices where views[view].mask[partition] != 0 {
@@ -68,17 +71,19 @@ struct MerkleTree {
                 views[view].levels[level - 1][partition / span(at: level)] ^= delta
             }
         }
-        if new == nil {
-            members[partition]?.remove(key)
-            if members[partition]?.isEmpty == true { members[partition] = nil }
-        } else if old == nil {
-            members[partition, default: []].insert(key)
+        if let new {
+            digests[partition, default: [:]][key] = new
+        } else if old != nil {
+            digests[partition]![key] = nil
+            if digests[partition]!.isEmpty { digests[partition] = nil }
         }
     }
 
-    /// The keys stored in a partition, in byte-wise order.
-    func keys(in partition: Int) -> [String] {
-        (members[partition] ?? []).sorted(by: byteOrder)
+    /// The keys stored in a partition with their digests, in byte-wise key order.
+    func digests(in partition: Int) -> [KeyDigest] {
+        (digests[partition] ?? [:]).sorted { byteOrder($0.key, $1.key) }.map {
+            KeyDigest(key: $0.key, digest: $0.value)
+        }
     }
 
     /// How many partitions one node at `level` covers (level `depth` = 1).

@@ -58,11 +58,7 @@ extension KvorumNode {
 
     /// The digests of our keys in the given partitions, in key order.
     func digests(in partitions: [Int]) -> [KeyDigest] {
-        partitions.flatMap { tree.keys(in: $0) }.compactMap { key in
-            storage.record(for: key).map {
-                KeyDigest(key: key, digest: MerkleTree.digest(key: key, siblings: $0.siblings))
-            }
-        }
+        partitions.flatMap { tree.digests(in: $0) }
     }
 
     /// Key-level comparison: send the peer our versions of keys it lacks or
