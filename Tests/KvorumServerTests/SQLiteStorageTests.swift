@@ -195,22 +195,26 @@ struct SQLiteStorageTests {
             first.setMembership(members)
             let epoch = first.nextEpoch()
 
-            let copy = directory + "/copy"
-            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
-            for suffix in ["", "-wal"] {
-                try FileManager.default.copyItem(atPath: first.path + suffix, toPath: copy + "/kvorum.sqlite" + suffix)
+            let second = try SQLiteStorage(directory: try crashImage(of: first, in: directory + "/copy"))
+            #expect(second.recordCount == records.count - 1)
+            #expect(second.record(for: "key-0") == nil)
+            for (key, record) in records.dropFirst() { #expect(second.record(for: key) == record) }
+            #expect(second.hints() == [hint])
+            #expect(second.membership() == members)
+            #expect(second.nextEpoch() > epoch)
+            second.close()
+
+            // While it is open, no other connection (another process) can open it.
+            let error = #expect(throws: SQLiteStorageError.self) {
+                try SQLiteStorage(directory: directory, lockTimeout: 0.05)
             }
-            for reopenIn in [directory, copy] {
-                let second = try SQLiteStorage(directory: reopenIn)
-                #expect(second.recordCount == records.count - 1)
-                #expect(second.record(for: "key-0") == nil)
-                for (key, record) in records.dropFirst() { #expect(second.record(for: key) == record) }
-                #expect(second.hints() == [hint])
-                #expect(second.membership() == members)
-                #expect(second.nextEpoch() > epoch)
-                second.close()
-            }
+            #expect(error?.description.contains("in use by another process") == true, "\(String(describing: error))")
             first.close()
+            // Also when it was reopened and has not written anything yet.
+            let reopened = try SQLiteStorage(directory: directory)
+            #expect(reopened.recordCount == records.count - 1)
+            #expect(throws: SQLiteStorageError.self) { try SQLiteStorage(directory: directory, lockTimeout: 0.05) }
+            reopened.close()
         }
     }
 
@@ -279,17 +283,18 @@ struct SQLiteStorageTests {
         }
     }
 
-    /// A batch's changes are visible to its own reads at once, to another
-    /// connection only once committed; reserving epochs mid-batch commits
-    /// what came before and keeps the batch open. A batch begins its
-    /// transaction at its first change, so reads alone open none.
+    /// A batch's changes are visible to its own reads at once, and survive a
+    /// crash only once committed; reserving epochs mid-batch commits what came
+    /// before and keeps the batch open. A batch begins its transaction at its
+    /// first change, so reads alone open none.
     @Test func batchCommitsTogether() throws {
         try withTemporaryDirectory { directory in
             let store = try SQLiteStorage(directory: directory)
-            let other = try SQLiteStorage(directory: directory)
-            defer {
-                store.close()
-                other.close()
+            defer { store.close() }
+            var crashes = 0
+            func afterCrash() throws -> SQLiteStorage {
+                crashes += 1
+                return try SQLiteStorage(directory: try crashImage(of: store, in: directory + "/crash\(crashes)"))
             }
             let records = sampleRecords()
             store.beginBatch()
@@ -299,18 +304,20 @@ struct SQLiteStorageTests {
             store.setRecord(records["siblings"]!, for: "a")
             #expect(store.inTransaction && store.hasPendingChanges)
             #expect(store.record(for: "a") == records["siblings"])
-            #expect(other.record(for: "a") == nil)
+            #expect(try afterCrash().record(for: "a") == nil)
             _ = store.nextEpoch()
             #expect(store.inBatch && !store.inTransaction && !store.hasPendingChanges)
-            #expect(other.record(for: "a") == records["siblings"])
+            #expect(try afterCrash().record(for: "a") == records["siblings"])
             store.setRecord(records["dots"]!, for: "b")
             store.setHint(Hint(target: "n2", key: "b", sequence: 1))
-            #expect(other.record(for: "b") == nil && other.hints().isEmpty)
+            let beforeCommit = try afterCrash()
+            #expect(beforeCommit.record(for: "b") == nil && beforeCommit.hints().isEmpty)
             #expect(store.inTransaction)
             store.commitBatch()
             #expect(!store.inBatch && !store.inTransaction && !store.hasPendingChanges)
-            #expect(other.record(for: "b") == records["dots"])
-            #expect(other.hints() == [Hint(target: "n2", key: "b", sequence: 1)])
+            let afterCommit = try afterCrash()
+            #expect(afterCommit.record(for: "b") == records["dots"])
+            #expect(afterCommit.hints() == [Hint(target: "n2", key: "b", sequence: 1)])
         }
     }
 
@@ -441,6 +448,16 @@ private func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("kvorum-sqlite-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: url) }
     try body(url.path)
+}
+
+/// What a crash of `store`'s process now would leave on disk: a copy of its
+/// database and log files in `directory` (created), returned for opening.
+private func crashImage(of store: SQLiteStorage, in directory: String) throws -> String {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+    for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: store.path + suffix) {
+        try FileManager.default.copyItem(atPath: store.path + suffix, toPath: directory + "/kvorum.sqlite" + suffix)
+    }
+    return directory
 }
 
 /// The indexes in an acknowledgement file, complete lines only.
