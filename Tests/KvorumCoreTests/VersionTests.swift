@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KvorumCore
@@ -114,6 +115,25 @@ struct SiblingSetTests {
             #expect(set.versions.count == 2)
             #expect(Set(set.values) == ["a@2", "a@3"])
         }
+    }
+
+    /// A set decoded from JSON that lists a dominated version, out of order,
+    /// comes out canonical, so merging into it behaves as merging into the
+    /// set `init` builds.
+    @Test func decodingCanonicalises() throws {
+        let old = dotted("a", 1)
+        let new = dotted("b", 1, past: ["a": 1])
+        let other = dotted("c", 1)
+        let listed = #"{"versions":["# + [other, old, new].map(Self.json).joined(separator: ",") + "]}"
+        let decoded = try JSONDecoder().decode(SiblingSet.self, from: Data(listed.utf8))
+        #expect(decoded == SiblingSet([new, other]))
+        var merged = decoded
+        merged.merge(SiblingSet([new, other]), policy: .keepAll)
+        #expect(merged == SiblingSet([new, other]))
+    }
+
+    private static func json(_ version: Version) -> String {
+        String(decoding: try! JSONEncoder().encode(version), as: UTF8.self)
     }
 
     /// The set and its metadata order do not depend on the order versions arrive in.

@@ -24,7 +24,10 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     }
 
     /// The highest counter `actor` has used in any version or causal past here.
-    public func maxCounter(of actor: String) -> UInt64 { context.maxCounter(of: actor) }
+    /// The same as `context.maxCounter(of:)`, without building the context.
+    public func maxCounter(of actor: String) -> UInt64 {
+        versions.reduce(0) { max($0, $1.maxCounter(of: actor)) }
+    }
 
     /// True when `self` already holds everything `other` holds.
     public func contains(_ other: SiblingSet) -> Bool {
@@ -34,6 +37,7 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     /// Adds versions (a sync in DVV terms): keeps every version that nothing
     /// else descends, then lets the policy resolve what remains.
     public mutating func add(_ incoming: [Version], policy: MergePolicy) {
+        if isCanonical(under: policy), incoming.allSatisfy(versions.contains) { return }
         var all = versions
         for version in incoming {
             if let i = all.firstIndex(where: { $0.isSameVersion(as: version) }) {
@@ -50,14 +54,50 @@ public struct SiblingSet: Hashable, Sendable, Codable {
             versions = resolved
             return
         }
-        // Each version's metadata is encoded once, not once per comparison.
-        versions = resolved.map { (key: $0.metadata, version: $0) }.sorted { byteOrder($0.key, $1.key) }
-            .map(\.version)
+        // Each version's metadata is encoded once, not once per comparison,
+        // and the positions are sorted rather than the versions themselves.
+        let keys = resolved.map(\.metadata)
+        versions = resolved.indices.sorted { byteOrder(keys[$0], keys[$1]) }.map { resolved[$0] }
+    }
+
+    /// Adds every version of `other`: `add(other.versions, policy:)`, except
+    /// that a set `other` already holds in full merely takes `other` when
+    /// `other` is canonical, which is what `add` would produce.
+    public mutating func merge(_ other: SiblingSet, policy: MergePolicy) {
+        guard other.isCanonical(under: policy), versions.allSatisfy(other.versions.contains) else {
+            add(other.versions, policy: policy)
+            return
+        }
+        versions = other.versions
     }
 
     public func merged(with other: SiblingSet, policy: MergePolicy) -> SiblingSet {
         var copy = self
-        copy.add(other.versions, policy: policy)
+        copy.merge(other, policy: policy)
         return copy
+    }
+
+    /// Whether `add` under `policy` would leave this set as it is when given
+    /// nothing new. Every set `add` builds, under any policy, holds versions no
+    /// other descends in metadata order, which `.keepAll` keeps as they are;
+    /// the merging policies keep a set as it is only when it has one version
+    /// at most.
+    private func isCanonical(under policy: MergePolicy) -> Bool {
+        policy == .keepAll || versions.count <= 1
+    }
+}
+
+extension SiblingSet {
+    private enum CodingKeys: String, CodingKey {
+        case versions
+    }
+
+    /// Decodes a set in canonical form, as `init(_:)` builds it: a set from
+    /// outside (a peer's JSON over the stdio bridge, an old store) may list a
+    /// version another descends, or list them out of order, and `add` and
+    /// `merge` take their shortcuts only for canonical sets.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try container.decode([Version].self, forKey: .versions))
     }
 }

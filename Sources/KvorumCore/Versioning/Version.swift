@@ -43,6 +43,13 @@ public struct Version: Hashable, Sendable, Codable {
         return past.adding(dot)
     }
 
+    /// The highest counter `actor` has used in this version's history: the
+    /// same as `history.maxCounter(of:)`, without building the history.
+    public func maxCounter(of actor: String) -> UInt64 {
+        guard let dot, dot.actor == actor else { return past.maxCounter(of: actor) }
+        return max(dot.counter, past.maxCounter(of: actor))
+    }
+
     /// Two versions are the same version when they have the same dot, or are
     /// merged versions of the same history.
     public func isSameVersion(as other: Version) -> Bool {
