@@ -23,7 +23,7 @@ extension KvorumNode {
             let read = reads[op]!
             out += "read \(op) \(read.client) \(read.key) q\(read.quorum) pending \(read.pending) "
             out +=
-                "replied \(read.repliedOrder.map { "\($0)=\(read.replies[$0]!.metadata)" }) answered \(read.answered)\n"
+                "replied \(read.replies.map { "\($0.peer)=\($0.siblings.metadata)" }) answered \(read.answered)\n"
         }
         for op in writes.keys.sorted() {
             let write = writes[op]!

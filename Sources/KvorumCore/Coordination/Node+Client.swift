@@ -82,11 +82,7 @@ extension KvorumNode {
     }
 
     func onReadReply(_ id: UInt64, from peer: String, _ siblings: SiblingSet) {
-        guard var op = reads[id], op.replies[peer] == nil else { return }
-        op.pending.removeAll { $0 == peer }
-        op.replies[peer] = siblings
-        op.repliedOrder.append(peer)
-        reads[id] = op
+        guard reads[id]?.record(siblings, from: peer) == true, let op = reads[id] else { return }
         if !op.answered && op.replies.count >= op.quorum {
             answerRead(id)
         }
@@ -154,7 +150,7 @@ extension KvorumNode {
         }
         let merged = op.merged
         guard !merged.isEmpty else { return }
-        for peer in op.repliedOrder where op.replicas.contains(peer) && op.replies[peer] != merged {
+        for (peer, siblings) in op.replies where op.replicas.contains(peer) && siblings != merged {
             if peer == name {
                 store(merged, for: op.key)
             } else {
@@ -286,11 +282,10 @@ extension KvorumNode {
     }
 
     func onWriteAck(_ id: UInt64, from peer: String) {
-        guard var op = writes[id],
-            let i = op.slots.firstIndex(where: { $0.holder == peer && $0.state == .pending })
-        else { return }
-        op.slots[i].state = .stored
-        writes[id] = op
+        guard let i = writes[id]?.slots.firstIndex(where: { $0.holder == peer && $0.state == .pending }) else {
+            return
+        }
+        writes[id]!.slots[i].state = .stored
         progressWrite(id)
     }
 

@@ -19,15 +19,22 @@ struct ReadOperation {
     var candidates: [String]
     /// Asked nodes that have not answered yet, in the order they were asked.
     var pending: [String]
-    var replies: [String: SiblingSet] = [:]
-    /// Nodes in the order they replied (deterministic repair order).
-    var repliedOrder: [String] = []
+    /// Replies in the order they came (deterministic repair order).
+    var replies: [(peer: String, siblings: SiblingSet)] = []
+    /// Every reply merged in the order they came, kept as they arrive so
+    /// that answering and repairing merge nothing again.
+    var merged = SiblingSet()
     var answered = false
     var deadline: Double
 
-    var merged: SiblingSet {
-        let policy = MergePolicy.forKey(key)
-        return repliedOrder.reduce(into: SiblingSet()) { $0.add(replies[$1]!.versions, policy: policy) }
+    /// Records `peer`'s reply and merges it into `merged`.
+    /// - Returns: false, changing nothing, when `peer` has already replied.
+    mutating func record(_ siblings: SiblingSet, from peer: String) -> Bool {
+        guard !replies.contains(where: { $0.peer == peer }) else { return false }
+        pending.removeAll { $0 == peer }
+        replies.append((peer, siblings))
+        merged.merge(siblings, policy: MergePolicy.forKey(key))
+        return true
     }
 }
 
