@@ -107,7 +107,9 @@ public final class KvorumNode {
     /// Handles one event at time `now` and returns what the driver must do.
     public func handle(_ event: Event, now: Double) -> [Effect] {
         self.now = now
-        effects = []
+        // The caller has dropped the previous result by now, so the buffer is
+        // reused rather than allocated again for every event.
+        effects.removeAll(keepingCapacity: true)
         switch event {
         case .start:
             armHandoff()

@@ -9,11 +9,11 @@ extension Simulation {
         let body = { TraceFormat.describe(message.body) }
         messagesSent += 1
         messagesSentByKind[message.body.kind, default: 0] += 1
-        guard let target = nameByAddress[address] else {
+        guard let destination = slotByAddress[address] else {
             log("dropped \(sender) -> \(address) \(body()) (unknown address)")
             return
         }
-        let destination = self.slot(target)
+        let target = destination.config.name
         var envelope = Envelope(
             source: slot,
             destination: destination,
@@ -21,7 +21,7 @@ extension Simulation {
             destinationLife: destination.life,
             decidedAtDelivery: network.dropDecision == .atDelivery
         )
-        if target == sender {
+        if destination === slot {
             log("\(sender) -> \(target) \(body())")
             envelope.decidedAtDelivery = false
             schedule(.message(envelope), after: 0)

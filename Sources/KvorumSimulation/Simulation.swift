@@ -49,7 +49,7 @@ public final class Simulation {
     var nextTimerGeneration: UInt64 = 0
     var nextRequestID: RequestID = 0
     var slots: [String: NodeSlot] = [:]
-    var nameByAddress: [Address: String] = [:]
+    var slotByAddress: [Address: NodeSlot] = [:]
     var disconnected: Set<String> = []
     var cutLinks: Set<Link> = []
     /// Steps taken since creation, dropped deliveries included.
@@ -90,7 +90,7 @@ public final class Simulation {
     ) -> String {
         precondition(slots[name] == nil, "node \(name) already exists")
         let address = address ?? "127.0.0.1:\(9700 + nodeNames.count + 1)"
-        precondition(nameByAddress[address] == nil, "address \(address) is already taken")
+        precondition(slotByAddress[address] == nil, "address \(address) is already taken")
         var config = NodeConfig(name: name, address: address)
         configure(&config)
         precondition(
@@ -99,7 +99,7 @@ public final class Simulation {
         )
         let slot = NodeSlot(config: config)
         slots[name] = slot
-        nameByAddress[address] = name
+        slotByAddress[address] = slot
         nodeNames.append(name)
         start(slot)
         return address
