@@ -57,6 +57,9 @@ struct JSONTests {
         let value = JSON.string("q\"b\\n\nr\rt\t\u{0}\u{1}\u{1F}\u{7F}ключ/🙂")
         #expect(value.rendered == #""q\"b\\n\nr\rt\t\u0000\u0001\u001f\#u{7F}ключ/🙂""#)
         #expect(JSON.object(["\n": 1]).rendered == #"{"\n":1}"#)
+        // Text with nothing to escape comes out as it went in (the fast path).
+        #expect(JSON.string("plain ключ/🙂 \u{7F}").rendered == "\"plain ключ/🙂 \u{7F}\"")
+        #expect(JSON.array(["", "a\"", "b"]).rendered == #"["","a\"","b"]"#)
     }
 
     /// Non-finite doubles render as null, finite ones as decimals.

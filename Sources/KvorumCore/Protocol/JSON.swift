@@ -70,6 +70,13 @@ public enum JSON: Sendable, Hashable {
 
     private static func renderString(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings (keys, values, metadata) need no escape: one scan of
+        // their bytes, then one append, instead of a scalar at a time.
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
