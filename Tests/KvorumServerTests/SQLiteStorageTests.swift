@@ -322,7 +322,8 @@ struct SQLiteStorageTests {
     }
 
     /// Each durability mode sets its `synchronous` level; reserving epochs in
-    /// `.process` mode leaves the level as it was.
+    /// `.process` mode leaves the level as it was. Both get the connection
+    /// settings the store is tuned with.
     @Test(arguments: [(SQLiteStorage.Durability.process, "1"), (.fsync, "2")])
     func durabilitySetsSynchronous(durability: SQLiteStorage.Durability, level: String) throws {
         try withTemporaryDirectory { directory in
@@ -330,6 +331,9 @@ struct SQLiteStorageTests {
             defer { store.close() }
             #expect(try store.pragma("journal_mode") == "wal")
             #expect(try store.pragma("synchronous") == level)
+            #expect(try store.pragma("locking_mode") == "exclusive")
+            #expect(try store.pragma("cache_size") == "-65536")
+            #expect(try store.pragma("wal_autocheckpoint") == "4000")
             _ = store.nextEpoch()
             #expect(try store.pragma("synchronous") == level)
         }
