@@ -85,6 +85,12 @@ extension WireCodec {
             if let s { string(s) }
         }
 
+        /// A count, then every item as `item` writes it.
+        mutating func list<Items: Collection>(_ items: Items, _ item: (inout Writer, Items.Element) -> Void) {
+            varint(UInt64(items.count))
+            for element in items { item(&self, element) }
+        }
+
         mutating func fixed64(_ value: UInt64) {
             for shift in stride(from: 56, through: 0, by: -8) {
                 bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
@@ -97,41 +103,35 @@ extension WireCodec {
         }
 
         mutating func vector(_ v: VersionVector) {
-            let actors = v.actors
-            varint(UInt64(actors.count))
-            for actor in actors {
-                string(actor)
-                varint(v[actor])
+            list(v.actors) {
+                $0.string($1)
+                $0.varint(v[$1])
             }
-            varint(UInt64(v.dots.count))
-            for d in v.dots { dot(d) }
+            list(v.dots) { $0.dot($1) }
         }
 
         /// Each version: a flags byte (1: has a dot, 2: has `xcart` tags), the
         /// dot, the past, the value, then the tags (count, then item and dot
         /// each). Versions without tags encode exactly as before tags existed.
         mutating func siblings(_ set: SiblingSet) {
-            varint(UInt64(set.versions.count))
-            for version in set.versions {
-                byte((version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2))
-                if let d = version.dot { dot(d) }
-                vector(version.past)
-                string(version.value)
+            list(set.versions) { writer, version in
+                writer.byte((version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2))
+                if let d = version.dot { writer.dot(d) }
+                writer.vector(version.past)
+                writer.string(version.value)
                 if let tags = version.tags {
-                    varint(UInt64(tags.count))
-                    for tag in tags {
-                        string(tag.item)
-                        dot(tag.dot)
+                    writer.list(tags) {
+                        $0.string($1.item)
+                        $0.dot($1.dot)
                     }
                 }
             }
         }
 
         mutating func keyedRecords(_ records: [KeyedSiblings]) {
-            varint(UInt64(records.count))
-            for record in records {
-                string(record.key)
-                siblings(record.siblings)
+            list(records) {
+                $0.string($1.key)
+                $0.siblings($1.siblings)
             }
         }
 
@@ -201,29 +201,24 @@ extension WireCodec {
                 member(entry)
             case .view(let entries):
                 byte(12)
-                varint(UInt64(entries.count))
-                for entry in entries { member(entry) }
+                list(entries) { $0.member($1) }
             case .aeTree(let level, let entries):
                 byte(13)
                 int(level)
-                varint(UInt64(entries.count))
-                for entry in entries {
-                    int(entry.index)
-                    fixed64(entry.hash)
+                list(entries) {
+                    $0.int($1.index)
+                    $0.fixed64($1.hash)
                 }
             case .aeKeys(let partitions, let digests):
                 byte(14)
-                varint(UInt64(partitions.count))
-                for partition in partitions { int(partition) }
-                varint(UInt64(digests.count))
-                for entry in digests {
-                    string(entry.key)
-                    fixed64(entry.digest)
+                list(partitions) { $0.int($1) }
+                list(digests) {
+                    $0.string($1.key)
+                    $0.fixed64($1.digest)
                 }
             case .aeFetch(let keys):
                 byte(15)
-                varint(UInt64(keys.count))
-                for key in keys { string(key) }
+                list(keys) { $0.string($1) }
             case .aeRecords(let records):
                 byte(16)
                 keyedRecords(records)
@@ -275,6 +270,18 @@ extension WireCodec {
             return Int(n)
         }
 
+        /// A count of items each at least `minimumSize` bytes long, then that
+        /// many items as `item` reads them.
+        mutating func list<T>(
+            minimumSize: Int, _ item: (inout Reader) throws(DecodeError) -> T
+        ) throws(DecodeError) -> [T] {
+            let n = try count(minimumSize: minimumSize)
+            var items: [T] = []
+            items.reserveCapacity(n)
+            for _ in 0..<n { items.append(try item(&self)) }
+            return items
+        }
+
         mutating func string() throws(DecodeError) -> String {
             let length = try count(minimumSize: 1)
             let slice = bytes[index..<index + length]
@@ -311,38 +318,31 @@ extension WireCodec {
                 let actor = try string()
                 counters[actor] = try varint()
             }
-            var dots: [Dot] = []
-            for _ in 0..<(try count(minimumSize: 2)) { dots.append(try dot()) }
+            let dots = try list(minimumSize: 2) { reader throws(DecodeError) in try reader.dot() }
             return VersionVector(counters, dots: dots)
         }
 
         mutating func siblings() throws(DecodeError) -> SiblingSet {
-            var versions: [Version] = []
-            for _ in 0..<(try count(minimumSize: 4)) {
-                let flags = try byte()
-                guard flags <= 3 else { throw fail("bad version flags \(flags)") }
-                let d = flags & 1 != 0 ? try dot() : nil
-                let past = try vector()
-                let value = try string()
-                var tags: [ItemTag]?
-                if flags & 2 != 0 {
-                    var table: [ItemTag] = []
-                    for _ in 0..<(try count(minimumSize: 3)) {
-                        table.append(ItemTag(item: try string(), dot: try dot()))
-                    }
-                    tags = table
-                }
-                versions.append(Version(dot: d, past: past, value: value, tags: tags))
+            let versions = try list(minimumSize: 4) { reader throws(DecodeError) in
+                let flags = try reader.byte()
+                guard flags <= 3 else { throw reader.fail("bad version flags \(flags)") }
+                let d = flags & 1 != 0 ? try reader.dot() : nil
+                let past = try reader.vector()
+                let value = try reader.string()
+                let tags =
+                    flags & 2 != 0
+                    ? try reader.list(minimumSize: 3) { reader throws(DecodeError) in
+                        ItemTag(item: try reader.string(), dot: try reader.dot())
+                    } : nil
+                return Version(dot: d, past: past, value: value, tags: tags)
             }
             return SiblingSet(versions)
         }
 
         mutating func keyedRecords() throws(DecodeError) -> [KeyedSiblings] {
-            var records: [KeyedSiblings] = []
-            for _ in 0..<(try count(minimumSize: 2)) {
-                records.append(KeyedSiblings(key: try string(), siblings: try siblings()))
+            try list(minimumSize: 2) { reader throws(DecodeError) in
+                KeyedSiblings(key: try reader.string(), siblings: try reader.siblings())
             }
-            return records
         }
 
         mutating func member() throws(DecodeError) -> MemberEntry {
@@ -385,28 +385,21 @@ extension WireCodec {
             case 10: body = .pong
             case 11: body = .join(try member())
             case 12:
-                var entries: [MemberEntry] = []
-                for _ in 0..<(try count(minimumSize: 4)) { entries.append(try member()) }
-                body = .view(entries)
+                body = .view(try list(minimumSize: 4) { reader throws(DecodeError) in try reader.member() })
             case 13:
                 let level = try int()
-                var entries: [TreeEntry] = []
-                for _ in 0..<(try count(minimumSize: 9)) {
-                    entries.append(TreeEntry(index: try int(), hash: try fixed64()))
+                let entries = try list(minimumSize: 9) { reader throws(DecodeError) in
+                    TreeEntry(index: try reader.int(), hash: try reader.fixed64())
                 }
                 body = .aeTree(level: level, entries: entries)
             case 14:
-                var partitions: [Int] = []
-                for _ in 0..<(try count(minimumSize: 1)) { partitions.append(try int()) }
-                var digests: [KeyDigest] = []
-                for _ in 0..<(try count(minimumSize: 9)) {
-                    digests.append(KeyDigest(key: try string(), digest: try fixed64()))
+                let partitions = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.int() }
+                let digests = try list(minimumSize: 9) { reader throws(DecodeError) in
+                    KeyDigest(key: try reader.string(), digest: try reader.fixed64())
                 }
                 body = .aeKeys(partitions: partitions, digests: digests)
             case 15:
-                var keys: [String] = []
-                for _ in 0..<(try count(minimumSize: 1)) { keys.append(try string()) }
-                body = .aeFetch(keys: keys)
+                body = .aeFetch(keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.string() })
             case 16:
                 body = .aeRecords(try keyedRecords())
             case let tag:
