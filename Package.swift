@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KvorumSimulation", targets: ["KvorumSimulation"]),
         .library(name: "KvorumClient", targets: ["KvorumClient"]),
         .executable(name: "kvorum", targets: ["kvorum"]),
+        .executable(name: "kvorum-chaos", targets: ["kvorum-chaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,6 +63,15 @@ let package = Package(
             // passes) on this target's async CLI code in release builds. The
             // executable is only glue; every library it runs stays optimized.
             swiftSettings: [.unsafeFlags(["-Onone"], .when(configuration: .release))]
+        ),
+        .target(name: "KvorumChaos", dependencies: ["KvorumCore"]),
+        .executableTarget(
+            name: "kvorum-chaos",
+            dependencies: [
+                "KvorumChaos",
+                "KvorumBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(name: "KvorumCoreTests", dependencies: ["KvorumCore", "KvorumTestKit"]),
         .testTarget(
