@@ -13,14 +13,14 @@ protocol BenchDriver: AnyObject {
 
 /// One keep-alive connection that is opened on first use and dropped after
 /// a transport failure, so the next operation reconnects.
-final class Connection {
+public final class Connection {
     /// Where it connects.
-    let endpoint: Endpoint
+    public let endpoint: Endpoint
     private let timeout: Double
     private var socket: Socket?
 
     /// A connection to `endpoint` whose reads and writes time out after `timeout` seconds.
-    init(to endpoint: Endpoint, timeout: Double) {
+    public init(to endpoint: Endpoint, timeout: Double) {
         self.endpoint = endpoint
         self.timeout = timeout
     }
@@ -41,8 +41,8 @@ final class Connection {
     }
 
     /// Sends an HTTP request and reads its response.
-    func http(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws
-        -> HTTPResponse
+    public func http(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
+        throws -> HTTPResponse
     {
         let request = HTTP1.request(
             method: method, path: path, host: endpoint.description, headers: headers, body: body)

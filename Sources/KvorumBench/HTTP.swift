@@ -1,14 +1,14 @@
 /// An HTTP/1.1 response, as much of it as the drivers need.
-struct HTTPResponse {
+public struct HTTPResponse {
     /// The status code.
-    var status: Int
+    public var status: Int
     /// The header fields, names lowercased, in order.
-    var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)]
     /// The body (de-chunked).
-    var body: [UInt8]
+    public var body: [UInt8]
 
     /// The value of the first field named `name` (lowercase).
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value
     }
 

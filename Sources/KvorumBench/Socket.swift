@@ -92,7 +92,7 @@ final class Socket: ByteReader {
     private var start = 0
     private var end = 0
 
-    /// Connects to `endpoint`; reads and writes time out after `timeout` seconds.
+    /// Connects to `endpoint`; connecting, reads and writes time out after `timeout` seconds.
     init(to endpoint: Endpoint, timeout: Double) throws {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -108,18 +108,20 @@ final class Socket: ByteReader {
         defer { freeaddrinfo(list) }
         let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
         guard fd >= 0 else { throw BenchError.connect(String(cString: strerror(errno))) }
+        var limit = timeval()
+        limit.tv_sec = .init(timeout)
+        limit.tv_usec = .init((timeout - timeout.rounded(.down)) * 1e6)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        // Set before connecting: on Linux the send timeout also bounds a
+        // blocking connect (to an unreachable host it fails with EINPROGRESS).
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            let why = String(cString: strerror(errno))
+            let why = errno == EINPROGRESS ? "no answer within \(timeout) s" : String(cString: strerror(errno))
             close(fd)
             throw BenchError.connect("\(endpoint): \(why)")
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var limit = timeval()
-        limit.tv_sec = .init(timeout)
-        limit.tv_usec = .init((timeout - timeout.rounded(.down)) * 1e6)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         self.fd = fd
         buffer = [UInt8](repeating: 0, count: 64 * 1024)
     }
