@@ -82,6 +82,19 @@ final class NetemScheduleTests: XCTestCase {
         XCTAssertNotNil(NetemParameters(reorderDelay: .milliseconds(-1)).problem)
     }
 
+    func testTheRelayCommandReadsBackTheParametersItIsGiven() throws {
+        // Binary fractions of a second, which the options carry exactly.
+        let parameters = NetemParameters(
+            delay: .milliseconds(250), jitter: .microseconds(15_625), loss: 0.25, duplicate: 0.5, reorder: 0.125,
+            reorderDelay: .microseconds(31_250))
+        let command = try RelayCommand.parse(["--device", "kvtest0", "--seed", "7"] + parameters.arguments)
+        XCTAssertEqual(command.device, "kvtest0")
+        XCTAssertEqual(command.seed, 7)
+        XCTAssertEqual(command.parameters, parameters)
+        XCTAssertThrowsError(try RelayCommand.parse(["--loss", "2"]))
+        XCTAssertThrowsError(try RelayCommand.parse(["--delay", "-1"]))
+    }
+
     func testCountsLineRoundTrips() {
         var counts = NetemCounts()
         counts.received = 12
