@@ -67,8 +67,10 @@ final class NetemRelayEngine: @unchecked Sendable {
             counts.dropped += 1
         case .deliver(let delays):
             if delays.count > 1 { counts.duplicated += 1 }
+            let earliest = queue.nextDue
             for delay in delays { queue.insert(packet, due: now + delay) }
-            condition.signal()
+            // The writer sleeps until the earliest due time; wake it only if that moved.
+            if let due = queue.nextDue, earliest.map({ due < $0 }) ?? true { condition.signal() }
         }
     }
 
