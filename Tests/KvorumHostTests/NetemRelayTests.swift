@@ -108,25 +108,19 @@ final class NetemRelayTests: XCTestCase {
         try body(hosts)
     }
 
-    /// Starts a relay in A's namespace, routes A's packets for the other hosts through it,
-    /// runs `body`, then removes the link and stops the relay (both also when
-    /// `body` fails) and returns the relay's counts.
+    /// Starts a relay in A's namespace for A's packets to the other hosts
+    /// (`NetemHostRelay`), runs `body`, then stops the relay (also when
+    /// `body` fails) and returns its counts.
     private func throughRelay(
         _ hosts: TestHosts, _ parameters: NetemParameters, _ body: (NetemLink) throws -> Void
     ) throws -> NetemCounts {
         let a = hosts.hosts[0]
-        let relay = try NetemRelayProcess.start(
-            executable: Self.relayExecutable, namespace: a.namespace, device: "kvnetem0", parameters: parameters,
-            seed: seed)
-        let link = NetemLink(namespace: a.namespace, device: relay.device, ownAddress: a.address)
-        let outcome = Result {
-            try link.install(peers: hosts.hosts.dropFirst().map(\.address))
-            try body(link)
-        }
-        let removal = Result { try link.remove() }
+        let relay = try NetemHostRelay.start(
+            namespace: a.namespace, ownAddress: a.address, peers: hosts.hosts.dropFirst().map(\.address),
+            parameters: parameters, seed: seed, executable: Self.relayExecutable)
+        let outcome = Result { try body(relay.link) }
         let counts = Result { try relay.stop() }
         try outcome.get()
-        try removal.get()
         return try counts.get()
     }
 
@@ -234,6 +228,24 @@ final class NetemRelayTests: XCTestCase {
             XCTAssertEqual(arrivals.b.map(\.count), Array(repeating: 1, count: 5), "B direct again")
             XCTAssertTrue(arrivals.c.allSatisfy(\.isEmpty), "C still dropped: \(arrivals.c)")
             XCTAssertEqual(counts.dropped, 5, counts.stoppedLine)
+        }
+    }
+
+    func testAFailedInstallStopsTheRelayAndSaysWhy() throws {
+        try withHosts { hosts in
+            let a = hosts.hosts[0]
+            let routingBefore = try routing(of: a)
+            XCTAssertThrowsError(
+                try NetemHostRelay.start(
+                    namespace: a.namespace, ownAddress: a.address, peers: ["10.213.201.300"],
+                    parameters: NetemParameters(), seed: seed, executable: Self.relayExecutable)
+            ) { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.contains("route replace 10.213.201.300/32"), message)
+                XCTAssertTrue(message.contains("exit status"), message)
+            }
+            XCTAssertThrowsError(try NetemCommand.run("ip", ["-n", a.namespace, "link", "show", "kvnetem0"]))
+            XCTAssertEqual(try routing(of: a), routingBefore)
         }
     }
 
