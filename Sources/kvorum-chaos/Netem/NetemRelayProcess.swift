@@ -60,11 +60,14 @@ final class NetemRelayProcess: Sendable {
         output.start()
         errors.start()
         guard let ready = output.line(startingWith: NetemCounts.readyPrefix, within: patience) else {
-            let running = process.isRunning
-            if running { kill(process.processIdentifier, SIGKILL) }
-            exited.wait()
+            // The output also ends when the relay exits; it is reaped a moment later.
+            let exitedEarly = exited.wait(timeout: .now() + .seconds(1)) == .success
+            if !exitedEarly {
+                kill(process.processIdentifier, SIGKILL)
+                exited.wait()
+            }
             let why =
-                running ? "not ready after \(patience), killed" : "exited with status \(process.terminationStatus)"
+                exitedEarly ? "exited with status \(process.terminationStatus)" : "not ready after \(patience), killed"
             throw NetemError("relay on \(device) in \(namespace) \(why): \(errors.waitForEnd())")
         }
         return NetemRelayProcess(
