@@ -83,5 +83,6 @@ let package = Package(
         .testTarget(
             name: "KvorumServerTests",
             dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit"]),
+        .testTarget(name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench"]),
     ]
 )
