@@ -162,11 +162,18 @@ public enum History {
         }
     }
 
+    /// How times that JSON numbers cannot hold are spelled: the encoder and
+    /// the decoder agree, so every record encodes and every line decodes.
+    private static let nonFinite = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
     /// One JSON object, no newline.
     public static func line(_ entry: HistoryEntry) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain records of strings and numbers cannot fail.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity,
+            nan: nonFinite.nan)
+        // Records of strings, integers and (now always encodable) doubles cannot fail to encode.
         let data = try! encoder.encode(TypedEntry(entry))
         return String(decoding: data, as: UTF8.self)
     }
@@ -175,6 +182,9 @@ public enum History {
     public static func parse(line: String) throws(ParseError) -> HistoryEntry {
         let data = Data(line.utf8)
         let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity,
+            nan: nonFinite.nan)
         do {
             return try decoder.decode(TypedEntry.self, from: data).entry
         } catch {

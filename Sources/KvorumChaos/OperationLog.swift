@@ -105,7 +105,8 @@ struct OperationLog {
 
 /// Seconds with millisecond precision, for reports.
 func seconds(_ time: Double) -> String {
-    guard time.isFinite else { return "end" }
+    guard time != .infinity else { return "end" }
+    guard abs(time) < 1e12 else { return String(time) }
     let millis = Int((time * 1000).rounded())
     let sign = millis < 0 ? "-" : ""
     let magnitude = abs(millis)

@@ -73,6 +73,32 @@ struct HistoryFormatTests {
                 == .info(OperationRecord(process: 0, op: 5, time: 2, workload: .set, f: .read, key: "k", node: "n1")))
     }
 
+    /// Times JSON numbers cannot hold still make a line and come back, and
+    /// the checker reports on them without trapping.
+    @Test func nonFiniteTimes() throws {
+        let times: [Double] = [.infinity, -.infinity, 1e300, .nan]
+        var entries: [HistoryEntry] = []
+        for (index, time) in times.enumerated() {
+            let record = OperationRecord(
+                process: 1, op: index, time: time, workload: .set, f: .read, key: "k", node: "n1", values: [])
+            entries += [.invoke(record), .ok(record)]
+            entries.append(.nemesis(NemesisRecord(time: time, phase: .start, fault: .pause, id: index, detail: "")))
+        }
+        let lines = entries.map(History.line)
+        #expect(lines[0].contains(#""time":"inf""#))
+        #expect(lines[9].contains(#""time":"nan""#))
+        let parsed = try History.parse(jsonLines: lines.joined(separator: "\n"))
+        #expect(Array(parsed.prefix(9)) == Array(entries.prefix(9)))
+        guard case .invoke(let record) = parsed[9] else {
+            Issue.record("entry 9 is \(parsed[9]), not an invocation")
+            return
+        }
+        #expect(record.time.isNaN)
+        let report = HistoryChecker.check(parsed)
+        #expect(report.isValid, "\(report.rendered())")
+        #expect(report.rendered().contains("pause"))
+    }
+
     /// A bad line is named by its number, with its text and what is wrong;
     /// blank lines are skipped, not counted as entries.
     @Test func parseErrorNamesTheLine() {
