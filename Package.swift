@@ -78,6 +78,7 @@ let package = Package(
             name: "KvorumScenarioTests",
             dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
+        .testTarget(name: "KvorumChaosTests", dependencies: ["KvorumChaos", "KvorumCore"]),
         .target(name: "KvorumTestKit", path: "Tests/KvorumTestKit"),
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(
