@@ -143,6 +143,13 @@ public final class ServerNode: @unchecked Sendable {
         }
     }
 
+    /// The versions of `key` this node holds itself (none: an empty set),
+    /// as they are, without asking any replica: for `/admin/local`.
+    func localCopy(of key: String) -> SiblingSet {
+        loop.preconditionInEventLoop()
+        return storage.record(for: key)?.siblings ?? SiblingSet()
+    }
+
     var memberEntries: [MemberEntry] {
         loop.preconditionInEventLoop()
         return node.memberEntries

@@ -5,7 +5,8 @@ import Testing
 
 /// Real `kvorum node` processes started as a multi-host deployment starts
 /// them: listening on a wildcard and advertising another address, from a
-/// config file alone; refusing settings other hosts could not use.
+/// config file alone; refusing settings other hosts could not use; and the
+/// admin endpoint that reads one node's own copy of a key.
 @Suite(.serialized)
 struct DeployProcessTests {
     /// A node listening on 0.0.0.0 and advertising 127.0.0.1:P joins
@@ -99,5 +100,33 @@ struct DeployProcessTests {
             return log.contains("refusing join") && log.contains("its address \(joiner.peer) is loopback")
         }
         #expect(try await contact.client().members() == [Member(name: contact.name, address: "10.255.0.1:7700")])
+    }
+
+    /// `GET /admin/local/{key}` answers from the node's own store: each
+    /// replica shows the version it holds, a key it lacks comes back empty
+    /// (200), and it still answers with the other replicas dead, when a
+    /// quorum read cannot.
+    @Test(.timeLimit(.minutes(1)))
+    func localCopyReadsOneNodesOwnStore() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let (node1, node2, node3) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        let written = try await node1.client().put("a/key", value: "local", w: 3)
+        for node in cluster.nodes {
+            let copy = try await node.client().localCopy("a/key")
+            #expect(copy == LocalCopy(key: "a/key", node: node.name, values: ["local"], metadata: [written]))
+        }
+        let absent = try RawConnection.http(
+            port: node2.httpPort,
+            Array("GET /admin/local/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        #expect(absent.status == 200)
+        #expect(
+            absent.text.hasSuffix("\r\n\r\n{\"key\":\"nothing\",\"metadata\":[],\"node\":\"node2\",\"values\":[]}\n"),
+            "\(absent.text)")
+
+        cluster.kill9(node2)
+        cluster.kill9(node3)
+        await #expect(throws: KvorumClientError.self) { try await node1.client(timeout: 10).get("a/key", r: 2) }
+        #expect(try await node1.client().localCopy("a/key").values == ["local"])
     }
 }
