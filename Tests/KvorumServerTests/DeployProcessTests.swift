@@ -86,6 +86,26 @@ struct DeployProcessTests {
         #expect(advertise.stderr.contains("KVORUM_ADVERTISE=0.0.0.0:1 is a wildcard address"), "\(advertise.stderr)")
     }
 
+    /// A node restarted on its data directory at another address (a host
+    /// replaced with the old one's disk) announces the new address itself:
+    /// every member lists it there, and a write that needs its
+    /// acknowledgement reaches it.
+    @Test(.timeLimit(.minutes(1)))
+    func nodeMovedWithItsDataIsKnownAtItsNewAddress() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let written = try await cluster.nodes[0].client().put("moving", value: "along", w: 3)
+        try await cluster.terminate(cluster.nodes[2])
+        let moved = try await cluster.move(cluster.nodes[2])
+        let listed = Member(name: moved.name, address: moved.peer)
+        try await cluster.waitUntil("every node lists \(moved) at \(moved.peer)", timeout: 20) {
+            for node in cluster.nodes where try await !node.client().members().contains(listed) { return false }
+            return true
+        }
+        #expect(try await moved.client().get("moving", r: 1).metadata == [written])
+        _ = try await cluster.nodes[0].client().put("after-move", value: "here", w: 3)
+    }
+
     /// A contact whose own address is not loopback refuses a member that
     /// asks to join with a loopback address, and logs why: the member set
     /// stays as it was.

@@ -131,6 +131,26 @@ final class LocalCluster: @unchecked Sendable {
         try await launch(node, joining: nil)
     }
 
+    /// Starts a stopped node again on its data directory but on fresh
+    /// ports, as a host replaced with the old one's disk, without `--join`.
+    /// Waits until it answers `/health`.
+    ///
+    /// - Returns: the node with its new ports (it replaces the old one in `nodes`).
+    func move(_ node: LocalNode) async throws -> LocalNode {
+        guard !isRunning(node) else { throw ClusterError(description: "\(node) is still running") }
+        let moved: LocalNode = try lock.withLock {
+            let used = Set(started.flatMap { [$0.peerPort, $0.httpPort] })
+            let ports = try LoopbackPorts.allocate(2, excluding: used)
+            let moved = LocalNode(
+                name: node.name, peerPort: ports[0], httpPort: ports[1], dataDirectory: node.dataDirectory,
+                style: node.style)
+            started = started.map { $0.name == node.name ? moved : $0 }
+            return moved
+        }
+        try await launch(moved, joining: nil)
+        return moved
+    }
+
     /// Whether the node's process runs.
     func isRunning(_ node: LocalNode) -> Bool {
         lock.withLock { processes[node.name]?.isRunning ?? false }
