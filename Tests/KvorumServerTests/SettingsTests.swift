@@ -1,8 +1,9 @@
 import Foundation
 import KvorumCore
-@testable import KvorumServer
 import KvorumTestKit
 import Testing
+
+@testable import KvorumServer
 
 /// How a server node's settings are resolved from its config file, its
 /// environment and its flags (`ServerSettings.resolve`), and which peer
@@ -143,6 +144,17 @@ struct SettingsTests {
         #expect(ServerSettings.configPath(flag: "a.toml", environment: ["KVORUM_CONFIG": "b.toml"]) == "a.toml")
         #expect(ServerSettings.configPath(flag: nil, environment: ["KVORUM_CONFIG": "b.toml"]) == "b.toml")
         #expect(ServerSettings.configPath(flag: nil, environment: ["KVORUM_CONFIG": ""]) == nil)
+    }
+
+    /// `kvorum cluster up` starts its nodes without the variables a node
+    /// reads, and with every other one.
+    @Test func clusterNodesGetNoSettingsFromTheEnvironment() {
+        let environment = [
+            "KVORUM_ADVERTISE": "10.0.0.5:7700", "KVORUM_CONFIG": "/etc/kvorum.toml", "PATH": "/bin",
+            "KVORUM_EXECUTABLE": "/x/kvorum", "KVORUM_DATA_DIR": "/srv",
+        ]
+        #expect(
+            ServerSettings.withoutNodeSettings(environment) == ["PATH": "/bin", "KVORUM_EXECUTABLE": "/x/kvorum"])
     }
 
     // MARK: Refusals

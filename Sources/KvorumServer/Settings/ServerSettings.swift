@@ -49,9 +49,20 @@ public struct ServerSettings: Sendable, Equatable {
     /// The config file to read: `--config`, else `KVORUM_CONFIG`, else none.
     public static func configPath(flag: String?, environment: [String: String]) -> String? {
         if let flag { return flag }
-        guard let path = environment["KVORUM_CONFIG"], !path.isEmpty else { return nil }
+        guard let path = environment[configVariable], !path.isEmpty else { return nil }
         return path
     }
+
+    /// `environment` without the variables a node takes settings from
+    /// (`KVORUM_CONFIG` and each setting's), for starting nodes that get
+    /// every setting as a flag, as `kvorum cluster up` does.
+    public static func withoutNodeSettings(_ environment: [String: String]) -> [String: String] {
+        let read = Set(NodeSetting.allCases.map(\.environmentVariable) + [configVariable])
+        return environment.filter { !read.contains($0.key) }
+    }
+
+    /// The environment variable naming the config file.
+    public static let configVariable = "KVORUM_CONFIG"
 
     /// Resolves a node's settings from its config file (if any), its
     /// environment and its flags. Pure: the caller reads the file.
