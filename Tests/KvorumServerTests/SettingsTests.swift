@@ -186,6 +186,16 @@ struct SettingsTests {
                 == "KVORUM_PROBE_INTERVAL=-1.0: must be a positive number of seconds")
     }
 
+    /// A value from the file is quoted in messages as the file writes it.
+    @Test func fileValuesAreQuotedAsWritten() {
+        #expect(
+            Self.refusal(file: Self.minimalFile + "probe-interval = 0\n")
+                == "probe-interval = 0.0 (in \(Self.path)): must be a positive number of seconds")
+        #expect(
+            Self.refusal(file: Self.minimalFile + "join = \"nowhere\"\n")
+                == "join = \"nowhere\" (in \(Self.path)): not a host:port address")
+    }
+
     /// Missing settings are listed with the three ways to give them.
     @Test func missingSettingsAreListed() {
         let message = Self.refusal(file: "name = \"n1\"\nlisten = \"10.0.0.5:7700\"\n")

@@ -94,7 +94,10 @@ private struct Origins {
     func describe(_ setting: NodeSetting, _ value: String) -> String {
         if flags.sets(setting) { return "\(setting.flag) \(value)" }
         if environment.sets(setting) { return "\(setting.environmentVariable)=\(value)" }
-        if let path, file.sets(setting) { return "\(setting.fileKey) = \"\(value)\" (in \(path))" }
+        if let path, file.sets(setting) {
+            let written = setting.kind == .text ? "\"\(value)\"" : value
+            return "\(setting.fileKey) = \(written) (in \(path))"
+        }
         return "\(setting.rawValue) \(value)"
     }
 
