@@ -252,6 +252,15 @@ struct SettingsTests {
         #expect(Self.refusal(flags: flags).hasPrefix("--join 0.0.0.0:7700 is a wildcard address"))
     }
 
+    /// IPv6 hosts are written in brackets and handed to sockets without them.
+    @Test func hostPortUnbracketsIPv6Hosts() {
+        #expect(HostPort.parse("[::]:7700").map { "\($0.host) \($0.port)" } == ":: 7700")
+        #expect(HostPort.parse("[::1]:7700").map { "\($0.host) \($0.port)" } == "::1 7700")
+        #expect(HostPort.parse("10.0.0.5:7700").map { "\($0.host) \($0.port)" } == "10.0.0.5 7700")
+        #expect(HostPort.parse("[]:7700") == nil)
+        #expect(HostPort.parse("[::1]:0") == nil)
+    }
+
     // MARK: Address scopes in the core
 
     @Test(arguments: [
