@@ -125,7 +125,7 @@ struct DeployProcessTests {
     /// `GET /admin/local/{key}` answers from the node's own store: each
     /// replica shows the version it holds, a key it lacks comes back empty
     /// (200), and it still answers with the other replicas dead, when a
-    /// quorum read cannot.
+    /// quorum read cannot; `kvorum get --local` prints it.
     @Test(.timeLimit(.minutes(1)))
     func localCopyReadsOneNodesOwnStore() async throws {
         let cluster = try await LocalCluster.start(nodes: 3)
@@ -148,5 +148,11 @@ struct DeployProcessTests {
         cluster.kill9(node3)
         await #expect(throws: KvorumClientError.self) { try await node1.client(timeout: 10).get("a/key", r: 2) }
         #expect(try await node1.client().localCopy("a/key").values == ["local"])
+        let cli = try ChildProcess.run(
+            Paths.kvorum, ["get", "a/key", "--local", "--node", node1.httpURL.absoluteString], deadline: 20)
+        #expect(cli.status == 0 && cli.stdout == "local\n", "\(cli.stderr)")
+        let absentCLI = try ChildProcess.run(
+            Paths.kvorum, ["get", "nothing", "--local", "--node", node1.httpURL.absoluteString], deadline: 20)
+        #expect(absentCLI.status == 1 && absentCLI.stderr.contains("not found"), "\(absentCLI.stderr)")
     }
 }
