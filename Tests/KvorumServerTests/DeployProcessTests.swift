@@ -30,6 +30,22 @@ struct DeployProcessTests {
         #expect(try await node2.client().get("across", r: 2).metadata == [written])
     }
 
+    /// When a node listening on a wildcard dials a peer, its hello names
+    /// the advertised address, by which the peer will know and answer it.
+    @Test(.timeLimit(.minutes(1)))
+    func peerHelloNamesTheAdvertisedAddress() async throws {
+        let listener = try RawListener()
+        let cluster = try LocalCluster.empty()
+        defer { cluster.shutdown() }
+        // Not a node: a name for the listener's address, for --join.
+        let contact = LocalNode(
+            name: "listener", peerPort: listener.port, httpPort: 0, dataDirectory: cluster.root)
+        let node = try await cluster.startExtra(joining: contact, style: .wildcardListen)
+        let hello = try listener.firstFrame(timeout: 10)
+        #expect(hello.first == 0)
+        #expect(String(decoding: hello.dropFirst(), as: UTF8.self) == node.peer)
+    }
+
     /// A node given nothing but `--config FILE` reads every setting from
     /// it, joins through the file's contact, and serves.
     @Test(.timeLimit(.minutes(1)))

@@ -403,3 +403,62 @@ final class RawConnection {
         return (status, text, closed)
     }
 }
+
+/// A plain TCP listener on a free port of 127.0.0.1, standing in for a peer:
+/// it reads what a node sends when it dials.
+final class RawListener {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ClusterError(description: "socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 4) == 0
+                    && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            let code = errno
+            close(descriptor)
+            throw ClusterError(description: "listen on 127.0.0.1: errno \(code)")
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Waits up to `timeout` seconds for a connection and reads its first
+    /// peer frame (a 4-byte big-endian length, then the payload).
+    ///
+    /// - Returns: the frame's payload.
+    func firstFrame(timeout: Double) throws -> [UInt8] {
+        var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&waiting, 1, Int32(timeout * 1000)) == 1 else {
+            throw ClusterError(description: "nobody connected to 127.0.0.1:\(port) within \(timeout) s")
+        }
+        let connection = accept(descriptor, nil, nil)
+        guard connection >= 0 else { throw ClusterError(description: "accept: errno \(errno)") }
+        defer { close(connection) }
+        var wait = timeval(tv_sec: Int(timeout.rounded(.up)), tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        func read(_ count: Int) throws -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            var offset = 0
+            while offset < count {
+                let got = bytes[offset...].withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+                guard got > 0 else { throw ClusterError(description: "the connection ended after \(offset) bytes") }
+                offset += got
+            }
+            return bytes
+        }
+        let length = try read(4).reduce(0) { $0 << 8 | Int($1) }
+        return try read(length)
+    }
+}
