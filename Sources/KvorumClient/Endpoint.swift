@@ -23,6 +23,9 @@ public enum Endpoint: Sendable, Equatable {
     case stats
     /// `GET /health`: whether the node is serving.
     case health
+    /// `GET /admin/local/{key}`: the versions of a key this node holds
+    /// itself, read without a quorum.
+    case localCopy(key: String)
 
     /// The header that carries a write's causal context.
     static let contextHeader = "X-Kvorum-Context"
@@ -42,6 +45,7 @@ public enum Endpoint: Sendable, Equatable {
         case .leave: return ("POST", "/leave", [])
         case .stats: return ("GET", "/stats", [])
         case .health: return ("GET", "/health", [])
+        case .localCopy(let key): return ("GET", "/admin/local/" + Self.encodePathSegment(key), [])
         }
     }
 
@@ -77,7 +81,7 @@ public enum Endpoint: Sendable, Equatable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         case .leave:
             request.httpBody = Data()
-        case .get, .lookup, .members, .stats, .health:
+        case .get, .lookup, .members, .stats, .health, .localCopy:
             break
         }
         return request

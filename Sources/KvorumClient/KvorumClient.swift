@@ -111,6 +111,12 @@ public struct KvorumClient: Sendable {
         try await send(.stats).decode(Stats.self)
     }
 
+    /// The versions of `key` the node holds itself, read from its store
+    /// alone (no quorum, no other replica asked).
+    public func localCopy(_ key: String) async throws(KvorumClientError) -> LocalCopy {
+        try await send(.localCopy(key: key)).decode(LocalCopy.self)
+    }
+
     /// Whether the node serves, and its name.
     public func health() async throws(KvorumClientError) -> Health {
         try await send(.health).decode(Health.self)

@@ -78,6 +78,26 @@ public struct ReadResult: Sendable, Equatable, Decodable {
     }
 }
 
+/// The body of `GET /admin/local/{key}`: one node's own copy of a key.
+public struct LocalCopy: Sendable, Equatable, Decodable {
+    /// The key.
+    public var key: String
+    /// The name of the node that answered.
+    public var node: String
+    /// The versions the node stores (empty when it holds nothing).
+    public var values: [String]
+    /// `metadata[i]` is the version metadata of `values[i]`.
+    public var metadata: [String]
+
+    /// A copy with the given parts.
+    public init(key: String, node: String, values: [String], metadata: [String]) {
+        self.key = key
+        self.node = node
+        self.values = values
+        self.metadata = metadata
+    }
+}
+
 /// A cluster member as the API names it: its name and its peer address.
 public struct Member: Sendable, Equatable, Codable {
     /// The node's name, e.g. `node2`.

@@ -76,8 +76,18 @@ public final class ServerNode: @unchecked Sendable {
         transport = PeerTransport(
             loop: loop, ownAddress: configuration.node.address, limits: limits, logger: logger
         ) { [unowned self] address, message in
+            self.noteRefusedJoin(message)
             self.handle(.peer(from: address, message))
         }
+    }
+
+    /// Logs a join request the core will refuse (`AddressScope.refusal`):
+    /// the core drops it silently, and the joiner keeps asking.
+    private func noteRefusedJoin(_ message: PeerMessage) {
+        guard case .join(let entry) = message.body,
+            let reason = AddressScope.refusal(ofMember: entry.address, joining: configuration.node.address)
+        else { return }
+        logger.warning("refusing join", metadata: ["member": "\(entry.name)", "reason": "\(reason)"])
     }
 
     /// Binds the peer and HTTP listeners and starts the node. With a
@@ -131,6 +141,13 @@ public final class ServerNode: @unchecked Sendable {
         if request.type == "JOIN" || request.type == "LEAVE" {
             held.append(.reply(id, ClientResponse(type: "ACCEPTED", body: .null)))
         }
+    }
+
+    /// The versions of `key` this node holds itself (none: an empty set),
+    /// as they are, without asking any replica: for `/admin/local`.
+    func localCopy(of key: String) -> SiblingSet {
+        loop.preconditionInEventLoop()
+        return storage.record(for: key)?.siblings ?? SiblingSet()
     }
 
     var memberEntries: [MemberEntry] {

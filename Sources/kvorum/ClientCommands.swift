@@ -69,14 +69,26 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: [.customShort("r"), .customLong("r")], help: "Read quorum (the node's default: 2).")
     var r: Int?
 
+    @Flag(help: "Only the node's own copy, without a quorum (GET /admin/local/{key}); no context.")
+    var local = false
+
     func validate() throws {
         if key.isEmpty { throw ValidationError("the key must not be empty") }
+        if local && r != nil { throw ValidationError("--local reads no quorum: drop -r") }
     }
 
     func run() async throws {
         try await options.perform { client in
             let found: Bool
-            if options.json {
+            if local && options.json {
+                let response = try await client.send(.localCopy(key: key))
+                options.printVerbatim(response)
+                found = (try? JSONDecoder().decode(LocalCopy.self, from: response.body))?.values.isEmpty == false
+            } else if local {
+                let copy = try await client.localCopy(key)
+                for value in copy.values { print(value) }
+                found = !copy.values.isEmpty
+            } else if options.json {
                 let response = try await client.send(.get(key: key, r: r))
                 options.printVerbatim(response)
                 found = response.status != 404

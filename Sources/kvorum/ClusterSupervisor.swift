@@ -1,5 +1,6 @@
 import Foundation
 import KvorumClient
+import KvorumServer
 
 #if canImport(Glibc)
     import Glibc
@@ -140,7 +141,10 @@ final class ClusterSupervisor {
         let banner = "\(Self.banner) \(Date()): kvorum \(arguments.joined(separator: " "))\n"
         let descriptor = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if descriptor >= 0 { FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).write(Data(banner.utf8)) }
-        let pid = try Processes.spawn(executable, arguments, log: log)
+        // Every setting is a flag here: a KVORUM_ADVERTISE or KVORUM_CONFIG
+        // meant for a deployed node must not reach the local cluster's nodes.
+        let environment = ServerSettings.withoutNodeSettings(ProcessInfo.processInfo.environment)
+        let pid = try Processes.spawn(executable, arguments, environment: environment, log: log)
         nodes[index].pid = pid
         running.insert(index)
         Processes.watch(pid) { [sink] status in sink.yield(.exited(index: index, status: status)) }

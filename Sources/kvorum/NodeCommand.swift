@@ -16,9 +16,12 @@ struct NodeCommand: AsyncParsableCommand {
         commandName: "node",
         abstract: "Run one Kvorum node.",
         discussion: """
-            Server mode (default): kvorum node --name NAME --listen HOST:PORT --http HOST:PORT --data-dir DIR \
-            [--join HOST:PORT]. Peers connect to --listen (also the node's address in the ring); clients use the \
-            HTTP API on --http (docs/http-api.md). SIGINT/SIGTERM stop it cleanly.
+            Server mode (default): kvorum node --name NAME --listen HOST:PORT [--advertise HOST:PORT] \
+            --http HOST:PORT --data-dir DIR [--join HOST:PORT], or any of these from --config FILE (TOML) or \
+            KVORUM_NAME, KVORUM_LISTEN, ... (flags win over the environment, the environment over the file). \
+            Peers connect to --listen and know the node by --advertise, its address in the ring (default: \
+            --listen, which must then name a concrete host, not 0.0.0.0). Clients use the HTTP API on --http \
+            (docs/http-api.md). SIGINT/SIGTERM stop it cleanly. Deploying across hosts: docs/deploy.md.
 
             Stdio mode: kvorum node --stdio --name NAME --address HOST:PORT. The node reads events as JSON lines \
             on standard input and answers each with one line of effects (docs/stdio-protocol.md); the course \
@@ -29,14 +32,20 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(help: "Be driven over standard input/output (JSON lines) instead of serving TCP/HTTP.")
     var stdio = false
 
+    @Option(help: "Server mode: a TOML file of settings (default: $KVORUM_CONFIG); flags and KVORUM_* override it.")
+    var config: String?
+
     @Option(help: "The node's name (unique in the cluster).")
-    var name: String
+    var name: String?
 
     @Option(help: "Stdio mode: the node's peer address, host:port.")
     var address: String?
 
-    @Option(help: "Server mode: host:port to accept peers on; also the node's address in the ring.")
+    @Option(help: "Server mode: host:port to accept peers on (0.0.0.0: every interface).")
     var listen: String?
+
+    @Option(help: "Server mode: host:port the other nodes reach this one at; its ring address (default: --listen).")
+    var advertise: String?
 
     @Option(help: "Server mode: host:port of the HTTP client API.")
     var http: String?
@@ -48,10 +57,14 @@ struct NodeCommand: AsyncParsableCommand {
     var join: String?
 
     @Option(help: "Server mode: process (survives a crash of the process) or fsync (also survives power loss).")
-    var durability: SQLiteStorage.Durability = .process
+    var durability: SQLiteStorage.Durability?
 
-    @Option(help: "Server mode: records kept decoded in memory, least recently used evicted first (0: none).")
-    var cachedRecords = SQLiteStorage.defaultCachedRecords
+    @Option(
+        help: """
+            Server mode: records kept decoded in memory, least recently used evicted first (0: none; \
+            default \(SQLiteStorage.defaultCachedRecords)).
+            """)
+    var cachedRecords: Int?
 
     @Option(help: "Timing profile: harness or server (default: harness with --stdio, server otherwise).")
     var profile: NodeConfig.Profile?
@@ -65,7 +78,13 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between hinted-handoff rounds.")
     var handoffInterval: Double?
 
+    /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
+        guard stdio else { return }
+        guard name != nil, address != nil else {
+            throw ValidationError("--stdio needs --name NAME and --address HOST:PORT")
+        }
+        guard config == nil else { throw ValidationError("--config is for server mode, not --stdio") }
         for (option, value) in [
             ("--request-timeout", requestTimeout), ("--probe-interval", probeInterval),
             ("--handoff-interval", handoffInterval),
@@ -74,60 +93,70 @@ struct NodeCommand: AsyncParsableCommand {
                 throw ValidationError("\(option) must be a positive number of seconds")
             }
         }
-        guard cachedRecords >= 0 else { throw ValidationError("--cached-records cannot be negative") }
-        if stdio {
-            guard address != nil else { throw ValidationError("--stdio needs --address HOST:PORT") }
-            return
-        }
-        for (option, value) in [("--listen", listen), ("--http", http), ("--join", join)] {
-            if let value, HostPort.parse(value, allowingAnyPort: true) == nil {
-                throw ValidationError("\(option) must be host:port, got '\(value)'")
-            }
-        }
-        guard listen != nil, http != nil, dataDir != nil else {
-            throw ValidationError("server mode needs --listen HOST:PORT, --http HOST:PORT and --data-dir DIR")
-        }
     }
 
     func run() async throws {
         if stdio {
-            var config = NodeConfig(name: name, address: address!, profile: profile ?? .harness)
-            tune(&config)
+            var config = NodeConfig(name: name!, address: address!, profile: profile ?? .harness)
+            if let requestTimeout { config.requestTimeout = requestTimeout }
+            if let probeInterval { config.probeInterval = probeInterval }
+            if let handoffInterval { config.handoffInterval = handoffInterval }
             StdioDriver(node: KvorumNode(config: config, storage: MemoryStorage())).run()
         } else {
-            try await serve()
+            try await serve(resolveSettings())
         }
     }
 
-    private func tune(_ config: inout NodeConfig) {
-        if let requestTimeout { config.requestTimeout = requestTimeout }
-        if let probeInterval { config.probeInterval = probeInterval }
-        if let handoffInterval { config.handoffInterval = handoffInterval }
+    /// The settings from the config file, the environment and the flags.
+    private func resolveSettings() throws -> ServerSettings {
+        let environment = ProcessInfo.processInfo.environment
+        var file: (path: String, text: String)?
+        if let path = ServerSettings.configPath(flag: config, environment: environment) {
+            do {
+                file = (path, try String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                throw SettingsError("cannot read the config file \(path): \(error.localizedDescription)")
+            }
+        }
+        return try ServerSettings.resolve(configFile: file, environment: environment, flags: flags)
     }
 
-    private func serve() async throws {
+    /// What the command line gives of the server settings.
+    private var flags: SettingsLayer {
+        var options = SettingsLayer()
+        options.name = name
+        options.listen = listen
+        options.advertise = advertise
+        options.http = http
+        options.dataDir = dataDir
+        options.join = join
+        options.durability = durability
+        options.cachedRecords = cachedRecords
+        options.profile = profile
+        options.requestTimeout = requestTimeout
+        options.probeInterval = probeInterval
+        options.handoffInterval = handoffInterval
+        return options
+    }
+
+    private func serve(_ settings: ServerSettings) async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler
         }
         var logger = Logger(label: "kvorum")
-        logger[metadataKey: "node"] = "\(name)"
-        let (listenHost, listenPort) = HostPort.parse(listen!, allowingAnyPort: true)!
-        let (httpHost, httpPort) = HostPort.parse(http!, allowingAnyPort: true)!
-        var config = NodeConfig(name: name, address: listen!, profile: profile ?? .server)
-        tune(&config)
+        logger[metadataKey: "node"] = "\(settings.name)"
         // Before any metric is created, so every one lands in the registry.
         let renderMetrics = ServerMetrics.bootstrap()
-        let storage = try SQLiteStorage(directory: dataDir!, durability: durability, cachedRecords: cachedRecords)
+        let storage = try SQLiteStorage(
+            directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = ServerNode(
-            configuration: .init(
-                node: config, listenHost: listenHost, listenPort: listenPort, httpHost: httpHost, httpPort: httpPort),
-            storage: storage, loop: group.next(), logger: logger)
+            configuration: settings.serverConfiguration, storage: storage, loop: group.next(), logger: logger)
         server.renderMetrics = renderMetrics
         server.onShutdown = { storage.close() }
-        let service = NodeService(server: server, join: join, logger: logger)
+        let service = NodeService(server: server, join: settings.join, logger: logger)
         let services = ServiceGroup(
             configuration: .init(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -150,6 +179,7 @@ struct NodeService: Service {
             "node up",
             metadata: [
                 "peer": "\(server.configuration.node.address)",
+                "listen": "\(server.configuration.listenHost):\(server.configuration.listenPort)",
                 "http": "\(server.configuration.httpHost):\(server.configuration.httpPort)",
             ])
         try? await gracefulShutdown()

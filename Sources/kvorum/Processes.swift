@@ -16,13 +16,15 @@ enum Processes {
         return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }
 
-    /// Starts `executable` with `arguments` in its own process group, with
-    /// standard input from /dev/null, standard output and error appended to
-    /// `log`, and SIGINT, SIGTERM and SIGHUP back at their default handling
-    /// (the caller ignores them to handle them itself).
+    /// Starts `executable` with `arguments` and `environment` in its own
+    /// process group, with standard input from /dev/null, standard output and
+    /// error appended to `log`, and SIGINT, SIGTERM and SIGHUP back at their
+    /// default handling (the caller ignores them to handle them itself).
     ///
     /// - Returns: the child's process id.
-    static func spawn(_ executable: String, _ arguments: [String], log: String) throws -> pid_t {
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String], log: String
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -46,8 +48,10 @@ enum Processes {
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
+        let envp = environment.keys.sorted().map { strdup("\($0)=\(environment[$0]!)") } + [nil]
+        defer { for variable in envp { free(variable) } }
         var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
             throw CLIError("cannot start \(executable): \(String(cString: strerror(result)))")
         }

@@ -51,6 +51,7 @@ struct ClientTests {
             (.leave, "POST", "http://127.0.0.1:8701/leave"),
             (.stats, "GET", "http://127.0.0.1:8701/stats"),
             (.health, "GET", "http://127.0.0.1:8701/health"),
+            (.localCopy(key: "a/b"), "GET", "http://127.0.0.1:8701/admin/local/a%2Fb"),
         ]
         for (endpoint, method, url) in cases {
             let request = endpoint.urlRequest(baseURL: Self.base, timeout: 5)

@@ -10,6 +10,18 @@ struct ClusterError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// How a `LocalCluster` hands a node its settings.
+enum LaunchStyle: Sendable, Equatable {
+    /// Every setting as a flag; the node listens on its peer address.
+    case flags
+    /// Flags; the node listens on `0.0.0.0` and advertises its loopback peer address.
+    case wildcardListen
+    /// Flags; the node listens on its peer address and advertises another.
+    case advertising(String)
+    /// Nothing but `--config FILE`, a TOML file holding every setting.
+    case configFile
+}
+
 /// One `kvorum node` of a `LocalCluster`: its name, ports and data directory.
 /// The process itself is the cluster's business.
 struct LocalNode: Sendable, CustomStringConvertible {
@@ -17,11 +29,14 @@ struct LocalNode: Sendable, CustomStringConvertible {
     let peerPort: Int
     let httpPort: Int
     let dataDirectory: URL
+    var style = LaunchStyle.flags
 
     /// The peer address, also the node's address in the ring.
     var peer: String { "127.0.0.1:\(peerPort)" }
     var httpURL: URL { URL(string: "http://127.0.0.1:\(httpPort)")! }
     var log: URL { dataDirectory.appendingPathComponent("node.log") }
+    /// The config file of a `.configFile` node.
+    var configFile: URL { dataDirectory.appendingPathComponent("kvorum.toml") }
     var description: String { name }
 
     /// A client of the node's HTTP API.
@@ -77,6 +92,9 @@ final class LocalCluster: @unchecked Sendable {
         return cluster
     }
 
+    /// A cluster with no node yet, for tests that start each node themselves.
+    static func empty() throws -> LocalCluster { try LocalCluster() }
+
     /// Whether every running node lists exactly `count` members.
     func everyNodeLists(_ count: Int) async throws -> Bool {
         for node in nodes where isRunning(node) {
@@ -89,14 +107,14 @@ final class LocalCluster: @unchecked Sendable {
     /// cluster through `contact`'s peer address (none: it starts a cluster
     /// of its own), and waits until it answers `/health`.
     @discardableResult
-    func startExtra(joining contact: LocalNode?) async throws -> LocalNode {
+    func startExtra(joining contact: LocalNode?, style: LaunchStyle = .flags) async throws -> LocalNode {
         let node: LocalNode = try lock.withLock {
             let used = Set(started.flatMap { [$0.peerPort, $0.httpPort] })
             let ports = try LoopbackPorts.allocate(2, excluding: used)
             let name = "node\(started.count + 1)"
             let node = LocalNode(
                 name: name, peerPort: ports[0], httpPort: ports[1],
-                dataDirectory: root.appendingPathComponent(name))
+                dataDirectory: root.appendingPathComponent(name), style: style)
             started.append(node)
             return node
         }
@@ -111,6 +129,26 @@ final class LocalCluster: @unchecked Sendable {
     func restart(_ node: LocalNode) async throws {
         guard !isRunning(node) else { throw ClusterError(description: "\(node) is still running") }
         try await launch(node, joining: nil)
+    }
+
+    /// Starts a stopped node again on its data directory but on fresh
+    /// ports, as a host replaced with the old one's disk, without `--join`.
+    /// Waits until it answers `/health`.
+    ///
+    /// - Returns: the node with its new ports (it replaces the old one in `nodes`).
+    func move(_ node: LocalNode) async throws -> LocalNode {
+        guard !isRunning(node) else { throw ClusterError(description: "\(node) is still running") }
+        let moved: LocalNode = try lock.withLock {
+            let used = Set(started.flatMap { [$0.peerPort, $0.httpPort] })
+            let ports = try LoopbackPorts.allocate(2, excluding: used)
+            let moved = LocalNode(
+                name: node.name, peerPort: ports[0], httpPort: ports[1], dataDirectory: node.dataDirectory,
+                style: node.style)
+            started = started.map { $0.name == node.name ? moved : $0 }
+            return moved
+        }
+        try await launch(moved, joining: nil)
+        return moved
     }
 
     /// Whether the node's process runs.
@@ -205,11 +243,7 @@ final class LocalCluster: @unchecked Sendable {
     /// appended to its log, and waits until it answers `/health` (or exits,
     /// or 20 s pass).
     private func launch(_ node: LocalNode, joining contact: LocalNode?) async throws {
-        var arguments = [
-            "node", "--name", node.name, "--listen", node.peer, "--http", "127.0.0.1:\(node.httpPort)",
-            "--data-dir", node.dataDirectory.path,
-        ]
-        if let contact { arguments += ["--join", contact.peer] }
+        let arguments = try Self.arguments(for: node, joining: contact)
         let descriptor = open(node.log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw ClusterError(description: "cannot open \(node.log.path)") }
         let log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
@@ -236,6 +270,33 @@ final class LocalCluster: @unchecked Sendable {
             throw ClusterError(
                 description: "\(node) exited with status \(process.terminationStatus)\n\(logTail(of: node))")
         }
+    }
+}
+
+extension LocalCluster {
+    /// The command line of `node` in its launch style; a `.configFile`
+    /// node's file is written here.
+    fileprivate static func arguments(for node: LocalNode, joining contact: LocalNode?) throws -> [String] {
+        var settings = [
+            ("name", node.name), ("listen", node.peer), ("http", "127.0.0.1:\(node.httpPort)"),
+            ("data-dir", node.dataDirectory.path),
+        ]
+        switch node.style {
+        case .wildcardListen:
+            settings[1] = ("listen", "0.0.0.0:\(node.peerPort)")
+            settings.append(("advertise", node.peer))
+        case .advertising(let address):
+            settings.append(("advertise", address))
+        case .flags, .configFile:
+            break
+        }
+        if let contact { settings.append(("join", contact.peer)) }
+        guard node.style == .configFile else {
+            return ["node"] + settings.flatMap { ["--\($0.0)", $0.1] }
+        }
+        let toml = settings.map { "\($0.0) = \"\($0.1)\"\n" }.joined()
+        try Data(toml.utf8).write(to: node.configFile)
+        return ["node", "--config", node.configFile.path]
     }
 }
 
@@ -340,5 +401,64 @@ final class RawConnection {
         let statusLine = text.prefix { $0 != "\r" && $0 != "\n" }.split(separator: " ")
         let status = statusLine.count >= 2 && statusLine[0].hasPrefix("HTTP/") ? Int(statusLine[1]) : nil
         return (status, text, closed)
+    }
+}
+
+/// A plain TCP listener on a free port of 127.0.0.1, standing in for a peer:
+/// it reads what a node sends when it dials.
+final class RawListener {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ClusterError(description: "socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 4) == 0
+                    && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            let code = errno
+            close(descriptor)
+            throw ClusterError(description: "listen on 127.0.0.1: errno \(code)")
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Waits up to `timeout` seconds for a connection and reads its first
+    /// peer frame (a 4-byte big-endian length, then the payload).
+    ///
+    /// - Returns: the frame's payload.
+    func firstFrame(timeout: Double) throws -> [UInt8] {
+        var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&waiting, 1, Int32(timeout * 1000)) == 1 else {
+            throw ClusterError(description: "nobody connected to 127.0.0.1:\(port) within \(timeout) s")
+        }
+        let connection = accept(descriptor, nil, nil)
+        guard connection >= 0 else { throw ClusterError(description: "accept: errno \(errno)") }
+        defer { close(connection) }
+        var wait = timeval(tv_sec: Int(timeout.rounded(.up)), tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        func read(_ count: Int) throws -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            var offset = 0
+            while offset < count {
+                let got = bytes[offset...].withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+                guard got > 0 else { throw ClusterError(description: "the connection ended after \(offset) bytes") }
+                offset += got
+            }
+            return bytes
+        }
+        let length = try read(4).reduce(0) { $0 << 8 | Int($1) }
+        return try read(length)
     }
 }

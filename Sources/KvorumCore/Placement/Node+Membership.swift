@@ -43,6 +43,7 @@ extension KvorumNode {
 
     /// A node asks to join through this one.
     func onJoinRequest(_ entry: MemberEntry, from address: Address) {
+        guard AddressScope.refusal(ofMember: entry.address, joining: config.address) == nil else { return }
         let oldRing = ring
         if view.merge(entry) {
             viewChanged(from: oldRing)

@@ -139,6 +139,16 @@ struct Router {
                 return
             }
             only(.GET) { lookup(key, respond: respond) }
+        case ("admin", true):
+            guard rest.hasPrefix(Self.localPrefix) else {
+                respond(.error(.notFound, "no such endpoint: \(rawPath) (the admin endpoint is /admin/local/{key})"))
+                return
+            }
+            guard let key = Self.decodeComponent(String(rest.dropFirst(Self.localPrefix.count))), !key.isEmpty else {
+                respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
+                return
+            }
+            only(.GET) { respond(.json(.ok, localCopy(key))) }
         case ("members", false): only(.GET) { members(respond: respond) }
         case ("join", false): only(.POST) { join(body, respond: respond) }
         case ("leave", false): only(.POST) { leave(respond: respond) }
@@ -202,6 +212,17 @@ struct Router {
         }
     }
 
+    /// The node's own copy of `key`, read from its store alone: no quorum,
+    /// no replica asked, no read repair. For checkers that compare replicas.
+    private func localCopy(_ key: String) -> JSON {
+        let siblings = node.localCopy(of: key)
+        return [
+            "key": .string(key), "node": .string(node.configuration.node.name),
+            "values": .array(siblings.values.map { .string($0) }),
+            "metadata": .array(siblings.metadata.map { .string($0) }),
+        ]
+    }
+
     private func members(respond: (HTTPAnswer) -> Void) {
         let members: [JSON] = node.memberEntries.map { ["name": .string($0.name), "address": .string($0.address)] }
         respond(.json(.ok, ["members": .array(members)]))
@@ -253,6 +274,9 @@ struct Router {
     }
 
     // MARK: - Helpers
+
+    /// What follows `/admin/` on the path of a local-copy read.
+    private static let localPrefix = "local/"
 
     /// A quorum parameter: absent means 2 (a majority of 3).
     private func quorum(_ text: String?, name: String, respond: (HTTPAnswer) -> Void) -> JSON? {

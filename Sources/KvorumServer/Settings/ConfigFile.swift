@@ -1,0 +1,51 @@
+import TOMLKit
+
+extension SettingsLayer {
+    /// The settings a config file gives: TOML with one top-level key per
+    /// setting (`NodeSetting.fileKey`), text in quotes, numbers bare.
+    /// A key that is no setting, a value of the wrong type or text that is
+    /// not TOML is an error naming the file and the key, never skipped.
+    ///
+    /// - Parameters:
+    ///   - text: the file's contents.
+    ///   - path: the file's name, for messages.
+    public init(configFile text: String, path: String) throws(SettingsError) {
+        self.init()
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch {
+            throw SettingsError("\(path): not valid TOML: \(error)")
+        }
+        let known = NodeSetting.allCases.map(\.fileKey).joined(separator: ", ")
+        for key in table.keys.sorted() {
+            let value = table[key]!.tomlValue
+            guard let setting = NodeSetting(rawValue: key) else {
+                throw SettingsError("\(path): unknown key '\(key)' (the keys are \(known))")
+            }
+            let text: String
+            switch (setting.kind, value.type) {
+            case (.text, .string): text = value.string!
+            case (.integer, .int), (.seconds, .int): text = String(value.int!)
+            case (.seconds, .double): text = String(value.double!)
+            case (.text, _):
+                throw SettingsError("\(path): '\(key)' must be a string in quotes, got \(Self.name(of: value.type))")
+            case (.integer, _):
+                throw SettingsError("\(path): '\(key)' must be an integer, got \(Self.name(of: value.type))")
+            case (.seconds, _):
+                throw SettingsError("\(path): '\(key)' must be a number, got \(Self.name(of: value.type))")
+            }
+            do {
+                try set(setting, text: text)
+            } catch {
+                throw SettingsError("\(path): '\(key)' \(error.description)")
+            }
+        }
+    }
+
+    /// "an integer", "a string", …
+    private static func name(of type: TOMLType) -> String {
+        let word = type.description
+        return (word.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + word
+    }
+}

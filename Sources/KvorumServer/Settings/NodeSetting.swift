@@ -1,0 +1,162 @@
+import KvorumCore
+
+/// One setting of a server node, spelled alike in every source: `--data-dir`
+/// on the command line, `KVORUM_DATA_DIR` in the environment, `data-dir` in
+/// the config file (docs/deploy.md).
+public enum NodeSetting: String, CaseIterable, Sendable {
+    case name
+    case listen
+    case advertise
+    case http
+    case dataDir = "data-dir"
+    case join
+    case durability
+    case cachedRecords = "cached-records"
+    case profile
+    case requestTimeout = "request-timeout"
+    case probeInterval = "probe-interval"
+    case handoffInterval = "handoff-interval"
+
+    /// The kind of value a setting takes, which decides how a config file
+    /// must write it.
+    enum Kind {
+        /// Text: a name, an address, a path or a word from a fixed list.
+        case text
+        /// A whole number.
+        case integer
+        /// A number of seconds, whole or fractional.
+        case seconds
+    }
+
+    /// The command-line option.
+    public var flag: String { "--" + rawValue }
+    /// The key in the config file.
+    public var fileKey: String { rawValue }
+    /// The environment variable.
+    public var environmentVariable: String {
+        "KVORUM_" + String(rawValue.uppercased().map { $0 == "-" ? "_" : $0 })
+    }
+
+    var kind: Kind {
+        switch self {
+        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
+        case .cachedRecords: .integer
+        case .requestTimeout, .probeInterval, .handoffInterval: .seconds
+        }
+    }
+}
+
+/// Node settings of which any may be missing: what one source (the command
+/// line, the environment, a config file) says. `ServerSettings.resolve`
+/// layers them.
+public struct SettingsLayer: Sendable, Equatable {
+    public var name: String?
+    public var listen: String?
+    public var advertise: String?
+    public var http: String?
+    public var dataDir: String?
+    public var join: String?
+    public var durability: SQLiteStorage.Durability?
+    public var cachedRecords: Int?
+    public var profile: NodeConfig.Profile?
+    public var requestTimeout: Double?
+    public var probeInterval: Double?
+    public var handoffInterval: Double?
+
+    public init() {}
+
+    /// Whether this source gives `setting`.
+    public func sets(_ setting: NodeSetting) -> Bool {
+        switch setting {
+        case .name: name != nil
+        case .listen: listen != nil
+        case .advertise: advertise != nil
+        case .http: http != nil
+        case .dataDir: dataDir != nil
+        case .join: join != nil
+        case .durability: durability != nil
+        case .cachedRecords: cachedRecords != nil
+        case .profile: profile != nil
+        case .requestTimeout: requestTimeout != nil
+        case .probeInterval: probeInterval != nil
+        case .handoffInterval: handoffInterval != nil
+        }
+    }
+
+    /// These options, with every setting that `other` gives taken from `other`.
+    public func overridden(by other: SettingsLayer) -> SettingsLayer {
+        var result = self
+        result.name = other.name ?? name
+        result.listen = other.listen ?? listen
+        result.advertise = other.advertise ?? advertise
+        result.http = other.http ?? http
+        result.dataDir = other.dataDir ?? dataDir
+        result.join = other.join ?? join
+        result.durability = other.durability ?? durability
+        result.cachedRecords = other.cachedRecords ?? cachedRecords
+        result.profile = other.profile ?? profile
+        result.requestTimeout = other.requestTimeout ?? requestTimeout
+        result.probeInterval = other.probeInterval ?? probeInterval
+        result.handoffInterval = other.handoffInterval ?? handoffInterval
+        return result
+    }
+
+    /// Sets `setting` from its text, as the environment gives it.
+    ///
+    /// - Throws: what is wrong with the text ("must be …, got …"), for the
+    ///   caller to prefix with where it came from.
+    mutating func set(_ setting: NodeSetting, text: String) throws(SettingsError) {
+        func number<T: LosslessStringConvertible>(_ type: T.Type, _ what: String) throws(SettingsError) -> T {
+            guard let value = T(text) else { throw SettingsError("must be \(what), got '\(text)'") }
+            return value
+        }
+        switch setting {
+        case .name: name = text
+        case .listen: listen = text
+        case .advertise: advertise = text
+        case .http: http = text
+        case .dataDir: dataDir = text
+        case .join: join = text
+        case .durability:
+            guard let value = SQLiteStorage.Durability(rawValue: text) else {
+                throw SettingsError("must be one of \(Self.choices(SQLiteStorage.Durability.self)), got '\(text)'")
+            }
+            durability = value
+        case .profile:
+            guard let value = NodeConfig.Profile(rawValue: text) else {
+                throw SettingsError("must be one of \(Self.choices(NodeConfig.Profile.self)), got '\(text)'")
+            }
+            profile = value
+        case .cachedRecords: cachedRecords = try number(Int.self, "a whole number")
+        case .requestTimeout: requestTimeout = try number(Double.self, "a number of seconds")
+        case .probeInterval: probeInterval = try number(Double.self, "a number of seconds")
+        case .handoffInterval: handoffInterval = try number(Double.self, "a number of seconds")
+        }
+    }
+
+    /// The settings the environment gives: every `KVORUM_…` variable of a
+    /// setting that is set and not empty. Other variables are not read.
+    public init(environment: [String: String]) throws(SettingsError) {
+        self.init()
+        for setting in NodeSetting.allCases {
+            guard let text = environment[setting.environmentVariable], !text.isEmpty else { continue }
+            do {
+                try set(setting, text: text)
+            } catch {
+                throw SettingsError("\(setting.environmentVariable) \(error.description)")
+            }
+        }
+    }
+
+    private static func choices<T: CaseIterable & RawRepresentable<String>>(_ type: T.Type) -> String {
+        T.allCases.map(\.rawValue).joined(separator: ", ")
+    }
+}
+
+/// A setting that cannot be used, with a message that names the setting,
+/// where it came from, and what to do.
+public struct SettingsError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}

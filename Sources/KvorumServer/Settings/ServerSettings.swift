@@ -1,0 +1,201 @@
+import KvorumCore
+
+/// Everything a server node runs with, resolved from its sources in this
+/// order, the first that gives a setting winning: command-line flags,
+/// `KVORUM_…` environment variables, the config file, the defaults.
+///
+/// The node listens for peers on `listen` and is known to them, in the ring
+/// and in every peer hello, by `advertise`. `advertise` defaults to `listen`
+/// when that names a concrete host; a wildcard (`0.0.0.0`, `::`) can be
+/// listened on but never dialed, so it is never advertised. A loopback
+/// advertise address is refused when the node joins through a non-loopback
+/// contact: the other hosts could not reach it.
+public struct ServerSettings: Sendable, Equatable {
+    public var name: String
+    /// Where peers connect: the host (possibly a wildcard) and port to bind.
+    public var listen: String
+    /// The peer address the other nodes dial and the ring holds.
+    public var advertise: String
+    /// Where the HTTP client API listens.
+    public var http: String
+    public var dataDir: String
+    /// A member's peer address to join through, if any.
+    public var join: String?
+    public var durability: SQLiteStorage.Durability
+    public var cachedRecords: Int
+    public var profile: NodeConfig.Profile
+    /// Overrides of the profile's timings, in seconds.
+    public var requestTimeout: Double?
+    public var probeInterval: Double?
+    public var handoffInterval: Double?
+
+    /// The core's configuration: the profile's timings with the overrides applied.
+    public var nodeConfig: NodeConfig {
+        var config = NodeConfig(name: name, address: advertise, profile: profile)
+        if let requestTimeout { config.requestTimeout = requestTimeout }
+        if let probeInterval { config.probeInterval = probeInterval }
+        if let handoffInterval { config.handoffInterval = handoffInterval }
+        return config
+    }
+
+    /// The server's configuration: the core's, and where to listen.
+    public var serverConfiguration: ServerNode.Configuration {
+        let (listenHost, listenPort) = HostPort.parse(listen, allowingAnyPort: true)!
+        let (httpHost, httpPort) = HostPort.parse(http, allowingAnyPort: true)!
+        return ServerNode.Configuration(
+            node: nodeConfig, listenHost: listenHost, listenPort: listenPort, httpHost: httpHost, httpPort: httpPort)
+    }
+
+    /// The config file to read: `--config`, else `KVORUM_CONFIG`, else none.
+    public static func configPath(flag: String?, environment: [String: String]) -> String? {
+        if let flag { return flag }
+        guard let path = environment[configVariable], !path.isEmpty else { return nil }
+        return path
+    }
+
+    /// `environment` without the variables a node takes settings from
+    /// (`KVORUM_CONFIG` and each setting's), for starting nodes that get
+    /// every setting as a flag, as `kvorum cluster up` does.
+    public static func withoutNodeSettings(_ environment: [String: String]) -> [String: String] {
+        let read = Set(NodeSetting.allCases.map(\.environmentVariable) + [configVariable])
+        return environment.filter { !read.contains($0.key) }
+    }
+
+    /// The environment variable naming the config file.
+    public static let configVariable = "KVORUM_CONFIG"
+
+    /// Resolves a node's settings from its config file (if any), its
+    /// environment and its flags. Pure: the caller reads the file.
+    ///
+    /// - Throws: the first setting that is missing, malformed or unusable,
+    ///   named as its source spells it (`--listen`, `KVORUM_LISTEN`, `listen`
+    ///   in the file), with what to do about it.
+    public static func resolve(
+        configFile: (path: String, text: String)?, environment: [String: String], flags: SettingsLayer
+    ) throws(SettingsError) -> ServerSettings {
+        var file = SettingsLayer()
+        if let configFile { file = try SettingsLayer(configFile: configFile.text, path: configFile.path) }
+        let origins = Origins(
+            flags: flags, environment: try SettingsLayer(environment: environment), file: file,
+            path: configFile?.path)
+        let options = origins.file.overridden(by: origins.environment).overridden(by: origins.flags)
+        return try Resolution(options: options, origins: origins).settings()
+    }
+}
+
+/// Which source gave each setting, to name it in messages as that source spells it.
+private struct Origins {
+    let flags: SettingsLayer
+    let environment: SettingsLayer
+    let file: SettingsLayer
+    let path: String?
+
+    /// `setting` with its value, as its winning source spells it.
+    func describe(_ setting: NodeSetting, _ value: String) -> String {
+        if flags.sets(setting) { return "\(setting.flag) \(value)" }
+        if environment.sets(setting) { return "\(setting.environmentVariable)=\(value)" }
+        if let path, file.sets(setting) {
+            let written = setting.kind == .text ? "\"\(value)\"" : value
+            return "\(setting.fileKey) = \(written) (in \(path))"
+        }
+        return "\(setting.rawValue) \(value)"
+    }
+
+    /// How to give a missing setting.
+    static func ways(_ setting: NodeSetting) -> String {
+        "\(setting.flag) (or \(setting.environmentVariable), or '\(setting.fileKey)' in the --config file)"
+    }
+}
+
+/// The checks from merged options to settings.
+private struct Resolution {
+    let options: SettingsLayer
+    let origins: Origins
+
+    func settings() throws(SettingsError) -> ServerSettings {
+        let required: [(NodeSetting, String?)] = [
+            (.name, options.name), (.listen, options.listen), (.http, options.http), (.dataDir, options.dataDir),
+        ]
+        let missing = required.filter { $0.1 == nil || $0.1!.isEmpty }.map { Origins.ways($0.0) }
+        if !missing.isEmpty {
+            throw SettingsError("a server node needs " + missing.joined(separator: "; "))
+        }
+        let listen = try address(.listen, options.listen!, anyPort: true)
+        let http = try address(.http, options.http!, anyPort: true)
+        let join = try options.join.map { text throws(SettingsError) in try address(.join, text, anyPort: false) }
+        try checkNumbers()
+        let advertise = try advertisedAddress(listen: listen)
+        if let join {
+            try checkReachable(advertise: advertise, contact: join)
+        }
+        return ServerSettings(
+            name: options.name!, listen: listen, advertise: advertise, http: http, dataDir: options.dataDir!,
+            join: join, durability: options.durability ?? .process,
+            cachedRecords: options.cachedRecords ?? SQLiteStorage.defaultCachedRecords,
+            profile: options.profile ?? .server, requestTimeout: options.requestTimeout,
+            probeInterval: options.probeInterval, handoffInterval: options.handoffInterval)
+    }
+
+    private func address(_ setting: NodeSetting, _ text: String, anyPort: Bool) throws(SettingsError) -> String {
+        guard HostPort.parse(text, allowingAnyPort: anyPort) != nil else {
+            throw SettingsError("\(origins.describe(setting, text)): not a host:port address")
+        }
+        return text
+    }
+
+    /// The ring address: `advertise` if given (never a wildcard), else a
+    /// concrete `listen`.
+    private func advertisedAddress(listen: String) throws(SettingsError) -> String {
+        guard let advertise = options.advertise else {
+            guard AddressScope(address: listen) != .wildcard else {
+                let port = HostPort.parse(listen, allowingAnyPort: true)!.port
+                throw SettingsError(
+                    "\(origins.describe(.listen, listen)) is a wildcard address, which other nodes cannot dial: "
+                        + "also set the address they reach this node at, e.g. --advertise 10.0.0.5:\(port) "
+                        + "(or KVORUM_ADVERTISE, or 'advertise' in the config file)")
+            }
+            return listen
+        }
+        _ = try address(.advertise, advertise, anyPort: false)
+        guard AddressScope(address: advertise) != .wildcard else {
+            throw SettingsError(
+                "\(origins.describe(.advertise, advertise)) is a wildcard address, which no node can dial: "
+                    + "advertise this host's own IP address or DNS name")
+        }
+        return advertise
+    }
+
+    /// A contact on another host could not reach a loopback address, and
+    /// nobody can dial a wildcard.
+    private func checkReachable(advertise: String, contact: String) throws(SettingsError) {
+        let described =
+            options.advertise != nil
+            ? origins.describe(.advertise, advertise)
+            : "\(origins.describe(.listen, advertise)) (advertised, as no --advertise is set)"
+        switch (AddressScope(address: advertise), AddressScope(address: contact)) {
+        case (_, .wildcard):
+            throw SettingsError(
+                "\(origins.describe(.join, contact)) is a wildcard address: join through a member's advertised "
+                    + "address")
+        case (.loopback, .routable):
+            throw SettingsError(
+                "\(described) is a loopback address, but the contact \(contact) is not: the other members could "
+                    + "not reach this node. Set --advertise to this host's own IP address or DNS name")
+        default:
+            break
+        }
+    }
+
+    private func checkNumbers() throws(SettingsError) {
+        let seconds: [(NodeSetting, Double?)] = [
+            (.requestTimeout, options.requestTimeout), (.probeInterval, options.probeInterval),
+            (.handoffInterval, options.handoffInterval),
+        ]
+        for case (let setting, let value?) in seconds where !(value > 0 && value.isFinite) {
+            throw SettingsError("\(origins.describe(setting, "\(value)")): must be a positive number of seconds")
+        }
+        if let cached = options.cachedRecords, cached < 0 {
+            throw SettingsError("\(origins.describe(.cachedRecords, "\(cached)")): cannot be negative")
+        }
+    }
+}
