@@ -14,7 +14,7 @@ final class NetemRelayTests: XCTestCase {
     /// Why these tests cannot run here, or `nil` if they can.
     private static var skipReason: String? {
         if getuid() != 0 { return "not root (network namespaces and TUN devices need it)" }
-        if NetemCommand.locate("ip") == nil { return "no ip (iproute2) command" }
+        if SystemCommand.locate("ip") == nil { return "no ip (iproute2) command" }
         if !FileManager.default.fileExists(atPath: "/dev/net/tun") { return "no /dev/net/tun" }
         return nil
     }
@@ -126,8 +126,8 @@ final class NetemRelayTests: XCTestCase {
 
     /// Host A's rules and IPv4 routes in every table.
     private func routing(of host: TestHosts.Host) throws -> String {
-        try NetemCommand.run("ip", ["-n", host.namespace, "rule", "show"])
-            + NetemCommand.run("ip", ["-n", host.namespace, "-4", "route", "show", "table", "all"])
+        try SystemCommand.run("ip", ["-n", host.namespace, "rule", "show"])
+            + SystemCommand.run("ip", ["-n", host.namespace, "-4", "route", "show", "table", "all"])
     }
 
     func testDelayHoldsEveryPacketAndRemovalRestoresDirectDelivery() throws {
@@ -244,7 +244,7 @@ final class NetemRelayTests: XCTestCase {
                 XCTAssertTrue(message.contains("route replace 10.213.201.300/32"), message)
                 XCTAssertTrue(message.contains("exit status"), message)
             }
-            XCTAssertThrowsError(try NetemCommand.run("ip", ["-n", a.namespace, "link", "show", "kvnetem0"]))
+            XCTAssertThrowsError(try SystemCommand.run("ip", ["-n", a.namespace, "link", "show", "kvnetem0"]))
             XCTAssertEqual(try routing(of: a), routingBefore)
         }
     }

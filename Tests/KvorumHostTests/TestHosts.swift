@@ -53,23 +53,23 @@ final class TestHosts {
         for host in hosts where FileManager.default.fileExists(atPath: "/run/netns/\(host.namespace)") {
             throw NetemError("namespace \(host.namespace) already exists; not touching it")
         }
-        if (try? NetemCommand.run("ip", ["link", "show", "dev", bridge])) != nil {
+        if (try? SystemCommand.run("ip", ["link", "show", "dev", bridge])) != nil {
             throw NetemError("link \(bridge) already exists; not touching it")
         }
-        try NetemCommand.run("ip", ["link", "add", bridge, "type", "bridge"])
+        try SystemCommand.run("ip", ["link", "add", bridge, "type", "bridge"])
         createdBridge = true
-        try NetemCommand.run("ip", ["link", "set", bridge, "up"])
+        try SystemCommand.run("ip", ["link", "set", bridge, "up"])
         for (index, host) in hosts.enumerated() {
-            try NetemCommand.run("ip", ["netns", "add", host.namespace])
+            try SystemCommand.run("ip", ["netns", "add", host.namespace])
             createdNamespaces.append(host.namespace)
             let veth = "\(vethPrefix)\(index)"
-            try NetemCommand.run(
+            try SystemCommand.run(
                 "ip", ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", host.namespace])
             createdVeths.append(veth)
-            try NetemCommand.run("ip", ["link", "set", veth, "master", bridge, "up"])
-            try NetemCommand.run("ip", ["-n", host.namespace, "link", "set", "lo", "up"])
-            try NetemCommand.run("ip", ["-n", host.namespace, "link", "set", "eth0", "up"])
-            try NetemCommand.run("ip", ["-n", host.namespace, "addr", "add", "\(host.address)/24", "dev", "eth0"])
+            try SystemCommand.run("ip", ["link", "set", veth, "master", bridge, "up"])
+            try SystemCommand.run("ip", ["-n", host.namespace, "link", "set", "lo", "up"])
+            try SystemCommand.run("ip", ["-n", host.namespace, "link", "set", "eth0", "up"])
+            try SystemCommand.run("ip", ["-n", host.namespace, "addr", "add", "\(host.address)/24", "dev", "eth0"])
         }
     }
 
@@ -81,15 +81,15 @@ final class TestHosts {
     func destroy() -> [String] {
         var failures: [String] = []
         for veth in createdVeths {
-            do { try NetemCommand.run("ip", ["link", "del", veth]) } catch { failures.append("\(error)") }
+            do { try SystemCommand.run("ip", ["link", "del", veth]) } catch { failures.append("\(error)") }
         }
         createdVeths = []
         for namespace in createdNamespaces {
-            do { try NetemCommand.run("ip", ["netns", "del", namespace]) } catch { failures.append("\(error)") }
+            do { try SystemCommand.run("ip", ["netns", "del", namespace]) } catch { failures.append("\(error)") }
         }
         createdNamespaces = []
         if createdBridge {
-            do { try NetemCommand.run("ip", ["link", "del", bridge]) } catch { failures.append("\(error)") }
+            do { try SystemCommand.run("ip", ["link", "del", bridge]) } catch { failures.append("\(error)") }
             createdBridge = false
         }
         return failures

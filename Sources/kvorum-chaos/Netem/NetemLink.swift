@@ -96,16 +96,16 @@ struct NetemLink: Sendable {
 
     @discardableResult
     private func ip(_ arguments: [String]) throws -> String {
-        try NetemCommand.run("ip", ["-n", namespace] + arguments)
+        try SystemCommand.run("ip", ["-n", namespace] + arguments)
     }
 
     private func sysctl(read key: String) throws -> String {
-        try NetemCommand.run("ip", ["netns", "exec", namespace, "sysctl", "-n", key])
+        try SystemCommand.run("ip", ["netns", "exec", namespace, "sysctl", "-n", key])
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func sysctl(write settings: KeyValuePairs<String, String>) throws {
         let assignments = settings.map { "\($0.key)=\($0.value)" }
-        try NetemCommand.run("ip", ["netns", "exec", namespace, "sysctl", "-q", "-w"] + assignments)
+        try SystemCommand.run("ip", ["netns", "exec", namespace, "sysctl", "-q", "-w"] + assignments)
     }
 }

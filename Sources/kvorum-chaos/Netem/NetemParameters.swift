@@ -41,6 +41,12 @@ struct NetemParameters: Equatable, Sendable {
         ]
     }
 
+    /// The parameters in one line, for logs and fault descriptions.
+    var summary: String {
+        "delay \(Self.seconds(delay)) s, jitter \(Self.seconds(jitter)) s, loss \(loss), duplicate \(duplicate), "
+            + "reorder \(reorder) (+\(Self.seconds(reorderDelay)) s)"
+    }
+
     /// `duration` as a number of seconds.
     private static func seconds(_ duration: Duration) -> String {
         "\(duration / .seconds(1))"

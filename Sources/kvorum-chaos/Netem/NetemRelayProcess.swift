@@ -41,7 +41,7 @@ final class NetemRelayProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw NetemError("no relay executable at \(executable.path) (has `swift build` built kvorum-chaos?)")
         }
-        guard let ip = NetemCommand.locate("ip") else { throw NetemError("ip (iproute2) is not installed") }
+        guard let ip = SystemCommand.locate("ip") else { throw NetemError("ip (iproute2) is not installed") }
         let process = Process()
         process.executableURL = ip
         process.arguments =

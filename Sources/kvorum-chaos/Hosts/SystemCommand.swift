@@ -3,7 +3,7 @@ import Foundation
 /// Runs a host tool such as `ip` to completion, within a deadline. A failure
 /// names the command line, its exit status and its stderr, which is what
 /// tells why the kernel refused (`Error: … File exists`, `Cannot find device`).
-enum NetemCommand {
+enum SystemCommand {
     /// Where tools are looked for when `PATH` does not have them (test
     /// runners often lack the `sbin` directories, where `ip` lives).
     private static let fallbackDirectories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]

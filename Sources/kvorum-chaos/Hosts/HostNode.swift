@@ -1,0 +1,114 @@
+import Foundation
+import struct KvorumBench.Endpoint
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `kvorum node` process of one test host: started inside the host's
+/// namespace, killed, paused, resumed, restarted on the same data, or wiped
+/// and brought back as a replacement. Only the process it started is ever
+/// signalled.
+final class HostNode {
+    static let peerPort = 7700
+    static let httpPort = 8700
+
+    let host: TestHost
+    let dataDirectory: String
+    let logPath: String
+    private let kvorum: String
+    private let durability: String
+    private var process: Process?
+    private(set) var paused = false
+
+    /// The node's peer address (also its address in the ring).
+    var peerAddress: String { "\(host.address):\(Self.peerPort)" }
+    /// Where its clients connect.
+    var http: Endpoint { Endpoint(host: host.address, port: Self.httpPort) }
+    var isRunning: Bool { process?.isRunning == true }
+
+    init(host: TestHost, workDirectory: String, kvorum: String, durability: String) {
+        self.host = host
+        dataDirectory = "\(workDirectory)/data/\(host.name)"
+        logPath = "\(workDirectory)/logs/\(host.name).log"
+        self.kvorum = kvorum
+        self.durability = durability
+    }
+
+    /// Starts the node; with `join`, it joins that node's cluster. Its output
+    /// is appended to `logPath`.
+    func start(joining join: HostNode?) throws {
+        precondition(!isRunning, "\(host.name) is already running")
+        let files = FileManager.default
+        try files.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try files.createDirectory(
+            atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if !files.fileExists(atPath: logPath) { files.createFile(atPath: logPath, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: logPath) else {
+            throw KitError.failed("cannot write \(logPath)")
+        }
+        log.seekToEndOfFile()
+        guard let ip = SystemCommand.locate("ip") else { throw KitError.unsupported("iproute2's `ip` is missing") }
+        var arguments = [
+            "netns", "exec", host.namespace, kvorum, "node", "--name", host.name,
+            "--listen", peerAddress, "--http", "\(host.address):\(Self.httpPort)",
+            "--data-dir", dataDirectory, "--durability", durability,
+        ]
+        if let join { arguments += ["--join", join.peerAddress] }
+        let process = Process()
+        process.executableURL = ip
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        paused = false
+    }
+
+    /// `kill -9`: the process dies at once, its store as it was.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        signal(SIGKILL)
+        process.waitUntilExit()
+        paused = false
+    }
+
+    /// SIGSTOP: the process freezes; its sockets stay open.
+    func pause() {
+        guard isRunning, !paused else { return }
+        signal(SIGSTOP)
+        paused = true
+    }
+
+    /// SIGCONT after `pause()`.
+    func resume() {
+        guard isRunning, paused else { return }
+        signal(SIGCONT)
+        paused = false
+    }
+
+    /// A clean stop (SIGTERM), then SIGKILL if it has not exited within
+    /// `grace` seconds.
+    func stop(grace: Double = 10) {
+        guard let process, process.isRunning else { return }
+        resume()
+        signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        kill()
+    }
+
+    /// Deletes the node's data (the process must be stopped).
+    func wipe() throws {
+        precondition(!isRunning, "wipe \(host.name) only while it is down")
+        if FileManager.default.fileExists(atPath: dataDirectory) {
+            try FileManager.default.removeItem(atPath: dataDirectory)
+        }
+    }
+
+    private func signal(_ number: Int32) {
+        guard let pid = process?.processIdentifier, pid > 0 else { return }
+        _ = Glibc.kill(pid, number)
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import KvorumChaos
+
+/// `kvorum-chaos run`: one seeded fault run on test hosts (docs/chaos.md).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the workloads against a cluster on test hosts while a seeded nemesis injects faults.",
+        discussion: """
+            Needs root and iproute2. Makes --hosts network namespaces on --subnet (a private /24 it owns), starts \
+            `kvorum node` in each, runs the set, cart and register workloads from client threads while the nemesis \
+            applies and heals faults, heals, waits for convergence, reads every replica's copy of every key, and \
+            checks the history. Exit status 0 only if the checker finds no violation and the replicas converged. \
+            Everything it made is removed at the end, also on Ctrl-C or a failure.
+            """
+    )
+
+    @Option(help: "Number of test hosts (each runs one node).")
+    var hosts = 5
+
+    @Option(help: "Seconds of workload and faults.")
+    var seconds = 60.0
+
+    @Option(help: "Seed of the nemesis schedule and the clients' choices.")
+    var seed: UInt64 = 1
+
+    @Option(help: "The nodes' durability: process or fsync.")
+    var durability = "process"
+
+    @Option(help: "The /24 the hosts live on, as its first three octets.")
+    var subnet = "10.213.7"
+
+    @Option(help: "Tag in the names of the namespaces and links (default: from the process id).")
+    var tag = String(getpid() % 100_000)
+
+    @Option(help: "Directory for the nodes' data, their logs and the history (default: a fresh temporary one).")
+    var workDir: String?
+
+    @Option(help: "The kvorum executable (default: the one beside kvorum-chaos).")
+    var kvorum: String?
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Kinds of faults (default: all): \(FaultKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var faults: [FaultKind] = FaultKind.allCases
+
+    @Option(help: "Client threads per workload.")
+    var clients = 2
+
+    @Option(help: "Seconds a client waits for each answer.")
+    var timeout = 2.0
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (3...20).contains(hosts) else { throw ValidationError("--hosts must be 3…20") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard ["process", "fsync"].contains(durability) else {
+            throw ValidationError("--durability must be process or fsync")
+        }
+        let octets = subnet.split(separator: ".")
+        guard octets.count == 3, octets.allSatisfy({ UInt8($0) != nil }) else {
+            throw ValidationError("--subnet must be three octets, e.g. 10.213.7")
+        }
+        guard tag.count <= 5, tag.allSatisfy({ $0.isLetter || $0.isNumber }) else {
+            throw ValidationError("--tag must be 1…5 letters or digits")
+        }
+    }
+
+    func run() throws {
+        let work = try workDir ?? FileManager.default.url(
+            for: .itemReplacementDirectory, in: .userDomainMask,
+            appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true
+        ).path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let settings = FaultRun.Settings(
+            hosts: hosts, seconds: seconds, seed: seed, durability: durability, prefix: subnet, tag: tag,
+            workDirectory: work, kvorum: kvorum ?? Self.siblingKvorum(), faults: faults,
+            clientsPerWorkload: clients, requestTimeout: timeout)
+        let cluster = try TestCluster(
+            count: hosts, prefix: subnet, tag: tag, workDirectory: work, kvorum: settings.kvorum,
+            durability: durability)
+        let signals = SignalTrap { cluster.shutdown() }
+        defer {
+            cluster.shutdown()
+            signals.release()
+        }
+        let outcome = try FaultRun(settings: settings).run(cluster: cluster)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(outcome.report), as: UTF8.self))
+        } else {
+            print(outcome.report.rendered())
+        }
+        let faultsApplied = FaultKind.allCases.compactMap { kind in
+            outcome.faultsApplied[kind].map { "\(kind.rawValue) ×\($0)" }
+        }
+        say("seed \(seed), \(seconds) s, durability \(durability); faults applied: \(faultsApplied.joined(separator: ", "))")
+        if let after = outcome.convergedAfter {
+            say("replicas converged \(String(format: "%.1f", after)) s after the final heal")
+        } else {
+            say("replicas did NOT converge within \(settings.convergenceTimeout) s of the final heal")
+        }
+        say("history: \(outcome.historyPath); node logs: \(work)/logs")
+        guard outcome.passed else { throw ExitCode(1) }
+    }
+
+    /// `kvorum` in the directory of this executable.
+    static func siblingKvorum() -> String {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("kvorum").path
+    }
+}
+
+extension FaultKind: ExpressibleByArgument {}
+
+/// Runs `cleanup` and exits 130 on SIGINT or SIGTERM, so that Ctrl-C never
+/// leaves namespaces or processes behind.
+final class SignalTrap {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(cleanup: @escaping @Sendable () -> Void) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                warn("interrupted: stopping the nodes and removing the test hosts")
+                cleanup()
+                exit(130)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func release() {
+        for source in sources { source.cancel() }
+        sources.removeAll()
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
