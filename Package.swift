@@ -86,6 +86,6 @@ let package = Package(
         .testTarget(
             name: "KvorumServerTests",
             dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit"]),
-        .testTarget(name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench"]),
+        .testTarget(name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumTestKit"]),
     ]
 )

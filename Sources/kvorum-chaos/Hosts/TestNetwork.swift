@@ -89,7 +89,7 @@ final class TestNetwork {
         for (index, host) in hosts.enumerated() {
             try SystemCommand.run("ip", ["netns", "add", host.namespace])
             namespacesMade.append(host.namespace)
-            let outside = "\(bridge.dropLast(2))v\(index + 1)"
+            let outside = vethName(index)
             try SystemCommand.run(
                 "ip", ["link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", host.namespace])
             try SystemCommand.run("ip", ["link", "set", outside, "master", bridge, "up"])
@@ -98,6 +98,9 @@ final class TestNetwork {
             try inside(host, ["link", "set", "lo", "up"])
         }
     }
+
+    /// The root-namespace end of host `index`'s veth pair.
+    private func vethName(_ index: Int) -> String { "\(bridge.dropLast(2))v\(index + 1)" }
 
     /// Runs `ip ARGUMENTS` inside `host`'s namespace.
     @discardableResult
@@ -141,6 +144,11 @@ final class TestNetwork {
     /// Deletes the namespaces (with their veth pairs) and the bridge. Errors
     /// are reported, not thrown: teardown goes on with the rest.
     func teardown() {
+        // The outer veth ends first, by name: a namespace that a closing
+        // socket still holds outlives `ip netns del`, and its veth with it.
+        for index in namespacesMade.indices.reversed() {
+            _ = try? SystemCommand.run("ip", ["link", "del", vethName(index)])
+        }
         for namespace in namespacesMade.reversed() {
             do { try SystemCommand.run("ip", ["netns", "del", namespace]) } catch { warn("\(error)") }
         }
