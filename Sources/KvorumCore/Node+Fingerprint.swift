@@ -35,8 +35,9 @@ extension KvorumNode {
         for op in forwards.keys.sorted() {
             let forward = forwards[op]!
             out +=
-                "forward \(op) \(forward.client) \(forward.key) \(forward.target) \(forward.tried) \(forward.accepted)\n"
+                "forward \(op) \(forward.client) \(forward.key) \(forward.target) \(forward.tried) \(forward.handedOver)\n"
         }
+        for entry in executedForwards.entries { out += "executed \(entry.forwarder) \(entry.op)\n" }
         return out
     }
 }

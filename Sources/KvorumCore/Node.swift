@@ -36,6 +36,8 @@ public final class KvorumNode {
     var reads: [UInt64: ReadOperation] = [:]
     var writes: [UInt64: WriteOperation] = [:]
     var forwards: [UInt64: ForwardOperation] = [:]
+    /// Forwarded writes coordinated lately, so none runs twice.
+    var executedForwards: ForwardLedger
 
     /// Pending hints, target → key → sequence (mirrors storage).
     var hints: [String: [String: UInt64]] = [:]
@@ -70,6 +72,7 @@ public final class KvorumNode {
             hintSequence = max(hintSequence, hint.sequence)
         }
         joinContact = storage.joinContact()
+        executedForwards = ForwardLedger(capacity: config.forwardLedgerCapacity)
         tree = MerkleTree(partitions: config.partitionCount)
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
@@ -94,6 +97,7 @@ public final class KvorumNode {
         reads = other.reads
         writes = other.writes
         forwards = other.forwards
+        executedForwards = other.executedForwards
         hints = other.hints
         hintSequence = other.hintSequence
         handoffsInFlight = other.handoffsInFlight
@@ -227,13 +231,15 @@ public final class KvorumNode {
             noticeDigest(of: peer, digest: message.viewDigest, address: address)
         }
         switch message.body {
+        case .forwardOffer(let op):
+            send(.forwardReady(op: op), toAddress: address)
+        case .forwardReady(let op):
+            onForwardReady(op, from: peer, address: address)
         case .forwardPut(let op, let key, let value, let context, let quorum):
-            send(.forwardAccepted(op: op), toAddress: address)
+            guard executedForwards.record(ForwardLedger.Entry(forwarder: address, op: op)) else { break }
             coordinateWrite(
                 key: key, value: value, context: context, quorum: quorum,
                 origin: .forwarded(from: address, op: op))
-        case .forwardAccepted(let op):
-            onForwardAccepted(op)
         case .forwardResult(let op, let outcome):
             onForwardResult(op, outcome)
         case .write(let op, let key, let siblings, let hintFor):

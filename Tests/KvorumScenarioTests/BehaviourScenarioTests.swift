@@ -55,7 +55,8 @@ struct BehaviourScenarioTests {
 
     /// Messages per quorum operation (SPEC/DESIGN: about 2N): a write or read
     /// coordinated at a replica costs 2(N-1) messages; a read at a non-replica
-    /// 2N; a write at a non-replica adds the forward, its acceptance and its result.
+    /// 2N; a write at a non-replica adds the two-phase forward: the offer, the
+    /// replica's readiness, the write itself and its result.
     @Test func messagesPerQuorumOperation() {
         let c = Cluster(nodes: 6, timing: .harness) { $0.antiEntropyInterval = nil }
         c.form()
@@ -80,7 +81,7 @@ struct BehaviourScenarioTests {
         #expect(putAtReplica == 4)
         #expect(getAtReplica == 4)
         #expect(getElsewhere == 6)
-        #expect(putElsewhere == 7)
+        #expect(putElsewhere == 8)
         c.sim.disconnect(r[2])
         let sloppyPut = cost { c.put(key, "c", at: r[0], quorum: 2) }
         let sloppyGet = cost { _ = c.get(key, at: r[0], quorum: 2) }

@@ -9,7 +9,8 @@ public struct NodeConfig: Sendable, Equatable {
     /// How long a coordinator waits for a replica before suspecting it and
     /// turning to the next stand-in.
     public var requestTimeout = 0.3
-    /// How long a forwarded write may take from acceptance to result.
+    /// How long a forwarder waits for the result of a write it handed to a
+    /// replica; then it answers that the write may still be applied.
     public var forwardResultTimeout = 5.0
     /// How long a coordinator keeps trying to reach its quorum before it
     /// answers the client with an error.
@@ -27,6 +28,10 @@ public struct NodeConfig: Sendable, Equatable {
     public var handoffBatchSize = 64
     /// Client requests a node coordinates at once; more are refused.
     public var maxPendingRequests = 10_000
+    /// Forwarded writes a replica remembers having coordinated, so that a
+    /// `forwardPut` delivered twice is executed once (the oldest are forgotten
+    /// first).
+    public var forwardLedgerCapacity = 4096
     /// Pending hints a node keeps; past this, writes still succeed but the
     /// stand-in refuses to take more hints (the write falls to the next one).
     public var maxHints = 100_000
