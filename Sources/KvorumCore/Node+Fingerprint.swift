@@ -5,7 +5,8 @@ extension KvorumNode {
     /// (the model-checked scenarios end long before any deadline). The model
     /// checker hashes it to recognise states it has already explored.
     public var volatileDescription: String {
-        var out = "view \(view.digest) next \(nextOp) seq \(hintSequence) ae \(antiEntropyRounds)\n"
+        var out = "view \(view.digest) next \(nextOp) seq \(hintSequence) ae \(antiEntropyRounds)"
+        out += " vx \(viewExchangeRounds)\n"
         out += "suspects \(suspects.sorted(by: byteOrder))\n"
         out += "timers \(armedTimers.sorted(by: byteOrder))\n"
         out += "join \(joinContact ?? "-")\n"

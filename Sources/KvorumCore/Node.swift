@@ -55,6 +55,8 @@ public final class KvorumNode {
     var tree: MerkleTree
     /// How many anti-entropy rounds this node started (picks the next peer).
     var antiEntropyRounds = 0
+    /// How many view exchange rounds this node started (picks the next peer).
+    var viewExchangeRounds = 0
 
     var n: Int { config.replicationFactor }
     var name: String { config.name }
@@ -106,6 +108,7 @@ public final class KvorumNode {
         pushedDigest = other.pushedDigest
         tree = other.tree
         antiEntropyRounds = other.antiEntropyRounds
+        viewExchangeRounds = other.viewExchangeRounds
     }
 
     /// Handles one event at time `now` and returns what the driver must do.
@@ -119,6 +122,7 @@ public final class KvorumNode {
             armHandoff()
             if joinContact != nil { onJoinTimer() }
             armAntiEntropy(first: true)
+            armViewExchange(first: true)
         case .client(let id, let request):
             onClient(id, request)
         case .peer(let from, let message):
@@ -184,6 +188,7 @@ public final class KvorumNode {
         case "handoff": onHandoffTimer()
         case "join": onJoinTimer()
         case "antiEntropy": onAntiEntropyTimer()
+        case "viewExchange": onViewExchangeTimer()
         default:
             guard timer.hasPrefix("op:"), let op = UInt64(timer.dropFirst(3)) else { return }
             if reads[op] != nil {
@@ -225,9 +230,9 @@ public final class KvorumNode {
     func onPeer(from address: Address, _ message: PeerMessage) {
         let peer = message.from
         heardFrom(peer)
-        if case .view = message.body {
-        } else if case .join = message.body {
-        } else {
+        switch message.body {
+        case .view, .join, .viewCheck: break
+        default:
             noticeDigest(of: peer, digest: message.viewDigest, address: address)
         }
         switch message.body {
@@ -272,6 +277,8 @@ public final class KvorumNode {
             onJoinRequest(entry, from: address)
         case .view(let entries):
             onView(entries, from: peer, address: address)
+        case .viewCheck:
+            onViewCheck(from: peer, digest: message.viewDigest, address: address)
         case .aeTree(let level, let entries):
             onTree(level: level, entries, from: peer, address: address)
         case .aeKeys(let partitions, let digests):

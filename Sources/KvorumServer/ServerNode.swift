@@ -238,7 +238,7 @@ public final class ServerNode: @unchecked Sendable {
     /// promises nothing either, but it is an answer and waits like the rest.
     static func vouchesForNothing(_ body: PeerBody) -> Bool {
         switch body {
-        case .forwardOffer, .forwardPut, .write, .read, .handoff, .ping, .aeTree, .aeKeys, .aeFetch: true
+        case .forwardOffer, .forwardPut, .write, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys, .aeFetch: true
         case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
             false
         }

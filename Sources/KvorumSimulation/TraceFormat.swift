@@ -39,6 +39,8 @@ public enum TraceFormat {
             return "forwardOffer op:\(op)"
         case .forwardReady(let op):
             return "forwardReady op:\(op)"
+        case .viewCheck:
+            return "viewCheck"
         case .forwardResult(let op, .written(let metadata)):
             return "forwardResult op:\(op) written " + shortened(metadata, to: maxMetadata)
         case .forwardResult(let op, .failed(let reason)):

@@ -53,6 +53,22 @@ struct CampaignTests {
         #expect(result.passed, "seed \(seed):\n\(result.report)")
     }
 
+    /// Bug A of docs/campaigns.md, without anti-entropy: a view push lost to
+    /// an idle member left it with a stale member list forever. Seed 18 (the
+    /// original report) replays the reported command; under the TCP-like
+    /// network its push is no longer lost but held and delivered late, so it
+    /// passes either way. Seeds 1032, 1307 and 1320 keep the dropping network
+    /// model (a transport queue that expires): they failed `ring` before the
+    /// periodic view exchange and pass with it.
+    @Test(arguments: [(18, false), (1032, true), (1307, true), (1320, true)] as [(UInt64, Bool)])
+    func lostViewPushSeeds(seed: UInt64, cutsDrop: Bool) {
+        var config = CampaignConfig.quick
+        config.antiEntropy = false
+        if cutsDrop { config.baseNetwork.cuts = .drops }
+        let result = Campaign(seed: seed, config: config).run()
+        #expect(result.passed, "seed \(seed):\n\(result.report)")
+    }
+
     /// The same seed gives the same run, byte for byte; another seed another.
     @Test func sameSeedSameCampaign() {
         let first = Campaign(seed: 42, config: .quick)

@@ -24,6 +24,10 @@ public struct NodeConfig: Sendable, Equatable {
     /// How often a node starts an anti-entropy exchange with one peer
     /// (Dynamo §4.7); nil turns anti-entropy off.
     public var antiEntropyInterval: Double? = 10
+    /// How often a member sends its view digest to one other member, in
+    /// turn, so that a lost membership change is repaired even when no
+    /// other traffic flows; nil turns the exchange off.
+    public var viewExchangeInterval: Double? = 5
     /// Records per handoff or anti-entropy message.
     public var handoffBatchSize = 64
     /// Client requests a node coordinates at once; more are refused.
@@ -45,10 +49,12 @@ public struct NodeConfig: Sendable, Equatable {
     public enum Profile: String, Sendable, CaseIterable {
         /// The course harness: 0.1 s per message, 1 s client waits, a budget
         /// of 30–100 events per scenario (COMPAT-dslib.md). The defaults of
-        /// `NodeConfig`, but with anti-entropy off: the harness steps every
-        /// event in real time, and a cluster that is never idle would turn each
-        /// `steps(100)` of an idle cluster into minutes; hinted handoff and
-        /// read repair carry the seed's scenarios.
+        /// `NodeConfig`, but with anti-entropy and the view exchange off: the
+        /// harness steps every event in real time, and a cluster that is never
+        /// idle would turn each `steps(100)` of an idle cluster into minutes
+        /// (and periodic messages would eat the scenarios' event budgets);
+        /// hinted handoff and read repair carry the seed's scenarios, and their
+        /// view pushes are not lost.
         case harness
         /// Real nodes on a LAN or loopback: round trips well under a
         /// millisecond, so timeouts only have to ride out pauses (GC-free
@@ -61,6 +67,7 @@ public struct NodeConfig: Sendable, Equatable {
         switch profile {
         case .harness:
             antiEntropyInterval = nil
+            viewExchangeInterval = nil
         case .server:
             requestTimeout = 0.5
             forwardResultTimeout = 5
@@ -68,6 +75,7 @@ public struct NodeConfig: Sendable, Equatable {
             probeInterval = 1
             handoffInterval = 2
             joinRetryInterval = 1
+            viewExchangeInterval = 5
         }
     }
 }

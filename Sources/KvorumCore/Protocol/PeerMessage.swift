@@ -75,6 +75,9 @@ public enum PeerBody: Hashable, Sendable, Codable {
     case pong
     case join(MemberEntry)
     case view([MemberEntry])
+    /// The periodic view exchange: the message's view digest is the point.
+    /// A receiver whose view differs answers with its view, every time.
+    case viewCheck
     /// Anti-entropy (Dynamo §4.7): the sender's hashes of these tree nodes
     /// (over the partitions both replicate); the receiver answers only for
     /// the nodes whose hash differs, one level down.
@@ -103,6 +106,7 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .pong: "pong"
         case .join: "join"
         case .view: "view"
+        case .viewCheck: "viewCheck"
         case .aeTree: "aeTree"
         case .aeKeys: "aeKeys"
         case .aeFetch: "aeFetch"

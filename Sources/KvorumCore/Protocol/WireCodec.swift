@@ -226,6 +226,8 @@ extension WireCodec {
             case .forwardReady(let op):
                 byte(18)
                 varint(op)
+            case .viewCheck:
+                byte(19)
             }
         }
     }
@@ -407,6 +409,7 @@ extension WireCodec {
                 body = .aeRecords(try keyedRecords())
             case 17: body = .forwardOffer(op: try varint())
             case 18: body = .forwardReady(op: try varint())
+            case 19: body = .viewCheck
             case let tag:
                 throw fail("unknown message tag \(tag)")
             }
