@@ -89,7 +89,7 @@ struct CampaignTests {
         let result = campaign.run()
         guard result.passed else { return }  // the seed itself is reported by `seeds`
         let model = campaign.model
-        let ring = Ring(members: model.members)
+        let ring = Ring(members: model.members, partitionCount: CampaignConfig.quick.partitionCount)
         guard let write = model.acknowledgedWrites.last(where: { $0.item == nil }) else {
             Issue.record("seed 7 acknowledged no plain write")
             return
