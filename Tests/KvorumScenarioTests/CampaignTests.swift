@@ -83,7 +83,8 @@ struct CampaignTests {
     }
 
     /// The invariants catch what they should: a store that lost an
-    /// acknowledged write, or whose replicas differ, is reported.
+    /// acknowledged write, whose replicas differ, or that holds one write's
+    /// value under a second dot, is reported.
     @Test func invariantsDetectTamperedStores() {
         let campaign = Campaign(seed: 7, config: .quick)
         let result = campaign.run()
@@ -100,5 +101,14 @@ struct CampaignTests {
         #expect(lost.contains { $0.invariant == "lost-write" && $0.message.contains(replica) })
         let diverged = CampaignInvariants.convergence(model: model, sim: campaign.sim, ring: ring)
         #expect(diverged.contains { $0.message.contains(write.key) })
+
+        #expect(CampaignInvariants.atMostOnce(model: model, sim: campaign.sim).isEmpty)
+        let other = ring.replicas(for: write.key, n: 3)[1]
+        let twice = Version(dot: Dot(actor: "\(other).99", counter: 1), past: VersionVector(), value: write.value)
+        var record = campaign.sim.storage(of: other).record(for: write.key)!
+        record.siblings.add([twice], policy: MergePolicy.forKey(write.key))
+        campaign.sim.storage(of: other).setRecord(record, for: write.key)
+        let executedTwice = CampaignInvariants.atMostOnce(model: model, sim: campaign.sim)
+        #expect(executedTwice.contains { $0.invariant == "at-most-once" && $0.message.contains(write.value) })
     }
 }
