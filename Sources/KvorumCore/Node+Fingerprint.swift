@@ -5,7 +5,8 @@ extension KvorumNode {
     /// (the model-checked scenarios end long before any deadline). The model
     /// checker hashes it to recognise states it has already explored.
     public var volatileDescription: String {
-        var out = "view \(view.digest) next \(nextOp) seq \(hintSequence) ae \(antiEntropyRounds)\n"
+        var out = "view \(view.digest) next \(nextOp) seq \(hintSequence) ae \(antiEntropyRounds)"
+        out += " vx \(viewExchangeRounds)\n"
         out += "suspects \(suspects.sorted(by: byteOrder))\n"
         out += "timers \(armedTimers.sorted(by: byteOrder))\n"
         out += "join \(joinContact ?? "-")\n"
@@ -35,8 +36,9 @@ extension KvorumNode {
         for op in forwards.keys.sorted() {
             let forward = forwards[op]!
             out +=
-                "forward \(op) \(forward.client) \(forward.key) \(forward.target) \(forward.tried) \(forward.accepted)\n"
+                "forward \(op) \(forward.client) \(forward.key) \(forward.target) \(forward.tried) \(forward.handedOver)\n"
         }
+        for entry in executedForwards.entries { out += "executed \(entry.forwarder) \(entry.op)\n" }
         return out
     }
 }

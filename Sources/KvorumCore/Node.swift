@@ -36,6 +36,8 @@ public final class KvorumNode {
     var reads: [UInt64: ReadOperation] = [:]
     var writes: [UInt64: WriteOperation] = [:]
     var forwards: [UInt64: ForwardOperation] = [:]
+    /// Forwarded writes coordinated lately, so none runs twice.
+    var executedForwards: ForwardLedger
 
     /// Pending hints, target → key → sequence (mirrors storage).
     var hints: [String: [String: UInt64]] = [:]
@@ -53,6 +55,8 @@ public final class KvorumNode {
     var tree: MerkleTree
     /// How many anti-entropy rounds this node started (picks the next peer).
     var antiEntropyRounds = 0
+    /// How many view exchange rounds this node started (picks the next peer).
+    var viewExchangeRounds = 0
 
     var n: Int { config.replicationFactor }
     var name: String { config.name }
@@ -70,6 +74,7 @@ public final class KvorumNode {
             hintSequence = max(hintSequence, hint.sequence)
         }
         joinContact = storage.joinContact()
+        executedForwards = ForwardLedger(capacity: config.forwardLedgerCapacity)
         tree = MerkleTree(partitions: config.partitionCount)
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
@@ -94,6 +99,7 @@ public final class KvorumNode {
         reads = other.reads
         writes = other.writes
         forwards = other.forwards
+        executedForwards = other.executedForwards
         hints = other.hints
         hintSequence = other.hintSequence
         handoffsInFlight = other.handoffsInFlight
@@ -102,6 +108,7 @@ public final class KvorumNode {
         pushedDigest = other.pushedDigest
         tree = other.tree
         antiEntropyRounds = other.antiEntropyRounds
+        viewExchangeRounds = other.viewExchangeRounds
     }
 
     /// Handles one event at time `now` and returns what the driver must do.
@@ -115,6 +122,7 @@ public final class KvorumNode {
             armHandoff()
             if joinContact != nil { onJoinTimer() }
             armAntiEntropy(first: true)
+            armViewExchange(first: true)
         case .client(let id, let request):
             onClient(id, request)
         case .peer(let from, let message):
@@ -180,6 +188,7 @@ public final class KvorumNode {
         case "handoff": onHandoffTimer()
         case "join": onJoinTimer()
         case "antiEntropy": onAntiEntropyTimer()
+        case "viewExchange": onViewExchangeTimer()
         default:
             guard timer.hasPrefix("op:"), let op = UInt64(timer.dropFirst(3)) else { return }
             if reads[op] != nil {
@@ -221,19 +230,21 @@ public final class KvorumNode {
     func onPeer(from address: Address, _ message: PeerMessage) {
         let peer = message.from
         heardFrom(peer)
-        if case .view = message.body {
-        } else if case .join = message.body {
-        } else {
+        switch message.body {
+        case .view, .join, .viewCheck: break
+        default:
             noticeDigest(of: peer, digest: message.viewDigest, address: address)
         }
         switch message.body {
+        case .forwardOffer(let op):
+            send(.forwardReady(op: op), toAddress: address)
+        case .forwardReady(let op):
+            onForwardReady(op, from: peer, address: address)
         case .forwardPut(let op, let key, let value, let context, let quorum):
-            send(.forwardAccepted(op: op), toAddress: address)
+            guard executedForwards.record(ForwardLedger.Entry(forwarder: address, op: op)) else { break }
             coordinateWrite(
                 key: key, value: value, context: context, quorum: quorum,
                 origin: .forwarded(from: address, op: op))
-        case .forwardAccepted(let op):
-            onForwardAccepted(op)
         case .forwardResult(let op, let outcome):
             onForwardResult(op, outcome)
         case .write(let op, let key, let siblings, let hintFor):
@@ -266,6 +277,8 @@ public final class KvorumNode {
             onJoinRequest(entry, from: address)
         case .view(let entries):
             onView(entries, from: peer, address: address)
+        case .viewCheck:
+            onViewCheck(from: peer, digest: message.viewDigest, address: address)
         case .aeTree(let level, let entries):
             onTree(level: level, entries, from: peer, address: address)
         case .aeKeys(let partitions, let digests):

@@ -247,10 +247,16 @@ public final class ServerNode: @unchecked Sendable {
     /// Whether a message may leave before the turn's commit: a request that
     /// asks its receiver for something and vouches for nothing this node
     /// stored. Acknowledgements, answers and membership news wait for it.
+    ///
+    /// A forwarded write (`forwardOffer`, then `forwardPut`) is a request:
+    /// the receiver executes it, and what it relies on at the forwarder is
+    /// already durable, since the operation id comes from an epoch range the
+    /// store reserved in a transaction of its own at start. `forwardReady`
+    /// promises nothing either, but it is an answer and waits like the rest.
     static func vouchesForNothing(_ body: PeerBody) -> Bool {
         switch body {
-        case .forwardPut, .write, .read, .handoff, .ping, .aeTree, .aeKeys, .aeFetch: true
-        case .forwardAccepted, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
+        case .forwardOffer, .forwardPut, .write, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys, .aeFetch: true
+        case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
             false
         }
     }

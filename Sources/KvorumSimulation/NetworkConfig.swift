@@ -15,6 +15,25 @@ public enum DropDecision: Sendable, Equatable {
     case atSend
 }
 
+/// What a cut (a cut link, a disconnected node, a partition) does to a peer
+/// message that would cross it.
+public enum CutModel: Sendable, Equatable {
+    /// The message is lost, decided at send or at delivery per `DropDecision`:
+    /// the course harness, and a transport that gives up on a dead peer.
+    case drops
+    /// The message waits and arrives late, as over the server's TCP
+    /// connections (`PeerTransport`): a write to an established connection
+    /// whose link is blackholed is retransmitted by the kernel and arrives, in
+    /// order, once the link heals, possibly minutes later. A message that
+    /// comes due while its link is cut is held per directed link; when the
+    /// link heals, the held messages are delivered in the order they were
+    /// held, except those sent more than `limit` seconds before the heal,
+    /// which are dropped (the connection would have timed out). A crashed
+    /// destination still loses them (its connections are reset); a crashed
+    /// sender does not (the kernel keeps sending what was written).
+    case holds(limit: Double)
+}
+
 /// The network model: delays, random loss, duplication and reordering of peer
 /// messages. Messages a node sends to itself are exempt from all of it.
 public struct NetworkConfig: Sendable, Equatable {
@@ -31,6 +50,8 @@ public struct NetworkConfig: Sendable, Equatable {
     public var reorderExtraDelay: Double = 1.0
     /// When connectivity and random loss are decided.
     public var dropDecision: DropDecision = .atDelivery
+    /// Whether a cut loses messages or holds them for late delivery.
+    public var cuts: CutModel = .drops
 
     /// Creates a network model; every parameter has the harness's default.
     public init(
@@ -39,7 +60,8 @@ public struct NetworkConfig: Sendable, Equatable {
         duplicateRate: Double = 0,
         reorderRate: Double = 0,
         reorderExtraDelay: Double = 1.0,
-        dropDecision: DropDecision = .atDelivery
+        dropDecision: DropDecision = .atDelivery,
+        cuts: CutModel = .drops
     ) {
         self.delay = delay
         self.dropRate = dropRate
@@ -47,9 +69,17 @@ public struct NetworkConfig: Sendable, Equatable {
         self.reorderRate = reorderRate
         self.reorderExtraDelay = reorderExtraDelay
         self.dropDecision = dropDecision
+        self.cuts = cuts
     }
 
     /// The course harness: every peer message takes 0.1 s; no loss, duplication
-    /// or reordering; drops only from faults, decided at delivery.
+    /// or reordering; drops only from faults, decided at delivery; a cut loses
+    /// what crosses it.
     public static let harness = NetworkConfig()
+
+    /// Like the server's transport: small random delays (10–100 ms) and cuts
+    /// that hold messages for late delivery, up to `holdLimit` seconds.
+    public static func tcpLike(holdLimit: Double = 60) -> NetworkConfig {
+        NetworkConfig(delay: .uniform(0.01, 0.1), cuts: .holds(limit: holdLimit))
+    }
 }

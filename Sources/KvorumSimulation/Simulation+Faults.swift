@@ -1,19 +1,22 @@
 import KvorumCore
 
 extension Simulation {
-    /// Cuts the node off: every peer message to or from it is dropped (its
-    /// self-messages and client requests still get through).
+    /// Cuts the node off: every peer message to or from it is dropped, or
+    /// held under `CutModel.holds` (its self-messages and client requests
+    /// still get through).
     public func disconnect(_ name: String) {
         requireKnown(name)
         disconnected.insert(name)
         log("** disconnect \(name)")
     }
 
-    /// Undoes `disconnect`; links cut separately stay cut.
+    /// Undoes `disconnect`; links cut separately stay cut. Held messages whose
+    /// link is whole again are sent on.
     public func connect(_ name: String) {
         requireKnown(name)
         disconnected.remove(name)
         log("** connect \(name)")
+        releaseHeld()
     }
 
     /// Drops every message from `from` to `to`; the other direction is untouched.
@@ -28,6 +31,7 @@ extension Simulation {
         requireKnown(from, to)
         cutLinks.remove(Link(from: from, to: to))
         log("** restore \(from) -> \(to)")
+        releaseHeld()
     }
 
     /// Cuts both directions between every node of `a` and every node of `b`.
@@ -48,6 +52,7 @@ extension Simulation {
         cutLinks.removeAll()
         disconnected.removeAll()
         log("** reset network")
+        releaseHeld()
     }
 
     /// Crashes the node: the node object and its memory are discarded, its

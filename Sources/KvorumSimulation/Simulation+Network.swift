@@ -3,7 +3,8 @@ import KvorumCore
 extension Simulation {
     /// Puts a peer message on the network, applying the network model: a
     /// self-message is due at once and never lost; any other may be lost (now
-    /// or at delivery, per `network.dropDecision`), duplicated and delayed.
+    /// or at delivery, per `network.dropDecision`), duplicated and delayed,
+    /// and held by a cut (`network.cuts`).
     func send(_ message: PeerMessage, from slot: NodeSlot, to address: Address) {
         let sender = slot.config.name
         let body = { TraceFormat.describe(message.body) }
@@ -19,7 +20,8 @@ extension Simulation {
             destination: destination,
             message: message,
             destinationLife: destination.life,
-            decidedAtDelivery: network.dropDecision == .atDelivery
+            decidedAtDelivery: network.dropDecision == .atDelivery,
+            sentAt: now
         )
         if destination === slot {
             log("\(sender) -> \(target) \(body())")
@@ -38,10 +40,18 @@ extension Simulation {
         }
     }
 
-    /// Delivers a message that has come due, unless it is lost now.
+    /// Delivers a message that has come due, unless it is lost now or a cut
+    /// holds it.
     func deliver(_ envelope: Envelope) {
         let destination = envelope.destination
         let body = { TraceFormat.describe(envelope.message.body) }
+        if case .holds = network.cuts, destination.node != nil, destination.life == envelope.destinationLife,
+            envelope.source !== destination, let reason = cutOffReason(from: envelope.from, to: envelope.to)
+        {
+            held.append(envelope)
+            log("held \(envelope.from) -> \(envelope.to) \(body()) (\(reason))")
+            return
+        }
         if let reason = lossReason(envelope, decidingFaults: envelope.decidedAtDelivery) {
             log("dropped \(envelope.from) -> \(envelope.to) \(body()) (\(reason))")
             return
@@ -62,7 +72,7 @@ extension Simulation {
             return "\(envelope.to) down"
         }
         guard decidingFaults else { return nil }
-        if let reason = cutOffReason(from: envelope.from, to: envelope.to) { return reason }
+        if network.cuts == .drops, let reason = cutOffReason(from: envelope.from, to: envelope.to) { return reason }
         if network.dropRate > 0, random.chance(network.dropRate) { return "lost" }
         return nil
     }
@@ -73,6 +83,41 @@ extension Simulation {
         if disconnected.contains(receiver) { return "\(receiver) disconnected" }
         if cutLinks.contains(Link(from: sender, to: receiver)) { return "link cut" }
         return nil
+    }
+
+    /// Sends on the messages held on links that are no longer cut, in the
+    /// order they were held, all with one delay drawn now; those sent more
+    /// than the hold limit ago are dropped. Called whenever a cut heals.
+    func releaseHeld() {
+        guard !held.isEmpty else { return }
+        let limit: Double
+        switch network.cuts {
+        case .holds(let seconds): limit = seconds
+        case .drops: limit = 0
+        }
+        var stillHeld: [Envelope] = []
+        var released: [Envelope] = []
+        for envelope in held {
+            if cutOffReason(from: envelope.from, to: envelope.to) != nil {
+                stillHeld.append(envelope)
+            } else {
+                released.append(envelope)
+            }
+        }
+        held = stillHeld
+        guard !released.isEmpty else { return }
+        let delay = drawDelay()
+        for var envelope in released {
+            let age = TraceFormat.seconds(now - envelope.sentAt)
+            let body = { TraceFormat.describe(envelope.message.body) }
+            guard now - envelope.sentAt <= limit else {
+                log("dropped \(envelope.from) -> \(envelope.to) \(body()) (held \(age) s, over the hold limit)")
+                continue
+            }
+            log("late \(envelope.from) -> \(envelope.to) \(body()) (sent \(age) s ago)")
+            envelope.decidedAtDelivery = false
+            schedule(.message(envelope), after: delay)
+        }
     }
 
     /// The delay of one message copy: the delay model plus, sometimes, a

@@ -52,6 +52,8 @@ public final class Simulation {
     var slotByAddress: [Address: NodeSlot] = [:]
     var disconnected: Set<String> = []
     var cutLinks: Set<Link> = []
+    /// Messages held by a cut under `CutModel.holds`, in the order they were held.
+    var held: [Envelope] = []
     /// Steps taken since creation, dropped deliveries included.
     var stepsTaken = 0
 
@@ -402,6 +404,8 @@ struct Envelope {
     var destinationLife: UInt64
     /// Whether connectivity and random loss are still to be decided.
     var decidedAtDelivery: Bool
+    /// The virtual time of the send.
+    var sentAt: Double
 
     /// The sender's name.
     var from: String { source.config.name }

@@ -35,8 +35,12 @@ public enum TraceFormat {
             var text = "forwardPut op:\(op) \(quoted(key))=\(quoted(value)) q\(quorum)"
             if let context { text += " ctx:" + shortened(Metadata.encode(context), to: maxMetadata) }
             return text
-        case .forwardAccepted(let op):
-            return "forwardAccepted op:\(op)"
+        case .forwardOffer(let op):
+            return "forwardOffer op:\(op)"
+        case .forwardReady(let op):
+            return "forwardReady op:\(op)"
+        case .viewCheck:
+            return "viewCheck"
         case .forwardResult(let op, .written(let metadata)):
             return "forwardResult op:\(op) written " + shortened(metadata, to: maxMetadata)
         case .forwardResult(let op, .failed(let reason)):

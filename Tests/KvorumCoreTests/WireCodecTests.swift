@@ -19,7 +19,9 @@ struct WireCodecTests {
     static let bodies: [PeerBody] = [
         .forwardPut(op: 1, key: "k", value: "x", context: nil, quorum: 2),
         .forwardPut(op: UInt64.max, key: "", value: "y", context: VersionVector(["a": 3]), quorum: 3),
-        .forwardAccepted(op: 12),
+        .forwardOffer(op: 12),
+        .forwardReady(op: UInt64.max),
+        .viewCheck,
         .forwardResult(op: 5, outcome: .written(metadata: "node01.2:1|")),
         .forwardResult(op: 5, outcome: .failed(reason: "write quorum not reached")),
         .write(op: 7, key: "cart-1", siblings: siblings, hintFor: "node05"),

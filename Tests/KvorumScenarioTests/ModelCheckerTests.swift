@@ -7,11 +7,14 @@ import Testing
 /// state and final checks wherever nothing is left to do.
 @Suite("Model checker")
 struct ModelCheckerTests {
-    /// A formed cluster of `count` nodes (anti-entropy off: its periodic
-    /// rounds would never let the system come to rest).
+    /// A formed cluster of `count` nodes (anti-entropy and the view exchange
+    /// off: their periodic rounds would never let the system come to rest).
     private func checker(nodes count: Int) -> ModelChecker {
         let names = (1...count).map { "node0\($0)" }
-        let checker = ModelChecker(names: names) { $0.antiEntropyInterval = nil }
+        let checker = ModelChecker(names: names) {
+            $0.antiEntropyInterval = nil
+            $0.viewExchangeInterval = nil
+        }
         let contact = JSON.string(checker.world.address(of: names[0]))
         for name in names { checker.world.send(ClientRequest(type: "JOIN", body: contact), to: name) }
         checker.world.settle()

@@ -83,8 +83,12 @@ final class Cluster {
     let sim: Simulation
     let names: [String]
 
-    init(nodes count: Int, timing: Timing, configure: (inout NodeConfig) -> Void = { _ in }) {
-        sim = Simulation(seed: timing.seed, network: timing.network, factory: timing.factory)
+    /// - Parameter network: replaces the timing's network model (e.g. cuts that hold messages).
+    init(
+        nodes count: Int, timing: Timing, network: NetworkConfig? = nil,
+        configure: (inout NodeConfig) -> Void = { _ in }
+    ) {
+        sim = Simulation(seed: timing.seed, network: network ?? timing.network, factory: timing.factory)
         names = (1...count).map { "node" + ($0 < 10 ? "0" : "") + String($0) }
         for name in names { sim.addNode(name: name, configure: configure) }
     }

@@ -162,7 +162,26 @@ extension KvorumNode {
     // MARK: - Writes
 
     /// A client write: coordinated here if this node is a replica, otherwise
-    /// forwarded to the first healthy replica (Dynamo §4.5).
+    /// forwarded to a replica (Dynamo §4.5), at most once.
+    ///
+    /// Forwarding has two phases. The forwarder offers the operation
+    /// (`forwardOffer`, only its id) to the first healthy replica it has not
+    /// tried; a replica that is there answers `forwardReady` and keeps nothing.
+    /// Only then does the forwarder send the write itself (`forwardPut`),
+    /// exactly once per operation, and it never turns to another replica after
+    /// that: without a result within `forwardResultTimeout` it tells the client
+    /// the write may still be applied. An offer that goes unanswered within
+    /// the request timeout costs nothing: the replica is suspected and the
+    /// next one gets an offer. A late `forwardReady` (the network held the
+    /// offer or the answer: TCP delivers what it accepted, minutes later if a
+    /// link was blackholed) for an operation that has moved on to another
+    /// replica, has ended, or belongs to an earlier life of this node (op ids
+    /// start in a fresh range after a restart) is ignored, so it can at worst
+    /// make a replica say "ready" to no one. No deadline travels: whether a
+    /// forward is stale is decided by the forwarder's own state, clock-free.
+    /// The replica in turn coordinates a `forwardPut` at most once per
+    /// (forwarder address, op) (`ForwardLedger`), against a network that
+    /// delivers a message twice.
     func startPut(client: RequestID, key: String, value: String, context: VersionVector?, quorum: Int) {
         let replicas = ring.replicas(for: key, n: n)
         if replicas.contains(name) {
@@ -173,12 +192,13 @@ extension KvorumNode {
             client: client, key: key, value: value, context: context, quorum: quorum, target: "", tried: [])
         let id = newOp()
         forwards[id] = op
-        forwardToNextReplica(id)
+        offerToNextReplica(id)
     }
 
-    /// Sends a forwarded write to the next healthy replica, or coordinates it
-    /// here when no replica is reachable.
-    private func forwardToNextReplica(_ id: UInt64) {
+    /// Offers a forwarded write to the next healthy replica, or coordinates it
+    /// here when no replica is left to try (no offer was ever taken up, so no
+    /// replica runs it).
+    private func offerToNextReplica(_ id: UInt64) {
         guard var op = forwards[id] else { return }
         let replicas = ring.replicas(for: op.key, n: n)
         guard let target = replicas.first(where: { !isSuspected($0) && !op.tried.contains($0) && $0 != name })
@@ -190,15 +210,21 @@ extension KvorumNode {
         }
         op.target = target
         op.tried.append(target)
-        op.accepted = false
         forwards[id] = op
-        send(.forwardPut(op: id, key: op.key, value: op.value, context: op.context, quorum: op.quorum), to: target)
+        send(.forwardOffer(op: id), to: target)
         setTimer(Self.opTimer(id), after: config.requestTimeout)
     }
 
-    func onForwardAccepted(_ id: UInt64) {
-        guard forwards[id]?.accepted == false else { return }
-        forwards[id]!.accepted = true
+    /// The replica offered the operation is there: hand it the write, once.
+    /// Readiness from any other node, or for an operation handed over,
+    /// ended or unknown, is ignored.
+    func onForwardReady(_ id: UInt64, from peer: String, address: Address) {
+        guard var op = forwards[id], !op.handedOver, op.target == peer else { return }
+        op.handedOver = true
+        forwards[id] = op
+        send(
+            .forwardPut(op: id, key: op.key, value: op.value, context: op.context, quorum: op.quorum),
+            toAddress: address)
         setTimer(Self.opTimer(id), after: config.forwardResultTimeout)
     }
 
@@ -215,7 +241,7 @@ extension KvorumNode {
 
     func onForwardTimeout(_ id: UInt64) {
         guard let op = forwards[id] else { return }
-        if op.accepted {
+        if op.handedOver {
             forwards[id] = nil
             reply(
                 op.client,
@@ -224,7 +250,7 @@ extension KvorumNode {
             )
         } else {
             suspect(op.target)
-            forwardToNextReplica(id)
+            offerToNextReplica(id)
         }
     }
 

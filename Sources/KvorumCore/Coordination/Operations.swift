@@ -73,14 +73,59 @@ struct WriteOperation {
     var isSettled: Bool { !slots.contains { $0.state == .pending } }
 }
 
-/// A client write this node (not a replica) handed to a replica.
+/// A client write this node (not a replica) forwards to a replica, in two
+/// phases (see `KvorumNode.startPut`).
 struct ForwardOperation {
     var client: RequestID
     var key: String
     var value: String
     var context: VersionVector?
     var quorum: Int
+    /// The replica offered the operation last.
     var target: String
     var tried: [String]
-    var accepted = false
+    /// Whether the write itself went to `target`: from then on the operation
+    /// never turns to another replica.
+    var handedOver = false
+}
+
+/// The forwarded writes a replica has coordinated lately, by forwarder
+/// address and operation id, so that a `forwardPut` the network delivers
+/// twice is executed once. A forwarder's op ids are unique across its
+/// restarts (they start in a fresh epoch range each life), so the pair names
+/// one client write. Bounded: past `capacity` entries the oldest is
+/// forgotten, in arrival order, so the ledger is deterministic.
+struct ForwardLedger {
+    struct Entry: Hashable {
+        var forwarder: Address
+        var op: UInt64
+    }
+
+    let capacity: Int
+    /// A ring buffer of the entries; `oldest` is where the next one goes once full.
+    private var ring: [Entry] = []
+    private var oldest = 0
+    private var known: Set<Entry> = []
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "the forward ledger needs room for at least one entry")
+        self.capacity = capacity
+    }
+
+    /// Records an executed forward.
+    /// - Returns: false, changing nothing, when it is already recorded.
+    mutating func record(_ entry: Entry) -> Bool {
+        guard known.insert(entry).inserted else { return false }
+        if ring.count < capacity {
+            ring.append(entry)
+        } else {
+            known.remove(ring[oldest])
+            ring[oldest] = entry
+            oldest = (oldest + 1) % capacity
+        }
+        return true
+    }
+
+    /// The entries, oldest first.
+    var entries: [Entry] { Array(ring[oldest...] + ring[..<oldest]) }
 }

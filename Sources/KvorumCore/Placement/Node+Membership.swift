@@ -70,7 +70,8 @@ extension KvorumNode {
     }
 
     /// Peer messages carry the sender's view digest; a differing digest means
-    /// one side missed a change, and this side offers its view (once per digest).
+    /// one side missed a change, and this side offers its view (once per
+    /// digest; the periodic `viewCheck` repeats the offer if it was lost).
     func noticeDigest(of peer: String, digest: UInt64, address: Address) {
         let mine = view.digest
         guard digest != mine, pushedDigest[peer] != mine else { return }

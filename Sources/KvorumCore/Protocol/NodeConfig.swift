@@ -9,7 +9,8 @@ public struct NodeConfig: Sendable, Equatable {
     /// How long a coordinator waits for a replica before suspecting it and
     /// turning to the next stand-in.
     public var requestTimeout = 0.3
-    /// How long a forwarded write may take from acceptance to result.
+    /// How long a forwarder waits for the result of a write it handed to a
+    /// replica; then it answers that the write may still be applied.
     public var forwardResultTimeout = 5.0
     /// How long a coordinator keeps trying to reach its quorum before it
     /// answers the client with an error.
@@ -23,10 +24,18 @@ public struct NodeConfig: Sendable, Equatable {
     /// How often a node starts an anti-entropy exchange with one peer
     /// (Dynamo §4.7); nil turns anti-entropy off.
     public var antiEntropyInterval: Double? = 10
+    /// How often a member sends its view digest to one other member, in
+    /// turn, so that a lost membership change is repaired even when no
+    /// other traffic flows; nil turns the exchange off.
+    public var viewExchangeInterval: Double? = 5
     /// Records per handoff or anti-entropy message.
     public var handoffBatchSize = 64
     /// Client requests a node coordinates at once; more are refused.
     public var maxPendingRequests = 10_000
+    /// Forwarded writes a replica remembers having coordinated, so that a
+    /// `forwardPut` delivered twice is executed once (the oldest are forgotten
+    /// first).
+    public var forwardLedgerCapacity = 4096
     /// Pending hints a node keeps; past this, writes still succeed but the
     /// stand-in refuses to take more hints (the write falls to the next one).
     public var maxHints = 100_000
@@ -40,10 +49,12 @@ public struct NodeConfig: Sendable, Equatable {
     public enum Profile: String, Sendable, CaseIterable {
         /// The course harness: 0.1 s per message, 1 s client waits, a budget
         /// of 30–100 events per scenario (COMPAT-dslib.md). The defaults of
-        /// `NodeConfig`, but with anti-entropy off: the harness steps every
-        /// event in real time, and a cluster that is never idle would turn each
-        /// `steps(100)` of an idle cluster into minutes; hinted handoff and
-        /// read repair carry the seed's scenarios.
+        /// `NodeConfig`, but with anti-entropy and the view exchange off: the
+        /// harness steps every event in real time, and a cluster that is never
+        /// idle would turn each `steps(100)` of an idle cluster into minutes
+        /// (and periodic messages would eat the scenarios' event budgets);
+        /// hinted handoff and read repair carry the seed's scenarios, and their
+        /// view pushes are not lost.
         case harness
         /// Real nodes on a LAN or loopback: round trips well under a
         /// millisecond, so timeouts only have to ride out pauses (GC-free
@@ -56,6 +67,7 @@ public struct NodeConfig: Sendable, Equatable {
         switch profile {
         case .harness:
             antiEntropyInterval = nil
+            viewExchangeInterval = nil
         case .server:
             requestTimeout = 0.5
             forwardResultTimeout = 5
@@ -63,6 +75,7 @@ public struct NodeConfig: Sendable, Equatable {
             probeInterval = 1
             handoffInterval = 2
             joinRetryInterval = 1
+            viewExchangeInterval = 5
         }
     }
 }

@@ -52,10 +52,15 @@ public struct KeyDigest: Hashable, Sendable, Codable {
 }
 
 public enum PeerBody: Hashable, Sendable, Codable {
-    /// A non-replica hands a client's write to a replica to coordinate (Dynamo §4.5).
+    /// Forwarding, phase 1: a non-replica asks a replica whether it is there
+    /// to coordinate the forwarder's client write `op` (nothing else travels).
+    case forwardOffer(op: UInt64)
+    /// The replica is there. Stateless: it promises and keeps nothing.
+    case forwardReady(op: UInt64)
+    /// Forwarding, phase 2: the write itself, sent once per operation to the
+    /// replica that answered `forwardReady` (Dynamo §4.5). The replica
+    /// coordinates it at most once per (forwarder address, op).
     case forwardPut(op: UInt64, key: String, value: String, context: VersionVector?, quorum: Int)
-    /// The replica took the forwarded write and will answer with `forwardResult`.
-    case forwardAccepted(op: UInt64)
     case forwardResult(op: UInt64, outcome: WriteOutcome)
     /// Store these versions; with `hintFor`, the receiver is a stand-in for that replica.
     /// Read repair sends it with `op` 0 and expects no acknowledgement.
@@ -70,6 +75,9 @@ public enum PeerBody: Hashable, Sendable, Codable {
     case pong
     case join(MemberEntry)
     case view([MemberEntry])
+    /// The periodic view exchange: the message's view digest is the point.
+    /// A receiver whose view differs answers with its view, every time.
+    case viewCheck
     /// Anti-entropy (Dynamo §4.7): the sender's hashes of these tree nodes
     /// (over the partitions both replicate); the receiver answers only for
     /// the nodes whose hash differs, one level down.
@@ -84,8 +92,9 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// A short name for traces and message counts.
     public var kind: String {
         switch self {
+        case .forwardOffer: "forwardOffer"
+        case .forwardReady: "forwardReady"
         case .forwardPut: "forwardPut"
-        case .forwardAccepted: "forwardAccepted"
         case .forwardResult: "forwardResult"
         case .write(let op, _, _, _): op == 0 ? "repair" : "write"
         case .writeAck: "writeAck"
@@ -97,6 +106,7 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .pong: "pong"
         case .join: "join"
         case .view: "view"
+        case .viewCheck: "viewCheck"
         case .aeTree: "aeTree"
         case .aeKeys: "aeKeys"
         case .aeFetch: "aeFetch"

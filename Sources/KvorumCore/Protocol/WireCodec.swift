@@ -6,7 +6,8 @@
 /// 0/1 byte then the value; enums are a tag byte then their fields in
 /// declaration order. Decoding checks every length against the bytes left, so
 /// garbage yields a `WireCodec.DecodeError`, never a crash or a huge
-/// allocation.
+/// allocation. New messages get new tags; a tag is never reused (tag 1, the
+/// former `forwardAccepted`, is retired).
 public enum WireCodec {
     public static let version: UInt8 = 1
 
@@ -154,9 +155,6 @@ extension WireCodec {
                 byte(context == nil ? 0 : 1)
                 if let context { vector(context) }
                 int(quorum)
-            case .forwardAccepted(let op):
-                byte(1)
-                varint(op)
             case .forwardResult(let op, let outcome):
                 byte(2)
                 varint(op)
@@ -222,6 +220,14 @@ extension WireCodec {
             case .aeRecords(let records):
                 byte(16)
                 keyedRecords(records)
+            case .forwardOffer(let op):
+                byte(17)
+                varint(op)
+            case .forwardReady(let op):
+                byte(18)
+                varint(op)
+            case .viewCheck:
+                byte(19)
             }
         }
     }
@@ -363,7 +369,6 @@ extension WireCodec {
                 let value = try string()
                 let context = try flag() ? try vector() : nil
                 body = .forwardPut(op: op, key: key, value: value, context: context, quorum: try int())
-            case 1: body = .forwardAccepted(op: try varint())
             case 2:
                 let op = try varint()
                 let outcome: WriteOutcome =
@@ -402,6 +407,9 @@ extension WireCodec {
                 body = .aeFetch(keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.string() })
             case 16:
                 body = .aeRecords(try keyedRecords())
+            case 17: body = .forwardOffer(op: try varint())
+            case 18: body = .forwardReady(op: try varint())
+            case 19: body = .viewCheck
             case let tag:
                 throw fail("unknown message tag \(tag)")
             }

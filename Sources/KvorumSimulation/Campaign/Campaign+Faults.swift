@@ -189,7 +189,8 @@ extension Campaign {
 
 extension Simulation {
     /// Undoes `partition(a, b)`: restores both directions between every node
-    /// of `a` and every node of `b` (other cuts stay).
+    /// of `a` and every node of `b` (other cuts stay), and sends on what the
+    /// partition held.
     func heal(_ a: [String], _ b: [String]) {
         for x in a {
             for y in b {
@@ -198,5 +199,6 @@ extension Simulation {
             }
         }
         log("** heal [\(a.joined(separator: ","))] | [\(b.joined(separator: ","))]")
+        releaseHeld()
     }
 }

@@ -116,6 +116,7 @@ public final class Campaign {
         found += CampaignInvariants.noFalseSiblings(model: model, sim: sim)
         found += CampaignInvariants.cartItemsKept(model: model, sim: sim, ring: ring)
         found += CampaignInvariants.uniqueDots(model: model, sim: sim)
+        found += CampaignInvariants.atMostOnce(model: model, sim: sim)
         let probes = (0..<config.ringProbeKeys).map { "ring-probe-\($0)" }
         found += CampaignInvariants.ringPlacement(
             model: model, probeKeys: probes, partitionCount: config.partitionCount)

@@ -31,8 +31,9 @@ public struct CampaignConfig: Sendable, Equatable {
     /// Whether nodes run anti-entropy (Dynamo §4.7) at its default interval;
     /// off shows what hinted handoff and read repair alone achieve.
     public var antiEntropy = true
-    /// The network between faults: small random delays.
-    public var baseNetwork = NetworkConfig(delay: .uniform(0.01, 0.1))
+    /// The network between faults: small random delays, and cuts that hold
+    /// messages and deliver them late after the heal, as TCP does.
+    public var baseNetwork = NetworkConfig.tcpLike()
     /// How long (virtual seconds) the cluster is left alone to heal after the
     /// faults stop, before the invariants are checked.
     public var healTime: Double = 120

@@ -153,6 +153,36 @@ public enum CampaignInvariants {
         return found
     }
 
+    /// At most once: every client write's value is unique in a campaign, so
+    /// one value stored under two different dots, at one node or two, means
+    /// the write was executed twice (e.g. a forwarded PUT coordinated by two
+    /// replicas). Merged versions (no dot) are not judged.
+    public static func atMostOnce(model: CampaignModel, sim: Simulation) -> [CampaignViolation] {
+        var found: [CampaignViolation] = []
+        var firstSeen: [String: (dot: Dot, node: String)] = [:]
+        var reported: Set<String> = []
+        for node in sim.nodeNames {
+            for key in model.keys {
+                for version in stored(sim, node, key).versions {
+                    guard let dot = version.dot else { continue }
+                    let name = key + "\u{0}" + version.value
+                    guard let seen = firstSeen[name] else {
+                        firstSeen[name] = (dot, node)
+                        continue
+                    }
+                    guard seen.dot != dot, reported.insert(name + "\u{0}" + dot.text).inserted else { continue }
+                    let writer = model.write(withValue: version.value).map { " (\($0.summary))" } ?? ""
+                    found.append(
+                        CampaignViolation(
+                            "at-most-once",
+                            "\"\(version.value)\" of \(key) was written twice: as \(seen.dot.text) at \(seen.node) "
+                                + "and as \(dot.text) at \(node)" + writer))
+                }
+            }
+        }
+        return found
+    }
+
     /// Ring: after every JOIN and LEAVE, the ring over the expected members
     /// gives every key (the workload's and the probes) exactly 3 distinct
     /// replicas, all of them members.

@@ -1,7 +1,7 @@
 /// One broken invariant, explained.
 public struct CampaignViolation: Sendable, Equatable, CustomStringConvertible {
     /// Which invariant: `lost-write`, `convergence`, `false-siblings`, `cart`,
-    /// `unique-dots`, `ring`, `liveness`, `setup`.
+    /// `unique-dots`, `at-most-once`, `ring`, `liveness`, `setup`.
     public var invariant: String
     /// What was expected and what was found, with keys, nodes and metadata.
     public var message: String

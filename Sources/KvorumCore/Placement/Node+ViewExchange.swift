@@ -1,0 +1,34 @@
+extension KvorumNode {
+    /// Arms the next view exchange round, the first staggered like
+    /// anti-entropy's so that members do not check in lockstep.
+    func armViewExchange(first: Bool = false) {
+        guard let interval = config.viewExchangeInterval, !armedTimers.contains("viewExchange") else { return }
+        let stagger = first ? Double(StableHash.hash(name + "/view") % 1000) / 1000 * interval : 0
+        setTimer("viewExchange", after: interval + stagger)
+    }
+
+    /// One round of the view exchange: the next member, in turn, gets our
+    /// view digest (`viewCheck`, an empty body). Views otherwise spread only
+    /// on the digests other traffic carries, pushed once per digest
+    /// (`noticeDigest`), so a lost push to a member nobody talks to would
+    /// never be repaired (campaign bug A). One message per member per
+    /// interval: M members send M / interval messages per second, plus a
+    /// view push each way where views differ.
+    func onViewExchangeTimer() {
+        defer { armViewExchange() }
+        guard view.entries[name]?.status == .up else { return }
+        let peers = view.upMembers.filter { $0 != name }
+        guard !peers.isEmpty else { return }
+        let peer = peers[viewExchangeRounds % peers.count]
+        viewExchangeRounds += 1
+        send(.viewCheck, to: peer)
+    }
+
+    /// A peer's periodic digest: when it differs from ours, push our view,
+    /// however often we pushed before (that push may have been lost). The
+    /// peer merges it and, if it knows something we lack, pushes its view back.
+    func onViewCheck(from peer: String, digest: UInt64, address: Address) {
+        guard digest != view.digest else { return }
+        pushView(to: peer, address: address)
+    }
+}
