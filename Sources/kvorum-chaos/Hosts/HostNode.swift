@@ -35,8 +35,10 @@ final class HostNode {
         self.durability = durability
     }
 
-    /// Starts the node; with `join`, it joins that node's cluster. Its output
-    /// is appended to `logPath`.
+    /// Starts the node; with `join`, it joins that node's cluster. It listens
+    /// for peers on every interface of its host and advertises its host's
+    /// address, as a node deployed across hosts does (docs/deploy.md). Its
+    /// output is appended to `logPath`.
     func start(joining join: HostNode?) throws {
         precondition(!isRunning, "\(host.name) is already running")
         let files = FileManager.default
@@ -51,7 +53,7 @@ final class HostNode {
         guard let ip = SystemCommand.locate("ip") else { throw KitError.unsupported("iproute2's `ip` is missing") }
         var arguments = [
             "netns", "exec", host.namespace, kvorum, "node", "--name", host.name,
-            "--listen", peerAddress, "--http", "\(host.address):\(Self.httpPort)",
+            "--listen", "0.0.0.0:\(Self.peerPort)", "--advertise", peerAddress, "--http", "\(host.address):\(Self.httpPort)",
             "--data-dir", dataDirectory, "--durability", durability,
         ]
         if let join { arguments += ["--join", join.peerAddress] }
