@@ -4,7 +4,7 @@ import XCTest
 @testable import kvorum_chaos
 
 /// The relay for real: two test hosts in namespaces of their own
-/// (`TestHosts`), a `kvorum-chaos relay` in host A's namespace and a
+/// (`TestNetwork`), a `kvorum-chaos relay` in host A's namespace and a
 /// `NetemLink` routing A's packets for B through it. Needs root, `ip` and
 /// /dev/net/tun; without them each test prints a `SKIPPED:` line and passes.
 final class NetemRelayTests: XCTestCase {
@@ -34,7 +34,7 @@ final class NetemRelayTests: XCTestCase {
         let sender: TestSocket
         let receiver: TestSocket
 
-        init(_ hosts: TestHosts, to index: Int = 1) throws {
+        init(_ hosts: TestNetwork, to index: Int = 1) throws {
             let (from, to) = (hosts.hosts[0], hosts.hosts[index])
             sender = try TestSocket(namespace: from.namespace, type: SOCK_DGRAM, address: from.address)
             receiver = try TestSocket(namespace: to.namespace, type: SOCK_DGRAM, address: to.address)
@@ -71,7 +71,7 @@ final class NetemRelayTests: XCTestCase {
         let server: TestSocket
         private let listener: TestSocket
 
-        init(_ hosts: TestHosts) throws {
+        init(_ hosts: TestNetwork) throws {
             listener = try TestSocket(
                 namespace: hosts.hosts[1].namespace, type: SOCK_STREAM, address: hosts.hosts[1].address)
             try listener.listen()
@@ -91,7 +91,7 @@ final class NetemRelayTests: XCTestCase {
     }
 
     /// Runs `body` with two fresh test hosts, removed afterwards whatever happens.
-    private func withHosts(count: Int = 2, _ body: (TestHosts) throws -> Void) throws {
+    private func withHosts(count: Int = 2, _ body: (TestNetwork) throws -> Void) throws {
         if let reason = Self.skipReason {
             print("SKIPPED: \(name): \(reason)")
             return
@@ -100,9 +100,9 @@ final class NetemRelayTests: XCTestCase {
             XCTFail("no kvorum-chaos at \(Self.relayExecutable.path): run `swift build` first")
             return
         }
-        let hosts = try TestHosts.make(count: count)
+        let hosts = try TestNetwork(prefix: "10.213.201", count: count, tag: "r\(getpid() % 10_000)")
         defer {
-            let failures = hosts.destroy()
+            let failures = hosts.teardown()
             XCTAssert(failures.isEmpty, "cleanup failed: \(failures)")
         }
         try body(hosts)
@@ -112,7 +112,7 @@ final class NetemRelayTests: XCTestCase {
     /// (`NetemHostRelay`), runs `body`, then stops the relay (also when
     /// `body` fails) and returns its counts.
     private func throughRelay(
-        _ hosts: TestHosts, _ parameters: NetemParameters, _ body: (NetemLink) throws -> Void
+        _ hosts: TestNetwork, _ parameters: NetemParameters, _ body: (NetemLink) throws -> Void
     ) throws -> NetemCounts {
         let a = hosts.hosts[0]
         let relay = try NetemHostRelay.start(
@@ -125,7 +125,7 @@ final class NetemRelayTests: XCTestCase {
     }
 
     /// Host A's rules and IPv4 routes in every table.
-    private func routing(of host: TestHosts.Host) throws -> String {
+    private func routing(of host: TestHost) throws -> String {
         try SystemCommand.run("ip", ["-n", host.namespace, "rule", "show"])
             + SystemCommand.run("ip", ["-n", host.namespace, "-4", "route", "show", "table", "all"])
     }

@@ -95,6 +95,6 @@ final class TestCluster: @unchecked Sendable {
         }
         relays.removeAll()
         for node in nodes { node.stop() }
-        network.teardown()
+        for failure in network.teardown() { warn(failure) }
     }
 }

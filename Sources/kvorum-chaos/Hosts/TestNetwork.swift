@@ -141,23 +141,26 @@ final class TestNetwork {
         }
     }
 
-    /// Deletes the namespaces (with their veth pairs) and the bridge. Errors
-    /// are reported, not thrown: teardown goes on with the rest.
-    func teardown() {
+    /// Deletes the namespaces (with their veth pairs) and the bridge, and
+    /// returns what could not be removed: teardown goes on with the rest.
+    @discardableResult
+    func teardown() -> [String] {
+        var failures: [String] = []
         // The outer veth ends first, by name: a namespace that a closing
         // socket still holds outlives `ip netns del`, and its veth with it.
         for index in namespacesMade.indices.reversed() {
-            _ = try? SystemCommand.run("ip", ["link", "del", vethName(index)])
+            do { try SystemCommand.run("ip", ["link", "del", vethName(index)]) } catch { failures.append("\(error)") }
         }
         for namespace in namespacesMade.reversed() {
-            do { try SystemCommand.run("ip", ["netns", "del", namespace]) } catch { warn("\(error)") }
+            do { try SystemCommand.run("ip", ["netns", "del", namespace]) } catch { failures.append("\(error)") }
         }
         namespacesMade.removeAll()
         if bridgeMade {
-            do { try SystemCommand.run("ip", ["link", "del", bridge]) } catch { warn("\(error)") }
+            do { try SystemCommand.run("ip", ["link", "del", bridge]) } catch { failures.append("\(error)") }
             bridgeMade = false
         }
         cuts.removeAll()
+        return failures
     }
 }
 
