@@ -19,6 +19,9 @@ public enum Endpoint: Sendable, Equatable {
     case join(address: String)
     /// `POST /leave`: the node hands its data over and leaves.
     case leave
+    /// `POST /remove`: the node takes another member, one that cannot leave
+    /// by itself, out of the cluster.
+    case remove(name: String)
     /// `GET /stats`: the node's counters.
     case stats
     /// `GET /health`: whether the node is serving.
@@ -43,6 +46,7 @@ public enum Endpoint: Sendable, Equatable {
         case .members: return ("GET", "/members", [])
         case .join: return ("POST", "/join", [])
         case .leave: return ("POST", "/leave", [])
+        case .remove: return ("POST", "/remove", [])
         case .stats: return ("GET", "/stats", [])
         case .health: return ("GET", "/health", [])
         case .localCopy(let key): return ("GET", "/admin/local/" + Self.encodePathSegment(key), [])
@@ -81,6 +85,9 @@ public enum Endpoint: Sendable, Equatable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         case .leave:
             request.httpBody = Data()
+        case .remove(let name):
+            request.httpBody = try? JSONEncoder().encode(["name": name])
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         case .get, .lookup, .members, .stats, .health, .localCopy:
             break
         }

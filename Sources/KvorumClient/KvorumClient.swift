@@ -106,6 +106,16 @@ public struct KvorumClient: Sendable {
         return try await send(.leave).decode(Body.self).leaving
     }
 
+    /// Asks the node to take another member out of the cluster: one that
+    /// cannot leave by itself because its host is dead. Its data is not
+    /// handed over; the surviving replicas fill the new ones.
+    ///
+    /// - Returns: the name of the removed member.
+    public func remove(name: String) async throws(KvorumClientError) -> String {
+        struct Body: Decodable { var removing: String }
+        return try await send(.remove(name: name)).decode(Body.self).removing
+    }
+
     /// The node's counters.
     public func stats() async throws(KvorumClientError) -> Stats {
         try await send(.stats).decode(Stats.self)

@@ -70,11 +70,22 @@ extension Simulation {
         log("** crash \(name)")
     }
 
+    /// Crashes the node for good, as a host whose disk died: it can never be
+    /// restarted, and its address is free for a node added later (a
+    /// replacement host on the same address). Its storage stays readable.
+    public func destroy(_ name: String) {
+        let slot = slot(name)
+        crash(name)
+        if slotByAddress[slot.config.address] === slot { slotByAddress[slot.config.address] = nil }
+        log("** destroy \(name)")
+    }
+
     /// Starts the node again: a new node object from the factory, with the
     /// same configuration and the same storage object, which gets `Event.start`.
-    /// A running node is crashed first.
+    /// A running node is crashed first; a destroyed one cannot restart.
     public func restart(_ name: String) {
         let slot = slot(name)
+        precondition(slotByAddress[slot.config.address] === slot, "node \(name) was destroyed")
         crash(name)
         slot.life += 1
         log("** restart \(name)")

@@ -259,6 +259,33 @@ struct LeaveCommand: AsyncParsableCommand {
     }
 }
 
+/// `kvorum remove NAME`: makes the node at --node take a dead member out of the cluster.
+struct RemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Make the node at --node take another member, one whose host is dead, out of the cluster.",
+        discussion: """
+            The member's copies are not handed over: the surviving replicas fill its keys' new replicas \
+            (anti-entropy, read repair). Replace it with a node under a NEW name (docs/deploy.md).
+            """
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Argument(help: ArgumentHelp("The name of the member to remove (as `kvorum members` lists it).", valueName: "name"))
+    var name: String
+
+    func run() async throws {
+        try await options.perform { client in
+            if options.json {
+                options.printVerbatim(try await client.send(.remove(name: name)))
+            } else {
+                print("\(try await client.remove(name: name)) is removed from the cluster")
+            }
+        }
+    }
+}
+
 /// `kvorum stats`: one node's counters.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,7 +7,8 @@ struct Kvorum: AsyncParsableCommand {
         abstract: "Kvorum: a Dynamo-style replicated key-value store.",
         subcommands: [
             Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, LookupCommand.self,
-            MembersCommand.self, JoinCommand.self, LeaveCommand.self, StatsCommand.self, SimulateCommand.self,
+            MembersCommand.self, JoinCommand.self, LeaveCommand.self, RemoveCommand.self, StatsCommand.self,
+            SimulateCommand.self,
             BenchCommand.self, SimBenchCommand.self,
         ]
     )

@@ -48,6 +48,8 @@ struct NodeRequestTests {
         ("LOOKUP", .null),
         ("JOIN", .int(9701)),
         ("JOIN", .null),
+        ("REMOVE", .null),
+        ("REMOVE", ["name": "solo"]),
         ("DELETE", ["key": "k"]),
         ("", .null),
     ]

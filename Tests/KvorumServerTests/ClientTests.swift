@@ -49,6 +49,7 @@ struct ClientTests {
             (.members, "GET", "http://127.0.0.1:8701/members"),
             (.join(address: "127.0.0.1:7701"), "POST", "http://127.0.0.1:8701/join"),
             (.leave, "POST", "http://127.0.0.1:8701/leave"),
+            (.remove(name: "node3"), "POST", "http://127.0.0.1:8701/remove"),
             (.stats, "GET", "http://127.0.0.1:8701/stats"),
             (.health, "GET", "http://127.0.0.1:8701/health"),
             (.localCopy(key: "a/b"), "GET", "http://127.0.0.1:8701/admin/local/a%2Fb"),
@@ -89,6 +90,13 @@ struct ClientTests {
         let request = Endpoint.join(address: "127.0.0.1:7701").urlRequest(baseURL: Self.base, timeout: 5)
         let body = try JSONDecoder().decode([String: String].self, from: #require(request.httpBody))
         #expect(body == ["address": "127.0.0.1:7701"])
+    }
+
+    /// REMOVE sends `{"name": …}`.
+    @Test func removeBody() throws {
+        let request = Endpoint.remove(name: "node3").urlRequest(baseURL: Self.base, timeout: 5)
+        let body = try JSONDecoder().decode([String: String].self, from: #require(request.httpBody))
+        #expect(body == ["name": "node3"])
     }
 
     // MARK: Answers

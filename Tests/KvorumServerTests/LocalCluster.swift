@@ -123,6 +123,27 @@ final class LocalCluster: @unchecked Sendable {
         return node
     }
 
+    /// Starts a new node, `node(K+1)`, on the peer port of `dead` (which must
+    /// not run) with a fresh HTTP port and an empty data directory, joining
+    /// through `contact`: a host that replaces a dead one under a new name
+    /// and takes over its address. Waits until it answers `/health`.
+    @discardableResult
+    func startReplacement(of dead: LocalNode, joining contact: LocalNode) async throws -> LocalNode {
+        guard !isRunning(dead) else { throw ClusterError(description: "\(dead) is still running") }
+        let node: LocalNode = try lock.withLock {
+            let used = Set(started.flatMap { [$0.peerPort, $0.httpPort] })
+            let name = "node\(started.count + 1)"
+            let node = LocalNode(
+                name: name, peerPort: dead.peerPort, httpPort: try LoopbackPorts.allocate(1, excluding: used)[0],
+                dataDirectory: root.appendingPathComponent(name), style: dead.style)
+            started.append(node)
+            return node
+        }
+        try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
+        try await launch(node, joining: contact)
+        return node
+    }
+
     /// Starts a stopped node again on its ports and data directory, without
     /// `--join`: it resumes with the membership it stored. Waits until it
     /// answers `/health`.

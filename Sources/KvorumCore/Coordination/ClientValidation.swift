@@ -3,6 +3,8 @@
 enum ValidatedRequest: Equatable {
     case join(contact: Address)
     case leave
+    /// Kvorum's addition: take another member, one that cannot LEAVE, out of the ring.
+    case remove(member: String)
     case getMembers
     case get(key: String, quorum: Int)
     case put(key: String, value: String, quorum: Int, context: VersionVector?)
@@ -19,6 +21,8 @@ enum ValidatedRequest: Equatable {
         case "JOIN":
             return .join(contact: try string(request.body, what: "JOIN body (an address host:port)"))
         case "LEAVE": return .leave
+        case "REMOVE":
+            return .remove(member: try string(request.body, what: "REMOVE body (a member's name)"))
         case "GET_MEMBERS": return .getMembers
         case "GET":
             let fields = try object(request.body, of: "GET")

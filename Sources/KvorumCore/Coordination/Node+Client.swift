@@ -15,6 +15,8 @@ extension KvorumNode {
             join(via: contact)
         case .leave:
             leave()
+        case .remove(let member):
+            reply(id, remove(member))
         case .getMembers:
             reply(id, ClientResponse(type: "MEMBERS", body: .array(view.upMembers.map { .string($0) })))
         case .lookup(let key):

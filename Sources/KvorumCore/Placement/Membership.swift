@@ -1,6 +1,8 @@
-/// One node's entry in the membership view. Only the node itself ever changes
-/// its own entry (bumping `version`), so views merge without conflicts: the
-/// higher version of an entry wins (a last-writer-wins register per node).
+/// One node's entry in the membership view. Only the node itself changes its
+/// own entry (bumping `version`), except that an operator's REMOVE marks
+/// another node `left` with the next version; views merge without conflicts:
+/// the higher version of an entry wins, `left` on a tie (a last-writer-wins
+/// register per node).
 public struct MemberEntry: Hashable, Sendable, Codable {
     public enum Status: String, Hashable, Sendable, Codable {
         case up

@@ -152,6 +152,7 @@ struct Router {
         case ("members", false): only(.GET) { members(respond: respond) }
         case ("join", false): only(.POST) { join(body, respond: respond) }
         case ("leave", false): only(.POST) { leave(respond: respond) }
+        case ("remove", false): only(.POST) { remove(body, respond: respond) }
         case ("stats", false): only(.GET) { respond(.json(.ok, statsJSON())) }
         case ("metrics", false): only(.GET) { respond(metrics()) }
         case ("health", false):
@@ -254,6 +255,24 @@ struct Router {
         node.submit(ClientRequest(type: "LEAVE")) { response in
             guard response.type == "ACCEPTED" else { return respond(Self.failure(response)) }
             respond(.json(.accepted, ["leaving": .string(node.configuration.node.name)]))
+        }
+    }
+
+    /// Admin: takes another member, one that cannot leave by itself (its
+    /// host is dead), out of the ring; the core refuses this node itself,
+    /// unknown names and members already gone.
+    private func remove(_ body: [UInt8], respond: @escaping (HTTPAnswer) -> Void) {
+        guard let parsed = try? JSONDecoder().decode(JSON.self, from: Data(body)),
+            let member = parsed["name"]?.stringValue
+        else {
+            respond(.error(.badRequest, "remove body must be {\"name\":\"NAME\"}, the name of the member to remove"))
+            return
+        }
+        node.submit(ClientRequest(type: "REMOVE", body: .string(member))) { response in
+            guard response.type == "REMOVE_RESP", let removed = response.body.stringValue else {
+                return respond(Self.failure(response))
+            }
+            respond(.json(.accepted, ["removing": .string(removed)]))
         }
     }
 
