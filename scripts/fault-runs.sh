@@ -16,6 +16,7 @@ count=${2:?number of runs}
 seconds=${3:?seconds per run}
 shift 3
 out=${OUT:-kvorum-fault-runs}
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
 if [ -z "${CHAOS:-}" ]; then
     swift build --product kvorum >/dev/null && swift build --product kvorum-chaos >/dev/null || exit 2
 fi
@@ -28,7 +29,7 @@ for ((seed = first; seed < first + count; seed++)); do
     mkdir -p "$dir"
     start=$(date +%s)
     "$chaos" run --seed "$seed" --seconds "$seconds" --durability "$durability" \
-        --work-dir "$PWD/$dir" "$@" >"$dir/report.txt" 2>&1
+        --work-dir "$dir" "$@" >"$dir/report.txt" 2>&1
     status=$?
     wall=$(($(date +%s) - start))
     verdict=$([ $status -eq 0 ] && echo PASS || echo "FAIL($status)")

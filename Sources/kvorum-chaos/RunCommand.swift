@@ -75,6 +75,11 @@ struct RunCommand: ParsableCommand {
             appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true
         ).path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        // A history judged against nodes that started on an earlier run's
+        // data would report that run's writes as phantoms and duplicates.
+        if let old = try? FileManager.default.contentsOfDirectory(atPath: "\(work)/data"), !old.isEmpty {
+            throw KitError.refused("\(work)/data holds an earlier run's nodes; use a fresh --work-dir")
+        }
         let settings = FaultRun.Settings(
             hosts: hosts, seconds: seconds, seed: seed, durability: durability, prefix: subnet, tag: tag,
             workDirectory: work, kvorum: kvorum ?? Self.siblingKvorum(), faults: faults,

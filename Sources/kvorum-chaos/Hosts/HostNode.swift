@@ -20,6 +20,14 @@ final class HostNode {
     private let durability: String
     private var process: Process?
     private(set) var paused = false
+    private let lock = NSLock()
+    private var currentName: String
+    private var replacements = 0
+
+    /// The name the node runs under: the host's name, and after the host was
+    /// wiped and replaced, `hNrK` (a replacement never reuses a name, see
+    /// `startAsReplacement`). Read from any thread.
+    var name: String { lock.withLock { currentName } }
 
     /// The node's peer address (also its address in the ring).
     var peerAddress: String { "\(host.address):\(Self.peerPort)" }
@@ -33,6 +41,7 @@ final class HostNode {
         logPath = "\(workDirectory)/logs/\(host.name).log"
         self.kvorum = kvorum
         self.durability = durability
+        currentName = host.name
     }
 
     /// Starts the node; with `join`, it joins that node's cluster. It listens
@@ -40,7 +49,7 @@ final class HostNode {
     /// address, as a node deployed across hosts does (docs/deploy.md). Its
     /// output is appended to `logPath`.
     func start(joining join: HostNode?) throws {
-        precondition(!isRunning, "\(host.name) is already running")
+        precondition(!isRunning, "\(name) is already running")
         let files = FileManager.default
         try files.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         try files.createDirectory(
@@ -52,7 +61,7 @@ final class HostNode {
         log.seekToEndOfFile()
         guard let ip = SystemCommand.locate("ip") else { throw KitError.unsupported("iproute2's `ip` is missing") }
         var arguments = [
-            "netns", "exec", host.namespace, kvorum, "node", "--name", host.name,
+            "netns", "exec", host.namespace, kvorum, "node", "--name", name,
             "--listen", "0.0.0.0:\(Self.peerPort)", "--advertise", peerAddress, "--http", "\(host.address):\(Self.httpPort)",
             "--data-dir", dataDirectory, "--durability", durability,
         ]
@@ -101,9 +110,20 @@ final class HostNode {
         kill()
     }
 
+    /// Brings the host back as a replacement for its dead node: empty data
+    /// and a new name, joining through `contact`, as docs/deploy.md tells an
+    /// operator to (the old name must have been removed from the ring; a
+    /// fresh store under the old name could reuse the old node's dots).
+    func startAsReplacement(joining contact: HostNode) throws {
+        try wipe()
+        replacements += 1
+        lock.withLock { currentName = "\(host.name)r\(replacements)" }
+        try start(joining: contact)
+    }
+
     /// Deletes the node's data (the process must be stopped).
     func wipe() throws {
-        precondition(!isRunning, "wipe \(host.name) only while it is down")
+        precondition(!isRunning, "wipe \(name) only while it is down")
         if FileManager.default.fileExists(atPath: dataDirectory) {
             try FileManager.default.removeItem(atPath: dataDirectory)
         }

@@ -53,6 +53,16 @@ final class NodeAPI {
         return members.compactMap { $0["name"] as? String }
     }
 
+    /// `POST /remove`: takes the dead member `name` out of the ring; nil on
+    /// success, else why not.
+    func remove(_ name: String) -> String? {
+        switch call("POST", "/remove", body: Array(#"{"name":"\#(name)"}"#.utf8)) {
+        case .answered(let status, _, _) where (200..<300).contains(status): return nil
+        case .answered(let status, let body, _): return "HTTP \(status): \(body["error"] as? String ?? "")"
+        case .noAnswer(let why): return why
+        }
+    }
+
     /// Whether `GET /health` answers.
     func healthy() -> Bool {
         if case .answered(200, _, _) = call("GET", "/health") { return true }

@@ -46,9 +46,10 @@ final class TestCluster: @unchecked Sendable {
         try waitForMembership(timeout: timeout)
     }
 
-    /// Waits until every node lists exactly every host as a member.
+    /// Waits until every node lists exactly every node (by its current name)
+    /// as a member.
     func waitForMembership(timeout: Double) throws {
-        let expected = nodes.map(\.host.name).sorted()
+        let expected = nodes.map(\.name).sorted()
         try wait("every node lists \(expected.joined(separator: " "))", timeout: timeout) {
             self.nodes.allSatisfy { NodeAPI($0.http, timeout: 1).members()?.sorted() == expected }
         }

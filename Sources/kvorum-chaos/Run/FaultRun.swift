@@ -108,13 +108,13 @@ struct FaultRun {
                 let replicas = replicasOf[key] ?? []
                 var seen: Set<[String]> = []
                 for (node, api) in zip(cluster.nodes, apis) {
-                    let isReplica = replicas.contains(node.host.name)
+                    let isReplica = replicas.contains(node.name)
                     guard let copy = Self.localCopy(api.local(key)) else {
                         if isReplica { unread += 1 }
                         continue
                     }
                     let record = FinalRecord(
-                        key: key, workload: workload, node: node.host.name, replica: isReplica,
+                        key: key, workload: workload, node: node.name, replica: isReplica,
                         values: copy.values, metadata: copy.metadata)
                     copies.append(record)
                     if isReplica {

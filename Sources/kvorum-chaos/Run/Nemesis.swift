@@ -132,10 +132,14 @@ final class Nemesis {
             let order = shuffledHosts()
             let victim = node(order[0])
             let contact = node(order[1])
+            let dead = victim.name
             victim.kill()
             try victim.wipe()
-            return AppliedFault(kind: kind, detail: "\(victim.host) (rejoins through \(contact.host))") {
-                try victim.start(joining: contact)
+            if let refusal = NodeAPI(contact.http, timeout: 5).remove(dead) {
+                throw KitError.failed("\(contact.name) would not remove \(dead): \(refusal)")
+            }
+            return AppliedFault(kind: kind, detail: "\(dead) wiped, removed at \(contact.name), replaced") {
+                try victim.startAsReplacement(joining: contact)
             }
         }
     }

@@ -114,7 +114,7 @@ final class WorkloadClient: @unchecked Sendable {
     private func read(key: String, at node: HostNode) -> (values: [String], context: String?)? {
         var record = OperationRecord(
             process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .read, key: key,
-            node: node.host.name)
+            node: node.name)
         recorder.append(.invoke(record))
         let answer = api(for: node).get(key, r: 2)
         record.time = recorder.now
@@ -138,7 +138,7 @@ final class WorkloadClient: @unchecked Sendable {
     private func write(key: String, value: String, item: String?, context: String?, at node: HostNode) {
         var record = OperationRecord(
             process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .write, key: key,
-            node: node.host.name, value: value, item: item, context: context)
+            node: node.name, value: value, item: item, context: context)
         recorder.append(.invoke(record))
         let answer = api(for: node).put(key, value: value, context: context, w: 2)
         record.time = recorder.now
