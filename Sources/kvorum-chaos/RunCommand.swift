@@ -16,8 +16,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Number of test hosts (each runs one node).")
-    var hosts = 5
+    @OptionGroup var host: HostOptions
 
     @Option(help: "Seconds of workload and faults.")
     var seconds = 60.0
@@ -25,20 +24,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seed of the nemesis schedule and the clients' choices.")
     var seed: UInt64 = 1
 
-    @Option(help: "The nodes' durability: process or fsync.")
-    var durability = "process"
-
-    @Option(help: "The /24 the hosts live on, as its first three octets.")
-    var subnet = "10.213.7"
-
-    @Option(help: "Tag in the names of the namespaces and links (default: from the process id).")
-    var tag = String(getpid() % 100_000)
-
     @Option(help: "Directory for the nodes' data, their logs and the history (default: a fresh temporary one).")
     var workDir: String?
-
-    @Option(help: "The kvorum executable (default: the one beside kvorum-chaos).")
-    var kvorum: String?
 
     @Option(
         parsing: .upToNextOption,
@@ -55,18 +42,7 @@ struct RunCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (3...20).contains(hosts) else { throw ValidationError("--hosts must be 3…20") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
-        guard ["process", "fsync"].contains(durability) else {
-            throw ValidationError("--durability must be process or fsync")
-        }
-        let octets = subnet.split(separator: ".")
-        guard octets.count == 3, octets.allSatisfy({ UInt8($0) != nil }) else {
-            throw ValidationError("--subnet must be three octets, e.g. 10.213.7")
-        }
-        guard tag.count <= 5, tag.allSatisfy({ $0.isLetter || $0.isNumber }) else {
-            throw ValidationError("--tag must be 1…5 letters or digits")
-        }
     }
 
     func run() throws {
@@ -81,12 +57,9 @@ struct RunCommand: ParsableCommand {
             throw KitError.refused("\(work)/data holds an earlier run's nodes; use a fresh --work-dir")
         }
         let settings = FaultRun.Settings(
-            hosts: hosts, seconds: seconds, seed: seed, durability: durability, prefix: subnet, tag: tag,
-            workDirectory: work, kvorum: kvorum ?? Self.siblingKvorum(), faults: faults,
-            clientsPerWorkload: clients, requestTimeout: timeout)
-        let cluster = try TestCluster(
-            count: hosts, prefix: subnet, tag: tag, workDirectory: work, kvorum: settings.kvorum,
-            durability: durability)
+            seconds: seconds, seed: seed, workDirectory: work, faults: faults, clientsPerWorkload: clients,
+            requestTimeout: timeout)
+        let cluster = try host.makeCluster(workDirectory: work)
         let signals = SignalTrap { cluster.shutdown() }
         defer {
             cluster.shutdown()
@@ -103,7 +76,9 @@ struct RunCommand: ParsableCommand {
         let faultsApplied = FaultKind.allCases.compactMap { kind in
             outcome.faultsApplied[kind].map { "\(kind.rawValue) ×\($0)" }
         }
-        say("seed \(seed), \(seconds) s, durability \(durability); faults applied: \(faultsApplied.joined(separator: ", "))")
+        say(
+            "seed \(seed), \(seconds) s, durability \(host.durability.rawValue); faults applied: "
+                + faultsApplied.joined(separator: ", "))
         if let after = outcome.convergedAfter {
             say("replicas converged \(String(format: "%.1f", after)) s after the final heal")
         } else {
@@ -113,11 +88,6 @@ struct RunCommand: ParsableCommand {
         guard outcome.passed else { throw ExitCode(1) }
     }
 
-    /// `kvorum` in the directory of this executable.
-    static func siblingKvorum() -> String {
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        return me.deletingLastPathComponent().appendingPathComponent("kvorum").path
-    }
 }
 
 extension FaultKind: ExpressibleByArgument {}

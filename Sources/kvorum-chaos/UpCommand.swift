@@ -13,30 +13,15 @@ struct UpCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Number of test hosts (each runs one node).")
-    var hosts = 5
-
-    @Option(help: "The nodes' durability: process or fsync.")
-    var durability = "process"
-
-    @Option(help: "The /24 the hosts live on, as its first three octets.")
-    var subnet = "10.213.7"
-
-    @Option(help: "Tag in the names of the namespaces and links (default: from the process id).")
-    var tag = String(getpid() % 100_000)
+    @OptionGroup var host: HostOptions
 
     @Option(help: "Directory for the nodes' data and logs.")
     var workDir = "kvorum-chaos-data"
 
-    @Option(help: "The kvorum executable (default: the one beside kvorum-chaos).")
-    var kvorum: String?
-
     func run() throws {
         let work = URL(fileURLWithPath: workDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let cluster = try TestCluster(
-            count: hosts, prefix: subnet, tag: tag, workDirectory: work, kvorum: kvorum ?? RunCommand.siblingKvorum(),
-            durability: durability)
+        let cluster = try host.makeCluster(workDirectory: work)
         let stopped = DispatchSemaphore(value: 0)
         let signals = SignalTrap {
             cluster.shutdown()

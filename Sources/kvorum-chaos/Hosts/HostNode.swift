@@ -17,7 +17,7 @@ final class HostNode {
     let dataDirectory: String
     let logPath: String
     private let kvorum: String
-    private let durability: String
+    private let durability: NodeDurability
     private var process: Process?
     private(set) var paused = false
     private let lock = NSLock()
@@ -35,7 +35,7 @@ final class HostNode {
     var http: Endpoint { Endpoint(host: host.address, port: Self.httpPort) }
     var isRunning: Bool { process?.isRunning == true }
 
-    init(host: TestHost, workDirectory: String, kvorum: String, durability: String) {
+    init(host: TestHost, workDirectory: String, kvorum: String, durability: NodeDurability) {
         self.host = host
         dataDirectory = "\(workDirectory)/data/\(host.name)"
         logPath = "\(workDirectory)/logs/\(host.name).log"
@@ -63,7 +63,7 @@ final class HostNode {
         var arguments = [
             "netns", "exec", host.namespace, kvorum, "node", "--name", name,
             "--listen", "0.0.0.0:\(Self.peerPort)", "--advertise", peerAddress, "--http", "\(host.address):\(Self.httpPort)",
-            "--data-dir", dataDirectory, "--durability", durability,
+            "--data-dir", dataDirectory, "--durability", durability.rawValue,
         ]
         if let join { arguments += ["--join", join.peerAddress] }
         let process = Process()

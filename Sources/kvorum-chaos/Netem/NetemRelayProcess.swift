@@ -10,20 +10,12 @@ final class NetemRelayProcess: Sendable {
 
     /// The relay's device, as the kernel named it.
     let device: String
-    private let process: Process
-    private let output: NetemOutputCollector
-    private let errors: NetemOutputCollector
-    private let exited: DispatchSemaphore
+    private let launched: LaunchedProcess
+    private var process: Process { launched.process }
 
-    private init(
-        device: String, process: Process, output: NetemOutputCollector, errors: NetemOutputCollector,
-        exited: DispatchSemaphore
-    ) {
+    private init(device: String, launched: LaunchedProcess) {
         self.device = device
-        self.process = process
-        self.output = output
-        self.errors = errors
-        self.exited = exited
+        self.launched = launched
     }
 
     /// A relay nobody stopped is killed, so it cannot outlive its owner and
@@ -42,37 +34,22 @@ final class NetemRelayProcess: Sendable {
             throw NetemError("no relay executable at \(executable.path) (has `swift build` built kvorum-chaos?)")
         }
         guard let ip = SystemCommand.locate("ip") else { throw NetemError("ip (iproute2) is not installed") }
-        let process = Process()
-        process.executableURL = ip
-        process.arguments =
+        let launched = try LaunchedProcess.start(
+            ip,
             ["netns", "exec", namespace, executable.path, "relay", "--device", device, "--seed", "\(seed)"]
-            + parameters.arguments
-        process.standardInput = FileHandle.nullDevice
-        let output = NetemOutputCollector(process: process, stream: .standardOutput)
-        let errors = NetemOutputCollector(process: process, stream: .standardError)
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw NetemError("cannot start the relay in \(namespace): \(error)")
-        }
-        output.start()
-        errors.start()
-        guard let ready = output.line(startingWith: NetemCounts.readyPrefix, within: patience) else {
+                + parameters.arguments,
+            describing: "the relay in \(namespace)")
+        guard let ready = launched.output.line(startingWith: NetemCounts.readyPrefix, within: patience) else {
             // The output also ends when the relay exits; it is reaped a moment later.
-            let exitedEarly = exited.wait(timeout: .now() + .seconds(1)) == .success
-            if !exitedEarly {
-                kill(process.processIdentifier, SIGKILL)
-                exited.wait()
-            }
+            let exitedEarly = launched.waitForExit(within: .seconds(1))
+            if !exitedEarly { launched.kill() }
             let why =
-                exitedEarly ? "exited with status \(process.terminationStatus)" : "not ready after \(patience), killed"
-            throw NetemError("relay on \(device) in \(namespace) \(why): \(errors.waitForEnd())")
+                exitedEarly
+                ? "exited with status \(launched.process.terminationStatus)" : "not ready after \(patience), killed"
+            throw NetemError("relay on \(device) in \(namespace) \(why): \(launched.errors.waitForEnd())")
         }
         return NetemRelayProcess(
-            device: String(ready.dropFirst(NetemCounts.readyPrefix.count)), process: process, output: output,
-            errors: errors, exited: exited)
+            device: String(ready.dropFirst(NetemCounts.readyPrefix.count)), launched: launched)
     }
 
     /// Stops the relay (SIGTERM; SIGKILL if it has not exited within
@@ -80,18 +57,17 @@ final class NetemRelayProcess: Sendable {
     /// through it are gone once this returns.
     func stop(within patience: Duration = .seconds(10)) throws -> NetemCounts {
         process.terminate()
-        guard exited.wait(timeout: .now() + .nanoseconds(Int(patience / .nanoseconds(1)))) == .success else {
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
+        guard launched.waitForExit(within: patience) else {
+            launched.kill()
             throw NetemError("relay on \(device) ignored SIGTERM for \(patience), killed")
         }
-        let stdout = output.waitForEnd()
+        let stdout = launched.output.waitForEnd()
         guard process.terminationStatus == 0,
             let counts = stdout.split(separator: "\n").lazy.compactMap(NetemCounts.init(stoppedLine:)).first
         else {
             throw NetemError(
                 "relay on \(device) exited with status \(process.terminationStatus) without its counts: "
-                    + "\(stdout) \(errors.waitForEnd())")
+                    + "\(stdout) \(launched.errors.waitForEnd())")
         }
         return counts
     }

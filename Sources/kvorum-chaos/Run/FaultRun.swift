@@ -7,14 +7,9 @@ import KvorumChaos
 /// history, and the checker's verdict.
 struct FaultRun {
     struct Settings {
-        var hosts = 5
         var seconds = 60.0
         var seed: UInt64 = 1
-        var durability = "process"
-        var prefix = "10.213.7"
-        var tag = String(getpid() % 100_000)
         var workDirectory: String
-        var kvorum: String
         var faults = FaultKind.allCases
         var clientsPerWorkload = 2
         var requestTimeout = 2.0
@@ -41,7 +36,8 @@ struct FaultRun {
         let recorder = try HistoryRecorder(path: historyPath)
         defer { recorder.close() }
         try cluster.start()
-        say("cluster of \(settings.hosts) up on \(settings.prefix).0/24; running for \(settings.seconds) s")
+        say(
+            "cluster of \(cluster.nodes.count) up on \(cluster.network.prefix).0/24; running for \(settings.seconds) s")
 
         let keys = KeySpace()
         let deadline = Date().addingTimeInterval(settings.seconds)

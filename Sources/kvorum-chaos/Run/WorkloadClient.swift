@@ -110,22 +110,49 @@ final class WorkloadClient: @unchecked Sendable {
         return api
     }
 
-    /// A quorum read; nil unless it completed ok.
+    /// A quorum read; nil unless it completed ok (a 404 is an ok read of nothing).
     private func read(key: String, at node: HostNode) -> (values: [String], context: String?)? {
-        var record = OperationRecord(
+        let record = OperationRecord(
             process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .read, key: key,
             node: node.name)
+        let done = perform(record, api(for: node).get(key, r: 2)) { status, body, context, record in
+            guard status == 200 || status == 404 else { return false }
+            record.values = body["values"] as? [String] ?? []
+            record.context = context.flatMap { $0.isEmpty ? nil : $0 }
+            return true
+        }
+        return done.map { ($0.values ?? [], $0.context) }
+    }
+
+    private func write(key: String, value: String, item: String?, context: String?, at node: HostNode) {
+        let record = OperationRecord(
+            process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .write, key: key,
+            node: node.name, value: value, item: item, context: context)
+        _ = perform(record, api(for: node).put(key, value: value, context: context, w: 2)) { status, body, _, record in
+            guard status == 200 else { return false }
+            record.metadata = body["metadata"] as? String
+            return true
+        }
+    }
+
+    /// Records `record` as invoked, makes the call, and records how it
+    /// ended: ok when `accept` takes the answer (filling in what it
+    /// returned), fail for any other answer, info when none came. Returns
+    /// the completed record when it is ok.
+    private func perform(
+        _ record: OperationRecord, _ call: @autoclosure () -> NodeAPI.Answer,
+        accept: (Int, [String: Any], String?, inout OperationRecord) -> Bool
+    ) -> OperationRecord? {
+        var record = record
         recorder.append(.invoke(record))
-        let answer = api(for: node).get(key, r: 2)
+        let answer = call()
         record.time = recorder.now
         switch answer {
-        case .answered(let status, let body, let context) where status == 200 || status == 404:
-            let values = body["values"] as? [String] ?? []
-            record.values = values
-            record.context = context.flatMap { $0.isEmpty ? nil : $0 }
-            recorder.append(.ok(record))
-            return (values, record.context)
-        case .answered(let status, let body, _):
+        case .answered(let status, let body, let context):
+            if accept(status, body, context, &record) {
+                recorder.append(.ok(record))
+                return record
+            }
             record.error = "HTTP \(status): \(body["error"] as? String ?? "")"
             recorder.append(.fail(record))
         case .noAnswer(let why):
@@ -133,25 +160,5 @@ final class WorkloadClient: @unchecked Sendable {
             recorder.append(.info(record))
         }
         return nil
-    }
-
-    private func write(key: String, value: String, item: String?, context: String?, at node: HostNode) {
-        var record = OperationRecord(
-            process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .write, key: key,
-            node: node.name, value: value, item: item, context: context)
-        recorder.append(.invoke(record))
-        let answer = api(for: node).put(key, value: value, context: context, w: 2)
-        record.time = recorder.now
-        switch answer {
-        case .answered(200, let body, _):
-            record.metadata = body["metadata"] as? String
-            recorder.append(.ok(record))
-        case .answered(let status, let body, _):
-            record.error = "HTTP \(status): \(body["error"] as? String ?? "")"
-            recorder.append(.fail(record))
-        case .noAnswer(let why):
-            record.error = why
-            recorder.append(.info(record))
-        }
     }
 }
