@@ -46,10 +46,12 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let work = try workDir ?? FileManager.default.url(
-            for: .itemReplacementDirectory, in: .userDomainMask,
-            appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true
-        ).path
+        let work =
+            try workDir
+            ?? FileManager.default.url(
+                for: .itemReplacementDirectory, in: .userDomainMask,
+                appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true
+            ).path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         // A history judged against nodes that started on an earlier run's
         // data would report that run's writes as phantoms and duplicates.

@@ -33,7 +33,9 @@ struct UpCommand: ParsableCommand {
         }
         try cluster.start()
         for node in cluster.nodes {
-            say("\(node.host.name): namespace \(node.host.namespace), peer \(node.peerAddress), http http://\(node.http)")
+            say(
+                "\(node.host.name): namespace \(node.host.namespace), peer \(node.peerAddress), http http://\(node.http)"
+            )
         }
         let (a, b) = (cluster.nodes[0].host, cluster.nodes[1].host)
         say("cut \(a) -> \(b):  ip -n \(a.namespace) route add blackhole \(b.address)/32")

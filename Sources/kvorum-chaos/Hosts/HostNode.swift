@@ -1,4 +1,5 @@
 import Foundation
+
 import struct KvorumBench.Endpoint
 
 #if canImport(Glibc)
@@ -62,7 +63,8 @@ final class HostNode {
         guard let ip = SystemCommand.locate("ip") else { throw KitError.unsupported("iproute2's `ip` is missing") }
         var arguments = [
             "netns", "exec", host.namespace, kvorum, "node", "--name", name,
-            "--listen", "0.0.0.0:\(Self.peerPort)", "--advertise", peerAddress, "--http", "\(host.address):\(Self.httpPort)",
+            "--listen", "0.0.0.0:\(Self.peerPort)", "--advertise", peerAddress, "--http",
+            "\(host.address):\(Self.httpPort)",
             "--data-dir", dataDirectory, "--durability", durability.rawValue,
         ]
         if let join { arguments += ["--join", join.peerAddress] }

@@ -1,4 +1,5 @@
 import Foundation
+
 import class KvorumBench.Connection
 import struct KvorumBench.Endpoint
 

@@ -14,7 +14,9 @@ final class TestCluster: @unchecked Sendable {
 
     /// Makes `count` hosts on `prefix`.0/24 and prepares (does not start) a
     /// node on each.
-    init(count: Int, prefix: String, tag: String, workDirectory: String, kvorum: String, durability: NodeDurability) throws {
+    init(count: Int, prefix: String, tag: String, workDirectory: String, kvorum: String, durability: NodeDurability)
+        throws
+    {
         try Self.checkMachine(kvorum: kvorum)
         network = try TestNetwork(prefix: prefix, count: count, tag: tag)
         self.workDirectory = workDirectory

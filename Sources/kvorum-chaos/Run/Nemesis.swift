@@ -1,6 +1,7 @@
 import Foundation
-import struct KvorumBench.SplitMix64
 import KvorumChaos
+
+import struct KvorumBench.SplitMix64
 
 /// One fault as applied: its kind, the hosts it hit, and how to undo it.
 struct AppliedFault {
@@ -54,7 +55,8 @@ final class Nemesis {
             try pause(seconds: hold, while: shouldGoOn)
             try fault.heal()
             recorder.append(
-                .nemesis(NemesisRecord(time: recorder.now, phase: .stop, fault: kind, id: nextID, detail: fault.detail)))
+                .nemesis(NemesisRecord(time: recorder.now, phase: .stop, fault: kind, id: nextID, detail: fault.detail))
+            )
         }
     }
 

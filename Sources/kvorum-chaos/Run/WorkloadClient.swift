@@ -1,6 +1,7 @@
 import Foundation
-import struct KvorumBench.SplitMix64
 import KvorumChaos
+
+import struct KvorumBench.SplitMix64
 
 /// The keys the workloads use. `set` and `cart` keys take a bounded number
 /// of writes each and then give way to the next key, so sibling sets and
