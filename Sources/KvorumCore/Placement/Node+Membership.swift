@@ -98,7 +98,11 @@ extension KvorumNode {
         for key in storage.keys() {
             let before = oldRing.replicas(for: key, n: n)
             let after = ring.replicas(for: key, n: n)
-            guard before.contains(name), !after.contains(name) || view.entries[name]?.status != .up else { continue }
+            guard before.contains(name) else { continue }
+            if after.contains(name) && view.entries[name]?.status == .up {
+                rereplicate(key, before: before, after: after)
+                continue
+            }
             let entrants = after.filter { !before.contains($0) }
             let dropped = before.filter { !after.contains($0) }
             let index = dropped.firstIndex(of: name) ?? 0
@@ -117,5 +121,21 @@ extension KvorumNode {
             }
         }
         for target in hints.keys.sorted(by: byteOrder) { sendHandoff(to: target) }
+    }
+
+    /// This node stays a replica of `key`. If a replica left the key's set
+    /// without being up to hand its copy over itself (REMOVE of a dead
+    /// member; a LEAVE, whose own handoff may never arrive), the first
+    /// remaining replica sends its copy to each entrant at once (through
+    /// the hint queue), so that re-replication does not wait for
+    /// anti-entropy: a fault run that replaced hosts every few seconds lost
+    /// every copy of keys whose new replicas anti-entropy had not reached
+    /// yet (docs/chaos.md). After a LEAVE the entrant may get the key twice,
+    /// which merging makes harmless.
+    private func rereplicate(_ key: String, before: [String], after: [String]) {
+        guard before.contains(where: { !after.contains($0) && view.entries[$0]?.status != .up }),
+            before.first(where: after.contains) == name
+        else { return }
+        for entrant in after where !before.contains(entrant) { addHint(target: entrant, key: key) }
     }
 }
