@@ -71,6 +71,7 @@ let package = Package(
             name: "kvorum-chaos",
             dependencies: [
                 "KvorumChaos",
+                "KvorumCore",
                 "KvorumBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

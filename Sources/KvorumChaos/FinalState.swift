@@ -20,20 +20,17 @@ struct FinalCopy {
     let values: Set<String>
     /// Every cart item of every sibling (a cart's value is their union).
     let items: Set<String>
+    /// The copy as compared between replicas (`FinalRecord.signature`).
+    let signature: [String]
 
-    init(node: String, workload: Workload, replica: Bool, versions: [FinalVersion]) {
+    init(node: String, workload: Workload, replica: Bool, versions: [FinalVersion], signature: [String]) {
+        self.signature = signature
         self.node = node
         self.workload = workload
         self.replica = replica
         self.versions = versions
         values = Set(versions.map(\.value))
         items = Set(versions.flatMap { CartMerge.items($0.value) })
-    }
-
-    /// The copy as compared between replicas: value and metadata of every
-    /// version, in a fixed order.
-    var signature: [String] {
-        versions.map { $0.metadata + "\u{0}" + $0.value }.sorted(by: byteOrder)
     }
 
     /// `["v1"@meta1, "v2"@meta2]`.
@@ -92,7 +89,9 @@ struct FinalState {
             }
         }
         copiesByKey[record.key, default: []].append(
-            FinalCopy(node: record.node, workload: record.workload, replica: record.replica, versions: versions))
+            FinalCopy(
+                node: record.node, workload: record.workload, replica: record.replica, versions: versions,
+                signature: record.signature))
     }
 
     private mutating func report(_ record: FinalRecord, _ detail: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import KvorumCore
 
 /// What a client thread runs against a key (the key's name says which, see
 /// each case).
@@ -123,6 +124,13 @@ public struct FinalRecord: Codable, Hashable, Sendable {
         self.replica = replica
         self.values = values
         self.metadata = metadata
+    }
+
+    /// The copy as replicas are compared: value and metadata of every
+    /// version, in a fixed order. Replicas of a key have converged when
+    /// their signatures are equal.
+    public var signature: [String] {
+        zip(values, metadata).map { $0.1 + "\u{0}" + $0.0 }.sorted(by: byteOrder)
     }
 }
 

@@ -114,7 +114,7 @@ struct FaultRun {
                         values: copy.values, metadata: copy.metadata)
                     copies.append(record)
                     if isReplica {
-                        seen.insert(zip(copy.values, copy.metadata).map { "\($0.1) \($0.0)" }.sorted())
+                        seen.insert(record.signature)
                     }
                 }
                 if seen.count > 1 || replicas.count != 3 { divergent += 1 }

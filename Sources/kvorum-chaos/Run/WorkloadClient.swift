@@ -1,5 +1,6 @@
 import Foundation
 import KvorumChaos
+import KvorumCore
 
 import struct KvorumBench.SplitMix64
 
@@ -96,8 +97,9 @@ final class WorkloadClient: @unchecked Sendable {
             write(key: key, value: unique, item: nil, context: nil, at: node)
         case .cart:
             guard let read = read(key: key, at: node) else { return }
-            let items = Set(read.values.flatMap { $0.split(separator: ",").map(String.init) }).sorted() + [unique]
-            write(key: key, value: items.joined(separator: ","), item: unique, context: read.context, at: node)
+            let cart = CartMerge.union(read.values)
+            let value = cart.isEmpty ? unique : cart + "," + unique
+            write(key: key, value: value, item: unique, context: read.context, at: node)
         case .register:
             guard let read = read(key: key, at: node) else { return }
             write(key: key, value: unique, item: nil, context: read.context, at: node)
