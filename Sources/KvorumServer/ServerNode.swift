@@ -51,7 +51,7 @@ public final class ServerNode: @unchecked Sendable {
     private let storage: any Storage
     private var transport: PeerTransport!
     private var http: Channel?
-    private var timers: [String: Scheduled<Void>] = [:]
+    private var timers: [NodeTimer: Scheduled<Void>] = [:]
     private var waiting: [RequestID: (ClientResponse) -> Void] = [:]
     /// The store's group commit, if it has one.
     private let groupCommit: GroupCommitStorage?
@@ -228,13 +228,13 @@ public final class ServerNode: @unchecked Sendable {
         let effects = held
         held = []
         if let groupCommit, groupCommit.hasPendingChanges {
-            for case .send(let address, let message) in effects where Self.vouchesForNothing(message.body) {
+            for case .send(let address, let message) in effects where message.body.mayLeaveBeforeCommit {
                 transport.send(message, to: address)
             }
             transport.flush()
             groupCommit.commitBatch()
             for effect in effects {
-                if case .send(_, let message) = effect, Self.vouchesForNothing(message.body) { continue }
+                if case .send(_, let message) = effect, message.body.mayLeaveBeforeCommit { continue }
                 carryOut(effect)
             }
         } else {
@@ -244,37 +244,20 @@ public final class ServerNode: @unchecked Sendable {
         transport.flush()
     }
 
-    /// Whether a message may leave before the turn's commit: a request that
-    /// asks its receiver for something and vouches for nothing this node
-    /// stored. Acknowledgements, answers and membership news wait for it.
-    ///
-    /// A forwarded write (`forwardOffer`, then `forwardPut`) is a request:
-    /// the receiver executes it, and what it relies on at the forwarder is
-    /// already durable, since the operation id comes from an epoch range the
-    /// store reserved in a transaction of its own at start. `forwardReady`
-    /// promises nothing either, but it is an answer and waits like the rest.
-    static func vouchesForNothing(_ body: PeerBody) -> Bool {
-        switch body {
-        case .forwardOffer, .forwardPut, .write, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys, .aeFetch: true
-        case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
-            false
-        }
-    }
-
     private func carryOut(_ effect: Effect) {
         switch effect {
         case .send(let address, let message):
             transport.send(message, to: address)
         case .reply(let id, let response):
             waiting.removeValue(forKey: id)?(response)
-        case .setTimer(let name, let after):
-            timers[name]?.cancel()
-            timers[name] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in
-                self.timers[name] = nil
-                self.handle(.timer(name))
+        case .setTimer(let timer, let after):
+            timers[timer]?.cancel()
+            timers[timer] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in
+                self.timers[timer] = nil
+                self.handle(.timer(timer))
             }
-        case .cancelTimer(let name):
-            timers.removeValue(forKey: name)?.cancel()
+        case .cancelTimer(let timer):
+            timers.removeValue(forKey: timer)?.cancel()
         }
     }
 }

@@ -362,7 +362,7 @@ final class NodeSlot {
     var life: UInt64 = 0
     /// The generation of each pending timer; a queued firing of another
     /// generation is stale.
-    var timers: [String: UInt64] = [:]
+    var timers: [NodeTimer: UInt64] = [:]
     var replies: [(id: RequestID, response: ClientResponse)] = []
     var firstReply: [RequestID: ClientResponse] = [:]
     var openRequests: Set<RequestID> = []
@@ -377,7 +377,7 @@ final class NodeSlot {
 struct ScheduledEvent: Comparable {
     enum Kind {
         case message(Envelope)
-        case timer(node: NodeSlot, name: String, generation: UInt64)
+        case timer(node: NodeSlot, name: NodeTimer, generation: UInt64)
     }
 
     var due: Double

@@ -46,10 +46,11 @@ public enum TraceFormat {
         case .forwardResult(let op, .failed(let reason)):
             return "forwardResult op:\(op) failed \(quoted(reason, limit: maxMetadata))"
         case .write(let op, let key, let siblings, let hintFor):
-            var text = op == 0 ? "repair" : "write op:\(op)"
-            text += " \(quoted(key)) " + describe(siblings)
+            var text = "write op:\(op) \(quoted(key)) " + describe(siblings)
             if let hintFor { text += " hint:" + hintFor }
             return text
+        case .repair(let key, let siblings):
+            return "repair \(quoted(key)) " + describe(siblings)
         case .writeAck(let op):
             return "writeAck op:\(op)"
         case .read(let op, let key):

@@ -96,7 +96,7 @@ public enum StdioProtocol {
     public static func decodeEffects(_ line: String) throws(LineError) -> [Effect] {
         let decoded = try decode(EffectsLine.self, line, what: "effects line")
         if let error = decoded.error { throw LineError(description: error) }
-        return decoded.effects.map(\.effect)
+        return try decoded.effects.map { item throws(LineError) in try item.effect() }
     }
 
     // MARK: Wire shapes
@@ -118,7 +118,7 @@ public enum StdioProtocol {
         var body: JSON?
         var from: String?
         var message: PeerMessage?
-        var name: String?
+        var name: NodeTimer?
     }
 
     private struct EffectsLine: Codable {
@@ -138,11 +138,11 @@ public enum StdioProtocol {
             var body: JSON
         }
         struct SetTimer: Codable {
-            var name: String
+            var name: NodeTimer
             var after: Double
         }
         struct CancelTimer: Codable {
-            var name: String
+            var name: NodeTimer
         }
 
         var send: Send?
@@ -163,11 +163,12 @@ public enum StdioProtocol {
             }
         }
 
-        var effect: Effect {
+        func effect() throws(LineError) -> Effect {
             if let send { return .send(to: send.to, send.message) }
             if let reply { return .reply(reply.id, ClientResponse(type: reply.type, body: reply.body)) }
             if let setTimer { return .setTimer(setTimer.name, after: setTimer.after) }
-            return .cancelTimer(cancelTimer?.name ?? "")
+            if let cancelTimer { return .cancelTimer(cancelTimer.name) }
+            throw LineError(description: "an effect needs one of send, reply, setTimer, cancelTimer")
         }
     }
 

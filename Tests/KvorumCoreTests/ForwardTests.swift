@@ -61,11 +61,11 @@ struct ForwardTests {
     /// ignores readiness for an operation it does not have.
     @Test func offersAreStatelessAndStrayReadinessIsIgnored() {
         let node = soloNode()
-        let before = node.volatileDescription
+        let before = node.fingerprint
         let offer = PeerMessage(from: "fwd", viewDigest: node.view.digest, body: .forwardOffer(op: 5))
         #expect(sentBodies(node.handle(.peer(from: Self.forwarderAddress, offer), now: 1)) == [.forwardReady(op: 5)])
         let ready = PeerMessage(from: "fwd", viewDigest: node.view.digest, body: .forwardReady(op: 5))
         #expect(node.handle(.peer(from: Self.forwarderAddress, ready), now: 2).isEmpty)
-        #expect(node.volatileDescription == before)
+        #expect(node.fingerprint == before)
     }
 }

@@ -26,6 +26,7 @@ struct WireCodecTests {
         .forwardResult(op: 5, outcome: .failed(reason: "write quorum not reached")),
         .write(op: 7, key: "cart-1", siblings: siblings, hintFor: "node05"),
         .write(op: 0, key: "k", siblings: SiblingSet(), hintFor: nil),
+        .repair(key: "k", siblings: siblings),
         .writeAck(op: 8),
         .read(op: 9, key: "k"),
         .readReply(op: 9, siblings: siblings),
@@ -46,6 +47,21 @@ struct WireCodecTests {
         let bytes = WireCodec.encode(message)
         #expect(bytes.first == WireCodec.version)
         #expect(try WireCodec.decode(bytes) == message)
+    }
+
+    /// Every tag is written by exactly the message it names, and the tag is
+    /// the byte after the sender and its digest.
+    @Test func everyTagHasItsMessage() throws {
+        var seen: Set<PeerMessageTag> = []
+        for body in Self.bodies + [
+            .aeTree(level: 1, entries: []), .aeKeys(partitions: [], digests: []),
+            .aeFetch(keys: []), .aeRecords([]),
+        ] {
+            let bytes = WireCodec.encode(PeerMessage(from: "n", viewDigest: 0, body: body))
+            #expect(bytes[1 + 1 + 1 + 8] == body.tag.rawValue)
+            seen.insert(body.tag)
+        }
+        #expect(seen == Set(PeerMessageTag.allCases))
     }
 
     /// Every strict prefix of a valid encoding is refused, and so are trailing bytes.

@@ -5,7 +5,7 @@ import Testing
 @Suite struct CrashTests {
     @Test func crashLosesTimersAndMessagesInFlight() throws {
         let sim = echoSimulation(nodes: 2)
-        sim.arm("t", after: 0.5, at: "node02")
+        sim.arm("probe", after: 0.5, at: "node02")
         sim.sendOps(1, from: "node01", to: "node02")
         sim.crash("node02")
         #expect(sim.node("node02") == nil)
@@ -49,7 +49,7 @@ import Testing
 
     @Test func restartingARunningNodeCrashesItFirst() throws {
         let sim = echoSimulation(nodes: 1)
-        sim.arm("t", after: 0.5, at: "node01")
+        sim.arm("probe", after: 0.5, at: "node01")
         let before = try sim.echo("node01")
         sim.restart("node01")
         #expect(try sim.echo("node01") !== before)

@@ -26,7 +26,7 @@ import Testing
             case 4..<7:
                 sim.sendOps(1 + random.nextInt(below: 4), from: node, to: peer)
             case 7..<9:
-                sim.arm("t\(random.nextInt(below: 3))", after: random.nextUnit(), at: node)
+                sim.arm(["probe", "join", "handoff"][random.nextInt(below: 3)], after: random.nextUnit(), at: node)
             case 9:
                 random.chance(0.5) ? sim.disconnect(node) : sim.connect(node)
             case 10:

@@ -8,15 +8,16 @@ import Testing
 /// - `PING` (body: an address) sends `read` there; the peer answers `readReply`
 ///   and the node then replies `PONG` to the client.
 /// - `SEND` (`{"to": address, "count": n}`) sends `writeAck` ops 1...n; replies `SENT`.
-/// - `TIMER` (`{"name": s, "after": seconds}`) arms a timer; `CANCEL` (a name)
-///   cancels one; `TICK` (seconds) starts a timer that re-arms itself forever.
+/// - `TIMER` (`{"name": s, "after": seconds}`) arms the timer named `s` (a
+///   `NodeTimer` name); `CANCEL` (a name) cancels one; `TICK` (seconds) starts
+///   a timer that re-arms itself forever.
 /// - `LATER` (seconds) replies `DONE` after that long; `ECHO` replies at once;
 ///   `TWICE` replies twice.
 final class EchoNode: SimulatedNode {
     let config: NodeConfig
     let storage: any Storage
     private(set) var received: [(time: Double, from: Address, body: PeerBody)] = []
-    private(set) var firedTimers: [(time: Double, name: String)] = []
+    private(set) var firedTimers: [(time: Double, timer: NodeTimer)] = []
     private(set) var startedAt: Double?
     private var tickInterval = 0.0
 
@@ -48,13 +49,13 @@ final class EchoNode: SimulatedNode {
             default:
                 return []
             }
-        case .timer(let name):
-            firedTimers.append((now, name))
-            if name == "tick" { return [.setTimer("tick", after: tickInterval)] }
-            if name.hasPrefix("reply:"), let id = RequestID(name.dropFirst("reply:".count)) {
-                return [.reply(id, ClientResponse(type: "DONE", body: .null))]
+        case .timer(let timer):
+            firedTimers.append((now, timer))
+            switch timer {
+            case Self.tick: return [.setTimer(Self.tick, after: tickInterval)]
+            case .operation(let id): return [.reply(id, ClientResponse(type: "DONE", body: .null))]
+            default: return []
             }
-            return []
         }
     }
 
@@ -71,20 +72,22 @@ final class EchoNode: SimulatedNode {
             let sends = (0..<Int(count)).map { Effect.send(to: address, peerMessage(.writeAck(op: UInt64($0 + 1)))) }
             return sends + [.reply(id, ClientResponse(type: "SENT", body: .null))]
         case "TIMER":
-            guard let name = request.body["name"]?.stringValue, let after = request.body["after"]?.number else {
+            guard let name = request.body["name"]?.stringValue, let timer = NodeTimer(name: name),
+                let after = request.body["after"]?.number
+            else {
                 break
             }
-            return [.setTimer(name, after: after), ok]
+            return [.setTimer(timer, after: after), ok]
         case "CANCEL":
-            guard let name = request.body.stringValue else { break }
-            return [.cancelTimer(name), ok]
+            guard let name = request.body.stringValue, let timer = NodeTimer(name: name) else { break }
+            return [.cancelTimer(timer), ok]
         case "TICK":
             guard let interval = request.body.number else { break }
             tickInterval = interval
-            return [.setTimer("tick", after: interval), ok]
+            return [.setTimer(Self.tick, after: interval), ok]
         case "LATER":
             guard let after = request.body.number else { break }
-            return [.setTimer("reply:\(id)", after: after)]
+            return [.setTimer(.operation(id), after: after)]
         case "ECHO":
             return [.reply(id, ClientResponse(type: "ECHO", body: request.body))]
         case "TWICE":
@@ -94,6 +97,9 @@ final class EchoNode: SimulatedNode {
         }
         return [.reply(id, .error("bad request"))]
     }
+
+    /// The timer `TICK` re-arms (any timer of the core's vocabulary will do).
+    private static let tick = NodeTimer.viewExchange
 
     private func peerMessage(_ body: PeerBody) -> PeerMessage {
         PeerMessage(from: config.name, viewDigest: 0, body: body)

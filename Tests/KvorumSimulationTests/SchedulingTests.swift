@@ -55,36 +55,36 @@ import Testing
 
     @Test func timersFireAtTheirTimeAndInOrder() throws {
         let sim = echoSimulation(nodes: 1)
-        sim.arm("late", after: 0.5, at: "node01")
-        sim.arm("early", after: 0.2, at: "node01")
+        sim.arm("handoff", after: 0.5, at: "node01")
+        sim.arm("join", after: 0.2, at: "node01")
         sim.run(for: 1)
         let fired = try sim.echo("node01").firedTimers
-        #expect(fired.map(\.name) == ["early", "late"])
+        #expect(fired.map(\.timer) == [.join, .handoff])
         #expect(fired.map(\.time) == [0.2, 0.5])
-        #expect(sim.trace.contains("[  0.000] node01 set timer late +0.500"))
-        #expect(sim.trace.contains("[  0.200] node01 timer early"))
+        #expect(sim.trace.contains("[  0.000] node01 set timer handoff +0.500"))
+        #expect(sim.trace.contains("[  0.200] node01 timer join"))
     }
 
     @Test func rearmingATimerReplacesIt() throws {
         let sim = echoSimulation(nodes: 1)
-        sim.arm("t", after: 1.0, at: "node01")
-        sim.arm("t", after: 0.3, at: "node01")
+        sim.arm("probe", after: 1.0, at: "node01")
+        sim.arm("probe", after: 0.3, at: "node01")
         sim.run(for: 2)
         #expect(try sim.echo("node01").firedTimers.map(\.time) == [0.3])
-        sim.arm("t", after: 0.3, at: "node01")
+        sim.arm("probe", after: 0.3, at: "node01")
         sim.run(for: 1)
         #expect(try sim.echo("node01").firedTimers.count == 2)
     }
 
     @Test func cancelledTimersDoNotFire() throws {
         let sim = echoSimulation(nodes: 1)
-        sim.arm("t", after: 0.5, at: "node01")
-        sim.send(ClientRequest(type: "CANCEL", body: "t"), to: "node01")
-        sim.send(ClientRequest(type: "CANCEL", body: "never-set"), to: "node01")
+        sim.arm("probe", after: 0.5, at: "node01")
+        sim.send(ClientRequest(type: "CANCEL", body: "probe"), to: "node01")
+        sim.send(ClientRequest(type: "CANCEL", body: "join"), to: "node01")
         #expect(sim.runUntilQuiet())
         #expect(sim.now == 0)
         #expect(try sim.echo("node01").firedTimers.isEmpty)
-        #expect(sim.trace.contains("[  0.000] node01 cancel timer t"))
+        #expect(sim.trace.contains("[  0.000] node01 cancel timer probe"))
     }
 
     @Test func stepAndRunEventsCountEvents() {
@@ -101,7 +101,7 @@ import Testing
         let sim = echoSimulation(nodes: 1)
         sim.run(for: 2.5)
         #expect(sim.now == 2.5)
-        sim.arm("t", after: 0.4, at: "node01")
+        sim.arm("probe", after: 0.4, at: "node01")
         sim.run(for: 0.2)
         #expect(sim.now == 2.7)
         #expect(try sim.echo("node01").firedTimers.isEmpty)
@@ -126,7 +126,7 @@ import Testing
 
     @Test func runUntilReplyRespectsItsTimeLimit() {
         let sim = echoSimulation(nodes: 1)
-        sim.arm("other", after: 0.5, at: "node01")
+        sim.arm("join", after: 0.5, at: "node01")
         let id = sim.send(ClientRequest(type: "LATER", body: .double(2.0)), to: "node01")
         #expect(sim.runUntilReply(to: id, at: "node01", timeLimit: 1.0) == nil)
         #expect(sim.now == 0.5)
@@ -145,7 +145,7 @@ import Testing
 
     @Test func immediateRepliesNeedNoSteps() {
         let sim = echoSimulation(nodes: 1)
-        sim.arm("t", after: 0.5, at: "node01")
+        sim.arm("probe", after: 0.5, at: "node01")
         #expect(sim.request(ClientRequest(type: "ECHO", body: [1, "a"]), at: "node01")?.body == [1, "a"])
         #expect(sim.now == 0)
         #expect(sim.replies(of: "node01").map(\.response.type) == ["OK", "ECHO"])

@@ -21,7 +21,7 @@ import Testing
                 == "write op:3 \"k\" [\"v1\"@node01.1:2|node01.1:1, \"v2\"@node03.1:1|] hint:node04"
         )
         #expect(
-            TraceFormat.describe(.write(op: 0, key: "k", siblings: SiblingSet(), hintFor: nil)) == "repair \"k\" []")
+            TraceFormat.describe(.repair(key: "k", siblings: SiblingSet())) == "repair \"k\" []")
         #expect(TraceFormat.describe(.readReply(op: 9, siblings: siblings)).hasPrefix("readReply op:9 [\"v1\"@"))
     }
 

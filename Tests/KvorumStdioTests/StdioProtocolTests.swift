@@ -23,7 +23,7 @@ struct StdioProtocolTests {
         .client(3, ClientRequest(type: "PUT", body: ["key": "k", "value": "x", "quorum": 1, "metadata": .null])),
         .peer(from: "127.0.0.1:9702", message),
         .peer(from: "h:1", PeerMessage(from: "a", viewDigest: 0, body: .view([]))),
-        .timer("op:4294967297"),
+        .timer(.operation(4_294_967_297)),
     ]
 
     /// Each event kind encodes to one line and decodes back unchanged.
@@ -40,8 +40,8 @@ struct StdioProtocolTests {
         let effects: [Effect] = [
             .send(to: "127.0.0.1:9703", Self.message),
             .reply(9, ClientResponse(type: "GET_RESP", body: ["values": ["a"], "metadata": ["m"]])),
-            .setTimer("probe", after: 1),
-            .cancelTimer("op:1"),
+            .setTimer(.probe, after: 1),
+            .cancelTimer(.operation(1)),
         ]
         let line = StdioProtocol.encode(effects)
         #expect(!line.contains("\n"))

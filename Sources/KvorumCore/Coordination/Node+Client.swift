@@ -39,11 +39,11 @@ extension KvorumNode {
 
     /// Refuses a data request when the node is not in a cluster or is full.
     private func admit(_ id: RequestID) -> Bool {
-        if view.entries[name]?.status != .up || ring.isEmpty {
+        if !state.membership.isUp(name) || ring.isEmpty {
             reply(id, .error("node \(name) is not a member of a cluster: send JOIN first", .unavailable))
             return false
         }
-        if let contact = joinContact {
+        if let contact = state.membership.joinContact {
             reply(id, .error("node \(name) is still joining through \(contact)", .unavailable))
             return false
         }
@@ -74,30 +74,31 @@ extension KvorumNode {
             op.pending.append(target)
             send(.read(op: id, key: key), to: target)
         }
-        reads[id] = op
+        state.coordinator[read: id] = op
         if targets.contains(name) {
             onReadReply(id, from: name, storage.record(for: key)?.siblings ?? SiblingSet())
         }
-        if reads[id] != nil {
-            setTimer(Self.opTimer(id), after: config.requestTimeout)
+        if state.coordinator[read: id] != nil {
+            setTimer(.operation(id), after: config.requestTimeout)
         }
     }
 
     func onReadReply(_ id: UInt64, from peer: String, _ siblings: SiblingSet) {
-        guard reads[id]?.record(siblings, from: peer) == true, let op = reads[id] else { return }
+        guard state.coordinator[read: id]?.record(siblings, from: peer) == true, let op = state.coordinator[read: id]
+        else { return }
         if !op.answered && op.replies.count >= op.quorum {
             answerRead(id)
         }
-        if reads[id]!.pending.isEmpty {
+        if state.coordinator[read: id]!.pending.isEmpty {
             finishRead(id)
         }
     }
 
     private func answerRead(_ id: UInt64) {
-        reads[id]!.answered = true
-        let merged = reads[id]!.merged
+        state.coordinator[read: id]!.answered = true
+        let merged = state.coordinator[read: id]!.merged
         reply(
-            reads[id]!.client,
+            state.coordinator[read: id]!.client,
             ClientResponse(
                 type: "GET_RESP",
                 body: [
@@ -110,7 +111,7 @@ extension KvorumNode {
     /// A read's waiting time is up: suspect the silent nodes and ask the next
     /// stand-ins if the quorum is still missing.
     func onReadTimeout(_ id: UInt64) {
-        guard var op = reads[id] else { return }
+        guard var op = state.coordinator[read: id] else { return }
         let silent = op.pending
         op.pending = []
         for peer in silent { suspect(peer) }
@@ -122,17 +123,17 @@ extension KvorumNode {
                 op.pending.append(peer)
                 send(.read(op: id, key: op.key), to: peer)
             }
-            reads[id] = op
+            state.coordinator[read: id] = op
             if more.contains(name) {
                 onReadReply(id, from: name, storage.record(for: op.key)?.siblings ?? SiblingSet())
             }
-            guard let current = reads[id] else { return }
+            guard let current = state.coordinator[read: id] else { return }
             if !current.pending.isEmpty {
-                setTimer(Self.opTimer(id), after: config.requestTimeout)
+                setTimer(.operation(id), after: config.requestTimeout)
                 return
             }
         } else {
-            reads[id] = op
+            state.coordinator[read: id] = op
         }
         finishRead(id)
     }
@@ -141,8 +142,9 @@ extension KvorumNode {
     /// repairs every replica whose reply lacks part of the merged result
     /// (Dynamo §5 "read repair"), after the client has its answer.
     private func finishRead(_ id: UInt64) {
-        guard let op = reads.removeValue(forKey: id) else { return }
-        cancelTimer(Self.opTimer(id))
+        guard let op = state.coordinator[read: id] else { return }
+        state.coordinator[read: id] = nil
+        cancelTimer(.operation(id))
         if !op.answered {
             reply(
                 op.client,
@@ -152,11 +154,11 @@ extension KvorumNode {
         }
         let merged = op.merged
         guard !merged.isEmpty else { return }
-        for (peer, siblings) in op.replies where op.replicas.contains(peer) && siblings != merged {
-            if peer == name {
+        for reply in op.replies where op.replicas.contains(reply.peer) && reply.siblings != merged {
+            if reply.peer == name {
                 store(merged, for: op.key)
             } else {
-                send(.write(op: 0, key: op.key, siblings: merged, hintFor: nil), to: peer)
+                send(.repair(key: op.key, siblings: merged), to: reply.peer)
             }
         }
     }
@@ -193,7 +195,7 @@ extension KvorumNode {
         let op = ForwardOperation(
             client: client, key: key, value: value, context: context, quorum: quorum, target: "", tried: [])
         let id = newOp()
-        forwards[id] = op
+        state.coordinator[forward: id] = op
         offerToNextReplica(id)
     }
 
@@ -201,38 +203,39 @@ extension KvorumNode {
     /// here when no replica is left to try (no offer was ever taken up, so no
     /// replica runs it).
     private func offerToNextReplica(_ id: UInt64) {
-        guard var op = forwards[id] else { return }
+        guard var op = state.coordinator[forward: id] else { return }
         let replicas = ring.replicas(for: op.key, n: n)
         guard let target = replicas.first(where: { !isSuspected($0) && !op.tried.contains($0) && $0 != name })
         else {
-            forwards[id] = nil
+            state.coordinator[forward: id] = nil
             coordinateWrite(
                 key: op.key, value: op.value, context: op.context, quorum: op.quorum, origin: .client(op.client))
             return
         }
         op.target = target
         op.tried.append(target)
-        forwards[id] = op
+        state.coordinator[forward: id] = op
         send(.forwardOffer(op: id), to: target)
-        setTimer(Self.opTimer(id), after: config.requestTimeout)
+        setTimer(.operation(id), after: config.requestTimeout)
     }
 
     /// The replica offered the operation is there: hand it the write, once.
     /// Readiness from any other node, or for an operation handed over,
     /// ended or unknown, is ignored.
     func onForwardReady(_ id: UInt64, from peer: String, address: Address) {
-        guard var op = forwards[id], !op.handedOver, op.target == peer else { return }
+        guard var op = state.coordinator[forward: id], !op.handedOver, op.target == peer else { return }
         op.handedOver = true
-        forwards[id] = op
+        state.coordinator[forward: id] = op
         send(
             .forwardPut(op: id, key: op.key, value: op.value, context: op.context, quorum: op.quorum),
             toAddress: address)
-        setTimer(Self.opTimer(id), after: config.forwardResultTimeout)
+        setTimer(.operation(id), after: config.forwardResultTimeout)
     }
 
     func onForwardResult(_ id: UInt64, _ outcome: WriteOutcome) {
-        guard let op = forwards.removeValue(forKey: id) else { return }
-        cancelTimer(Self.opTimer(id))
+        guard let op = state.coordinator[forward: id] else { return }
+        state.coordinator[forward: id] = nil
+        cancelTimer(.operation(id))
         switch outcome {
         case .written(let metadata):
             reply(op.client, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
@@ -242,9 +245,9 @@ extension KvorumNode {
     }
 
     func onForwardTimeout(_ id: UInt64) {
-        guard let op = forwards[id] else { return }
+        guard let op = state.coordinator[forward: id] else { return }
         if op.handedOver {
-            forwards[id] = nil
+            state.coordinator[forward: id] = nil
             reply(
                 op.client,
                 .error(
@@ -302,25 +305,27 @@ extension KvorumNode {
                     op: id, key: key, siblings: op.siblings, hintFor: slot.holder == slot.replica ? nil : slot.replica),
                 to: slot.holder)
         }
-        writes[id] = op
+        state.coordinator[write: id] = op
         progressWrite(id)
-        if writes[id] != nil {
-            setTimer(Self.opTimer(id), after: config.requestTimeout)
+        if state.coordinator[write: id] != nil {
+            setTimer(.operation(id), after: config.requestTimeout)
         }
     }
 
     func onWriteAck(_ id: UInt64, from peer: String) {
-        guard let i = writes[id]?.slots.firstIndex(where: { $0.holder == peer && $0.state == .pending }) else {
+        guard
+            let i = state.coordinator[write: id]?.slots.firstIndex(where: { $0.holder == peer && $0.state == .pending })
+        else {
             return
         }
-        writes[id]!.slots[i].state = .stored
+        state.coordinator[write: id]!.slots[i].state = .stored
         progressWrite(id)
     }
 
     /// Copies that did not arrive in time move on to the next stand-in; with
     /// none left, the coordinator keeps a hint for the replica itself.
     func onWriteTimeout(_ id: UInt64) {
-        guard var op = writes[id] else { return }
+        guard var op = state.coordinator[write: id] else { return }
         let pastDeadline = now >= op.deadline
         for i in op.slots.indices where op.slots[i].state == .pending {
             suspect(op.slots[i].holder)
@@ -335,27 +340,27 @@ extension KvorumNode {
                 addHint(target: op.slots[i].replica, key: op.key)
             }
         }
-        writes[id] = op
+        state.coordinator[write: id] = op
         progressWrite(id)
-        if writes[id] != nil {
-            setTimer(Self.opTimer(id), after: config.requestTimeout)
+        if state.coordinator[write: id] != nil {
+            setTimer(.operation(id), after: config.requestTimeout)
         }
     }
 
     /// Answers once the quorum has stored the write; ends the operation once
     /// every copy is placed.
     private func progressWrite(_ id: UInt64) {
-        guard var op = writes[id] else { return }
+        guard var op = state.coordinator[write: id] else { return }
         if !op.answered && op.stored >= op.quorum {
             op.answered = true
             answerWrite(op.origin, .written(metadata: op.metadata))
         }
         guard op.isSettled else {
-            writes[id] = op
+            state.coordinator[write: id] = op
             return
         }
-        writes[id] = nil
-        cancelTimer(Self.opTimer(id))
+        state.coordinator[write: id] = nil
+        cancelTimer(.operation(id))
         if !op.answered {
             answerWrite(
                 op.origin,

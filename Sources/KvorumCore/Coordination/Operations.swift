@@ -1,5 +1,5 @@
 /// Where the answer of a coordinated write goes.
-enum WriteOrigin: Equatable {
+enum WriteOrigin: Hashable {
     /// A client of this node.
     case client(RequestID)
     /// A non-replica that forwarded the client's write here (Dynamo §4.5).
@@ -9,7 +9,13 @@ enum WriteOrigin: Equatable {
 /// A read this node coordinates (Dynamo §4.5): asks the first N healthy nodes
 /// of the preference list, answers after `quorum` replies, keeps listening
 /// until every asked node replied or timed out, then repairs stale replicas.
-struct ReadOperation {
+struct ReadOperation: Hashable {
+    /// One reply: who sent it and the versions it held.
+    struct Reply: Hashable {
+        var peer: String
+        var siblings: SiblingSet
+    }
+
     var client: RequestID
     var key: String
     var quorum: Int
@@ -20,7 +26,7 @@ struct ReadOperation {
     /// Asked nodes that have not answered yet, in the order they were asked.
     var pending: [String]
     /// Replies in the order they came (deterministic repair order).
-    var replies: [(peer: String, siblings: SiblingSet)] = []
+    var replies: [Reply] = []
     /// Every reply merged in the order they came, kept as they arrive so
     /// that answering and repairing merge nothing again.
     var merged = SiblingSet()
@@ -32,7 +38,7 @@ struct ReadOperation {
     mutating func record(_ siblings: SiblingSet, from peer: String) -> Bool {
         guard !replies.contains(where: { $0.peer == peer }) else { return false }
         pending.removeAll { $0 == peer }
-        replies.append((peer, siblings))
+        replies.append(Reply(peer: peer, siblings: siblings))
         merged.merge(siblings, policy: MergePolicy.forKey(key))
         return true
     }
@@ -40,8 +46,8 @@ struct ReadOperation {
 
 /// One of the N copies a write must make: the replica it belongs to and the
 /// node currently asked to hold it (the replica itself or a stand-in).
-struct WriteSlot {
-    enum State: Equatable {
+struct WriteSlot: Hashable {
+    enum State: Hashable {
         case pending
         case stored
         /// No node took the copy; the coordinator keeps a hint for the replica.
@@ -56,7 +62,7 @@ struct WriteSlot {
 /// A write this node coordinates: stored locally first (that is where its dot
 /// comes from), then sent to the other replicas, or to stand-ins with a hint
 /// for each replica that is suspected or does not answer (Dynamo §4.6).
-struct WriteOperation {
+struct WriteOperation: Hashable {
     var origin: WriteOrigin
     var key: String
     var quorum: Int
@@ -75,7 +81,7 @@ struct WriteOperation {
 
 /// A client write this node (not a replica) forwards to a replica, in two
 /// phases (see `KvorumNode.startPut`).
-struct ForwardOperation {
+struct ForwardOperation: Hashable {
     var client: RequestID
     var key: String
     var value: String
@@ -95,7 +101,7 @@ struct ForwardOperation {
 /// restarts (they start in a fresh epoch range each life), so the pair names
 /// one client write. Bounded: past `capacity` entries the oldest is
 /// forgotten, in arrival order, so the ledger is deterministic.
-struct ForwardLedger {
+struct ForwardLedger: Hashable {
     struct Entry: Hashable {
         var forwarder: Address
         var op: UInt64

@@ -31,7 +31,7 @@ public struct MemberEntry: Hashable, Sendable, Codable {
 
 /// The cluster membership as one node sees it: every node ever heard of,
 /// with those that left kept as tombstones so an old entry cannot bring them back.
-public struct MembershipView: Sendable, Equatable {
+public struct MembershipView: Sendable, Hashable {
     public private(set) var entries: [String: MemberEntry] = [:]
     /// A stable digest of the whole view, carried on every peer message so a
     /// node notices at once when a peer's view differs from its own. Kept up

@@ -8,26 +8,33 @@ extension KvorumNode {
         if let current, current.status == .left || current.address != config.address {
             entry.version = current.version + 1
         }
-        let oldRing = ring
-        if view.merge(entry) { viewChanged(from: oldRing) }
+        if state.membership.merge(entry) { viewChanged() }
         guard contact != config.address else {
-            if joinContact != nil {
-                joinContact = nil
-                storage.setJoinContact(nil)
-                cancelTimer("join")
-            }
+            finishJoin()
             return
         }
-        joinContact = contact
-        storage.setJoinContact(contact)
+        setJoinContact(contact)
         send(.join(view.entries[name]!), toAddress: contact)
-        setTimer("join", after: config.joinRetryInterval)
+        setTimer(.join, after: config.joinRetryInterval)
     }
 
     func onJoinTimer() {
-        guard let contact = joinContact, let entry = view.entries[name] else { return }
+        guard let contact = state.membership.joinContact, let entry = view.entries[name] else { return }
         send(.join(entry), toAddress: contact)
-        setTimer("join", after: config.joinRetryInterval)
+        setTimer(.join, after: config.joinRetryInterval)
+    }
+
+    /// Remembers (durably) the contact of a JOIN in progress.
+    private func setJoinContact(_ contact: Address?) {
+        state.membership.setJoinContact(contact)
+        storage.setJoinContact(contact)
+    }
+
+    /// The JOIN in progress, if any, is over.
+    private func finishJoin() {
+        guard state.membership.joinContact != nil else { return }
+        setJoinContact(nil)
+        cancelTimer(.join)
     }
 
     /// LEAVE (SPEC §2): the node marks itself as left, tells every member, and
@@ -35,18 +42,17 @@ extension KvorumNode {
     func leave() {
         guard let current = view.entries[name], current.status == .up else { return }
         let others = view.upMembers.filter { $0 != name }
-        let oldRing = ring
-        view.merge(MemberEntry(name: name, address: config.address, status: .left, version: current.version + 1))
+        state.membership.merge(
+            MemberEntry(name: name, address: config.address, status: .left, version: current.version + 1))
         for peer in others { pushView(to: peer) }
-        viewChanged(from: oldRing)
+        viewChanged()
     }
 
     /// A node asks to join through this one.
     func onJoinRequest(_ entry: MemberEntry, from address: Address) {
         guard AddressScope.refusal(ofMember: entry.address, joining: config.address) == nil else { return }
-        let oldRing = ring
-        if view.merge(entry) {
-            viewChanged(from: oldRing)
+        if state.membership.merge(entry) {
+            viewChanged()
             for peer in view.upMembers where peer != name { pushView(to: peer) }
         } else {
             send(.view(view.sorted), toAddress: address)
@@ -55,15 +61,10 @@ extension KvorumNode {
 
     /// A peer's view: merge it, and answer with ours when the peer lacks something.
     func onView(_ entries: [MemberEntry], from peer: String, address: Address) {
-        let oldRing = ring
         var changed = false
-        for entry in entries where view.merge(entry) { changed = true }
-        if changed { viewChanged(from: oldRing) }
-        if joinContact != nil && view.upMembers.count > 1 {
-            joinContact = nil
-            storage.setJoinContact(nil)
-            cancelTimer("join")
-        }
+        for entry in entries where state.membership.merge(entry) { changed = true }
+        if changed { viewChanged() }
+        if view.upMembers.count > 1 { finishJoin() }
         if MembershipView(entries) != view {
             pushView(to: peer, address: address)
         }
@@ -74,13 +75,13 @@ extension KvorumNode {
     /// digest; the periodic `viewCheck` repeats the offer if it was lost).
     func noticeDigest(of peer: String, digest: UInt64, address: Address) {
         let mine = view.digest
-        guard digest != mine, pushedDigest[peer] != mine else { return }
+        guard digest != mine, !state.membership.hasPushedCurrentView(to: peer) else { return }
         pushView(to: peer, address: address)
     }
 
     func pushView(to peer: String, address: Address? = nil) {
         guard let target = address ?? view.address(of: peer) else { return }
-        pushedDigest[peer] = view.digest
+        state.membership.notePushedCurrentView(to: peer)
         send(.view(view.sorted), toAddress: target)
     }
 
@@ -90,16 +91,18 @@ extension KvorumNode {
     /// For each key, the replicas that drop out and the ones that come in are
     /// paired in preference order; a dropped replica sends its copy only to
     /// its partner, so a JOIN or LEAVE moves each record once per changed slot.
-    func viewChanged(from oldRing: Ring) {
+    func viewChanged() {
         storage.setMembership(view.sorted)
-        ring = Ring(members: view.upMembers, partitionCount: config.partitionCount)
-        tree.forgetSharing()
+        let oldRing = state.membership.rebuildRing()
+        state.antiEntropy.forgetSharing()
+        let membership = state.membership
+        state.detector.forgetAll(unless: membership.isUp)
         guard !oldRing.isEmpty else { return }
         for key in storage.keys() {
             let before = oldRing.replicas(for: key, n: n)
             let after = ring.replicas(for: key, n: n)
             guard before.contains(name) else { continue }
-            if after.contains(name) && view.entries[name]?.status == .up {
+            if after.contains(name) && state.membership.isUp(name) {
                 rereplicate(key, before: before, after: after)
                 continue
             }
@@ -112,15 +115,15 @@ extension KvorumNode {
                 for replica in after where replica != name { addHint(target: replica, key: key) }
             }
         }
-        for target in hints.keys.sorted(by: byteOrder) where view.entries[target]?.status != .up {
-            for key in hints[target]!.keys.sorted(by: byteOrder) {
-                removeHint(target: target, key: key)
+        for target in state.hints.targets where !state.membership.isUp(target) {
+            for key in state.hints.keys(for: target) {
+                state.hints.remove(target: target, key: key, storage: storage)
                 for replica in ring.replicas(for: key, n: n) where replica != name {
                     addHint(target: replica, key: key)
                 }
             }
         }
-        for target in hints.keys.sorted(by: byteOrder) { sendHandoff(to: target) }
+        for target in state.hints.targets { sendHandoff(to: target) }
     }
 
     /// This node stays a replica of `key`. If a replica left the key's set
@@ -133,7 +136,7 @@ extension KvorumNode {
     /// yet (docs/chaos.md). After a LEAVE the entrant may get the key twice,
     /// which merging makes harmless.
     private func rereplicate(_ key: String, before: [String], after: [String]) {
-        guard before.contains(where: { !after.contains($0) && view.entries[$0]?.status != .up }),
+        guard before.contains(where: { !after.contains($0) && !state.membership.isUp($0) }),
             before.first(where: after.contains) == name
         else { return }
         for entrant in after where !before.contains(entrant) { addHint(target: entrant, key: key) }

@@ -22,19 +22,19 @@ extension KvorumNode {
         let entry = view.entries[member]!
         // The removed member is told too: if it is alive after all, it stops serving.
         let others = view.upMembers.filter { $0 != name }
-        let oldRing = ring
-        view.merge(MemberEntry(name: member, address: entry.address, status: .left, version: entry.version + 1))
+        state.membership.merge(
+            MemberEntry(name: member, address: entry.address, status: .left, version: entry.version + 1))
         for peer in others { pushView(to: peer) }
-        viewChanged(from: oldRing)
+        viewChanged()
         return ClientResponse(type: "REMOVE_RESP", body: .string(member))
     }
 
     /// Why this node will not remove `member`, as the `ERROR` to answer, or nil.
     private func removalRefusal(of member: String) -> ClientResponse? {
-        if view.entries[name]?.status != .up || ring.isEmpty {
+        if !state.membership.isUp(name) || ring.isEmpty {
             return .error("node \(name) is not a member of a cluster: send REMOVE to a member", .unavailable)
         }
-        if let contact = joinContact {
+        if let contact = state.membership.joinContact {
             return .error("node \(name) is still joining through \(contact): send REMOVE to a member", .unavailable)
         }
         if member == name {

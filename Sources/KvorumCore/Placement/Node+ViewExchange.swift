@@ -2,9 +2,9 @@ extension KvorumNode {
     /// Arms the next view exchange round, the first staggered like
     /// anti-entropy's so that members do not check in lockstep.
     func armViewExchange(first: Bool = false) {
-        guard let interval = config.viewExchangeInterval, !armedTimers.contains("viewExchange") else { return }
+        guard let interval = config.viewExchangeInterval else { return }
         let stagger = first ? Double(StableHash.hash(name + "/view") % 1000) / 1000 * interval : 0
-        setTimer("viewExchange", after: interval + stagger)
+        setTimerIfIdle(.viewExchange, after: interval + stagger)
     }
 
     /// One round of the view exchange: the next member, in turn, gets our
@@ -16,11 +16,9 @@ extension KvorumNode {
     /// view push each way where views differ.
     func onViewExchangeTimer() {
         defer { armViewExchange() }
-        guard view.entries[name]?.status == .up else { return }
-        let peers = view.upMembers.filter { $0 != name }
-        guard !peers.isEmpty else { return }
-        let peer = peers[viewExchangeRounds % peers.count]
-        viewExchangeRounds += 1
+        guard state.membership.isUp(name),
+            let peer = state.membership.nextExchangePeer(among: view.upMembers.filter { $0 != name })
+        else { return }
         send(.viewCheck, to: peer)
     }
 

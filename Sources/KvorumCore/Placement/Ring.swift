@@ -8,7 +8,7 @@
 /// highest score changes. A key's preference list walks the partitions
 /// clockwise from the key's partition and collects distinct owners; its first
 /// N entries are the key's replicas, the rest are stand-in candidates in order.
-public struct Ring: Sendable, Equatable {
+public struct Ring: Sendable, Hashable {
     public let members: [String]
     public let partitionCount: Int
     /// Every partition's preference list as indices into `members`: partition
@@ -90,6 +90,17 @@ public struct Ring: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { members.isEmpty }
+
+    /// Rings are equal when built from the same members and partition count:
+    /// the preference order is a pure function of the two.
+    public static func == (a: Ring, b: Ring) -> Bool {
+        a.members == b.members && a.partitionCount == b.partitionCount
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(members)
+        hasher.combine(partitionCount)
+    }
 
     public func partition(of key: String) -> Int {
         Int(StableHash.hash(key) % UInt64(partitionCount))

@@ -48,14 +48,14 @@ public enum Event: Sendable, Hashable {
     case start
     case client(RequestID, ClientRequest)
     case peer(from: Address, PeerMessage)
-    case timer(String)
+    case timer(NodeTimer)
 }
 
 /// Everything a node asks its driver to do.
 public enum Effect: Sendable, Hashable {
     case send(to: Address, PeerMessage)
     case reply(RequestID, ClientResponse)
-    /// Arms the named timer; arming a name that is pending re-arms it.
-    case setTimer(String, after: Double)
-    case cancelTimer(String)
+    /// Arms the timer; arming a timer that is pending re-arms it.
+    case setTimer(NodeTimer, after: Double)
+    case cancelTimer(NodeTimer)
 }

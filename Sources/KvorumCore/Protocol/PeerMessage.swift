@@ -62,9 +62,12 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// coordinates it at most once per (forwarder address, op).
     case forwardPut(op: UInt64, key: String, value: String, context: VersionVector?, quorum: Int)
     case forwardResult(op: UInt64, outcome: WriteOutcome)
-    /// Store these versions; with `hintFor`, the receiver is a stand-in for that replica.
-    /// Read repair sends it with `op` 0 and expects no acknowledgement.
+    /// Store these versions and acknowledge; with `hintFor`, the receiver is
+    /// a stand-in for that replica.
     case write(op: UInt64, key: String, siblings: SiblingSet, hintFor: String?)
+    /// Read repair (Dynamo §5): store these versions, which the coordinator
+    /// of a read found missing here; nothing is acknowledged.
+    case repair(key: String, siblings: SiblingSet)
     case writeAck(op: UInt64)
     case read(op: UInt64, key: String)
     case readReply(op: UInt64, siblings: SiblingSet)
@@ -96,7 +99,8 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .forwardReady: "forwardReady"
         case .forwardPut: "forwardPut"
         case .forwardResult: "forwardResult"
-        case .write(let op, _, _, _): op == 0 ? "repair" : "write"
+        case .write: "write"
+        case .repair: "repair"
         case .writeAck: "writeAck"
         case .read: "read"
         case .readReply: "readReply"
@@ -111,6 +115,82 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .aeKeys: "aeKeys"
         case .aeFetch: "aeFetch"
         case .aeRecords: "aeRecords"
+        }
+    }
+}
+
+/// The tag byte of each message on the wire (`WireCodec`): one list for the
+/// writer and the reader. A tag is never reused; 1 (the former
+/// `forwardAccepted`) is retired.
+public enum PeerMessageTag: UInt8, CaseIterable, Sendable {
+    case forwardPut = 0
+    case forwardResult = 2
+    case write = 3
+    case writeAck = 4
+    case read = 5
+    case readReply = 6
+    case handoff = 7
+    case handoffAck = 8
+    case ping = 9
+    case pong = 10
+    case join = 11
+    case view = 12
+    case aeTree = 13
+    case aeKeys = 14
+    case aeFetch = 15
+    case aeRecords = 16
+    case forwardOffer = 17
+    case forwardReady = 18
+    case viewCheck = 19
+    case repair = 20
+}
+
+extension PeerBody {
+    /// The message's tag on the wire.
+    public var tag: PeerMessageTag {
+        switch self {
+        case .forwardPut: .forwardPut
+        case .forwardResult: .forwardResult
+        case .write: .write
+        case .repair: .repair
+        case .writeAck: .writeAck
+        case .read: .read
+        case .readReply: .readReply
+        case .handoff: .handoff
+        case .handoffAck: .handoffAck
+        case .ping: .ping
+        case .pong: .pong
+        case .join: .join
+        case .view: .view
+        case .aeTree: .aeTree
+        case .aeKeys: .aeKeys
+        case .aeFetch: .aeFetch
+        case .aeRecords: .aeRecords
+        case .forwardOffer: .forwardOffer
+        case .forwardReady: .forwardReady
+        case .viewCheck: .viewCheck
+        }
+    }
+
+    /// Whether a server may send this message before the store changes of
+    /// the same turn are committed: a request that asks its receiver for
+    /// something and vouches for nothing the sender stored. Acknowledgements,
+    /// answers and membership news wait for the commit.
+    ///
+    /// A forwarded write (`forwardOffer`, then `forwardPut`) is a request:
+    /// the receiver executes it, and what it relies on at the forwarder is
+    /// already durable, since the operation id comes from an epoch range the
+    /// store reserved in a transaction of its own at start. `forwardReady`
+    /// promises nothing either, but it is an answer and waits like the rest.
+    /// A read repair carries versions the sender already holds durably (it
+    /// read them from its store or from peers' answers) and asks nothing back.
+    public var mayLeaveBeforeCommit: Bool {
+        switch self {
+        case .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
+            .aeFetch:
+            true
+        case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
+            false
         }
     }
 }

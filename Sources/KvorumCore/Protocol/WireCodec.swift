@@ -6,8 +6,7 @@
 /// 0/1 byte then the value; enums are a tag byte then their fields in
 /// declaration order. Decoding checks every length against the bytes left, so
 /// garbage yields a `WireCodec.DecodeError`, never a crash or a huge
-/// allocation. New messages get new tags; a tag is never reused (tag 1, the
-/// former `forwardAccepted`, is retired).
+/// allocation. The tags are `PeerMessageTag`'s, shared by writer and reader.
 public enum WireCodec {
     public static let version: UInt8 = 1
 
@@ -146,9 +145,9 @@ extension WireCodec {
         mutating func message(_ m: PeerMessage) {
             string(m.from)
             fixed64(m.viewDigest)
+            byte(m.body.tag.rawValue)
             switch m.body {
             case .forwardPut(let op, let key, let value, let context, let quorum):
-                byte(0)
                 varint(op)
                 string(key)
                 string(value)
@@ -156,7 +155,6 @@ extension WireCodec {
                 if let context { vector(context) }
                 int(quorum)
             case .forwardResult(let op, let outcome):
-                byte(2)
                 varint(op)
                 switch outcome {
                 case .written(let metadata):
@@ -167,67 +165,52 @@ extension WireCodec {
                     string(reason)
                 }
             case .write(let op, let key, let set, let hintFor):
-                byte(3)
                 varint(op)
                 string(key)
                 siblings(set)
                 optionalString(hintFor)
+            case .repair(let key, let set):
+                string(key)
+                siblings(set)
             case .writeAck(let op):
-                byte(4)
                 varint(op)
             case .read(let op, let key):
-                byte(5)
                 varint(op)
                 string(key)
             case .readReply(let op, let set):
-                byte(6)
                 varint(op)
                 siblings(set)
             case .handoff(let batch, let records):
-                byte(7)
                 varint(batch)
                 keyedRecords(records)
             case .handoffAck(let batch):
-                byte(8)
                 varint(batch)
-            case .ping:
-                byte(9)
-            case .pong:
-                byte(10)
+            case .ping, .pong, .viewCheck:
+                break
             case .join(let entry):
-                byte(11)
                 member(entry)
             case .view(let entries):
-                byte(12)
                 list(entries) { $0.member($1) }
             case .aeTree(let level, let entries):
-                byte(13)
                 int(level)
                 list(entries) {
                     $0.int($1.index)
                     $0.fixed64($1.hash)
                 }
             case .aeKeys(let partitions, let digests):
-                byte(14)
                 list(partitions) { $0.int($1) }
                 list(digests) {
                     $0.string($1.key)
                     $0.fixed64($1.digest)
                 }
             case .aeFetch(let keys):
-                byte(15)
                 list(keys) { $0.string($1) }
             case .aeRecords(let records):
-                byte(16)
                 keyedRecords(records)
             case .forwardOffer(let op):
-                byte(17)
                 varint(op)
             case .forwardReady(let op):
-                byte(18)
                 varint(op)
-            case .viewCheck:
-                byte(19)
             }
         }
     }
@@ -362,56 +345,59 @@ extension WireCodec {
             let from = try string()
             let digest = try fixed64()
             let body: PeerBody
-            switch try byte() {
-            case 0:
+            let raw = try byte()
+            guard let tag = PeerMessageTag(rawValue: raw) else { throw fail("unknown message tag \(raw)") }
+            switch tag {
+            case .forwardPut:
                 let op = try varint()
                 let key = try string()
                 let value = try string()
                 let context = try flag() ? try vector() : nil
                 body = .forwardPut(op: op, key: key, value: value, context: context, quorum: try int())
-            case 2:
+            case .forwardResult:
                 let op = try varint()
                 let outcome: WriteOutcome =
                     try flag() ? .failed(reason: try string()) : .written(metadata: try string())
                 body = .forwardResult(op: op, outcome: outcome)
-            case 3:
+            case .write:
                 let op = try varint()
                 let key = try string()
                 let set = try siblings()
                 body = .write(op: op, key: key, siblings: set, hintFor: try optionalString())
-            case 4: body = .writeAck(op: try varint())
-            case 5: body = .read(op: try varint(), key: try string())
-            case 6: body = .readReply(op: try varint(), siblings: try siblings())
-            case 7:
+            case .writeAck: body = .writeAck(op: try varint())
+            case .read: body = .read(op: try varint(), key: try string())
+            case .readReply: body = .readReply(op: try varint(), siblings: try siblings())
+            case .handoff:
                 let batch = try varint()
                 body = .handoff(batch: batch, records: try keyedRecords())
-            case 8: body = .handoffAck(batch: try varint())
-            case 9: body = .ping
-            case 10: body = .pong
-            case 11: body = .join(try member())
-            case 12:
+            case .handoffAck: body = .handoffAck(batch: try varint())
+            case .ping: body = .ping
+            case .pong: body = .pong
+            case .join: body = .join(try member())
+            case .view:
                 body = .view(try list(minimumSize: 4) { reader throws(DecodeError) in try reader.member() })
-            case 13:
+            case .aeTree:
                 let level = try int()
                 let entries = try list(minimumSize: 9) { reader throws(DecodeError) in
                     TreeEntry(index: try reader.int(), hash: try reader.fixed64())
                 }
                 body = .aeTree(level: level, entries: entries)
-            case 14:
+            case .aeKeys:
                 let partitions = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.int() }
                 let digests = try list(minimumSize: 9) { reader throws(DecodeError) in
                     KeyDigest(key: try reader.string(), digest: try reader.fixed64())
                 }
                 body = .aeKeys(partitions: partitions, digests: digests)
-            case 15:
+            case .aeFetch:
                 body = .aeFetch(keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.string() })
-            case 16:
+            case .aeRecords:
                 body = .aeRecords(try keyedRecords())
-            case 17: body = .forwardOffer(op: try varint())
-            case 18: body = .forwardReady(op: try varint())
-            case 19: body = .viewCheck
-            case let tag:
-                throw fail("unknown message tag \(tag)")
+            case .forwardOffer: body = .forwardOffer(op: try varint())
+            case .forwardReady: body = .forwardReady(op: try varint())
+            case .viewCheck: body = .viewCheck
+            case .repair:
+                let key = try string()
+                body = .repair(key: key, siblings: try siblings())
             }
             return PeerMessage(from: from, viewDigest: digest, body: body)
         }

@@ -13,11 +13,11 @@
 /// For each peer it is told about (`share(with:mask:)`), the tree also keeps
 /// that peer's restricted interior hashes, XOR-ing every leaf change into them,
 /// so reading an interior node costs O(1) rather than a pass over its leaves.
-struct MerkleTree {
+struct MerkleTree: Hashable {
     static let fanOut = 16
 
     /// The interior hashes of the tree restricted to the partitions shared with one peer.
-    private struct SharedView {
+    private struct SharedView: Hashable {
         let peer: String
         /// All ones for each shared partition, zero for the others.
         let mask: [UInt64]
@@ -78,6 +78,9 @@ struct MerkleTree {
             if digests[partition]!.isEmpty { digests[partition] = nil }
         }
     }
+
+    /// How many keys the tree holds.
+    var keyCount: Int { digests.values.reduce(0) { $0 + $1.count } }
 
     /// The keys stored in a partition with their digests, in byte-wise key order.
     func digests(in partition: Int) -> [KeyDigest] {

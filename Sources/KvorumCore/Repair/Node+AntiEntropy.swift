@@ -1,11 +1,14 @@
 extension KvorumNode {
+    /// The anti-entropy hash tree (read-only here; `putRecord` keeps it in step).
+    private var tree: MerkleTree { state.antiEntropy.tree }
+
     /// Arms the next anti-entropy round. The first one is staggered by a
     /// fraction of the interval taken from the node's name, so nodes that start
     /// together do not exchange in lockstep.
     func armAntiEntropy(first: Bool = false) {
-        guard let interval = config.antiEntropyInterval, !armedTimers.contains("antiEntropy") else { return }
+        guard let interval = config.antiEntropyInterval else { return }
         let stagger = first ? Double(StableHash.hash(name) % 1000) / 1000 * interval : 0
-        setTimer("antiEntropy", after: interval + stagger)
+        setTimerIfIdle(.antiEntropy, after: interval + stagger)
     }
 
     /// One round (Dynamo §4.7): send the next peer, in turn, the top level of
@@ -13,11 +16,9 @@ extension KvorumNode {
     /// exchange at once: one message per round when nothing differs.
     func onAntiEntropyTimer() {
         defer { armAntiEntropy() }
-        guard view.entries[name]?.status == .up else { return }
-        let peers = view.upMembers.filter { $0 != name && !isSuspected($0) }
-        guard !peers.isEmpty else { return }
-        let peer = peers[antiEntropyRounds % peers.count]
-        antiEntropyRounds += 1
+        guard state.membership.isUp(name),
+            let peer = state.antiEntropy.nextPeer(among: view.upMembers.filter { $0 != name && !isSuspected($0) })
+        else { return }
         let shared = sharedPartitions(with: peer)
         guard shared.contains(where: { $0 != 0 }) else { return }
         send(
@@ -29,10 +30,10 @@ extension KvorumNode {
     /// mask per partition: all ones where shared, zero elsewhere. The first
     /// call per peer under the current ring also sets up the tree's view for it.
     func sharedPartitions(with peer: String) -> [UInt64] {
-        if let cached = tree.sharedMask(with: peer) { return cached }
-        let shared = ring.replicatedByBoth(name, peer, n: n).map { $0 ? ~0 : 0 as UInt64 }
-        tree.share(with: peer, mask: shared)
-        return shared
+        let (ring, name, n) = (ring, name, n)
+        return state.antiEntropy.sharedPartitions(with: peer) {
+            ring.replicatedByBoth(name, peer, n: n).map { $0 ? ~0 : 0 as UInt64 }
+        }
     }
 
     /// Compares the peer's tree nodes with ours and answers one level down

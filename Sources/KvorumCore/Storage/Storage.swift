@@ -57,65 +57,55 @@ public protocol Storage: AnyObject {
 
 /// Storage in memory: the store of the simulator and of tests.
 public final class MemoryStorage: Storage {
-    private var records: [String: StoredRecord] = [:]
-    private var hintTable: [String: [String: Hint]] = [:]
-    private var members: [MemberEntry] = []
-    private var pendingJoin: Address?
-    private var epoch: UInt64 = 0
+    /// Everything a `MemoryStorage` holds, as a value: equal contents behave
+    /// the same (the model checker compares them).
+    public struct Contents: Hashable, Sendable {
+        fileprivate var records: [String: StoredRecord] = [:]
+        fileprivate var hints: [String: [String: Hint]] = [:]
+        fileprivate var members: [MemberEntry] = []
+        fileprivate var pendingJoin: Address?
+        fileprivate var epoch: UInt64 = 0
+    }
+
+    public private(set) var contents = Contents()
 
     public init() {}
 
     /// An independent copy (the model checker branches on copies).
     public func copy() -> MemoryStorage {
         let twin = MemoryStorage()
-        twin.records = records
-        twin.hintTable = hintTable
-        twin.members = members
-        twin.pendingJoin = pendingJoin
-        twin.epoch = epoch
+        twin.contents = contents
         return twin
     }
 
-    /// Everything stored, in canonical text: equal stores give equal text.
-    public var canonicalDescription: String {
-        var out = "epoch \(epoch) join \(pendingJoin ?? "-")\n"
-        for key in keys() {
-            let record = records[key]!
-            out += "r \(key) \(record.ownActor ?? "-") \(record.siblings.metadata) \(record.siblings.values)\n"
-        }
-        for hint in hints() { out += "h \(hint.target) \(hint.key) \(hint.sequence)\n" }
-        for member in members { out += "m \(member.name) \(member.address) \(member.status) \(member.version)\n" }
-        return out
-    }
-
-    public func record(for key: String) -> StoredRecord? { records[key] }
-    public func setRecord(_ record: StoredRecord, for key: String) { records[key] = record }
-    public func removeRecord(for key: String) { records[key] = nil }
-    public func keys() -> [String] { records.keys.sorted(by: byteOrder) }
-    public var recordCount: Int { records.count }
+    public func record(for key: String) -> StoredRecord? { contents.records[key] }
+    public func setRecord(_ record: StoredRecord, for key: String) { contents.records[key] = record }
+    public func removeRecord(for key: String) { contents.records[key] = nil }
+    public func keys() -> [String] { contents.records.keys.sorted(by: byteOrder) }
+    public var recordCount: Int { contents.records.count }
 
     public func hints() -> [Hint] {
-        hintTable.keys.sorted(by: byteOrder).flatMap { target in
-            let byKey = hintTable[target]!
+        contents.hints.keys.sorted(by: byteOrder).flatMap { target in
+            let byKey = contents.hints[target]!
             return byKey.keys.sorted(by: byteOrder).map { byKey[$0]! }
         }
     }
 
-    public func setHint(_ hint: Hint) { hintTable[hint.target, default: [:]][hint.key] = hint }
+    public func setHint(_ hint: Hint) { contents.hints[hint.target, default: [:]][hint.key] = hint }
 
     public func removeHint(target: String, key: String) {
-        hintTable[target]?[key] = nil
-        if hintTable[target]?.isEmpty == true { hintTable[target] = nil }
+        contents.hints[target]?[key] = nil
+        if contents.hints[target]?.isEmpty == true { contents.hints[target] = nil }
     }
 
-    public func membership() -> [MemberEntry] { members }
-    public func setMembership(_ entries: [MemberEntry]) { members = entries }
+    public func membership() -> [MemberEntry] { contents.members }
+    public func setMembership(_ entries: [MemberEntry]) { contents.members = entries }
 
-    public func joinContact() -> Address? { pendingJoin }
-    public func setJoinContact(_ contact: Address?) { pendingJoin = contact }
+    public func joinContact() -> Address? { contents.pendingJoin }
+    public func setJoinContact(_ contact: Address?) { contents.pendingJoin = contact }
 
     public func nextEpoch() -> UInt64 {
-        epoch += 1
-        return epoch
+        contents.epoch += 1
+        return contents.epoch
     }
 }

@@ -20,7 +20,7 @@ public final class ModelChecker {
         let addresses: [String: String]
         let nameByAddress: [String: String]
         fileprivate var inFlight: [(from: String, to: String, message: PeerMessage)] = []
-        fileprivate var timers: [String: [String: Double]] = [:]
+        fileprivate var timers: [String: [NodeTimer: Double]] = [:]
         public fileprivate(set) var now: Double = 0
         /// Client replies so far, per node, in order.
         public fileprivate(set) var replies: [String: [(id: RequestID, response: ClientResponse)]] = [:]
@@ -113,10 +113,10 @@ public final class ModelChecker {
 
         fileprivate var isQuiet: Bool { inFlight.isEmpty && timers.values.allSatisfy(\.isEmpty) }
 
-        fileprivate func nextTimer() -> (String, String)? {
-            var best: (String, String, Double)?
+        fileprivate func nextTimer() -> (String, NodeTimer)? {
+            var best: (String, NodeTimer, Double)?
             for node in names {
-                for (name, due) in (timers[node] ?? [:]).sorted(by: { byteOrder($0.key, $1.key) })
+                for (name, due) in (timers[node] ?? [:]).sorted(by: { byteOrder($0.key.name, $1.key.name) })
                 where best == nil || due < best!.2 {
                     best = (node, name, due)
                 }
@@ -130,7 +130,7 @@ public final class ModelChecker {
             apply(to, nodes[to]!.handle(.peer(from: addresses[from]!, message), now: now))
         }
 
-        fileprivate func fire(_ node: String, _ timer: String) {
+        fileprivate func fire(_ node: String, _ timer: NodeTimer) {
             guard let due = timers[node]?.removeValue(forKey: timer) else { return }
             now = max(now, due)
             apply(node, nodes[node]!.handle(.timer(timer), now: now))
@@ -154,21 +154,40 @@ public final class ModelChecker {
             }
         }
 
-        /// A hash of everything that decides what happens next, with times
-        /// relative to now.
-        fileprivate var fingerprint: UInt64 {
-            var text = "disconnected \(disconnected.sorted(by: byteOrder)) script \(scriptDone)\n"
-            for name in names {
-                text += "node \(name)\n" + storages[name]!.canonicalDescription + nodes[name]!.volatileDescription
-                for (timer, due) in (timers[name] ?? [:]).sorted(by: { byteOrder($0.key, $1.key) }) {
-                    text += "timer \(timer) +\(due - now)\n"
-                }
-                text +=
-                    "replies \((replies[name] ?? []).map { "\($0.id):\($0.response.type):\($0.response.body.rendered)" })\n"
+        /// Everything that decides what happens next, with times relative to
+        /// now: two worlds with equal fingerprints explore the same futures.
+        fileprivate struct Fingerprint: Hashable {
+            struct Message: Hashable {
+                var from: String
+                var to: String
+                var message: PeerMessage
             }
-            let messages = inFlight.map { "\($0.from)>\($0.to) \(WireCodec.encode($0.message))" }.sorted(by: byteOrder)
-            text += messages.joined(separator: "\n")
-            return StableHash.hash(text)
+            struct Reply: Hashable {
+                var id: RequestID
+                var response: ClientResponse
+            }
+            var disconnected: Set<String>
+            var scriptDone: [Bool]
+            var nodes: [NodeFingerprint]
+            var stores: [MemoryStorage.Contents]
+            var timers: [[NodeTimer: Double]]
+            var replies: [[Reply]]
+            /// Messages in flight as a multiset: their order is explored anyway.
+            var inFlight: [Message: Int]
+        }
+
+        fileprivate var fingerprint: Fingerprint {
+            var inFlight: [Fingerprint.Message: Int] = [:]
+            for (from, to, message) in self.inFlight {
+                inFlight[Fingerprint.Message(from: from, to: to, message: message), default: 0] += 1
+            }
+            return Fingerprint(
+                disconnected: disconnected, scriptDone: scriptDone,
+                nodes: names.map { nodes[$0]!.fingerprint },
+                stores: names.map { storages[$0]!.contents },
+                timers: names.map { (timers[$0] ?? [:]).mapValues { $0 - now } },
+                replies: names.map { (replies[$0] ?? []).map { Fingerprint.Reply(id: $0.id, response: $0.response) } },
+                inFlight: inFlight)
         }
     }
 
@@ -216,7 +235,7 @@ public final class ModelChecker {
     public func run() -> Report {
         world.scriptDone = Array(repeating: false, count: actions.count)
         var report = Report(statesExplored: 0, transitions: 0, finalStates: 0, truncated: 0, violations: [])
-        var visited: Set<UInt64> = [world.fingerprint]
+        var visited: Set<World.Fingerprint> = [world.fingerprint]
         var stack: [(World, Int, [String])] = [(world, 0, [])]
         while let (state, depth, path) = stack.popLast() {
             report.statesExplored += 1
@@ -271,7 +290,7 @@ public final class ModelChecker {
             return result
         }
         for node in state.names {
-            for timer in (state.timers[node] ?? [:]).keys.sorted(by: byteOrder) {
+            for timer in (state.timers[node] ?? [:]).keys.sorted(by: { byteOrder($0.name, $1.name) }) {
                 let next = state.copy()
                 next.fire(node, timer)
                 result.append(("\(node)⏰\(timer)", next))

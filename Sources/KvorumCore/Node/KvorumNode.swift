@@ -25,63 +25,36 @@
 public final class KvorumNode {
     public let config: NodeConfig
     public let storage: any Storage
-
-    var view: MembershipView
-    var ring: Ring
-    var now: Double = 0
+    /// Everything the node keeps in memory between events.
+    var state: NodeState
+    /// The time of the event being handled.
+    private(set) var now: Double = 0
+    /// The effects of the event being handled.
     var effects: [Effect] = []
-
-    var nextOp: UInt64
-    var suspects: Set<String> = []
-    var reads: [UInt64: ReadOperation] = [:]
-    var writes: [UInt64: WriteOperation] = [:]
-    var forwards: [UInt64: ForwardOperation] = [:]
-    /// Forwarded writes coordinated lately, so none runs twice.
-    var executedForwards: ForwardLedger
-
-    /// Pending hints, target → key → sequence (mirrors storage).
-    var hints: [String: [String: UInt64]] = [:]
-    var hintSequence: UInt64 = 0
-    /// Handoff batches awaiting acknowledgement: batch → (target, [(key, sequence)]).
-    var handoffsInFlight: [UInt64: (target: String, keys: [(String, UInt64)])] = [:]
-
-    /// Timers set and neither fired nor cancelled: a cancel of anything else
-    /// is not sent, and a stray firing (a driver that cannot cancel) is ignored.
-    var armedTimers: Set<String> = []
-    var joinContact: Address?
-    /// The view digest last pushed to each peer, so a differing peer is told once.
-    var pushedDigest: [String: UInt64] = [:]
-    /// Per-partition digests of the stored keys, for anti-entropy.
-    var tree: MerkleTree
-    /// How many anti-entropy rounds this node started (picks the next peer).
-    var antiEntropyRounds = 0
-    /// How many view exchange rounds this node started (picks the next peer).
-    var viewExchangeRounds = 0
 
     var n: Int { config.replicationFactor }
     var name: String { config.name }
+    var view: MembershipView { state.membership.view }
+    var ring: Ring { state.membership.ring }
 
     public init(config: NodeConfig, storage: any Storage) {
         self.config = config
         self.storage = storage
-        view = MembershipView(storage.membership())
-        ring = Ring(members: view.upMembers, partitionCount: config.partitionCount)
-        // Operation ids start in a fresh range after every restart, so a late
-        // reply to an operation of an earlier life never matches a new one.
-        nextOp = storage.nextEpoch() << 32
-        for hint in storage.hints() {
-            hints[hint.target, default: [:]][hint.key] = hint.sequence
-            hintSequence = max(hintSequence, hint.sequence)
-        }
-        joinContact = storage.joinContact()
-        executedForwards = ForwardLedger(capacity: config.forwardLedgerCapacity)
-        tree = MerkleTree(partitions: config.partitionCount)
+        let membership = MembershipState(
+            entries: storage.membership(), partitionCount: config.partitionCount,
+            joinContact: storage.joinContact())
+        var antiEntropy = AntiEntropyState(partitions: config.partitionCount)
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
-            tree.set(
-                key: key, partition: ring.partition(of: key),
+            antiEntropy.set(
+                key: key, partition: membership.ring.partition(of: key),
                 digest: MerkleTree.digest(key: key, siblings: record.siblings))
         }
+        state = NodeState(
+            membership: membership,
+            hints: HintQueue(restoring: storage.hints()),
+            coordinator: Coordinator(epoch: storage.nextEpoch(), ledgerCapacity: config.forwardLedgerCapacity),
+            antiEntropy: antiEntropy)
     }
 
     /// A copy of `other` working on `storage`, which must hold a copy of
@@ -91,24 +64,8 @@ public final class KvorumNode {
     public init(copying other: KvorumNode, storage: any Storage) {
         config = other.config
         self.storage = storage
-        view = other.view
-        ring = other.ring
+        state = other.state
         now = other.now
-        nextOp = other.nextOp
-        suspects = other.suspects
-        reads = other.reads
-        writes = other.writes
-        forwards = other.forwards
-        executedForwards = other.executedForwards
-        hints = other.hints
-        hintSequence = other.hintSequence
-        handoffsInFlight = other.handoffsInFlight
-        armedTimers = other.armedTimers
-        joinContact = other.joinContact
-        pushedDigest = other.pushedDigest
-        tree = other.tree
-        antiEntropyRounds = other.antiEntropyRounds
-        viewExchangeRounds = other.viewExchangeRounds
     }
 
     /// Handles one event at time `now` and returns what the driver must do.
@@ -120,16 +77,25 @@ public final class KvorumNode {
         switch event {
         case .start:
             armHandoff()
-            if joinContact != nil { onJoinTimer() }
+            if state.membership.joinContact != nil { onJoinTimer() }
             armAntiEntropy(first: true)
             armViewExchange(first: true)
         case .client(let id, let request):
             onClient(id, request)
         case .peer(let from, let message):
             onPeer(from: from, message)
-        case .timer(let name):
-            onTimer(name)
+        case .timer(let timer):
+            onTimer(timer)
         }
+        assert(
+            { () -> Bool in
+                let violations = invariantViolations()
+                guard violations.isEmpty else {
+                    print("node \(name) broke its invariants after \(event): \(violations)")
+                    return false
+                }
+                return true
+            }(), "node invariants")
         return effects
     }
 
@@ -140,11 +106,11 @@ public final class KvorumNode {
     /// The entries of the members this node believes are up, by name.
     public var memberEntries: [MemberEntry] { view.sorted.filter { $0.status == .up } }
     /// Peers this node currently suspects.
-    public var suspectedPeers: [String] { suspects.sorted(by: byteOrder) }
+    public var suspectedPeers: [String] { state.detector.sorted }
     /// Hints waiting for handoff.
-    public var pendingHintCount: Int { hints.values.reduce(0) { $0 + $1.count } }
+    public var pendingHintCount: Int { state.hints.count }
     /// Operations this node is coordinating.
-    public var pendingOperationCount: Int { reads.count + writes.count + forwards.count }
+    public var pendingOperationCount: Int { state.coordinator.count }
 
     // MARK: - Effects
 
@@ -161,67 +127,57 @@ public final class KvorumNode {
         send(body, toAddress: address)
     }
 
-    func setTimer(_ name: String, after delay: Double) {
-        armedTimers.insert(name)
-        effects.append(.setTimer(name, after: delay))
+    func setTimer(_ timer: NodeTimer, after delay: Double) {
+        state.timers.arm(timer, after: delay, effects: &effects)
+    }
+
+    func setTimerIfIdle(_ timer: NodeTimer, after delay: Double) {
+        state.timers.armIfIdle(timer, after: delay, effects: &effects)
     }
 
     /// Cancels a timer this node armed and that has not fired yet.
-    func cancelTimer(_ name: String) {
-        guard armedTimers.remove(name) != nil else { return }
-        effects.append(.cancelTimer(name))
+    func cancelTimer(_ timer: NodeTimer) {
+        state.timers.cancel(timer, effects: &effects)
     }
 
-    func newOp() -> UInt64 {
-        nextOp += 1
-        return nextOp
-    }
-
-    static func opTimer(_ op: UInt64) -> String { "op:\(op)" }
+    func newOp() -> UInt64 { state.coordinator.newID() }
 
     // MARK: - Timers
 
-    func onTimer(_ timer: String) {
-        guard armedTimers.remove(timer) != nil else { return }
+    func onTimer(_ timer: NodeTimer) {
+        guard state.timers.fire(timer) else { return }
         switch timer {
-        case "probe": onProbeTimer()
-        case "handoff": onHandoffTimer()
-        case "join": onJoinTimer()
-        case "antiEntropy": onAntiEntropyTimer()
-        case "viewExchange": onViewExchangeTimer()
-        default:
-            guard timer.hasPrefix("op:"), let op = UInt64(timer.dropFirst(3)) else { return }
-            if reads[op] != nil {
-                onReadTimeout(op)
-            } else if writes[op] != nil {
-                onWriteTimeout(op)
-            } else if forwards[op] != nil {
-                onForwardTimeout(op)
+        case .probe: onProbeTimer()
+        case .handoff: onHandoffTimer()
+        case .join: onJoinTimer()
+        case .antiEntropy: onAntiEntropyTimer()
+        case .viewExchange: onViewExchangeTimer()
+        case .operation(let op):
+            switch state.coordinator.kind(of: op) {
+            case .read: onReadTimeout(op)
+            case .write: onWriteTimeout(op)
+            case .forward: onForwardTimeout(op)
+            case nil: break
             }
         }
     }
 
     // MARK: - Failure suspicion (Dynamo §4.8.1: local, timeout-based)
 
-    func isSuspected(_ peer: String) -> Bool { suspects.contains(peer) }
+    func isSuspected(_ peer: String) -> Bool { state.detector.isSuspected(peer) }
 
+    /// Suspects a member that failed to answer; peers that are not up
+    /// members are not tracked (nothing picks them).
     func suspect(_ peer: String) {
-        guard peer != name, suspects.insert(peer).inserted else { return }
-        if !armedTimers.contains("probe") {
-            setTimer("probe", after: config.probeInterval)
-        }
-    }
-
-    /// Any message from a peer shows it is alive again.
-    func heardFrom(_ peer: String) {
-        suspects.remove(peer)
+        guard peer != name, state.membership.isUp(peer), state.detector.suspect(peer) else { return }
+        setTimerIfIdle(.probe, after: config.probeInterval)
     }
 
     func onProbeTimer() {
-        suspects = suspects.filter { view.entries[$0]?.status == .up }
-        for peer in suspects.sorted(by: byteOrder) { send(.ping, to: peer) }
-        if !suspects.isEmpty {
-            setTimer("probe", after: config.probeInterval)
+        let membership = state.membership
+        for peer in state.detector.probeRound(isMember: membership.isUp) { send(.ping, to: peer) }
+        if !state.detector.isEmpty {
+            setTimer(.probe, after: config.probeInterval)
         }
     }
 
@@ -229,7 +185,7 @@ public final class KvorumNode {
 
     func onPeer(from address: Address, _ message: PeerMessage) {
         let peer = message.from
-        heardFrom(peer)
+        state.detector.heard(from: peer)
         switch message.body {
         case .view, .join, .viewCheck: break
         default:
@@ -241,20 +197,17 @@ public final class KvorumNode {
         case .forwardReady(let op):
             onForwardReady(op, from: peer, address: address)
         case .forwardPut(let op, let key, let value, let context, let quorum):
-            guard executedForwards.record(ForwardLedger.Entry(forwarder: address, op: op)) else { break }
+            guard state.coordinator.admitForward(ForwardLedger.Entry(forwarder: address, op: op)) else { break }
             coordinateWrite(
                 key: key, value: value, context: context, quorum: quorum,
                 origin: .forwarded(from: address, op: op))
         case .forwardResult(let op, let outcome):
             onForwardResult(op, outcome)
         case .write(let op, let key, let siblings, let hintFor):
-            store(siblings, for: key)
-            if let hintFor, hintFor != name {
-                addHint(target: hintFor, key: key)
-            } else {
-                passOnIfNotReplica(key)
-            }
-            if op != 0 { send(.writeAck(op: op), toAddress: address) }
+            storeReplica(siblings, for: key, hintFor: hintFor)
+            send(.writeAck(op: op), toAddress: address)
+        case .repair(let key, let siblings):
+            storeReplica(siblings, for: key, hintFor: nil)
         case .writeAck(let op):
             onWriteAck(op, from: peer)
         case .read(let op, let key):
@@ -290,10 +243,21 @@ public final class KvorumNode {
         }
     }
 
+    /// A copy from a coordinator (a write) or a read repair: stored, and as
+    /// a stand-in (`hintFor`) with a hint for the replica it stands in for.
+    private func storeReplica(_ siblings: SiblingSet, for key: String, hintFor: String?) {
+        store(siblings, for: key)
+        if let hintFor, hintFor != name {
+            addHint(target: hintFor, key: key)
+        } else {
+            passOnIfNotReplica(key)
+        }
+    }
+
     /// Writes a record to storage and keeps the hash tree in step.
     func putRecord(_ record: StoredRecord, for key: String) {
         storage.setRecord(record, for: key)
-        tree.set(
+        state.antiEntropy.set(
             key: key, partition: ring.partition(of: key), digest: MerkleTree.digest(key: key, siblings: record.siblings)
         )
     }
@@ -301,7 +265,7 @@ public final class KvorumNode {
     /// Deletes a record from storage and from the hash tree.
     func deleteRecord(for key: String) {
         storage.removeRecord(for: key)
-        tree.set(key: key, partition: ring.partition(of: key), digest: nil)
+        state.antiEntropy.set(key: key, partition: ring.partition(of: key), digest: nil)
     }
 
     /// A copy sent here by a node with an older view of the ring: this node
@@ -310,7 +274,7 @@ public final class KvorumNode {
     /// campaign seeds 19 and 27 with anti-entropy off). The hints drain as
     /// usual, and then the copy is dropped.
     func passOnIfNotReplica(_ key: String) {
-        guard view.entries[name]?.status == .up, !ring.isEmpty else { return }
+        guard state.membership.isUp(name), !ring.isEmpty else { return }
         let replicas = ring.replicas(for: key, n: n)
         guard !replicas.contains(name), storage.record(for: key) != nil else { return }
         for replica in replicas { addHint(target: replica, key: key) }

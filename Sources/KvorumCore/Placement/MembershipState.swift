@@ -1,0 +1,45 @@
+/// What a node knows about the cluster: the membership view, the ring built
+/// from it, the JOIN it is waiting on, and what it has told peers about its view.
+struct MembershipState: Hashable {
+    private(set) var view: MembershipView
+    /// The ring of the view's members that are up, as of the last `rebuildRing`.
+    private(set) var ring: Ring
+    /// The contact of a JOIN not yet answered.
+    private(set) var joinContact: Address?
+    /// The view digest last pushed to each peer, so a differing peer is told once.
+    private var pushedDigests: [String: UInt64] = [:]
+    /// Whose turn it is in the periodic view exchange.
+    private var exchange = RoundRobin()
+
+    init(entries: [MemberEntry], partitionCount: Int, joinContact: Address?) {
+        view = MembershipView(entries)
+        ring = Ring(members: view.upMembers, partitionCount: partitionCount)
+        self.joinContact = joinContact
+    }
+
+    /// Merges one entry into the view (the ring waits for `rebuildRing`).
+    /// - Returns: whether the view changed.
+    @discardableResult
+    mutating func merge(_ entry: MemberEntry) -> Bool { view.merge(entry) }
+
+    /// Rebuilds the ring from the view's members that are up.
+    /// - Returns: the ring before.
+    mutating func rebuildRing() -> Ring {
+        let old = ring
+        ring = Ring(members: view.upMembers, partitionCount: ring.partitionCount)
+        return old
+    }
+
+    mutating func setJoinContact(_ contact: Address?) { joinContact = contact }
+
+    /// Whether `peer` was last pushed the current view.
+    func hasPushedCurrentView(to peer: String) -> Bool { pushedDigests[peer] == view.digest }
+
+    mutating func notePushedCurrentView(to peer: String) { pushedDigests[peer] = view.digest }
+
+    /// The peer whose turn it is in the view exchange.
+    mutating func nextExchangePeer(among peers: [String]) -> String? { exchange.next(among: peers) }
+
+    /// Whether `name`'s entry says it is up.
+    func isUp(_ name: String) -> Bool { view.entries[name]?.status == .up }
+}

@@ -1,0 +1,104 @@
+import Testing
+
+@testable import KvorumCore
+
+@Suite("HintQueue")
+struct HintQueueTests {
+    private func record(_ value: String) -> StoredRecord {
+        StoredRecord(
+            siblings: SiblingSet([Version(dot: Dot(actor: "a.1", counter: 1), past: VersionVector(), value: value)]))
+    }
+
+    @Test func hintsAreStoredAsTheyAreAddedAndRestoredAfterARestart() {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        let added = [
+            queue.add(target: "b", key: "k2", limit: 10, storage: storage),
+            queue.add(target: "b", key: "k1", limit: 10, storage: storage),
+            queue.add(target: "c", key: "k1", limit: 10, storage: storage),
+        ]
+        #expect(added == [true, true, true])
+        #expect(queue.hints == storage.hints())
+        #expect(queue.count == 3)
+        let restored = HintQueue(restoring: storage.hints())
+        #expect(restored == queue)
+        #expect(restored.targets == ["b", "c"])
+        #expect(restored.keys(for: "b") == ["k1", "k2"])
+    }
+
+    @Test func aNewHintPastTheLimitIsRefusedButARenewalIsNot() {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        let added = [
+            queue.add(target: "b", key: "k1", limit: 1, storage: storage),
+            queue.add(target: "b", key: "k2", limit: 1, storage: storage),
+            queue.add(target: "b", key: "k1", limit: 1, storage: storage),
+        ]
+        #expect(added == [true, false, true])
+        #expect(storage.hints() == [Hint(target: "b", key: "k1", sequence: 2)])
+    }
+
+    @Test func aBatchCarriesRecordsInKeyOrderAndDropsHintsForVanishedRecords() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        for key in ["k3", "k1", "k2"] { _ = queue.add(target: "b", key: key, limit: 10, storage: storage) }
+        storage.setRecord(record("one"), for: "k1")
+        storage.setRecord(record("three"), for: "k3")
+        let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
+        let (batch, records) = try #require(collected)
+        #expect(records.map(\.key) == ["k1", "k3"])
+        #expect(batch.entries.map(\.key) == ["k1", "k3"])
+        #expect(!queue.holds("k2"))
+        #expect(storage.hints().map(\.key) == ["k1", "k3"])
+    }
+
+    @Test func anAcknowledgementClearsOnlyHintsNotRenewedSince() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        for key in ["k1", "k2"] {
+            storage.setRecord(record(key), for: key)
+            _ = queue.add(target: "b", key: key, limit: 10, storage: storage)
+        }
+        let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
+        let (batch, _) = try #require(collected)
+        queue.dispatched(batch, id: 41)
+        _ = queue.add(target: "b", key: "k2", limit: 10, storage: storage)
+        let acknowledged = queue.acknowledge(41, storage: storage)
+        let result = try #require(acknowledged)
+        #expect(result.target == "b")
+        #expect(result.cleared == ["k1"])
+        #expect(queue.keys(for: "b") == ["k2"])
+        #expect(storage.hints().map(\.key) == ["k2"])
+        let again = queue.acknowledge(41, storage: storage)
+        #expect(again == nil)
+    }
+
+    @Test func aNewBatchSupersedesTheOneInFlight() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        storage.setRecord(record("v"), for: "k")
+        _ = queue.add(target: "b", key: "k", limit: 10, storage: storage)
+        let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
+        let (first, _) = try #require(collected)
+        queue.dispatched(first, id: 1)
+        let recollected = queue.collectBatch(for: "b", limit: 10, storage: storage)
+        let (second, _) = try #require(recollected)
+        queue.dispatched(second, id: 2)
+        let late = queue.acknowledge(1, storage: storage)
+        #expect(late == nil)
+        #expect(queue.holds("k"))
+        #expect(queue.batchesInFlight.map(\.id) == [2])
+    }
+
+    @Test func aBatchIsBoundedByItsLimit() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        for key in ["a", "b", "c"] {
+            storage.setRecord(record(key), for: key)
+            _ = queue.add(target: "t", key: key, limit: 10, storage: storage)
+        }
+        let collected = queue.collectBatch(for: "t", limit: 2, storage: storage)
+        let (_, records) = try #require(collected)
+        #expect(records.map(\.key) == ["a", "b"])
+    }
+}
