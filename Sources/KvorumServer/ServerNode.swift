@@ -121,9 +121,7 @@ public final class ServerNode: @unchecked Sendable {
     public var httpPort: Int? { http?.localAddress?.port }
 
     /// Submits a client request; `reply` is called on the loop with its one
-    /// answer. JOIN and LEAVE have no answer in the seed protocol: they are
-    /// answered with an empty `ACCEPTED` response once handed to the node
-    /// (at the end of the turn, like every reply).
+    /// answer (JOIN and LEAVE too: the core acknowledges typed commands).
     func submit(_ request: ClientRequest, reply: @escaping (ClientResponse) -> Void) {
         loop.preconditionInEventLoop()
         guard !stopping else {
@@ -137,9 +135,10 @@ public final class ServerNode: @unchecked Sendable {
             requestTimer.recordNanoseconds((NIODeadline.now() - begin).nanoseconds)
             reply(response)
         }
-        handle(.client(id, request))
-        if request.type == "JOIN" || request.type == "LEAVE" {
-            held.append(.reply(id, ClientResponse(type: "ACCEPTED", body: .null)))
+        do {
+            handle(.command(id, try ClientCommand(seed: request)))
+        } catch {
+            waiting.removeValue(forKey: id)?(.error(error.reason))
         }
     }
 
@@ -248,8 +247,8 @@ public final class ServerNode: @unchecked Sendable {
         switch effect {
         case .send(let address, let message):
             transport.send(message, to: address)
-        case .reply(let id, let response):
-            waiting.removeValue(forKey: id)?(response)
+        case .reply(let id, let answer):
+            waiting.removeValue(forKey: id)?(ClientResponse(answer))
         case .setTimer(let timer, let after):
             timers[timer]?.cancel()
             timers[timer] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in

@@ -330,7 +330,8 @@ public final class Simulation {
         switch effect {
         case .send(let address, let message):
             send(message, from: slot, to: address)
-        case .reply(let id, let response):
+        case .reply(let id, let reply):
+            let response = ClientResponse(reply)
             let expected = slot.openRequests.remove(id) != nil
             slot.replies.append((id: id, response: response))
             if slot.firstReply[id] == nil { slot.firstReply[id] = response }

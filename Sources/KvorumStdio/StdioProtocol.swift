@@ -50,6 +50,14 @@ public enum StdioProtocol {
             line.id = id
             line.type = request.type
             line.body = request.body
+        case .command(let id, let command):
+            // The bridge speaks the seed's shapes: a typed command travels as
+            // its seed request.
+            let request = ClientRequest(command)
+            line.event = "client"
+            line.id = id
+            line.type = request.type
+            line.body = request.body
         case .peer(let from, let message):
             line.event = "peer"
             line.from = from
@@ -136,6 +144,9 @@ public enum StdioProtocol {
             var id: UInt64
             var type: String
             var body: JSON
+            /// For an `ERROR`: `unavailable` when the request may succeed
+            /// later, `badRequest` when it cannot.
+            var failure: String?
         }
         struct SetTimer: Codable {
             var name: NodeTimer
@@ -154,8 +165,11 @@ public enum StdioProtocol {
             switch effect {
             case .send(let to, let message):
                 send = Send(to: to, type: message.body.kind, message: message)
-            case .reply(let id, let response):
-                reply = Reply(id: id, type: response.type, body: response.body)
+            case .reply(let id, let answer):
+                let response = ClientResponse(answer)
+                reply = Reply(
+                    id: id, type: response.type, body: response.body,
+                    failure: response.failure.map { $0 == .unavailable ? "unavailable" : "badRequest" })
             case .setTimer(let name, let after):
                 setTimer = SetTimer(name: name, after: after)
             case .cancelTimer(let name):
@@ -165,7 +179,23 @@ public enum StdioProtocol {
 
         func effect() throws(LineError) -> Effect {
             if let send { return .send(to: send.to, send.message) }
-            if let reply { return .reply(reply.id, ClientResponse(type: reply.type, body: reply.body)) }
+            if let reply {
+                let failure: ClientReply.Failure? =
+                    switch reply.failure {
+                    case nil: nil
+                    case "unavailable": .unavailable
+                    case "badRequest": .badRequest
+                    case let other?:
+                        throw LineError(description: "unknown failure '\(other)' (unavailable, badRequest)")
+                    }
+                do {
+                    return .reply(
+                        reply.id,
+                        try ClientReply(seed: ClientResponse(type: reply.type, body: reply.body, failure: failure)))
+                } catch {
+                    throw LineError(description: "bad reply: \(error.reason)")
+                }
+            }
             if let setTimer { return .setTimer(setTimer.name, after: setTimer.after) }
             if let cancelTimer { return .cancelTimer(cancelTimer.name) }
             throw LineError(description: "an effect needs one of send, reply, setTimer, cancelTimer")

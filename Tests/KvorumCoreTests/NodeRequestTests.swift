@@ -21,7 +21,7 @@ struct NodeRequestTests {
 
     private func replies(_ effects: [Effect]) -> [ClientResponse] {
         effects.compactMap {
-            if case .reply(_, let response) = $0 { return response }
+            if case .reply(_, let reply) = $0 { return ClientResponse(reply) }
             return nil
         }
     }

@@ -64,14 +64,14 @@ import Testing
         #expect(sim.request(ClientRequest(type: "ECHO"), at: "node01") == nil)
         #expect(sim.trace.last == "[  0.000] node01 <= #1 ECHO (lost: node01 down)")
         sim.restart("node01")
-        #expect(sim.request(ClientRequest(type: "ECHO"), at: "node01")?.type == "ECHO")
+        #expect(sim.request(ClientRequest(type: "ECHO"), at: "node01")?.echoLabel == "ECHO")
     }
 
     @Test func repliesSurviveACrash() {
         let sim = echoSimulation(nodes: 1)
         let id = sim.send(ClientRequest(type: "ECHO", body: "x"), to: "node01")
         sim.crash("node01")
-        #expect(sim.reply(to: id, at: "node01")?.body == "x")
+        #expect(sim.reply(to: id, at: "node01")?.echoDetail == #""x""#)
         #expect(sim.replies(of: "node01").count == 1)
     }
 }

@@ -12,7 +12,7 @@ import Testing
 ///   `NodeTimer` name); `CANCEL` (a name) cancels one; `TICK` (seconds) starts
 ///   a timer that re-arms itself forever.
 /// - `LATER` (seconds) replies `DONE` after that long; `ECHO` replies at once;
-///   `TWICE` replies twice.
+///   `TWICE` replies twice. Replies are `answer(label, detail)`.
 final class EchoNode: SimulatedNode {
     let config: NodeConfig
     let storage: any Storage
@@ -39,13 +39,15 @@ final class EchoNode: SimulatedNode {
             return []
         case .client(let id, let request):
             return handleClient(id, request)
+        case .command(let id, let command):
+            return handleClient(id, ClientRequest(command))
         case .peer(let from, let message):
             received.append((now, from, message.body))
             switch message.body {
             case .read(let op, _):
                 return [.send(to: from, peerMessage(.readReply(op: op, siblings: SiblingSet())))]
             case .readReply(let op, _):
-                return [.reply(op, ClientResponse(type: "PONG", body: .string(from)))]
+                return [.reply(op, Self.answer("PONG", from))]
             default:
                 return []
             }
@@ -53,14 +55,14 @@ final class EchoNode: SimulatedNode {
             firedTimers.append((now, timer))
             switch timer {
             case Self.tick: return [.setTimer(Self.tick, after: tickInterval)]
-            case .operation(let id): return [.reply(id, ClientResponse(type: "DONE", body: .null))]
+            case .operation(let id): return [.reply(id, Self.answer("DONE"))]
             default: return []
             }
         }
     }
 
     private func handleClient(_ id: RequestID, _ request: ClientRequest) -> [Effect] {
-        let ok = Effect.reply(id, ClientResponse(type: "OK", body: .null))
+        let ok = Effect.reply(id, Self.answer("OK"))
         switch request.type {
         case "PING":
             guard let address = request.body.stringValue else { break }
@@ -70,7 +72,7 @@ final class EchoNode: SimulatedNode {
                 break
             }
             let sends = (0..<Int(count)).map { Effect.send(to: address, peerMessage(.writeAck(op: UInt64($0 + 1)))) }
-            return sends + [.reply(id, ClientResponse(type: "SENT", body: .null))]
+            return sends + [.reply(id, Self.answer("SENT"))]
         case "TIMER":
             guard let name = request.body["name"]?.stringValue, let timer = NodeTimer(name: name),
                 let after = request.body["after"]?.number
@@ -89,14 +91,18 @@ final class EchoNode: SimulatedNode {
             guard let after = request.body.number else { break }
             return [.setTimer(.operation(id), after: after)]
         case "ECHO":
-            return [.reply(id, ClientResponse(type: "ECHO", body: request.body))]
+            return [.reply(id, Self.answer("ECHO", request.body.rendered))]
         case "TWICE":
             return [ok, ok]
         default:
             break
         }
-        return [.reply(id, .error("bad request"))]
+        return [.reply(id, .refused("bad request"))]
     }
+
+    /// A reply of this node: the core's replies are typed, so the echo node's
+    /// own answers travel as a key list `[label, detail]` (see `echoLabel`).
+    static func answer(_ label: String, _ detail: String = "") -> ClientReply { .keys([label, detail]) }
 
     /// The timer `TICK` re-arms (any timer of the core's vocabulary will do).
     private static let tick = NodeTimer.viewExchange
@@ -141,5 +147,19 @@ extension Simulation {
     /// Asks node `name` to arm timer `timer`.
     func arm(_ timer: String, after: Double, at name: String) {
         send(ClientRequest(type: "TIMER", body: ["name": .string(timer), "after": .double(after)]), to: name)
+    }
+}
+
+extension ClientResponse {
+    /// The label of an `EchoNode.answer`, e.g. `PONG`.
+    var echoLabel: String? { echoFields?.label }
+    /// The detail of an `EchoNode.answer`, e.g. the address that answered a ping.
+    var echoDetail: String? { echoFields?.detail }
+
+    private var echoFields: (label: String, detail: String)? {
+        guard case .array(let items) = body, items.count == 2, let label = items[0].stringValue,
+            let detail = items[1].stringValue
+        else { return nil }
+        return (label, detail)
     }
 }

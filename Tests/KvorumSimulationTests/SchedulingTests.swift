@@ -23,13 +23,14 @@ import Testing
     @Test func fixedDelayTakesOneTenthPerHop() throws {
         let sim = echoSimulation(nodes: 2)
         let response = sim.request(ClientRequest(type: "PING", body: .string(sim.address(of: "node02"))), at: "node01")
-        #expect(response == ClientResponse(type: "PONG", body: .string("127.0.0.1:9702")))
+        #expect(response?.echoLabel == "PONG")
+        #expect(response?.echoDetail == "127.0.0.1:9702")
         #expect(abs(sim.now - 0.2) < 1e-9)
         let arrival = try #require(try sim.echo("node02").received.first)
         #expect(abs(arrival.time - 0.1) < 1e-9)
         #expect(arrival.from == "127.0.0.1:9701")
         #expect(sim.trace.contains("[  0.100] node02 <- node01 read op:1 \"ping\""))
-        #expect(sim.trace.contains("[  0.200] node01 reply #1 PONG \"127.0.0.1:9702\""))
+        #expect(sim.trace.contains("[  0.200] node01 reply #1 DUMP_KEYS_RESP [\"PONG\",\"127.0.0.1:9702\"]"))
     }
 
     @Test func uniformDelayStaysInItsRange() throws {
@@ -48,7 +49,7 @@ import Testing
         let sim = echoSimulation(nodes: 1, network: network)
         sim.disconnect("node01")
         let response = sim.request(ClientRequest(type: "PING", body: .string(sim.address(of: "node01"))), at: "node01")
-        #expect(response?.type == "PONG")
+        #expect(response?.echoLabel == "PONG")
         #expect(sim.now == 0)
         #expect(sim.messagesDelivered == 2)
     }
@@ -131,7 +132,7 @@ import Testing
         #expect(sim.runUntilReply(to: id, at: "node01", timeLimit: 1.0) == nil)
         #expect(sim.now == 0.5)
         #expect(sim.reply(to: id, at: "node01") == nil)
-        #expect(sim.runUntilReply(to: id, at: "node01", timeLimit: 3.0)?.type == "DONE")
+        #expect(sim.runUntilReply(to: id, at: "node01", timeLimit: 3.0)?.echoLabel == "DONE")
         #expect(sim.now == 2.0)
     }
 
@@ -140,15 +141,15 @@ import Testing
         let ping = ClientRequest(type: "PING", body: .string(sim.address(of: "node02")))
         let id = sim.send(ping, to: "node01")
         #expect(sim.runUntilReply(to: id, at: "node01", maxEvents: 1) == nil)
-        #expect(sim.runUntilReply(to: id, at: "node01", maxEvents: 1)?.type == "PONG")
+        #expect(sim.runUntilReply(to: id, at: "node01", maxEvents: 1)?.echoLabel == "PONG")
     }
 
     @Test func immediateRepliesNeedNoSteps() {
         let sim = echoSimulation(nodes: 1)
         sim.arm("probe", after: 0.5, at: "node01")
-        #expect(sim.request(ClientRequest(type: "ECHO", body: [1, "a"]), at: "node01")?.body == [1, "a"])
+        #expect(sim.request(ClientRequest(type: "ECHO", body: [1, "a"]), at: "node01")?.echoDetail == #"[1,"a"]"#)
         #expect(sim.now == 0)
-        #expect(sim.replies(of: "node01").map(\.response.type) == ["OK", "ECHO"])
+        #expect(sim.replies(of: "node01").map(\.response.echoLabel) == ["OK", "ECHO"])
         #expect(sim.trace.contains("[  0.000] node01 <= #2 ECHO [1,\"a\"]"))
     }
 
@@ -157,7 +158,7 @@ import Testing
         let id = sim.send(ClientRequest(type: "TWICE"), to: "node01")
         #expect(sim.unexpectedReplies == 1)
         #expect(sim.replies(of: "node01").map(\.id) == [id, id])
-        #expect(sim.trace.last == "[  0.000] node01 reply #1 OK (unexpected)")
+        #expect(sim.trace.last == "[  0.000] node01 reply #1 DUMP_KEYS_RESP [\"OK\",\"\"] (unexpected)")
     }
 
     @Test func countersCountAndReset() {

@@ -39,7 +39,8 @@ struct StdioProtocolTests {
     @Test func effectsRoundTrip() throws {
         let effects: [Effect] = [
             .send(to: "127.0.0.1:9703", Self.message),
-            .reply(9, ClientResponse(type: "GET_RESP", body: ["values": ["a"], "metadata": ["m"]])),
+            .reply(9, .versions(values: ["a"], metadata: ["m"])),
+            .reply(10, .failed("read quorum not reached", .unavailable)),
             .setTimer(.probe, after: 1),
             .cancelTimer(.operation(1)),
         ]

@@ -1,33 +1,49 @@
 extension KvorumNode {
-    /// Handles one client request (SPEC §2). Every request except JOIN and
-    /// LEAVE gets exactly one reply, now or when its operation ends; bad input
-    /// gets one `ERROR` and changes nothing.
+    /// Handles one client request in the seed's shapes (SPEC §2): one that
+    /// cannot be read gets one `ERROR` and changes nothing.
     func onClient(_ id: RequestID, _ request: ClientRequest) {
-        let validated: ValidatedRequest
         do {
-            validated = try ValidatedRequest.validate(request, replicationFactor: n)
+            onCommand(id, try ClientCommand(seed: request), acknowledgeMembership: false)
         } catch {
-            reply(id, .error(error.reason))
-            return
+            reply(id, .refused(error.reason))
         }
-        switch validated {
+    }
+
+    /// Handles one client command. Every command gets exactly one reply, now
+    /// or when its operation ends, except JOIN and LEAVE when
+    /// `acknowledgeMembership` is false; a wrong one gets a `failed` reply
+    /// and changes nothing.
+    func onCommand(_ id: RequestID, _ command: ClientCommand, acknowledgeMembership: Bool) {
+        switch command {
+        case .get(_, let quorum), .put(_, _, let quorum, _):
+            if let refusal = ClientCommand.quorumRefusal(quorum, n: n) {
+                reply(id, .refused(refusal))
+                return
+            }
+        default: break
+        }
+        switch command {
         case .join(let contact):
             join(via: contact)
+            if acknowledgeMembership { reply(id, .accepted) }
         case .leave:
             leave()
+            if acknowledgeMembership { reply(id, .accepted) }
         case .remove(let member):
             reply(id, remove(member))
         case .getMembers:
-            reply(id, ClientResponse(type: "MEMBERS", body: .array(view.upMembers.map { .string($0) })))
+            reply(id, .members(view.upMembers))
         case .lookup(let key):
-            let pairs: [JSON] = ring.replicas(for: key, n: n).map { member in
-                .array([.string(member), .string(view.address(of: member) ?? "")])
-            }
-            reply(id, ClientResponse(type: "LOOKUP_RESP", body: .array(pairs)))
+            reply(
+                id,
+                .replicas(
+                    ring.replicas(for: key, n: n).map {
+                        ClientReply.Replica(name: $0, address: view.address(of: $0) ?? "")
+                    }))
         case .countRecords:
-            reply(id, ClientResponse(type: "COUNT_RECORDS_RESP", body: .int(Int64(storage.recordCount))))
+            reply(id, .recordCount(storage.recordCount))
         case .dumpKeys:
-            reply(id, ClientResponse(type: "DUMP_KEYS_RESP", body: .array(storage.keys().map { .string($0) })))
+            reply(id, .keys(storage.keys()))
         case .get(let key, let quorum):
             guard admit(id) else { return }
             startRead(client: id, key: key, quorum: quorum)
@@ -40,15 +56,15 @@ extension KvorumNode {
     /// Refuses a data request when the node is not in a cluster or is full.
     private func admit(_ id: RequestID) -> Bool {
         if !state.membership.isUp(name) || ring.isEmpty {
-            reply(id, .error("node \(name) is not a member of a cluster: send JOIN first", .unavailable))
+            reply(id, .failed("node \(name) is not a member of a cluster: send JOIN first", .unavailable))
             return false
         }
         if let contact = state.membership.joinContact {
-            reply(id, .error("node \(name) is still joining through \(contact)", .unavailable))
+            reply(id, .failed("node \(name) is still joining through \(contact)", .unavailable))
             return false
         }
         if pendingOperationCount >= config.maxPendingRequests {
-            reply(id, .error("node \(name) is overloaded: \(pendingOperationCount) requests pending", .unavailable))
+            reply(id, .failed("node \(name) is overloaded: \(pendingOperationCount) requests pending", .unavailable))
             return false
         }
         return true
@@ -97,15 +113,7 @@ extension KvorumNode {
     private func answerRead(_ id: UInt64) {
         state.coordinator[read: id]!.answered = true
         let merged = state.coordinator[read: id]!.merged
-        reply(
-            state.coordinator[read: id]!.client,
-            ClientResponse(
-                type: "GET_RESP",
-                body: [
-                    "values": .array(merged.values.map { .string($0) }),
-                    "metadata": .array(merged.metadata.map { .string($0) }),
-                ]
-            ))
+        reply(state.coordinator[read: id]!.client, .versions(values: merged.values, metadata: merged.metadata))
     }
 
     /// A read's waiting time is up: suspect the silent nodes and ask the next
@@ -148,7 +156,7 @@ extension KvorumNode {
         if !op.answered {
             reply(
                 op.client,
-                .error(
+                .failed(
                     "read quorum not reached for '\(op.key)': \(op.replies.count) of \(op.quorum) replied", .unavailable
                 ))
         }
@@ -238,9 +246,9 @@ extension KvorumNode {
         cancelTimer(.operation(id))
         switch outcome {
         case .written(let metadata):
-            reply(op.client, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
+            reply(op.client, .written(metadata: metadata))
         case .failed(let reason):
-            reply(op.client, .error(reason, .unavailable))
+            reply(op.client, .failed(reason, .unavailable))
         }
     }
 
@@ -250,7 +258,7 @@ extension KvorumNode {
             state.coordinator[forward: id] = nil
             reply(
                 op.client,
-                .error(
+                .failed(
                     "write of '\(op.key)' timed out at coordinator \(op.target); it may still be applied", .unavailable)
             )
         } else {
@@ -373,8 +381,8 @@ extension KvorumNode {
         switch origin {
         case .client(let id):
             switch outcome {
-            case .written(let metadata): reply(id, ClientResponse(type: "PUT_RESP", body: .string(metadata)))
-            case .failed(let reason): reply(id, .error(reason, .unavailable))
+            case .written(let metadata): reply(id, .written(metadata: metadata))
+            case .failed(let reason): reply(id, .failed(reason, .unavailable))
             }
         case .forwarded(let address, let op):
             send(.forwardResult(op: op, outcome: outcome), toAddress: address)

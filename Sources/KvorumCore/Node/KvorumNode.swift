@@ -82,6 +82,8 @@ public final class KvorumNode {
             armViewExchange(first: true)
         case .client(let id, let request):
             onClient(id, request)
+        case .command(let id, let command):
+            onCommand(id, command, acknowledgeMembership: true)
         case .peer(let from, let message):
             onPeer(from: from, message)
         case .timer(let timer):
@@ -114,8 +116,8 @@ public final class KvorumNode {
 
     // MARK: - Effects
 
-    func reply(_ id: RequestID, _ response: ClientResponse) {
-        effects.append(.reply(id, response))
+    func reply(_ id: RequestID, _ reply: ClientReply) {
+        effects.append(.reply(id, reply))
     }
 
     func send(_ body: PeerBody, toAddress address: Address) {

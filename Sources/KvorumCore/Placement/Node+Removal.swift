@@ -17,7 +17,7 @@ extension KvorumNode {
     /// - Returns: `REMOVE_RESP` with the member's name, or `ERROR` when the
     ///   member is this node, unknown, already gone, or this node is not a
     ///   member itself (its view could be anything).
-    func remove(_ member: String) -> ClientResponse {
+    func remove(_ member: String) -> ClientReply {
         if let refusal = removalRefusal(of: member) { return refusal }
         let entry = view.entries[member]!
         // The removed member is told too: if it is alive after all, it stops serving.
@@ -26,25 +26,25 @@ extension KvorumNode {
             MemberEntry(name: member, address: entry.address, status: .left, version: entry.version + 1))
         for peer in others { pushView(to: peer) }
         viewChanged()
-        return ClientResponse(type: "REMOVE_RESP", body: .string(member))
+        return .removed(member: member)
     }
 
     /// Why this node will not remove `member`, as the `ERROR` to answer, or nil.
-    private func removalRefusal(of member: String) -> ClientResponse? {
+    private func removalRefusal(of member: String) -> ClientReply? {
         if !state.membership.isUp(name) || ring.isEmpty {
-            return .error("node \(name) is not a member of a cluster: send REMOVE to a member", .unavailable)
+            return .failed("node \(name) is not a member of a cluster: send REMOVE to a member", .unavailable)
         }
         if let contact = state.membership.joinContact {
-            return .error("node \(name) is still joining through \(contact): send REMOVE to a member", .unavailable)
+            return .failed("node \(name) is still joining through \(contact): send REMOVE to a member", .unavailable)
         }
         if member == name {
-            return .error("node \(name) cannot remove itself: send it LEAVE instead")
+            return .refused("node \(name) cannot remove itself: send it LEAVE instead")
         }
         guard let entry = view.entries[member] else {
-            return .error("no member named '\(member)': GET_MEMBERS lists the members")
+            return .refused("no member named '\(member)': GET_MEMBERS lists the members")
         }
         if entry.status == .left {
-            return .error("'\(member)' has already left the cluster")
+            return .refused("'\(member)' has already left the cluster")
         }
         return nil
     }

@@ -15,20 +15,14 @@ public struct ClientRequest: Hashable, Sendable {
     }
 }
 
-/// The answer to one client request.
+/// A reply in the seed's JSON shapes (SPEC §2): a type and a JSON body.
+/// Rendered from a `ClientReply` by `init(_:)`, in one place.
 public struct ClientResponse: Hashable, Sendable {
-    /// Why a request failed, for drivers that map errors to status codes
-    /// (HTTP 400 vs 503). The seed protocol only sees `ERROR` and the text.
-    public enum Failure: Hashable, Sendable {
-        /// The request itself was wrong; repeating it cannot help.
-        case badRequest
-        /// The cluster could not serve it now (quorum not reached, not a
-        /// member, overloaded); it may succeed later.
-        case unavailable
-    }
+    public typealias Failure = ClientReply.Failure
 
     public var type: String
     public var body: JSON
+    /// Why an `ERROR` failed; nil for any other reply.
     public var failure: Failure?
 
     public init(type: String, body: JSON, failure: Failure? = nil) {
@@ -46,7 +40,13 @@ public struct ClientResponse: Hashable, Sendable {
 public enum Event: Sendable, Hashable {
     /// The node process starts (also after a crash): restores timers.
     case start
+    /// A client request in the seed's JSON shapes: the node reads it with
+    /// `ClientCommand(seed:)`, answers one it cannot read with an error, and
+    /// does not acknowledge JOIN and LEAVE (the seed protocol has no answer).
     case client(RequestID, ClientRequest)
+    /// A typed client command (the HTTP API): JOIN and LEAVE are answered
+    /// `accepted` once started.
+    case command(RequestID, ClientCommand)
     case peer(from: Address, PeerMessage)
     case timer(NodeTimer)
 }
@@ -54,7 +54,7 @@ public enum Event: Sendable, Hashable {
 /// Everything a node asks its driver to do.
 public enum Effect: Sendable, Hashable {
     case send(to: Address, PeerMessage)
-    case reply(RequestID, ClientResponse)
+    case reply(RequestID, ClientReply)
     /// Arms the timer; arming a timer that is pending re-arms it.
     case setTimer(NodeTimer, after: Double)
     case cancelTimer(NodeTimer)

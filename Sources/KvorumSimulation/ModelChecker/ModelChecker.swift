@@ -144,7 +144,8 @@ public final class ModelChecker {
                         !disconnected.contains(node), !disconnected.contains(target)
                     else { continue }
                     inFlight.append((node, target, message))
-                case .reply(let id, let response):
+                case .reply(let id, let reply):
+                    let response = ClientResponse(reply)
                     replies[node, default: []].append((id, response))
                 case .setTimer(let name, let after):
                     timers[node, default: [:]][name] = now + after

@@ -1,0 +1,137 @@
+/// What a client can ask a node (SPEC §2 and Kvorum's additions), typed.
+///
+/// Drivers that speak the seed's JSON shapes (the stdio bridge, the
+/// simulator, the campaigns, the model checker) send `ClientRequest`s, which
+/// the node reads with `init(seed:)`; the HTTP API builds commands directly.
+/// Either way the node checks what depends on its configuration (the quorum
+/// against N) itself, in one place.
+public enum ClientCommand: Hashable, Sendable {
+    case join(contact: Address)
+    case leave
+    /// Kvorum's addition: take another member, one that cannot LEAVE, out of the ring.
+    case remove(member: String)
+    case getMembers
+    case get(key: String, quorum: Int)
+    case put(key: String, value: String, quorum: Int, context: VersionVector?)
+    case lookup(key: String)
+    case countRecords
+    case dumpKeys
+
+    /// Why a seed-shaped request could not be read.
+    public struct Invalid: Error, Equatable, Sendable {
+        public var reason: String
+    }
+
+    /// Reads a request in the seed's JSON shapes: the only shapes the node
+    /// acts on. Only the shape is checked here; the node checks the rest.
+    public init(seed request: ClientRequest) throws(Invalid) {
+        switch request.type {
+        case "JOIN":
+            self = .join(contact: try Self.string(request.body, what: "JOIN body (an address host:port)"))
+        case "LEAVE": self = .leave
+        case "REMOVE":
+            self = .remove(member: try Self.string(request.body, what: "REMOVE body (a member's name)"))
+        case "GET_MEMBERS": self = .getMembers
+        case "GET":
+            let fields = try Self.object(request.body, of: "GET")
+            self = .get(
+                key: try Self.string(fields["key"], what: "GET field 'key'"),
+                quorum: try Self.quorum(fields["quorum"]))
+        case "PUT":
+            let fields = try Self.object(request.body, of: "PUT")
+            let key = try Self.string(fields["key"], what: "PUT field 'key'")
+            let value = try Self.string(fields["value"], what: "PUT field 'value'")
+            let quorum = try Self.quorum(fields["quorum"])
+            var context: VersionVector?
+            switch fields["metadata"] {
+            case nil, .null?: context = nil
+            case .string(let text)?:
+                do {
+                    context = try Metadata.context(from: text)
+                } catch {
+                    throw Invalid(reason: "PUT field 'metadata' is not Kvorum metadata: \(error.description)")
+                }
+            case let other?:
+                throw Invalid(reason: "PUT field 'metadata' must be a string, got \(other.typeName)")
+            }
+            self = .put(key: key, value: value, quorum: quorum, context: context)
+        case "LOOKUP":
+            self = .lookup(key: try Self.string(request.body, what: "LOOKUP body (a key)"))
+        case "COUNT_RECORDS": self = .countRecords
+        case "DUMP_KEYS": self = .dumpKeys
+        default:
+            throw Invalid(reason: "unknown request type '\(request.type)'")
+        }
+    }
+
+    /// The seed's name for the request.
+    public var type: String {
+        switch self {
+        case .join: "JOIN"
+        case .leave: "LEAVE"
+        case .remove: "REMOVE"
+        case .getMembers: "GET_MEMBERS"
+        case .get: "GET"
+        case .put: "PUT"
+        case .lookup: "LOOKUP"
+        case .countRecords: "COUNT_RECORDS"
+        case .dumpKeys: "DUMP_KEYS"
+        }
+    }
+
+    /// Why `quorum` is not a quorum for `n` replicas, or nil when it is.
+    static func quorumRefusal(_ quorum: Int, n: Int) -> String? {
+        guard quorum < 1 || quorum > n else { return nil }
+        return "field 'quorum' must be between 1 and \(n), got \(quorum)"
+    }
+
+    private static func object(_ body: JSON, of type: String) throws(Invalid) -> [String: JSON] {
+        guard case .object(let fields) = body else {
+            throw Invalid(reason: "\(type) body must be an object, got \(body.typeName)")
+        }
+        return fields
+    }
+
+    private static func string(_ value: JSON?, what: String) throws(Invalid) -> String {
+        guard let value else { throw Invalid(reason: "\(what) is missing") }
+        guard case .string(let s) = value else {
+            throw Invalid(reason: "\(what) must be a string, got \(value.typeName)")
+        }
+        return s
+    }
+
+    private static func quorum(_ value: JSON?) throws(Invalid) -> Int {
+        guard let value else { throw Invalid(reason: "field 'quorum' is missing") }
+        guard case .int(let q) = value else {
+            throw Invalid(reason: "field 'quorum' must be an integer, got \(value.typeName)")
+        }
+        guard let quorum = Int(exactly: q) else {
+            throw Invalid(reason: "field 'quorum' is out of range: \(q)")
+        }
+        return quorum
+    }
+}
+
+extension ClientRequest {
+    /// The seed's JSON shape of a command, the inverse of `ClientCommand(seed:)`.
+    public init(_ command: ClientCommand) {
+        switch command {
+        case .join(let contact): self.init(type: "JOIN", body: .string(contact))
+        case .leave: self.init(type: "LEAVE")
+        case .remove(let member): self.init(type: "REMOVE", body: .string(member))
+        case .getMembers: self.init(type: "GET_MEMBERS")
+        case .get(let key, let quorum):
+            self.init(type: "GET", body: ["key": .string(key), "quorum": .int(Int64(quorum))])
+        case .put(let key, let value, let quorum, let context):
+            self.init(
+                type: "PUT",
+                body: [
+                    "key": .string(key), "value": .string(value), "quorum": .int(Int64(quorum)),
+                    "metadata": context.map { .string(Metadata.encode($0)) } ?? .null,
+                ])
+        case .lookup(let key): self.init(type: "LOOKUP", body: .string(key))
+        case .countRecords: self.init(type: "COUNT_RECORDS")
+        case .dumpKeys: self.init(type: "DUMP_KEYS")
+        }
+    }
+}
