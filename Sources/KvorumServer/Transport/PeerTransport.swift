@@ -150,15 +150,27 @@ final class PeerTransport: @unchecked Sendable {
                 peer.connecting = false
                 switch result {
                 case .success(let channel):
-                    var hello = channel.allocator.buffer(capacity: 1 + self.ownAddress.utf8.count)
-                    hello.writeInteger(HelloFrame.marker)
-                    hello.writeString(self.ownAddress)
-                    channel.writeAndFlush(hello, promise: nil)
-                    self.adopt(channel, for: address, dialedByUs: true)
+                    self.greet(channel, dialedTo: address)
                 case .failure:
                     self.retry(address, peer)
                 }
             }
+    }
+
+    /// A connection this node dialed to `address` is up: opens it with the
+    /// hello (the marker byte, then this node's peer address as UTF-8) and
+    /// makes it the connection to `address`.
+    func greet(_ channel: Channel, dialedTo address: Address) {
+        var hello = channel.allocator.buffer(capacity: 1 + ownAddress.utf8.count)
+        hello.writeInteger(HelloFrame.marker)
+        hello.writeString(ownAddress)
+        channel.writeAndFlush(hello, promise: nil)
+        adopt(channel, for: address, dialedByUs: true)
+    }
+
+    /// Whether a live connection to `address` is registered.
+    func isConnected(to address: Address) -> Bool {
+        peers[address]?.channel?.isActive ?? false
     }
 
     private func retry(_ address: Address, _ peer: Peer) {
@@ -213,12 +225,19 @@ final class PeerTransport: @unchecked Sendable {
 
     private func configure(_ channel: Channel, dialedTo address: Address?) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                ByteToMessageHandler(FrameDecoder(maximumFrameSize: self.limits.maximumFrameSize)))
-            try channel.pipeline.syncOperations.addHandler(FrameEncoder())
-            try channel.pipeline.syncOperations.addHandler(
-                InboundHandler(transport: self, peerAddress: address))
+            try self.installPeerHandlers(on: channel, dialedTo: address)
         }
+    }
+
+    /// Builds a peer connection's pipeline: frame decoder and encoder, then
+    /// the handler that hands frames to this transport. `address` is the peer
+    /// this node dialed, or nil for an accepted connection, whose first frame
+    /// must then be the dialer's hello.
+    func installPeerHandlers(on channel: Channel, dialedTo address: Address?) throws {
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(FrameDecoder(maximumFrameSize: limits.maximumFrameSize)))
+        try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+        try channel.pipeline.syncOperations.addHandler(InboundHandler(transport: self, peerAddress: address))
     }
 
     fileprivate func onFrame(_ payload: ByteBuffer, on channel: Channel, handler: InboundHandler) {
