@@ -246,7 +246,7 @@ final class PeerTransport: @unchecked Sendable {
             guard payload.readInteger(as: UInt8.self) == HelloFrame.marker,
                 let address = payload.readString(length: payload.readableBytes), HostPort.parse(address) != nil
             else {
-                rejectConnection(channel, reason: "first frame is not a hello")
+                rejectConnection(channel, handler: handler, reason: "first frame is not a hello")
                 return
             }
             handler.peerAddress = address
@@ -258,11 +258,15 @@ final class PeerTransport: @unchecked Sendable {
             received.increment()
             deliver(handler.peerAddress!, message)
         } catch {
-            rejectConnection(channel, reason: error.description)
+            rejectConnection(channel, handler: handler, reason: error.description)
         }
     }
 
-    fileprivate func rejectConnection(_ channel: Channel, reason: String) {
+    /// Closes a connection that sent something other than peer frames.
+    /// Frames already decoded behind the offending one (the same read may
+    /// hold several) are dropped with it, not delivered.
+    fileprivate func rejectConnection(_ channel: Channel, handler: InboundHandler, reason: String) {
+        handler.refused = true
         rejected.increment()
         logger.warning(
             "closing peer connection",
@@ -277,6 +281,8 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
 
     unowned let transport: PeerTransport
     var peerAddress: Address?
+    /// Set when the transport refuses this connection: nothing more is read from it.
+    var refused = false
 
     init(transport: PeerTransport, peerAddress: Address?) {
         self.transport = transport
@@ -284,10 +290,12 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         transport.onFrame(unwrapInboundIn(data), on: context.channel, handler: self)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        transport.rejectConnection(context.channel, reason: "\(error)")
+        guard !refused else { return }
+        transport.rejectConnection(context.channel, handler: self, reason: "\(error)")
     }
 }
