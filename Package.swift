@@ -86,7 +86,12 @@ let package = Package(
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(
             name: "KvorumServerTests",
-            dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit"]),
+            dependencies: [
+                "KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumTestKit"]),
     ]
 )

@@ -150,15 +150,27 @@ final class PeerTransport: @unchecked Sendable {
                 peer.connecting = false
                 switch result {
                 case .success(let channel):
-                    var hello = channel.allocator.buffer(capacity: 1 + self.ownAddress.utf8.count)
-                    hello.writeInteger(HelloFrame.marker)
-                    hello.writeString(self.ownAddress)
-                    channel.writeAndFlush(hello, promise: nil)
-                    self.adopt(channel, for: address, dialedByUs: true)
+                    self.greet(channel, dialedTo: address)
                 case .failure:
                     self.retry(address, peer)
                 }
             }
+    }
+
+    /// A connection this node dialed to `address` is up: opens it with the
+    /// hello (the marker byte, then this node's peer address as UTF-8) and
+    /// makes it the connection to `address`.
+    func greet(_ channel: Channel, dialedTo address: Address) {
+        var hello = channel.allocator.buffer(capacity: 1 + ownAddress.utf8.count)
+        hello.writeInteger(HelloFrame.marker)
+        hello.writeString(ownAddress)
+        channel.writeAndFlush(hello, promise: nil)
+        adopt(channel, for: address, dialedByUs: true)
+    }
+
+    /// Whether a live connection to `address` is registered.
+    func isConnected(to address: Address) -> Bool {
+        peers[address]?.channel?.isActive ?? false
     }
 
     private func retry(_ address: Address, _ peer: Peer) {
@@ -213,12 +225,19 @@ final class PeerTransport: @unchecked Sendable {
 
     private func configure(_ channel: Channel, dialedTo address: Address?) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                ByteToMessageHandler(FrameDecoder(maximumFrameSize: self.limits.maximumFrameSize)))
-            try channel.pipeline.syncOperations.addHandler(FrameEncoder())
-            try channel.pipeline.syncOperations.addHandler(
-                InboundHandler(transport: self, peerAddress: address))
+            try self.installPeerHandlers(on: channel, dialedTo: address)
         }
+    }
+
+    /// Builds a peer connection's pipeline: frame decoder and encoder, then
+    /// the handler that hands frames to this transport. `address` is the peer
+    /// this node dialed, or nil for an accepted connection, whose first frame
+    /// must then be the dialer's hello.
+    func installPeerHandlers(on channel: Channel, dialedTo address: Address?) throws {
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(FrameDecoder(maximumFrameSize: limits.maximumFrameSize)))
+        try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+        try channel.pipeline.syncOperations.addHandler(InboundHandler(transport: self, peerAddress: address))
     }
 
     fileprivate func onFrame(_ payload: ByteBuffer, on channel: Channel, handler: InboundHandler) {
@@ -227,7 +246,7 @@ final class PeerTransport: @unchecked Sendable {
             guard payload.readInteger(as: UInt8.self) == HelloFrame.marker,
                 let address = payload.readString(length: payload.readableBytes), HostPort.parse(address) != nil
             else {
-                rejectConnection(channel, reason: "first frame is not a hello")
+                rejectConnection(channel, handler: handler, reason: "first frame is not a hello")
                 return
             }
             handler.peerAddress = address
@@ -239,11 +258,15 @@ final class PeerTransport: @unchecked Sendable {
             received.increment()
             deliver(handler.peerAddress!, message)
         } catch {
-            rejectConnection(channel, reason: error.description)
+            rejectConnection(channel, handler: handler, reason: error.description)
         }
     }
 
-    fileprivate func rejectConnection(_ channel: Channel, reason: String) {
+    /// Closes a connection that sent something other than peer frames.
+    /// Frames already decoded behind the offending one (the same read may
+    /// hold several) are dropped with it, not delivered.
+    fileprivate func rejectConnection(_ channel: Channel, handler: InboundHandler, reason: String) {
+        handler.refused = true
         rejected.increment()
         logger.warning(
             "closing peer connection",
@@ -258,6 +281,8 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
 
     unowned let transport: PeerTransport
     var peerAddress: Address?
+    /// Set when the transport refuses this connection: nothing more is read from it.
+    var refused = false
 
     init(transport: PeerTransport, peerAddress: Address?) {
         self.transport = transport
@@ -265,10 +290,12 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         transport.onFrame(unwrapInboundIn(data), on: context.channel, handler: self)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        transport.rejectConnection(context.channel, reason: "\(error)")
+        guard !refused else { return }
+        transport.rejectConnection(context.channel, handler: self, reason: "\(error)")
     }
 }

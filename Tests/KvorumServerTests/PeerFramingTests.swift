@@ -1,0 +1,97 @@
+import KvorumCore
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import KvorumServer
+
+/// Peer frames on the wire: a 4-byte big-endian length, then the payload.
+/// TCP delivers them cut anywhere and glued together; the decoder must give
+/// back each payload once, and refuse a frame longer than the limit or a
+/// payload that is not a peer message by closing the connection.
+struct PeerFramingTests {
+    static let dialer: Address = "127.0.0.1:7002"
+
+    /// A hello and two messages, fed in pieces of every size from one byte
+    /// up: each message is delivered once, whole, in order.
+    @Test(arguments: [1, 2, 3, 5, 7, 64])
+    func framesSplitAcrossReadsDecodeOnce(pieceSize: Int) throws {
+        let peer = PeerTestTransport()
+        let channel = try peer.connection()
+        let bytes =
+            PeerBytes.hello(Self.dialer) + PeerBytes.frame(PeerBytes.message) + PeerBytes.frame(PeerBytes.other)
+        for start in stride(from: 0, to: bytes.count, by: pieceSize) {
+            try channel.receive(Array(bytes[start..<min(start + pieceSize, bytes.count)]))
+        }
+        #expect(peer.delivered.map(\.message) == [PeerBytes.message, PeerBytes.other])
+        #expect(peer.delivered.allSatisfy { $0.from == Self.dialer })
+        #expect(channel.isActive)
+    }
+
+    /// Several frames in one read, the last one cut short: the whole ones
+    /// are delivered at once, the cut one when its rest arrives.
+    @Test func severalFramesInOneRead() throws {
+        let peer = PeerTestTransport()
+        let channel = try peer.connection()
+        let third = PeerMessage(from: "node2", viewDigest: 9, body: .forwardOffer(op: 44))
+        let thirdFrame = PeerBytes.frame(third)
+        try channel.receive(
+            PeerBytes.hello(Self.dialer) + PeerBytes.frame(PeerBytes.message) + PeerBytes.frame(PeerBytes.other)
+                + thirdFrame.prefix(6))
+        #expect(peer.delivered.map(\.message) == [PeerBytes.message, PeerBytes.other])
+        try channel.receive(Array(thirdFrame.dropFirst(6)))
+        #expect(peer.delivered.map(\.message) == [PeerBytes.message, PeerBytes.other, third])
+    }
+
+    /// A message sent to a connected peer leaves as exactly one frame: its
+    /// length, then the wire encoding.
+    @Test func sentMessageIsOneLengthPrefixedFrame() throws {
+        let peer = PeerTestTransport()
+        let channel = try peer.connection()
+        try channel.receive(PeerBytes.hello(Self.dialer))
+        try #require(peer.transport.isConnected(to: Self.dialer))
+        peer.transport.send(PeerBytes.message, to: Self.dialer)
+        peer.transport.flush()
+        #expect(try channel.sentBytes() == PeerBytes.frame(PeerBytes.message))
+    }
+
+    /// The limit is inclusive: a payload of exactly `maximumFrameSize`
+    /// bytes passes the decoder, and nothing is cut from it.
+    @Test func frameOfExactlyTheLimitPasses() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(maximumFrameSize: 8)))
+        try channel.receive(PeerBytes.frame(Array(1...8)))
+        let payload = try #require(try channel.readInbound(as: ByteBuffer.self))
+        #expect(Array(payload.readableBytesView) == Array(1...8))
+    }
+
+    /// A length over the limit closes the connection as soon as the length
+    /// is read: the node never waits for, or buffers, the oversized body.
+    @Test func oversizedFrameClosesTheConnection() throws {
+        let peer = PeerTestTransport(maximumFrameSize: 64)
+        let channel = try peer.connection()
+        try channel.receive(PeerBytes.hello(Self.dialer))
+        #expect(peer.transport.isConnected(to: Self.dialer))
+        try channel.receive([0, 0, 0, 65])
+        #expect(!channel.isActive)
+        #expect(!peer.transport.isConnected(to: Self.dialer))
+        #expect(peer.delivered.isEmpty)
+    }
+
+    /// A frame whose payload is no peer message (empty, an unknown codec
+    /// version, truncated, or a hello after the hello) closes the connection
+    /// and delivers nothing: neither it nor a valid frame that arrived
+    /// behind it in the same read.
+    @Test(
+        arguments: [
+            [], [1], [9, 1, 2, 3], Array(WireCodec.encode(PeerBytes.message).dropLast()),
+            [0] + Array("127.0.0.1:7003".utf8),
+        ] as [[UInt8]])
+    func malformedPayloadClosesTheConnection(payload: [UInt8]) throws {
+        let peer = PeerTestTransport()
+        let channel = try peer.connection()
+        try channel.receive(PeerBytes.hello(Self.dialer))
+        try channel.receive(PeerBytes.frame(payload) + PeerBytes.frame(PeerBytes.message))
+        #expect(!channel.isActive)
+        #expect(peer.delivered.isEmpty)
+    }
+}
