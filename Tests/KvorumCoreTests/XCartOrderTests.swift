@@ -1,3 +1,4 @@
+import KvorumTestKit
 import Testing
 
 @testable import KvorumCore
@@ -44,6 +45,68 @@ struct XCartOrderTests {
         let keepFirst = coordinate(["cheese,wine,jam", "cheese"])
         #expect(removeFirst.values == ["cheese,jam"])
         #expect(keepFirst.values == ["cheese,jam"])
+    }
+
+    /// Random histories through two coordinators, each write from the view
+    /// of a random earlier read, then a batch of three writes from earlier
+    /// reads applied in every order: the batch ends with the same items in
+    /// every order, and the record rebuilds every earlier read's items.
+    @Test func randomBatchesAreOrderIndependent() {
+        var random = SplitMix64(seed: 11)
+        for round in 0..<300 {
+            var record = SiblingSet()
+            var reads = [Read(context: VersionVector(), items: [])]
+            for _ in 0..<(2 + random.below(5)) {
+                let read = reads[random.below(reads.count)]
+                let coordinator = random.below(2) == 0 ? "n1" : "n2"
+                record = Self.write(read.edited(&random), context: read.context, at: coordinator, to: record)
+                reads.append(Read(context: record.context, items: Self.items(record)))
+            }
+            for read in reads {
+                let view = XCart.view(at: read.context, of: record)
+                #expect(Set(view.live.map(\.item)) == Set(read.items), "round \(round): view at \(read.context)")
+            }
+            let batch = (0..<3).map { _ in
+                let read = reads[random.below(reads.count)]
+                return (value: read.edited(&random), context: read.context)
+            }
+            let outcomes = Set(
+                permutations(batch).map { order in
+                    Set(
+                        Self.items(order.reduce(record) { Self.write($1.value, context: $1.context, at: "n1", to: $0) })
+                    )
+                })
+            #expect(outcomes.count == 1, "round \(round): \(outcomes)")
+        }
+    }
+
+    /// A client's read: the context it got and the items it saw.
+    private struct Read {
+        var context: VersionVector
+        var items: [String]
+
+        /// The items with each dropped at random (one in three) and maybe one
+        /// added from a small pool, so re-adds happen too.
+        func edited(_ random: inout SplitMix64) -> String {
+            var out = items.filter { _ in random.below(3) != 0 }
+            if random.below(2) == 0 { out.append(["a", "b", "c", "d", "e"][random.below(5)]) }
+            return CartMerge.union(out)
+        }
+    }
+
+    /// `record` after `coordinator` writes `value` with `context`, taking its next dot as `coordinateWrite` does.
+    private static func write(_ value: String, context: VersionVector, at coordinator: String, to record: SiblingSet)
+        -> SiblingSet
+    {
+        let counter = max(record.maxCounter(of: coordinator), context.maxCounter(of: coordinator)) + 1
+        let version = MergePolicy.xcart.newVersion(
+            dot: Dot(actor: coordinator, counter: counter), context: context, value: value, local: record)
+        return record.merged(with: SiblingSet([version], policy: .xcart), policy: .xcart)
+    }
+
+    /// The items a read of `record` returns.
+    private static func items(_ record: SiblingSet) -> [String] {
+        record.values.flatMap(CartMerge.items)
     }
 
     /// A client that saw the removal and puts the item back adds it afresh:
