@@ -96,7 +96,11 @@ struct XCartMergeTests {
     @Test func removalStaysRemoved() {
         let expected = Version(
             dot: nil, past: VersionVector(["n1": 3, "n2": 1]), value: "beer,eggs,milk,snacks",
-            tags: [tag("beer", "n2", 1), tag("eggs", "n1", 3), tag("milk", "n1", 2), tag("snacks", "n2", 1)])
+            tags: [tag("beer", "n2", 1), tag("eggs", "n1", 3), tag("milk", "n1", 2), tag("snacks", "n2", 1)],
+            removed: [
+                RemovedTag(tag: tag("cheese", "n1", 1), remover: Dot(actor: "n2", counter: 1)),
+                RemovedTag(tag: tag("wine", "n1", 1), remover: Dot(actor: "n2", counter: 1)),
+            ])
         for order in permutations([Self.start, Self.milk, Self.eggs, Self.snacks]) {
             var oneByOne = SiblingSet()
             for version in order { oneByOne.add([version], policy: .xcart) }
@@ -219,7 +223,7 @@ struct XCartCodecTests {
             tags: [tag("ключ", "node02.3", 7), tag("a", "node01.1", 1), tag("b", "node01.1", 2)]),
         Version(
             dot: nil, past: VersionVector(["node01.1": 2], dots: [Dot(actor: "n#3", counter: 9)]), value: "",
-            tags: []),
+            tags: [], removed: [RemovedTag(tag: tag("ключ", "node01.1", 1), remover: Dot(actor: "n#3", counter: 9))]),
     ])
 
     /// Tag tables are kept in canonical order however they are given.
@@ -230,7 +234,7 @@ struct XCartCodecTests {
         #expect(version.tags == [tag("a", "y", 1), tag("a", "y", 2), tag("b", "a", 3), tag("b", "z", 1)])
     }
 
-    /// Tagged versions survive a peer-message round trip.
+    /// Tagged versions and their removals survive a peer-message round trip.
     @Test func wireRoundTrip() throws {
         for body in [
             PeerBody.write(op: 1, key: "xcart-1", siblings: Self.tagged, hintFor: nil),
@@ -261,9 +265,13 @@ struct XCartCodecTests {
         var emptyMerged = merged
         emptyMerged.tags = []
         #expect(bytes([emptyMerged]) == [1, 2, 1, 1, 98, 2, 0, 1, 118, 0])
+        // Removals set bit 4 and follow the tags: item, dot, remover.
+        let removal = RemovedTag(tag: tag("w", "a", 1), remover: Dot(actor: "b", counter: 2))
+        let removing = Version(dot: nil, past: VersionVector(["b": 2]), value: "v", tags: [], removed: [removal])
+        #expect(bytes([removing]) == [1, 6, 1, 1, 98, 2, 0, 1, 118, 0, 1, 1, 119, 1, 97, 1, 1, 98, 2])
     }
 
-    /// A flags byte with unknown bits, and a truncated tag table, are refused.
+    /// A flags byte with unknown bits, and a truncated tag table or removal list, are refused.
     @Test func badTagEncodingsAreRefused() {
         let message = PeerMessage(from: "n", viewDigest: 1, body: .readReply(op: 2, siblings: Self.tagged))
         let bytes = WireCodec.encode(message)
@@ -272,12 +280,12 @@ struct XCartCodecTests {
         }
         var writer = WireCodec.Writer()
         writer.siblings(SiblingSet([Version(dot: nil, past: VersionVector(), value: "")]))
-        var reader = WireCodec.Reader(writer.bytes.enumerated().map { $0.offset == 1 ? 4 : $0.element })
+        var reader = WireCodec.Reader(writer.bytes.enumerated().map { $0.offset == 1 ? 8 : $0.element })
         #expect(throws: WireCodec.DecodeError.self) { try reader.siblings() }
     }
 
-    /// JSON (storage and the stdio bridge) round-trips tags, sorts them on decoding, and leaves other versions
-    /// without a `tags` field.
+    /// JSON (storage and the stdio bridge) round-trips tags and removals, sorts tags on decoding, and leaves other
+    /// versions without `tags` and `removed` fields.
     @Test func jsonRoundTrip() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

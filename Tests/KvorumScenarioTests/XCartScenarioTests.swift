@@ -52,6 +52,41 @@ struct XCartScenarioTests {
         expectOneValue(c, key, nodes: c.names, replicas: r, items: ["bread", "jam"])
     }
 
+    /// Issue 11 §7: two clients read the cart `cheese,wine` with the same
+    /// context; one writes `cheese` (removing wine), the other writes
+    /// `cheese,wine` (keeping it), one after the other, through the same
+    /// coordinator or through a second replica that has the first write's
+    /// copy. In either arrival order the cart ends as `cheese` everywhere: the
+    /// keeping write keeps the add its client saw, which the removal deleted.
+    @Test(arguments: Timing.all)
+    func removeAndKeepFromOneContextInEitherOrder(timing: Timing) {
+        var finals: [String] = []
+        for (removeFirst, secondAt) in [(true, 0), (false, 0), (true, 1), (false, 1)] {
+            let c = Cluster(nodes: 5, timing: timing)
+            c.form()
+            let key = "xcart-order"
+            let r = c.replicas(of: key)
+            let clients = c.nonReplicas(of: key)
+            guard c.put(key, "cheese,wine", at: r[0], quorum: 2) != nil,
+                let remover = c.get(key, at: clients[0], quorum: 2),
+                let keeper = c.get(key, at: clients[1], quorum: 2),
+                remover.metadata.count == 1, keeper.metadata == remover.metadata
+            else {
+                c.fail("both clients must read one version with the same context")
+                return
+            }
+            let writes = [("cheese", remover.metadata[0]), ("cheese,wine", keeper.metadata[0])]
+            for (index, (value, context)) in (removeFirst ? writes : writes.reversed()).enumerated() {
+                let coordinator = r[index == 0 ? 0 : secondAt]
+                guard c.put(key, value, at: coordinator, quorum: 3, metadata: context) != nil else { return }
+            }
+            c.sim.run(events: 100)
+            expectOneValue(c, key, nodes: c.names, replicas: r, items: ["cheese"])
+            finals += c.get(key, at: clients[0], quorum: 3)?.values ?? []
+        }
+        #expect(finals == Array(repeating: "cheese", count: 4), "remove or keep first, at one or two coordinators")
+    }
+
     /// The shopping-cart script of scenario 8 with side 2 overwriting, then
     /// the checks: one value with exactly `expected`, the same string everywhere.
     private func cartScript(key: String, timing: Timing, expected: Set<String>) {

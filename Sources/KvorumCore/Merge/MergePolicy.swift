@@ -11,7 +11,8 @@ public enum MergePolicy: Sendable, Equatable {
     /// (comma-separated) of every sibling, in byte-wise order, without duplicates.
     case cart
     /// A cart that also respects removals: an observed-remove set carried in
-    /// `Version.tags`, merged into one version with the OR-set join (see `XCart`).
+    /// `Version.tags` (and its removals in `Version.removed`), merged into one
+    /// version with the OR-set join (see `XCart`).
     case xcart
 
     public static func forKey(_ key: String) -> MergePolicy {
@@ -21,13 +22,15 @@ public enum MergePolicy: Sendable, Equatable {
     }
 
     /// The version a write of `value` with `context` creates, given the
-    /// coordinator's record `local`: `xcart` versions carry their tag table.
+    /// coordinator's record `local`: `xcart` versions carry their tag table
+    /// and removals, built from the state the client saw at `context` (see
+    /// `XCart.write`), so the result does not depend on what else reached
+    /// the coordinator first.
     func newVersion(dot: Dot, context: VersionVector?, value: String, local: SiblingSet) -> Version {
         let past = context ?? VersionVector()
         guard self == .xcart else { return Version(dot: dot, past: past, value: value) }
-        return Version(
-            dot: dot, past: past, value: value,
-            tags: XCart.tagsForWrite(value: value, dot: dot, context: past, local: local))
+        let write = XCart.write(value: value, dot: dot, context: past, local: local)
+        return Version(dot: dot, past: past, value: value, tags: write.tags, removed: write.removed)
     }
 
     /// Resolves the versions no other version descends.
@@ -47,12 +50,13 @@ public enum MergePolicy: Sendable, Equatable {
     /// of the same history may differ while a merge is still spreading (one
     /// replica merged a sibling the other had already seen superseded), and
     /// their union is what both converge to. For `xcart` the copies' tag
-    /// tables meet with the OR-set join, whose result both converge to.
+    /// tables meet with the OR-set join and their removals with the union,
+    /// whose results both converge to.
     func combineSameVersion(_ a: Version, _ b: Version) -> Version {
         if self == .xcart, a != b {
             let tags = XCart.join([a, b])
             let value = a.dot == nil ? XCart.value(of: tags) : (byteOrder(a.value, b.value) ? b.value : a.value)
-            return Version(dot: a.dot, past: a.past, value: value, tags: tags)
+            return Version(dot: a.dot, past: a.past, value: value, tags: tags, removed: XCart.removals([a, b]))
         }
         guard a.value != b.value else { return a }
         if a.dot == nil, self == .cart {

@@ -110,12 +110,15 @@ extension WireCodec {
             list(v.dots) { $0.dot($1) }
         }
 
-        /// Each version: a flags byte (1: has a dot, 2: has `xcart` tags), the
-        /// dot, the past, the value, then the tags (count, then item and dot
-        /// each). Versions without tags encode exactly as before tags existed.
+        /// Each version: a flags byte (1: has a dot, 2: has `xcart` tags, 4:
+        /// has `xcart` removals), the dot, the past, the value, then the tags
+        /// (count, then item and dot each), then the removals (count, then
+        /// item, dot and remover each). Versions without tags or removals
+        /// encode exactly as before those existed.
         mutating func siblings(_ set: SiblingSet) {
             list(set.versions) { writer, version in
-                writer.byte((version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2))
+                writer.byte(
+                    (version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2) | (version.removed == nil ? 0 : 4))
                 if let d = version.dot { writer.dot(d) }
                 writer.vector(version.past)
                 writer.string(version.value)
@@ -123,6 +126,13 @@ extension WireCodec {
                     writer.list(tags) {
                         $0.string($1.item)
                         $0.dot($1.dot)
+                    }
+                }
+                if let removed = version.removed {
+                    writer.list(removed) {
+                        $0.string($1.tag.item)
+                        $0.dot($1.tag.dot)
+                        $0.dot($1.remover)
                     }
                 }
             }
@@ -314,7 +324,7 @@ extension WireCodec {
         mutating func siblings() throws(DecodeError) -> SiblingSet {
             let versions = try list(minimumSize: 4) { reader throws(DecodeError) in
                 let flags = try reader.byte()
-                guard flags <= 3 else { throw reader.fail("bad version flags \(flags)") }
+                guard flags <= 7 else { throw reader.fail("bad version flags \(flags)") }
                 let d = flags & 1 != 0 ? try reader.dot() : nil
                 let past = try reader.vector()
                 let value = try reader.string()
@@ -323,7 +333,13 @@ extension WireCodec {
                     ? try reader.list(minimumSize: 3) { reader throws(DecodeError) in
                         ItemTag(item: try reader.string(), dot: try reader.dot())
                     } : nil
-                return Version(dot: d, past: past, value: value, tags: tags)
+                let removed =
+                    flags & 4 != 0
+                    ? try reader.list(minimumSize: 5) { reader throws(DecodeError) in
+                        RemovedTag(
+                            tag: ItemTag(item: try reader.string(), dot: try reader.dot()), remover: try reader.dot())
+                    } : nil
+                return Version(dot: d, past: past, value: value, tags: tags, removed: removed)
             }
             return SiblingSet(versions)
         }

@@ -16,16 +16,22 @@ public struct Version: Hashable, Sendable, Codable {
     /// `XCart`). Part of the version (compared, stored, sent to peers) but not
     /// of its metadata string.
     public var tags: [ItemTag]?
+    /// For `xcart` keys only: the (item, tag) pairs removed in this version's
+    /// history, each with a write that removed it, in canonical order; nil
+    /// when there are none. Lets a coordinator rebuild what an older context
+    /// saw (see `XCart`). Compared, stored and sent like `tags`.
+    public var removed: [RemovedTag]?
 
-    public init(dot: Dot?, past: VersionVector, value: String, tags: [ItemTag]? = nil) {
+    public init(dot: Dot?, past: VersionVector, value: String, tags: [ItemTag]? = nil, removed: [RemovedTag]? = nil) {
         self.dot = dot
         self.past = past
         self.value = value
         self.tags = tags.map(XCart.canonical)
+        self.removed = removed.flatMap { $0.isEmpty ? nil : XCart.canonical($0) }
     }
 
     private enum CodingKeys: String, CodingKey {
-        case dot, past, value, tags
+        case dot, past, value, tags, removed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,7 +40,8 @@ public struct Version: Hashable, Sendable, Codable {
             dot: try container.decodeIfPresent(Dot.self, forKey: .dot),
             past: try container.decode(VersionVector.self, forKey: .past),
             value: try container.decode(String.self, forKey: .value),
-            tags: try container.decodeIfPresent([ItemTag].self, forKey: .tags))
+            tags: try container.decodeIfPresent([ItemTag].self, forKey: .tags),
+            removed: try container.decodeIfPresent([RemovedTag].self, forKey: .removed))
     }
 
     /// Everything this version has seen, itself included.
