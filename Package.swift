@@ -49,7 +49,9 @@ let package = Package(
             ]
         ),
         .target(name: "KvorumClient"),
-        .target(name: "KvorumBench", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(
+            name: "KvorumBench",
+            dependencies: ["KvorumCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .executableTarget(
             name: "kvorum",
             dependencies: [
@@ -87,6 +89,7 @@ let package = Package(
         .testTarget(
             name: "KvorumServerTests",
             dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit"]),
-        .testTarget(name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumTestKit"]),
+        .testTarget(
+            name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumCore", "KvorumTestKit"]),
     ]
 )

@@ -2,8 +2,6 @@ import Foundation
 import KvorumChaos
 import KvorumCore
 
-import struct KvorumBench.SplitMix64
-
 /// The keys the workloads use. `set` and `cart` keys take a bounded number
 /// of writes each and then give way to the next key, so sibling sets and
 /// carts stay small however long the run; `register` keys are few and fixed.
