@@ -48,7 +48,14 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
-        .target(name: "KvorumClient"),
+        .target(
+            name: "KvorumClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "KvorumBench",
             dependencies: ["KvorumCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
