@@ -37,6 +37,7 @@ let package = Package(
             name: "KvorumServer",
             dependencies: [
                 "KvorumCore",
+                "KvorumContextToken",
                 "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,6 +57,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "KvorumContextToken"),
         .target(
             name: "KvorumBench",
             dependencies: ["KvorumCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
@@ -80,6 +82,7 @@ let package = Package(
             name: "kvorum-chaos",
             dependencies: [
                 "KvorumChaos",
+                "KvorumContextToken",
                 "KvorumCore",
                 "KvorumBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,8 +98,11 @@ let package = Package(
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(
             name: "KvorumServerTests",
-            dependencies: ["KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit"]),
+            dependencies: [
+                "KvorumCore", "KvorumServer", "KvorumClient", "KvorumContextToken", "KvorumBench", "KvorumTestKit",
+            ]),
         .testTarget(
-            name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumCore", "KvorumTestKit"]),
+            name: "KvorumHostTests",
+            dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumCore", "KvorumTestKit"]),
     ]
 )

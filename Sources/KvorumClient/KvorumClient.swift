@@ -52,11 +52,13 @@ public struct KvorumClient: Sendable {
     }
 
     /// Writes `value` under `key` with write quorum `w` (the node's default
-    /// when nil). `context` is what the write supersedes: a read's `context`
-    /// (all its siblings) or one sibling's metadata; without it the write
-    /// becomes a sibling of whatever is stored.
+    /// when nil). `context` is what the write supersedes, a token exactly
+    /// as the API handed it out: a read's `context` (all its siblings), one
+    /// sibling's `metadata`, or what an earlier `put` returned; without it
+    /// the write becomes a sibling of whatever is stored. A damaged token
+    /// is a 400 error and writes nothing.
     ///
-    /// - Returns: the new version's metadata.
+    /// - Returns: the new version's context token.
     public func put(_ key: String, value: String, w: Int? = nil, context: String? = nil)
         async throws(KvorumClientError) -> String
     {

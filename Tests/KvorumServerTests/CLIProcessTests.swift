@@ -1,4 +1,5 @@
 import Foundation
+import KvorumContextToken
 import KvorumTestKit
 import Testing
 
@@ -22,5 +23,41 @@ struct CLIProcessTests {
         #expect(run.seconds >= 2 && run.seconds < 10, "waited \(run.seconds) s")
         let cpu = try #require(run.cpuSeconds)
         #expect(cpu < 0.25 * run.seconds, "\(cpu) s of CPU in \(run.seconds) s")
+    }
+
+    /// An invented context (the seed's metadata text, as a user might type
+    /// it) and a token with one character changed are refused with `400`,
+    /// over HTTP and through the CLI, and write nothing: the sibling they
+    /// would have superseded survives.
+    @Test(.timeLimit(.minutes(1)))
+    func damagedContextsAreRefusedAndWriteNothing() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let node1 = cluster.nodes[0]
+        let written = try await node1.client().put("cart", value: "milk", w: 3)
+        // An invented context that covers every write of the actor that
+        // wrote `written` (its counter 999): it would supersede the sibling.
+        let metadata = ContextToken.decode(written) ?? written
+        let actor = try #require(metadata.split(separator: ":").first)
+        let invented = "\(actor):999"
+        var damaged = Array(written.utf8)
+        damaged[damaged.count / 2] =
+            damaged[damaged.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let refusal = KvorumClientError(status: 400, message: ContextToken.damagedMessage)
+        for context in [invented, String(decoding: damaged, as: UTF8.self)] {
+            await #expect(throws: refusal) {
+                try await node1.client().put("cart", value: "eggs", w: 2, context: context)
+            }
+        }
+        let cli = try ChildProcess.run(
+            Paths.kvorum, ["put", "cart", "eggs", "--context", invented, "--node", node1.httpURL.absoluteString],
+            deadline: 20)
+        #expect(cli.status == 1, "\(cli.stdout)")
+        #expect(cli.stderr.contains(ContextToken.damagedMessage), "\(cli.stderr)")
+
+        let read = try await node1.client().get("cart", r: 3)
+        #expect(read.values == ["milk"] && read.metadata == [written])
+        let replaced = try await node1.client().put("cart", value: "milk,eggs", w: 2, context: read.context)
+        #expect(try await node1.client().get("cart", r: 2).metadata == [replaced])
     }
 }
