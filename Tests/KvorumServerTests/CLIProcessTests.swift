@@ -25,6 +25,70 @@ struct CLIProcessTests {
         #expect(cpu < 0.25 * run.seconds, "\(cpu) s of CPU in \(run.seconds) s")
     }
 
+    /// `--version` prints the version.
+    @Test func version() throws {
+        let run = try ChildProcess.run(Paths.kvorum, ["--version"], deadline: 20)
+        #expect(run.status == 0)
+        #expect(run.stdout == KvorumVersion.current + "\n", "\(run.stdout)")
+    }
+
+    /// Plain output has one line per sibling: a value with a newline, an
+    /// empty value and one with a leading quote are printed quoted; `put`
+    /// and `get` both print `context:`, and the context a put printed
+    /// supersedes the version it wrote.
+    @Test(.timeLimit(.minutes(1)))
+    func plainOutputHasOneLinePerSibling() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let node = cluster.nodes[0].httpURL.absoluteString
+        func kvorum(_ arguments: [String], input: String = "") throws -> ChildProcess.Result {
+            let run = try ChildProcess.run(Paths.kvorum, arguments + ["--node", node], input: input, deadline: 20)
+            #expect(run.status == 0, "kvorum \(arguments): \(run.stderr)")
+            return run
+        }
+        let written = try kvorum(["put", "k", "two\nlines"]).stdout
+        #expect(written.hasPrefix("context: ") && written.hasSuffix("\n"), "\(written)")
+        _ = try kvorum(["put", "k", "-"], input: "")
+        _ = try kvorum(["put", "k", "\"quoted\""])
+        _ = try kvorum(["put", "k", "plain text"])
+        var lines = try kvorum(["get", "k"]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.removeLast() == "")
+        let context = try #require(lines.last)
+        lines.removeLast()
+        #expect(context.hasPrefix("context: "))
+        #expect(Set(lines) == [#""two\nlines""#, #""""#, #""\"quoted\"""#, "plain text"], "\(lines)")
+
+        let token = String(written.dropFirst("context: ".count).dropLast())
+        _ = try kvorum(["put", "k", "replaced", "--context", token])
+        lines = try kvorum(["get", "k"]).stdout.split(separator: "\n").dropLast()
+        #expect(Set(lines) == [#""""#, #""\"quoted\"""#, "plain text", "replaced"], "\(lines)")
+
+    }
+
+    /// `bench` names its nodes with `--node`, in the same forms as the other
+    /// commands (a URL or host:port, repeatable); `--url` is gone.
+    @Test(.timeLimit(.minutes(1)))
+    func benchTakesNode() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let options = [
+            "--workload", "W", "--records", "5", "--operations", "20", "--concurrency", "1", "--warmup", "0",
+        ]
+        let good = try ChildProcess.run(
+            Paths.kvorum,
+            [
+                "bench", "--node", cluster.nodes[0].httpURL.absoluteString, "--node",
+                "127.0.0.1:\(cluster.nodes[1].httpPort)",
+            ]
+                + options, deadline: 30)
+        #expect(good.status == 0, "\(good.stderr)")
+        let old = try ChildProcess.run(
+            Paths.kvorum, ["bench", "--url", cluster.nodes[0].httpURL.absoluteString] + options, deadline: 30)
+        #expect(old.status != 0)
+        let bad = try ChildProcess.run(Paths.kvorum, ["bench", "--node", "not a url"] + options, deadline: 30)
+        #expect(bad.status != 0 && bad.stderr.contains("--node must be"), "\(bad.stderr)")
+    }
+
     /// An invented context (the seed's metadata text, as a user might type
     /// it) and a token with one character changed are refused with `400`,
     /// over HTTP and through the CLI, and write nothing: the sibling they
