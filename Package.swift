@@ -37,6 +37,7 @@ let package = Package(
             name: "KvorumServer",
             dependencies: [
                 "KvorumCore",
+                "KvorumContextToken",
                 "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -48,8 +49,18 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
-        .target(name: "KvorumClient"),
-        .target(name: "KvorumBench", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(
+            name: "KvorumClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "KvorumContextToken"),
+        .target(
+            name: "KvorumBench",
+            dependencies: ["KvorumCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .executableTarget(
             name: "kvorum",
             dependencies: [
@@ -71,6 +82,7 @@ let package = Package(
             name: "kvorum-chaos",
             dependencies: [
                 "KvorumChaos",
+                "KvorumContextToken",
                 "KvorumCore",
                 "KvorumBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,11 +99,13 @@ let package = Package(
         .testTarget(
             name: "KvorumServerTests",
             dependencies: [
-                "KvorumCore", "KvorumServer", "KvorumClient", "KvorumBench", "KvorumTestKit",
+                "KvorumCore", "KvorumServer", "KvorumClient", "KvorumContextToken", "KvorumBench", "KvorumTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "KvorumHostTests", dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumTestKit"]),
+        .testTarget(
+            name: "KvorumHostTests",
+            dependencies: ["kvorum-chaos", "KvorumBench", "KvorumChaos", "KvorumCore", "KvorumTestKit"]),
     ]
 )

@@ -129,13 +129,13 @@ run() { # NAME LOAD(yes|no) WORKLOAD CONCURRENCY TARGET-OPTIONS...
 for c in 16 1; do
     load=no
     [ "$c" = 16 ] && load=yes
-    run kvorum "$load" W "$c" --target kvorum --url "$KVORUM_URLS" --r 2 --w 2
+    run kvorum "$load" W "$c" --target kvorum --node "$KVORUM_URLS" --r 2 --w 2
     run redis+wait "$load" W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT" --redis-wait
     run redis no W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
     if [ "$HAVE_ETCD" = 1 ]; then run etcd "$load" W "$c" --target etcd --etcd "http://127.0.0.1:$C1"; fi
 done
 for c in 16 1; do
-    run kvorum no C "$c" --target kvorum --url "$KVORUM_URLS" --r 2 --w 2
+    run kvorum no C "$c" --target kvorum --node "$KVORUM_URLS" --r 2 --w 2
     run redis no C "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
     if [ "$HAVE_ETCD" = 1 ]; then run etcd no C "$c" --target etcd --etcd "http://127.0.0.1:$C1"; fi
 done

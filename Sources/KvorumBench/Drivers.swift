@@ -134,8 +134,8 @@ final class KvorumDriver: BenchDriver {
         try put(record, value: value, context: try get(record))
     }
 
-    /// The `metadata` string of a PUT answer, `{"key":…,"metadata":"…"}`
-    /// (metadata never holds quotes or escapes).
+    /// The `metadata` token of a PUT answer, `{"key":…,"metadata":"…"}`
+    /// (a base64url token never holds quotes or escapes).
     static func metadata(in body: [UInt8]) -> String? {
         let marker = Array(#""metadata":""#.utf8)
         guard body.count > marker.count else { return nil }

@@ -1,29 +1,5 @@
 import Foundation
-
-/// SplitMix64: a small, fast, seedable generator, so a benchmark's key and
-/// operation choices are a pure function of its seed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// A generator starting from `seed`.
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform double in [0, 1).
-    public mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-}
+import KvorumCore
 
 /// How a benchmark picks the key of each operation.
 public enum KeyDistribution: String, CaseIterable, Sendable, Codable {

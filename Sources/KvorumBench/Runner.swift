@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import KvorumCore
 
 #if canImport(Glibc)
     import Glibc

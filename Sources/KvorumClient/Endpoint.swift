@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// One request of the HTTP API (docs/http-api.md), before it is sent.
 public enum Endpoint: Sendable, Equatable {
     /// `GET /kv/{key}?r=R`: read every sibling of a key.
@@ -56,42 +52,48 @@ public enum Endpoint: Sendable, Equatable {
     /// The full URL of the request against a node's base URL (which may
     /// carry a path prefix; a trailing slash is ignored).
     public func url(baseURL: URL) -> URL {
-        let (_, path, query) = target
         var text = baseURL.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
-        text += path
-        if !query.isEmpty {
-            text += "?" + query.map { "\($0)=\(Self.encodePathSegment($1))" }.joined(separator: "&")
-        }
         // Every byte outside the unreserved set is percent-encoded, so the
         // string is always a valid URL.
-        return URL(string: text)!
+        return URL(string: text + pathAndQuery)!
     }
 
     /// The request to send to the node at `baseURL`.
-    func urlRequest(baseURL: URL, timeout: Double) -> URLRequest {
-        var request = URLRequest(url: url(baseURL: baseURL), timeoutInterval: timeout)
-        request.httpMethod = target.method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+    func request(baseURL: URL) -> PreparedRequest {
+        var prefix = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? ""
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        var headers = [PreparedRequest.Header(name: "Accept", value: "application/json")]
+        var body: [UInt8] = []
         switch self {
         case .put(_, let value, _, let context):
-            request.httpBody = Data(value.utf8)
-            request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
+            body = Array(value.utf8)
+            headers.append(.init(name: "Content-Type", value: "text/plain; charset=utf-8"))
             if let context, !context.isEmpty, Self.fitsInHeader(context) {
-                request.setValue(context, forHTTPHeaderField: Self.contextHeader)
+                headers.append(.init(name: Self.contextHeader, value: context))
             }
         case .join(let address):
-            request.httpBody = try? JSONEncoder().encode(["address": address])
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        case .leave:
-            request.httpBody = Data()
+            body = Self.jsonObject(["address": address])
+            headers.append(.init(name: "Content-Type", value: "application/json"))
         case .remove(let name):
-            request.httpBody = try? JSONEncoder().encode(["name": name])
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        case .get, .lookup, .members, .stats, .health, .localCopy:
+            body = Self.jsonObject(["name": name])
+            headers.append(.init(name: "Content-Type", value: "application/json"))
+        case .get, .lookup, .members, .leave, .stats, .health, .localCopy:
             break
         }
-        return request
+        return PreparedRequest(method: target.method, target: prefix + pathAndQuery, headers: headers, body: body)
+    }
+
+    /// The percent-encoded path and query of the request.
+    private var pathAndQuery: String {
+        let (_, path, query) = target
+        guard !query.isEmpty else { return path }
+        return path + "?" + query.map { "\($0)=\(Self.encodePathSegment($1))" }.joined(separator: "&")
+    }
+
+    private static func jsonObject(_ fields: [String: String]) -> [UInt8] {
+        // Encoding a dictionary of strings cannot fail.
+        Array((try? JSONEncoder().encode(fields)) ?? Data())
     }
 
     /// Percent-encodes every byte of the UTF-8 text except the unreserved

@@ -1,22 +1,18 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// A client of one Kvorum node's HTTP API (docs/http-api.md).
+/// A client of one Kvorum node's HTTP API (docs/http-api.md), on SwiftNIO.
 ///
-/// Every method sends one request and waits at most `timeout` seconds for
-/// the answer. Failures are `KvorumClientError`s: `status` nil when the node
-/// gave no HTTP answer, else the status and the server's error text.
+/// Every method sends one request over its own connection and waits at most
+/// `timeout` seconds (to the nanosecond, sub-second timeouts included) for
+/// the whole answer. The wait is on the socket, so it costs no CPU. Failures
+/// are `KvorumClientError`s: `status` nil when the node gave no HTTP answer,
+/// else the status and the server's error text. Only `http` URLs: the node
+/// serves plain HTTP.
 public struct KvorumClient: Sendable {
     /// The node's API root, e.g. `http://127.0.0.1:8701`.
     public let baseURL: URL
     /// Seconds to wait for each answer.
     public let timeout: Double
-
-    /// One session for every client: no cookies, no cache, connections reused.
-    private static let session = URLSession(configuration: .ephemeral)
 
     /// A client of the node at `baseURL`.
     public init(baseURL: URL, timeout: Double = 5) {
@@ -31,29 +27,17 @@ public struct KvorumClient: Sendable {
     /// - Throws: `KvorumClientError` with the server's error text for any
     ///   other status, or with a nil status when no answer came.
     public func send(_ endpoint: Endpoint) async throws(KvorumClientError) -> HTTPResponse {
-        // URLSession on Linux counts its timeout in whole seconds (0.5 is
-        // none at all), so it gets the timeout rounded up and the exact
-        // deadline is raced here.
-        let request = endpoint.urlRequest(baseURL: baseURL, timeout: max(1, timeout.rounded(.up)))
-        let data: Data
-        let response: URLResponse
+        guard baseURL.scheme == "http", let host = baseURL.host, !host.isEmpty else {
+            throw KvorumClientError(
+                status: nil, message: "\(baseURL.absoluteString) is not an http://HOST:PORT URL of a Kvorum node")
+        }
+        let answer: HTTPResponse
         do {
-            (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse).self) { [timeout] group in
-                group.addTask { try await Self.session.data(for: request) }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(timeout))
-                    throw URLError(.timedOut)
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            answer = try await HTTPExchange.perform(
+                endpoint.request(baseURL: baseURL), host: host, port: baseURL.port ?? 80, timeout: timeout)
         } catch {
-            throw KvorumClientError(transportError: error, url: baseURL, timeout: timeout)
+            throw KvorumClientError(failure: error, url: baseURL, timeout: timeout)
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw KvorumClientError(status: nil, message: "\(baseURL.absoluteString) did not answer over HTTP")
-        }
-        let answer = HTTPResponse(status: http.statusCode, body: data)
         if answer.isSuccess { return answer }
         if case .get = endpoint, answer.status == 404, (try? answer.decode(ReadResult.self)) != nil {
             return answer
@@ -68,11 +52,13 @@ public struct KvorumClient: Sendable {
     }
 
     /// Writes `value` under `key` with write quorum `w` (the node's default
-    /// when nil). `context` is what the write supersedes: a read's `context`
-    /// (all its siblings) or one sibling's metadata; without it the write
-    /// becomes a sibling of whatever is stored.
+    /// when nil). `context` is what the write supersedes, a token exactly
+    /// as the API handed it out: a read's `context` (all its siblings), one
+    /// sibling's `metadata`, or what an earlier `put` returned; without it
+    /// the write becomes a sibling of whatever is stored. A damaged token
+    /// is a 400 error and writes nothing.
     ///
-    /// - Returns: the new version's metadata.
+    /// - Returns: the new version's context token.
     public func put(_ key: String, value: String, w: Int? = nil, context: String? = nil)
         async throws(KvorumClientError) -> String
     {

@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOHTTP1
 
 /// A request that did not get the answer it asked for: either the node
 /// answered with an error status (`status` set, `message` the server's
@@ -37,21 +34,21 @@ public struct KvorumClientError: Error, Sendable, Equatable, CustomStringConvert
         } else {
             let text = String(decoding: response.body.prefix(500), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            let reason = HTTPURLResponse.localizedString(forStatusCode: response.status)
+            let reason = HTTPResponseStatus(statusCode: response.status).reasonPhrase
             self.init(status: response.status, message: text.isEmpty ? reason : text)
         }
     }
 
     /// The error of a request to `url` that got no HTTP answer.
-    init(transportError error: any Error, url: URL, timeout: Double) {
+    init(failure: HTTPExchange.Failure, url: URL, timeout: Double) {
         let reason: String
-        switch (error as? URLError)?.code {
-        case .cannotConnectToHost?: reason = "connection refused"
-        case .timedOut?: reason = "no answer within \(timeout.formatted()) s"
-        case .cannotFindHost?, .dnsLookupFailed?: reason = "unknown host"
-        case .networkConnectionLost?: reason = "the connection was lost"
-        case .badServerResponse?: reason = "not an HTTP answer"
-        default: reason = error.localizedDescription
+        switch failure {
+        case .refused: reason = "connection refused"
+        case .timedOut: reason = "no answer within \(timeout.formatted()) s"
+        case .unknownHost: reason = "unknown host"
+        case .connectionLost: reason = "the connection was lost"
+        case .notHTTP: reason = "not an HTTP answer"
+        case .other(let description): reason = description
         }
         self.init(status: nil, message: "cannot reach the Kvorum node at \(url.absoluteString): \(reason)")
     }

@@ -33,10 +33,11 @@ public struct HTTPResponse: Sendable, Equatable {
 public struct ReadResult: Sendable, Equatable, Decodable {
     /// The concurrent values of the key (empty when it is absent).
     public var values: [String]
-    /// `metadata[i]` is the version metadata of `values[i]`; a write with it
-    /// as context supersedes that sibling only.
+    /// `metadata[i]` is the context token of `values[i]`'s version; a write
+    /// with it as context supersedes that sibling only.
     public var metadata: [String]
-    /// One context covering every sibling: a write with it resolves them all.
+    /// One context token covering every sibling: a write with it resolves
+    /// them all (empty when the key is absent).
     public var context: String
     /// Whether any replica had the key (`false` for the API's 404).
     public var found: Bool
@@ -86,7 +87,7 @@ public struct LocalCopy: Sendable, Equatable, Decodable {
     public var node: String
     /// The versions the node stores (empty when it holds nothing).
     public var values: [String]
-    /// `metadata[i]` is the version metadata of `values[i]`.
+    /// `metadata[i]` is the context token of `values[i]`'s version.
     public var metadata: [String]
 
     /// A copy with the given parts.

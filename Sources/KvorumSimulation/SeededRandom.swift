@@ -1,3 +1,5 @@
+import KvorumCore
+
 /// A small, fast, seedable pseudo-random generator: xoshiro256** (Blackman and
 /// Vigna, 2018), its state filled from the seed by SplitMix64.
 ///
@@ -10,11 +12,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// Creates a generator whose whole output is determined by `seed`.
     public init(seed: UInt64) {
-        var mixer = seed
-        state = (
-            Self.splitMix(&mixer), Self.splitMix(&mixer),
-            Self.splitMix(&mixer), Self.splitMix(&mixer)
-        )
+        var mixer = SplitMix64(seed: seed)
+        state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
     /// The next 64 random bits.
@@ -54,14 +53,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
             let value = next()
             if value >= threshold { return Int(value % limit) }
         }
-    }
-
-    private static func splitMix(_ x: inout UInt64) -> UInt64 {
-        x &+= 0x9E37_79B9_7F4A_7C15
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     private static func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 {

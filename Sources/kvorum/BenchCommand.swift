@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KvorumBench
 
+import struct KvorumClient.ClusterFile
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -25,8 +27,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "kvorum, redis or etcd.")
     var target = "kvorum"
 
-    @Option(help: "Kvorum node URLs, comma-separated; connections are spread over them round-robin.")
-    var url = "http://127.0.0.1:8701"
+    @Option(
+        help: ArgumentHelp(
+            """
+            A Kvorum node's HTTP URL, as for the other commands (also host:port; default: the first node in \
+            ./kvorum-data/cluster.json, else http://127.0.0.1:8701). Repeat it, or separate URLs with commas, \
+            to spread the connections over several nodes round-robin.
+            """, valueName: "url"))
+    var node: [String] = []
 
     @Option(help: "Redis address host:port.")
     var redis = "127.0.0.1:6379"
@@ -98,10 +106,15 @@ struct BenchCommand: ParsableCommand {
     private func benchTarget() throws -> BenchTarget {
         switch target {
         case "kvorum":
-            let endpoints = url.split(separator: ",").map { String($0) }
-            let parsed = endpoints.compactMap(Endpoint.init)
-            guard !parsed.isEmpty, parsed.count == endpoints.count else {
-                throw ValidationError("--url must be http://HOST:PORT[,http://HOST:PORT…]")
+            let nodes = node.flatMap { $0.split(separator: ",").map(String.init) }
+            let parsed = nodes.compactMap(Endpoint.init)
+            guard parsed.count == nodes.count else {
+                throw ValidationError("--node must be a URL like http://127.0.0.1:8701 (or host:port)")
+            }
+            if parsed.isEmpty {
+                let url = ClusterFile.defaultNodeURL(
+                    workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                return .kvorum([Endpoint(host: url.host ?? "127.0.0.1", port: url.port ?? 80)])
             }
             return .kvorum(parsed)
         case "redis":

@@ -6,7 +6,7 @@ import KvorumClient
 struct NodeOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The node's HTTP URL (default: the first node in ./kvorum-data/cluster.json, else http://127.0.0.1:8701).",
+            "The node's HTTP URL, also host:port (default: the first node in ./kvorum-data/cluster.json, else http://127.0.0.1:8701).",
             valueName: "url"))
     var node: String?
 
@@ -45,10 +45,10 @@ struct NodeOptions: ParsableArguments {
         print(text, terminator: "")
     }
 
-    /// `host:port` is taken as `http://host:port`.
+    /// `host:port` is taken as `http://host:port`. Nodes serve plain HTTP.
     private func nodeURL(_ text: String) -> URL? {
         let url = URL(string: text.contains("://") ? text : "http://" + text)
-        guard let url, url.scheme == "http" || url.scheme == "https", url.host != nil else { return nil }
+        guard let url, url.scheme == "http", url.host?.isEmpty == false else { return nil }
         return url
     }
 }
@@ -58,7 +58,11 @@ struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Read a key: its values (all siblings), then the context to write back with.",
-        discussion: "An absent key prints 'not found' on standard error and exits with status 1."
+        discussion: """
+            Each value is one line: as it is, or as a quoted JSON string when it is empty, holds a control \
+            character (a newline), begins or ends with whitespace, or begins with '"'. An absent key prints \
+            'not found' on standard error and exits with status 1.
+            """
     )
 
     @OptionGroup var options: NodeOptions
@@ -86,7 +90,7 @@ struct GetCommand: AsyncParsableCommand {
                 found = (try? JSONDecoder().decode(LocalCopy.self, from: response.body))?.values.isEmpty == false
             } else if local {
                 let copy = try await client.localCopy(key)
-                for value in copy.values { print(value) }
+                for value in copy.values { print(PlainValue.line(value)) }
                 found = !copy.values.isEmpty
             } else if options.json {
                 let response = try await client.send(.get(key: key, r: r))
@@ -96,7 +100,7 @@ struct GetCommand: AsyncParsableCommand {
                 let result = try await client.get(key, r: r)
                 found = result.found
                 if found {
-                    for value in result.values { print(value) }
+                    for value in result.values { print(PlainValue.line(value)) }
                     print("context: \(result.context)")
                 }
             }
@@ -112,10 +116,12 @@ struct GetCommand: AsyncParsableCommand {
 struct PutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put",
-        abstract: "Write a value; prints the new version's metadata.",
+        abstract: "Write a value; prints the new version's context.",
         discussion: """
             Without --context the write supersedes nothing and becomes a sibling of whatever is stored; \
-            with the context of a get it replaces every sibling that get returned.
+            with the context of a get it replaces every sibling that get returned; with the context a put \
+            printed, the version that put wrote. Contexts are opaque tokens with a checksum: a damaged one is \
+            refused and nothing is written.
             """
     )
 
@@ -130,7 +136,7 @@ struct PutCommand: AsyncParsableCommand {
     @Option(name: [.customShort("w"), .customLong("w")], help: "Write quorum (the node's default: 2).")
     var w: Int?
 
-    @Option(help: "The causal context of what you read: a get's context, or one sibling's metadata.")
+    @Option(help: "The context of what you read, as get or put printed it.")
     var context: String?
 
     func validate() throws {
@@ -143,7 +149,7 @@ struct PutCommand: AsyncParsableCommand {
             if options.json {
                 options.printVerbatim(try await client.send(.put(key: key, value: text, w: w, context: context)))
             } else {
-                print("metadata: \(try await client.put(key, value: text, w: w, context: context))")
+                print("context: \(try await client.put(key, value: text, w: w, context: context))")
             }
         }
     }

@@ -1,4 +1,5 @@
 import KvorumBench
+import KvorumCore
 import XCTest
 
 @testable import kvorum_chaos

@@ -1,4 +1,5 @@
 import Foundation
+import KvorumCore
 import Testing
 
 @testable import KvorumBench

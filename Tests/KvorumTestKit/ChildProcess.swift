@@ -9,6 +9,9 @@ public struct ChildProcess {
         public var stderr: String
         public var timedOut: Bool
         public var seconds: Double
+        /// The CPU time (user + system) the child had used when last seen
+        /// running, sampled from `/proc` every 10 ms; nil if never sampled.
+        public var cpuSeconds: Double?
     }
 
     public static func run(
@@ -33,7 +36,9 @@ public struct ChildProcess {
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         var timedOut = false
+        var cpuSeconds: Double?
         while process.isRunning {
+            cpuSeconds = Self.cpuSeconds(of: process.processIdentifier) ?? cpuSeconds
             if Date().timeIntervalSince(start) > seconds {
                 timedOut = true
                 process.terminate()
@@ -46,7 +51,19 @@ public struct ChildProcess {
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: output.text(), stderr: errors.text(), timedOut: timedOut,
-            seconds: Date().timeIntervalSince(start))
+            seconds: Date().timeIntervalSince(start), cpuSeconds: cpuSeconds)
+    }
+
+    /// The user and system CPU time of a live process: fields 14 and 15
+    /// of `/proc/PID/stat`, in clock ticks.
+    private static func cpuSeconds(of pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // The fields after the command name start with field 3 (the state).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Drains a pipe on a background thread so a chatty child never blocks.

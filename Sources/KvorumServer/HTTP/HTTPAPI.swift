@@ -1,4 +1,5 @@
 import Foundation
+import KvorumContextToken
 import KvorumCore
 import NIOCore
 import NIOHTTP1
@@ -6,6 +7,11 @@ import NIOPosix
 
 /// The client API over HTTP/1.1 (docs/http-api.md), on NIOHTTP1: keep-alive,
 /// bounded request bodies, JSON answers with meaningful status codes.
+///
+/// Every causal context the API hands out (a read's `context` and each
+/// sibling's `metadata`, a write's `metadata`) is a `ContextToken`, and a
+/// write's context must be one: the node decodes it to the seed protocol's
+/// metadata text before the core sees it, and refuses a damaged one.
 enum HTTPAPI {
     /// Largest value a PUT may carry.
     static let maximumValueSize = 1 << 20
@@ -168,11 +174,12 @@ struct Router {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
         node.submit(ClientRequest(type: "GET", body: ["key": .string(key), "quorum": quorum])) { response in
             guard response.type == "GET_RESP", case .array(let values)? = response.body["values"],
-                case .array(let metadata)? = response.body["metadata"]
+                case .array(let versions)? = response.body["metadata"]
             else { return respond(Self.failure(response)) }
-            let context = Self.context(joining: metadata.compactMap(\.stringValue))
+            let metadata = versions.compactMap(\.stringValue)
+            let context = ContextToken.encode(Self.context(joining: metadata))
             let answer: JSON = [
-                "key": .string(key), "values": .array(values), "metadata": .array(metadata),
+                "key": .string(key), "values": .array(values), "metadata": Self.tokens(metadata),
                 "context": .string(context),
             ]
             respond(.json(values.isEmpty ? .notFound : .ok, answer, headers: [("X-Kvorum-Context", context)]))
@@ -189,14 +196,18 @@ struct Router {
             return
         }
         var request: [String: JSON] = ["key": .string(key), "value": .string(text), "quorum": quorum]
-        if let context = headers.first(name: "X-Kvorum-Context") ?? query["context"], !context.isEmpty {
+        if let token = headers.first(name: "X-Kvorum-Context") ?? query["context"], !token.isEmpty {
+            guard let context = ContextToken.decode(token) else {
+                respond(.error(.badRequest, ContextToken.damagedMessage))
+                return
+            }
             request["metadata"] = .string(context)
         }
         node.submit(ClientRequest(type: "PUT", body: .object(request))) { response in
             guard response.type == "PUT_RESP", let metadata = response.body.stringValue else {
                 return respond(Self.failure(response))
             }
-            respond(.json(.ok, ["key": .string(key), "metadata": .string(metadata)]))
+            respond(.json(.ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))]))
         }
     }
 
@@ -220,7 +231,7 @@ struct Router {
         return [
             "key": .string(key), "node": .string(node.configuration.node.name),
             "values": .array(siblings.values.map { .string($0) }),
-            "metadata": .array(siblings.metadata.map { .string($0) }),
+            "metadata": Self.tokens(siblings.metadata),
         ]
     }
 
@@ -311,6 +322,11 @@ struct Router {
     static func failure(_ response: ClientResponse) -> HTTPAnswer {
         let message = response.body.stringValue ?? response.body.rendered
         return .error(response.failure == .unavailable ? .serviceUnavailable : .badRequest, message)
+    }
+
+    /// Versions' metadata as the API hands it out: one token each.
+    static func tokens(_ metadata: [String]) -> JSON {
+        .array(metadata.map { .string(ContextToken.encode($0)) })
     }
 
     /// One context covering every sibling: the join of their histories.

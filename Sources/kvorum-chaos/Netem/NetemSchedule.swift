@@ -1,4 +1,4 @@
-import KvorumBench
+import struct KvorumCore.SplitMix64
 
 /// What happens to one packet the relay reads.
 enum PacketFate: Equatable, Sendable {

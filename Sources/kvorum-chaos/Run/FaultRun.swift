@@ -1,5 +1,6 @@
 import Foundation
 import KvorumChaos
+import KvorumContextToken
 
 /// One fault run: test hosts, a cluster on them, client threads running the
 /// workloads while the nemesis applies and heals faults, then a final heal,
@@ -138,7 +139,8 @@ struct FaultRun {
     /// A node's local copy, or nil when the node did not answer it.
     private static func localCopy(_ answer: NodeAPI.Answer) -> (values: [String], metadata: [String])? {
         guard case .answered(200, let body, _) = answer else { return nil }
-        return (body["values"] as? [String] ?? [], body["metadata"] as? [String] ?? [])
+        let tokens = body["metadata"] as? [String] ?? []
+        return (body["values"] as? [String] ?? [], tokens.map(ContextToken.historyText))
     }
 }
 

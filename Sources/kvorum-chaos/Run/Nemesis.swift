@@ -1,7 +1,7 @@
 import Foundation
 import KvorumChaos
 
-import struct KvorumBench.SplitMix64
+import struct KvorumCore.SplitMix64
 
 /// One fault as applied: its kind, the hosts it hit, and how to undo it.
 struct AppliedFault {

@@ -1,8 +1,7 @@
 import Foundation
 import KvorumChaos
+import KvorumContextToken
 import KvorumCore
-
-import struct KvorumBench.SplitMix64
 
 /// The keys the workloads use. `set` and `cart` keys take a bounded number
 /// of writes each and then give way to the next key, so sibling sets and
@@ -99,10 +98,10 @@ final class WorkloadClient: @unchecked Sendable {
             guard let read = read(key: key, at: node) else { return }
             let cart = CartMerge.union(read.values)
             let value = cart.isEmpty ? unique : cart + "," + unique
-            write(key: key, value: value, item: unique, context: read.context, at: node)
+            write(key: key, value: value, item: unique, context: read.token, at: node)
         case .register:
             guard let read = read(key: key, at: node) else { return }
-            write(key: key, value: unique, item: nil, context: read.context, at: node)
+            write(key: key, value: unique, item: nil, context: read.token, at: node)
         }
     }
 
@@ -113,27 +112,30 @@ final class WorkloadClient: @unchecked Sendable {
         return api
     }
 
-    /// A quorum read; nil unless it completed ok (a 404 is an ok read of nothing).
-    private func read(key: String, at node: HostNode) -> (values: [String], context: String?)? {
+    /// A quorum read; nil unless it completed ok (a 404 is an ok read of
+    /// nothing). Returns the values and the context token to write back.
+    private func read(key: String, at node: HostNode) -> (values: [String], token: String?)? {
         let record = OperationRecord(
             process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .read, key: key,
             node: node.name)
+        var token: String?
         let done = perform(record, api(for: node).get(key, r: 2)) { status, body, context, record in
             guard status == 200 || status == 404 else { return false }
             record.values = body["values"] as? [String] ?? []
-            record.context = context.flatMap { $0.isEmpty ? nil : $0 }
+            token = context.flatMap { $0.isEmpty ? nil : $0 }
+            record.context = token.map(ContextToken.historyText)
             return true
         }
-        return done.map { ($0.values ?? [], $0.context) }
+        return done.map { ($0.values ?? [], token) }
     }
 
-    private func write(key: String, value: String, item: String?, context: String?, at node: HostNode) {
+    private func write(key: String, value: String, item: String?, context token: String?, at node: HostNode) {
         let record = OperationRecord(
             process: process, op: recorder.newOp(), time: recorder.now, workload: workload, f: .write, key: key,
-            node: node.name, value: value, item: item, context: context)
-        _ = perform(record, api(for: node).put(key, value: value, context: context, w: 2)) { status, body, _, record in
+            node: node.name, value: value, item: item, context: token.map(ContextToken.historyText))
+        _ = perform(record, api(for: node).put(key, value: value, context: token, w: 2)) { status, body, _, record in
             guard status == 200 else { return false }
-            record.metadata = body["metadata"] as? String
+            record.metadata = (body["metadata"] as? String).map(ContextToken.historyText)
             return true
         }
     }

@@ -1,0 +1,92 @@
+/// The causal context as the HTTP API hands it out: an opaque token with a
+/// checksum, so a mistyped, truncated or invented context is refused instead
+/// of silently superseding siblings it was never read with.
+///
+/// A token is the base64url text (RFC 4648 §5, no padding) of
+///
+///     version (1 byte, 1) · metadata (UTF-8) · FNV-1a 64 of the first two (8 bytes, big-endian)
+///
+/// where `metadata` is the version metadata string of the seed protocol
+/// (`node1.2:3|node1.2:1`, SPEC §2) that the store works with. The empty
+/// metadata (nothing read) is the empty token. A token decodes only if it is
+/// the canonical base64url text of such bytes and the checksum matches, so
+/// any single changed character of a token is caught.
+public enum ContextToken {
+    /// What the HTTP API answers (with `400`) for a token that does not decode.
+    public static let damagedMessage = "context token is damaged; read the key again"
+
+    /// The only format so far.
+    private static let version: UInt8 = 1
+    private static let checksumSize = 8
+
+    /// The token of a metadata string; `""` for `""`.
+    public static func encode(_ metadata: String) -> String {
+        guard !metadata.isEmpty else { return "" }
+        var bytes = [version] + Array(metadata.utf8)
+        let checksum = fnv1a(bytes)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: checksum >> shift)) }
+        return Base64URL.encode(bytes)
+    }
+
+    /// The metadata string of a token; `""` for `""`; nil when the token is
+    /// damaged: not canonical base64url, too short, an unknown version, a
+    /// checksum that does not match, or metadata that is not UTF-8.
+    public static func decode(_ token: String) -> String? {
+        guard !token.isEmpty else { return "" }
+        guard let bytes = Base64URL.decode(token), bytes.count > 1 + checksumSize, bytes[0] == version else {
+            return nil
+        }
+        let body = bytes.dropLast(checksumSize)
+        let stored = bytes.suffix(checksumSize).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard fnv1a(body) == stored else { return nil }
+        return String(validating: body.dropFirst(), as: UTF8.self)
+    }
+
+    /// FNV-1a, 64 bits: every single changed byte changes the result.
+    static func fnv1a<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64 {
+        bytes.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
+    }
+}
+
+/// base64url without padding (RFC 4648 §5), strict: decoding refuses any
+/// text that is not exactly what `encode` writes.
+enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    private static let values: [UInt8: UInt8] = Dictionary(
+        uniqueKeysWithValues: alphabet.enumerated().map { ($1, UInt8($0)) })
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            let word = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * $1.offset) }
+            for position in 0...chunk.count {
+                text.append(alphabet[Int(word >> (18 - 6 * position) & 0x3F)])
+            }
+            index += 3
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var bits: UInt32 = 0
+        var count = 0
+        var bytes: [UInt8] = []
+        for character in text.utf8 {
+            guard let value = values[character] else { return nil }
+            bits = bits << 6 | UInt32(value)
+            count += 6
+            if count >= 8 {
+                count -= 8
+                bytes.append(UInt8(truncatingIfNeeded: bits >> count))
+            }
+        }
+        // A lone 6-bit tail, or leftover bits that are not zero, is text
+        // `encode` never writes.
+        guard count < 6, bits & ((1 << count) - 1) == 0 else { return nil }
+        return bytes
+    }
+}

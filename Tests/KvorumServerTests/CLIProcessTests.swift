@@ -1,0 +1,127 @@
+import Foundation
+import KvorumContextToken
+import KvorumTestKit
+import Testing
+
+@testable import KvorumClient
+
+/// The `kvorum` CLI as a user runs it: a real process against real nodes.
+@Suite(.serialized)
+struct CLIProcessTests {
+    /// Waiting for a node that accepts the connection and never answers
+    /// costs next to no CPU, and the wait ends at the deadline (2 s) with
+    /// the unreachable-node exit status. (The URLSession client spent about
+    /// as much CPU as wall time here.)
+    @Test(.timeLimit(.minutes(1)))
+    func waitingForASilentNodeCostsNoCPU() throws {
+        let listener = try #require(LoopbackPorts.openListener(port: 0, reuseAddress: false))
+        defer { close(listener.descriptor) }
+        let run = try ChildProcess.run(
+            Paths.kvorum, ["get", "k", "--node", "127.0.0.1:\(listener.port)", "--timeout", "2"], deadline: 20)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("no answer within 2 s"), "\(run.stderr)")
+        #expect(run.seconds >= 2 && run.seconds < 10, "waited \(run.seconds) s")
+        let cpu = try #require(run.cpuSeconds)
+        #expect(cpu < 0.25 * run.seconds, "\(cpu) s of CPU in \(run.seconds) s")
+    }
+
+    /// `--version` prints the version.
+    @Test func version() throws {
+        let run = try ChildProcess.run(Paths.kvorum, ["--version"], deadline: 20)
+        #expect(run.status == 0)
+        #expect(run.stdout == KvorumVersion.current + "\n", "\(run.stdout)")
+    }
+
+    /// Plain output has one line per sibling: a value with a newline, an
+    /// empty value and one with a leading quote are printed quoted; `put`
+    /// and `get` both print `context:`, and the context a put printed
+    /// supersedes the version it wrote.
+    @Test(.timeLimit(.minutes(1)))
+    func plainOutputHasOneLinePerSibling() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let node = cluster.nodes[0].httpURL.absoluteString
+        func kvorum(_ arguments: [String], input: String = "") throws -> ChildProcess.Result {
+            let run = try ChildProcess.run(Paths.kvorum, arguments + ["--node", node], input: input, deadline: 20)
+            #expect(run.status == 0, "kvorum \(arguments): \(run.stderr)")
+            return run
+        }
+        let written = try kvorum(["put", "k", "two\nlines"]).stdout
+        #expect(written.hasPrefix("context: ") && written.hasSuffix("\n"), "\(written)")
+        _ = try kvorum(["put", "k", "-"], input: "")
+        _ = try kvorum(["put", "k", "\"quoted\""])
+        _ = try kvorum(["put", "k", "plain text"])
+        var lines = try kvorum(["get", "k"]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.removeLast() == "")
+        let context = try #require(lines.last)
+        lines.removeLast()
+        #expect(context.hasPrefix("context: "))
+        #expect(Set(lines) == [#""two\nlines""#, #""""#, #""\"quoted\"""#, "plain text"], "\(lines)")
+
+        let token = String(written.dropFirst("context: ".count).dropLast())
+        _ = try kvorum(["put", "k", "replaced", "--context", token])
+        lines = try kvorum(["get", "k"]).stdout.split(separator: "\n").dropLast()
+        #expect(Set(lines) == [#""""#, #""\"quoted\"""#, "plain text", "replaced"], "\(lines)")
+
+    }
+
+    /// `bench` names its nodes with `--node`, in the same forms as the other
+    /// commands (a URL or host:port, repeatable); `--url` is gone.
+    @Test(.timeLimit(.minutes(1)))
+    func benchTakesNode() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let options = [
+            "--workload", "W", "--records", "5", "--operations", "20", "--concurrency", "1", "--warmup", "0",
+        ]
+        let good = try ChildProcess.run(
+            Paths.kvorum,
+            [
+                "bench", "--node", cluster.nodes[0].httpURL.absoluteString, "--node",
+                "127.0.0.1:\(cluster.nodes[1].httpPort)",
+            ]
+                + options, deadline: 30)
+        #expect(good.status == 0, "\(good.stderr)")
+        let old = try ChildProcess.run(
+            Paths.kvorum, ["bench", "--url", cluster.nodes[0].httpURL.absoluteString] + options, deadline: 30)
+        #expect(old.status != 0)
+        let bad = try ChildProcess.run(Paths.kvorum, ["bench", "--node", "not a url"] + options, deadline: 30)
+        #expect(bad.status != 0 && bad.stderr.contains("--node must be"), "\(bad.stderr)")
+    }
+
+    /// An invented context (the seed's metadata text, as a user might type
+    /// it) and a token with one character changed are refused with `400`,
+    /// over HTTP and through the CLI, and write nothing: the sibling they
+    /// would have superseded survives.
+    @Test(.timeLimit(.minutes(1)))
+    func damagedContextsAreRefusedAndWriteNothing() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3)
+        defer { cluster.shutdown() }
+        let node1 = cluster.nodes[0]
+        let written = try await node1.client().put("cart", value: "milk", w: 3)
+        // An invented context that covers every write of the actor that
+        // wrote `written` (its counter 999): it would supersede the sibling.
+        let metadata = ContextToken.decode(written) ?? written
+        let actor = try #require(metadata.split(separator: ":").first)
+        let invented = "\(actor):999"
+        var damaged = Array(written.utf8)
+        damaged[damaged.count / 2] =
+            damaged[damaged.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let refusal = KvorumClientError(status: 400, message: ContextToken.damagedMessage)
+        for context in [invented, String(decoding: damaged, as: UTF8.self)] {
+            await #expect(throws: refusal) {
+                try await node1.client().put("cart", value: "eggs", w: 2, context: context)
+            }
+        }
+        let cli = try ChildProcess.run(
+            Paths.kvorum, ["put", "cart", "eggs", "--context", invented, "--node", node1.httpURL.absoluteString],
+            deadline: 20)
+        #expect(cli.status == 1, "\(cli.stdout)")
+        #expect(cli.stderr.contains(ContextToken.damagedMessage), "\(cli.stderr)")
+
+        let read = try await node1.client().get("cart", r: 3)
+        #expect(read.values == ["milk"] && read.metadata == [written])
+        let replaced = try await node1.client().put("cart", value: "milk,eggs", w: 2, context: read.context)
+        #expect(try await node1.client().get("cart", r: 2).metadata == [replaced])
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+
+@testable import KvorumContextToken
+
+/// The HTTP API's context tokens: what goes in comes out, and a damaged
+/// token never decodes.
+struct ContextTokenTests {
+    static let samples = [
+        "node1.2:1|", "node2.3:2|node2.3:1", "node1.2:3,node2.1:5#7|node1.2:2", "nödé.1:1|", "a.1:1",
+    ]
+
+    /// Every metadata string comes back from its token; nothing is the
+    /// empty token.
+    @Test(arguments: samples)
+    func roundTrip(metadata: String) throws {
+        let token = ContextToken.encode(metadata)
+        #expect(ContextToken.decode(token) == metadata)
+        #expect(token.utf8.allSatisfy { Base64URLTests.alphabet.contains($0) })
+        #expect(ContextToken.encode("") == "")
+        #expect(ContextToken.decode("") == "")
+    }
+
+    /// Changing any one character of a token to any other printable ASCII
+    /// character, dropping one or adding one makes it fail to decode.
+    @Test(arguments: samples)
+    func everySingleCorruptionIsRejected(metadata: String) {
+        let token = Array(ContextToken.encode(metadata).utf8)
+        var accepted: [String] = []
+        for index in token.indices {
+            for replacement in UInt8(0x20)...UInt8(0x7E) where replacement != token[index] {
+                var damaged = token
+                damaged[index] = replacement
+                let text = String(decoding: damaged, as: UTF8.self)
+                if ContextToken.decode(text) != nil { accepted.append(text) }
+            }
+            var shortened = token
+            shortened.remove(at: index)
+            let text = String(decoding: shortened, as: UTF8.self)
+            if ContextToken.decode(text) != nil { accepted.append(text) }
+        }
+        for index in 0...token.count {
+            var longer = token
+            longer.insert(UInt8(ascii: "A"), at: index)
+            let text = String(decoding: longer, as: UTF8.self)
+            if ContextToken.decode(text) != nil { accepted.append(text) }
+        }
+        #expect(accepted.isEmpty, "accepted: \(accepted.prefix(5))")
+    }
+
+    /// What a user might type instead of a token is refused: the seed's
+    /// metadata text, an invented context, a token of another format.
+    @Test(arguments: ["node1.2:999", "node1.2:1|", "x", "AQ", "AA", "Zm9vYmFy", "=", "a b"])
+    func inventedContextsAreRejected(text: String) {
+        #expect(ContextToken.decode(text) == nil)
+    }
+
+    /// The checksum is FNV-1a 64: its published values for "", "a" and "foobar".
+    @Test func checksumIsFNV1a64() {
+        #expect(ContextToken.fnv1a(Array("".utf8)) == 0xCBF2_9CE4_8422_2325)
+        #expect(ContextToken.fnv1a(Array("a".utf8)) == 0xAF63_DC4C_8601_EC8C)
+        #expect(ContextToken.fnv1a(Array("foobar".utf8)) == 0x8594_4171_F739_67E8)
+    }
+}
+
+/// The strict base64url codec under the tokens.
+struct Base64URLTests {
+    static let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648's test vectors (section 10), without padding, and the two
+    /// characters where base64url differs from base64.
+    @Test func vectors() {
+        let vectors = [
+            ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ]
+        for (plain, encoded) in vectors {
+            #expect(Base64URL.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64URL.decode(encoded) == Array(plain.utf8))
+        }
+        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
+        #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
+    }
+
+    /// Text `encode` never writes is refused: padding, base64's `+` and
+    /// `/`, a lone trailing character, leftover bits that are not zero.
+    @Test func strictness() {
+        for text in ["Zg==", "+/8", "Zm9vY", "Zh", "Zm9"] {
+            #expect(Base64URL.decode(text) == nil, "\(text)")
+        }
+    }
+}
