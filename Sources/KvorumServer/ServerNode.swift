@@ -52,7 +52,7 @@ public final class ServerNode: @unchecked Sendable {
     private var transport: PeerTransport!
     private var http: Channel?
     private var timers: [NodeTimer: Scheduled<Void>] = [:]
-    private var waiting: [RequestID: (ClientResponse) -> Void] = [:]
+    private var waiting: [RequestID: (ClientReply) -> Void] = [:]
     /// The store's group commit, if it has one.
     private let groupCommit: GroupCommitStorage?
     /// Whether a turn is open: events handled since the last `endTurn()`.
@@ -100,19 +100,7 @@ public final class ServerNode: @unchecked Sendable {
                 .flatMap { HTTPAPI.bind(node: self) }
                 .map { channel in
                     self.http = channel
-                    self.handle(.start)
-                    let own = self.configuration.node.address
-                    let entry = self.node.memberEntries.first { $0.name == self.configuration.node.name }
-                    let knownPeer = self.node.memberEntries.first { $0.name != self.configuration.node.name }
-                    if let contact {
-                        self.handle(.client(0, ClientRequest(type: "JOIN", body: .string(contact))))
-                    } else if entry == nil {
-                        self.handle(.client(0, ClientRequest(type: "JOIN", body: .string(own))))
-                    } else if entry?.address != own {
-                        // Restarted on another address: announce it through a known member.
-                        let via = knownPeer?.address ?? own
-                        self.handle(.client(0, ClientRequest(type: "JOIN", body: .string(via))))
-                    }
+                    self.handle(.boot(joining: contact))
                 }
         }
     }
@@ -120,12 +108,12 @@ public final class ServerNode: @unchecked Sendable {
     /// The HTTP port actually bound (useful when configured as 0).
     public var httpPort: Int? { http?.localAddress?.port }
 
-    /// Submits a client request; `reply` is called on the loop with its one
+    /// Submits a client command; `reply` is called on the loop with its one
     /// answer (JOIN and LEAVE too: the core acknowledges typed commands).
-    func submit(_ request: ClientRequest, reply: @escaping (ClientResponse) -> Void) {
+    func submit(_ command: ClientCommand, reply: @escaping (ClientReply) -> Void) {
         loop.preconditionInEventLoop()
         guard !stopping else {
-            reply(.error("node \(configuration.node.name) is shutting down", .unavailable))
+            reply(.failed("node \(configuration.node.name) is shutting down", .unavailable))
             return
         }
         let id = nextRequest
@@ -135,11 +123,7 @@ public final class ServerNode: @unchecked Sendable {
             requestTimer.recordNanoseconds((NIODeadline.now() - begin).nanoseconds)
             reply(response)
         }
-        do {
-            handle(.command(id, try ClientCommand(seed: request)))
-        } catch {
-            waiting.removeValue(forKey: id)?(.error(error.reason))
-        }
+        handle(.command(id, command))
     }
 
     /// The versions of `key` this node holds itself (none: an empty set),
@@ -248,7 +232,7 @@ public final class ServerNode: @unchecked Sendable {
         case .send(let address, let message):
             transport.send(message, to: address)
         case .reply(let id, let answer):
-            waiting.removeValue(forKey: id)?(ClientResponse(answer))
+            waiting.removeValue(forKey: id)?(answer)
         case .setTimer(let timer, let after):
             timers[timer]?.cancel()
             timers[timer] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in

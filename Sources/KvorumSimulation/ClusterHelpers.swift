@@ -57,24 +57,17 @@ extension Simulation {
     /// `LOOKUP_RESP` (a list of `[name, address]` pairs); nil if the node is
     /// down, does not answer in time, or answers something else.
     public func lookup(_ key: String, at name: String) -> [String]? {
-        guard isUp(name), let response = request(ClientRequest(type: "LOOKUP", body: .string(key)), at: name),
-            response.type == "LOOKUP_RESP", case .array(let pairs) = response.body
+        guard isUp(name), let response = request(ClientRequest(.lookup(key: key)), at: name),
+            case .replicas(let replicas)? = try? ClientReply(seed: response)
         else { return nil }
-        var names: [String] = []
-        for pair in pairs {
-            guard case .array(let fields) = pair, let name = fields.first?.stringValue else { return nil }
-            names.append(name)
-        }
-        return names
+        return replicas.map(\.name)
     }
 
     private func members(at name: String, maxEvents: Int) -> [String]? {
-        guard isUp(name),
-            let response = request(ClientRequest(type: "GET_MEMBERS"), at: name, maxEvents: maxEvents),
-            response.type == "MEMBERS", case .array(let items) = response.body
+        guard isUp(name), let response = request(ClientRequest(.getMembers), at: name, maxEvents: maxEvents),
+            case .members(let names)? = try? ClientReply(seed: response)
         else { return nil }
-        let names = items.compactMap(\.stringValue)
-        return names.count == items.count ? names : nil
+        return names
     }
 
     /// Checks `condition`, then runs a few events, until it holds or

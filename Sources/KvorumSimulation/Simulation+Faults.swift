@@ -84,11 +84,21 @@ extension Simulation {
     /// same configuration and the same storage object, which gets `Event.start`.
     /// A running node is crashed first; a destroyed one cannot restart.
     public func restart(_ name: String) {
+        restart(name, with: .start)
+    }
+
+    /// Starts the node again as a server process does (`Event.boot`): the
+    /// node itself decides how to rejoin, through `contact` if given.
+    public func boot(_ name: String, joining contact: Address? = nil) {
+        restart(name, with: .boot(joining: contact))
+    }
+
+    private func restart(_ name: String, with event: Event) {
         let slot = slot(name)
         precondition(slotByAddress[slot.config.address] === slot, "node \(name) was destroyed")
         crash(name)
         slot.life += 1
         log("** restart \(name)")
-        start(slot)
+        start(slot, with: event)
     }
 }

@@ -290,12 +290,16 @@ public final class Simulation {
         if echoTrace { print(line) }
     }
 
-    /// Creates the node object for a slot and delivers `Event.start`.
-    func start(_ slot: NodeSlot) {
+    /// Creates the node object for a slot and delivers `event` (`.start` or `.boot`).
+    func start(_ slot: NodeSlot, with event: Event = .start) {
         let node = factory(slot.config, slot.storage)
         slot.node = node
-        log("\(slot.config.name) start")
-        handle(.start, at: slot, node: node)
+        if case .boot(let contact) = event {
+            log("\(slot.config.name) boot" + (contact.map { " joining \($0)" } ?? ""))
+        } else {
+            log("\(slot.config.name) start")
+        }
+        handle(event, at: slot, node: node)
     }
 
     /// The due time of the earliest live event, discarding stale timers on the way.

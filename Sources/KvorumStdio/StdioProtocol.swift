@@ -45,6 +45,9 @@ public enum StdioProtocol {
         switch event.event {
         case .start:
             line.event = "start"
+        case .boot(let contact):
+            line.event = "boot"
+            line.contact = contact
         case .client(let id, let request):
             line.event = "client"
             line.id = id
@@ -75,6 +78,8 @@ public enum StdioProtocol {
         switch decoded.event {
         case "start":
             return TimedEvent(.start, time: decoded.time)
+        case "boot":
+            return TimedEvent(.boot(joining: decoded.contact), time: decoded.time)
         case "client":
             let id = try required(decoded.id, "id", of: "client")
             let type = try required(decoded.type, "type", of: "client")
@@ -86,7 +91,7 @@ public enum StdioProtocol {
         case "timer":
             return TimedEvent(.timer(try required(decoded.name, "name", of: "timer")), time: decoded.time)
         default:
-            throw LineError(description: "unknown event kind '\(decoded.event)' (start, client, peer, timer)")
+            throw LineError(description: "unknown event kind '\(decoded.event)' (start, boot, client, peer, timer)")
         }
     }
 
@@ -127,6 +132,8 @@ public enum StdioProtocol {
         var from: String?
         var message: PeerMessage?
         var name: NodeTimer?
+        /// For `boot`: the contact to join, if any.
+        var contact: String?
     }
 
     private struct EffectsLine: Codable {

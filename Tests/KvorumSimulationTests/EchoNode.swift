@@ -33,7 +33,7 @@ final class EchoNode: SimulatedNode {
 
     func handle(_ event: Event, now: Double) -> [Effect] {
         switch event {
-        case .start:
+        case .start, .boot:
             startedAt = now
             _ = storage.nextEpoch()
             return []

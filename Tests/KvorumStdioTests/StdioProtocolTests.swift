@@ -18,6 +18,8 @@ struct StdioProtocolTests {
 
     static let events: [Event] = [
         .start,
+        .boot(joining: nil),
+        .boot(joining: "127.0.0.1:9701"),
         .client(1, ClientRequest(type: "GET", body: ["key": "k", "quorum": 2])),
         .client(UInt64.max, ClientRequest(type: "LEAVE")),
         .client(3, ClientRequest(type: "PUT", body: ["key": "k", "value": "x", "quorum": 1, "metadata": .null])),
@@ -39,7 +41,7 @@ struct StdioProtocolTests {
     @Test func effectsRoundTrip() throws {
         let effects: [Effect] = [
             .send(to: "127.0.0.1:9703", Self.message),
-            .reply(9, .versions(values: ["a"], metadata: ["m"])),
+            .reply(9, .versions(values: ["a"], metadata: ["n1.1:2|n1.1:1"], context: VersionVector(["n1.1": 2]))),
             .reply(10, .failed("read quorum not reached", .unavailable)),
             .setTimer(.probe, after: 1),
             .cancelTimer(.operation(1)),

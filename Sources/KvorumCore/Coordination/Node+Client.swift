@@ -113,7 +113,9 @@ extension KvorumNode {
     private func answerRead(_ id: UInt64) {
         state.coordinator[read: id]!.answered = true
         let merged = state.coordinator[read: id]!.merged
-        reply(state.coordinator[read: id]!.client, .versions(values: merged.values, metadata: merged.metadata))
+        reply(
+            state.coordinator[read: id]!.client,
+            .versions(values: merged.values, metadata: merged.metadata, context: merged.context))
     }
 
     /// A read's waiting time is up: suspect the silent nodes and ask the next

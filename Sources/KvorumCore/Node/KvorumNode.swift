@@ -76,10 +76,10 @@ public final class KvorumNode {
         effects.removeAll(keepingCapacity: true)
         switch event {
         case .start:
-            armHandoff()
-            if state.membership.joinContact != nil { onJoinTimer() }
-            armAntiEntropy(first: true)
-            armViewExchange(first: true)
+            onStart()
+        case .boot(let contact):
+            onStart()
+            rejoin(via: contact)
         case .client(let id, let request):
             onClient(id, request)
         case .command(let id, let command):
@@ -99,6 +99,14 @@ public final class KvorumNode {
                 return true
             }(), "node invariants")
         return effects
+    }
+
+    /// Restores what a process start loses: the timers, and a JOIN in progress.
+    private func onStart() {
+        armHandoff()
+        if state.membership.joinContact != nil { onJoinTimer() }
+        armAntiEntropy(first: true)
+        armViewExchange(first: true)
     }
 
     // MARK: - Reading the node's state (for drivers and tests)

@@ -18,6 +18,22 @@ extension KvorumNode {
         setTimer(.join, after: config.joinRetryInterval)
     }
 
+    /// The boot-time choice of how to rejoin (`Event.boot`). A node whose
+    /// own entry is not up (it never joined, or it left) starts a cluster
+    /// of one unless given a contact.
+    func rejoin(via contact: Address?) {
+        let own = state.membership.isUp(name) ? view.entries[name] : nil
+        if let contact {
+            join(via: contact)
+        } else if own == nil {
+            join(via: config.address)
+        } else if own?.address != config.address {
+            // Restarted on another address: announce it through a known member.
+            let known = view.sorted.first { $0.name != name && $0.status == .up }
+            join(via: known?.address ?? config.address)
+        }
+    }
+
     func onJoinTimer() {
         guard let contact = state.membership.joinContact, let entry = view.entries[name] else { return }
         send(.join(entry), toAddress: contact)

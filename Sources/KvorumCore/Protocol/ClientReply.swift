@@ -26,8 +26,9 @@ public enum ClientReply: Hashable, Sendable {
     }
 
     /// GET: the key's versions (none when it is absent) and their metadata,
-    /// in the same order; their join is the context of a later PUT.
-    case versions(values: [String], metadata: [String])
+    /// in the same order, and `context`, the join of their histories: the
+    /// context of a later PUT that supersedes them all.
+    case versions(values: [String], metadata: [String], context: VersionVector)
     /// PUT: stored by the quorum, with the new version's metadata.
     case written(metadata: String)
     /// GET_MEMBERS: the members that are up, by name.
@@ -52,7 +53,7 @@ extension ClientResponse {
     /// The seed's JSON shape of a reply (SPEC §2).
     public init(_ reply: ClientReply) {
         switch reply {
-        case .versions(let values, let metadata):
+        case .versions(let values, let metadata, _):
             self.init(
                 type: "GET_RESP",
                 body: ["values": .array(values.map { .string($0) }), "metadata": .array(metadata.map { .string($0) })])
@@ -99,9 +100,18 @@ extension ClientReply {
         }
         switch response.type {
         case "GET_RESP":
+            let metadata = try strings(response.body["metadata"], "GET_RESP metadata")
+            var context = VersionVector()
+            for text in metadata {
+                do {
+                    context.join(try Metadata.context(from: text))
+                } catch {
+                    throw ClientCommand.Invalid(
+                        reason: "GET_RESP metadata '\(text)' is not metadata: \(error.description)")
+                }
+            }
             self = .versions(
-                values: try strings(response.body["values"], "GET_RESP values"),
-                metadata: try strings(response.body["metadata"], "GET_RESP metadata"))
+                values: try strings(response.body["values"], "GET_RESP values"), metadata: metadata, context: context)
         case "PUT_RESP": self = .written(metadata: try string(response.body, "PUT_RESP body"))
         case "MEMBERS": self = .members(try strings(response.body, "MEMBERS body"))
         case "LOOKUP_RESP":

@@ -38,8 +38,15 @@ public struct ClientResponse: Hashable, Sendable {
 
 /// Everything that can happen to a node. The current time comes with it.
 public enum Event: Sendable, Hashable {
-    /// The node process starts (also after a crash): restores timers.
+    /// The node process starts (also after a crash): restores timers. The
+    /// seed's drivers send it; membership then waits for a JOIN.
     case start
+    /// A server process starts (also after a crash): `start`, then the node
+    /// decides how it rejoins. With a `contact` it joins that node's
+    /// cluster; without one, a node that has never been a member starts a
+    /// cluster of one, a member restarted on a new address announces it
+    /// through a known member, and a member at its old address resumes.
+    case boot(joining: Address?)
     /// A client request in the seed's JSON shapes: the node reads it with
     /// `ClientCommand(seed:)`, answers one it cannot read with an error, and
     /// does not acknowledge JOIN and LEAVE (the seed protocol has no answer).

@@ -172,14 +172,13 @@ struct Router {
 
     private func get(_ key: String, query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
-        node.submit(ClientRequest(type: "GET", body: ["key": .string(key), "quorum": quorum])) { response in
-            guard response.type == "GET_RESP", case .array(let values)? = response.body["values"],
-                case .array(let versions)? = response.body["metadata"]
-            else { return respond(Self.failure(response)) }
-            let metadata = versions.compactMap(\.stringValue)
-            let context = ContextToken.encode(Self.context(joining: metadata))
+        node.submit(.get(key: key, quorum: quorum)) { reply in
+            guard case .versions(let values, let metadata, let joined) = reply else {
+                return respond(Self.failure(reply))
+            }
+            let context = ContextToken.encode(Metadata.encode(joined))
             let answer: JSON = [
-                "key": .string(key), "values": .array(values), "metadata": Self.tokens(metadata),
+                "key": .string(key), "values": .array(values.map { .string($0) }), "metadata": Self.tokens(metadata),
                 "context": .string(context),
             ]
             respond(.json(values.isEmpty ? .notFound : .ok, answer, headers: [("X-Kvorum-Context", context)]))
@@ -195,32 +194,25 @@ struct Router {
             respond(.error(.badRequest, "the value must be UTF-8 text"))
             return
         }
-        var request: [String: JSON] = ["key": .string(key), "value": .string(text), "quorum": quorum]
+        var context: VersionVector?
         if let token = headers.first(name: "X-Kvorum-Context") ?? query["context"], !token.isEmpty {
-            guard let context = ContextToken.decode(token) else {
+            guard let metadata = ContextToken.decode(token), let decoded = try? Metadata.context(from: metadata) else {
                 respond(.error(.badRequest, ContextToken.damagedMessage))
                 return
             }
-            request["metadata"] = .string(context)
+            context = decoded
         }
-        node.submit(ClientRequest(type: "PUT", body: .object(request))) { response in
-            guard response.type == "PUT_RESP", let metadata = response.body.stringValue else {
-                return respond(Self.failure(response))
-            }
+        node.submit(.put(key: key, value: text, quorum: quorum, context: context)) { reply in
+            guard case .written(let metadata) = reply else { return respond(Self.failure(reply)) }
             respond(.json(.ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))]))
         }
     }
 
     private func lookup(_ key: String, respond: @escaping (HTTPAnswer) -> Void) {
-        node.submit(ClientRequest(type: "LOOKUP", body: .string(key))) { response in
-            guard response.type == "LOOKUP_RESP", case .array(let pairs) = response.body else {
-                return respond(Self.failure(response))
-            }
-            let replicas: [JSON] = pairs.map { pair in
-                guard case .array(let fields) = pair, fields.count == 2 else { return .null }
-                return ["name": fields[0], "address": fields[1]]
-            }
-            respond(.json(.ok, ["key": .string(key), "replicas": .array(replicas)]))
+        node.submit(.lookup(key: key)) { reply in
+            guard case .replicas(let replicas) = reply else { return respond(Self.failure(reply)) }
+            let list: [JSON] = replicas.map { ["name": .string($0.name), "address": .string($0.address)] }
+            respond(.json(.ok, ["key": .string(key), "replicas": .array(list)]))
         }
     }
 
@@ -256,15 +248,15 @@ struct Router {
             respond(.error(.badRequest, "'\(address)' is not a peer address host:port"))
             return
         }
-        node.submit(ClientRequest(type: "JOIN", body: .string(address))) { response in
-            guard response.type == "ACCEPTED" else { return respond(Self.failure(response)) }
+        node.submit(.join(contact: address)) { reply in
+            guard reply == .accepted else { return respond(Self.failure(reply)) }
             respond(.json(.accepted, ["joining": .string(address)]))
         }
     }
 
     private func leave(respond: @escaping (HTTPAnswer) -> Void) {
-        node.submit(ClientRequest(type: "LEAVE")) { response in
-            guard response.type == "ACCEPTED" else { return respond(Self.failure(response)) }
+        node.submit(.leave) { reply in
+            guard reply == .accepted else { return respond(Self.failure(reply)) }
             respond(.json(.accepted, ["leaving": .string(node.configuration.node.name)]))
         }
     }
@@ -279,10 +271,8 @@ struct Router {
             respond(.error(.badRequest, "remove body must be {\"name\":\"NAME\"}, the name of the member to remove"))
             return
         }
-        node.submit(ClientRequest(type: "REMOVE", body: .string(member))) { response in
-            guard response.type == "REMOVE_RESP", let removed = response.body.stringValue else {
-                return respond(Self.failure(response))
-            }
+        node.submit(.remove(member: member)) { reply in
+            guard case .removed(let removed) = reply else { return respond(Self.failure(reply)) }
             respond(.json(.accepted, ["removing": .string(removed)]))
         }
     }
@@ -308,33 +298,29 @@ struct Router {
     /// What follows `/admin/` on the path of a local-copy read.
     private static let localPrefix = "local/"
 
-    /// A quorum parameter: absent means 2 (a majority of 3).
-    private func quorum(_ text: String?, name: String, respond: (HTTPAnswer) -> Void) -> JSON? {
+    /// A quorum parameter: absent means 2 (a majority of 3). Only its form
+    /// is checked here; the node checks its range.
+    private func quorum(_ text: String?, name: String, respond: (HTTPAnswer) -> Void) -> Int? {
         guard let text else { return 2 }
-        let n = node.configuration.node.replicationFactor
-        guard let value = Int(text), (1...n).contains(value) else {
-            respond(.error(.badRequest, "query parameter '\(name)' must be an integer from 1 to \(n), got '\(text)'"))
+        guard let value = Int(text) else {
+            respond(.error(.badRequest, "query parameter '\(name)' must be an integer, got '\(text)'"))
             return nil
         }
-        return .int(Int64(value))
+        return value
     }
 
-    static func failure(_ response: ClientResponse) -> HTTPAnswer {
-        let message = response.body.stringValue ?? response.body.rendered
-        return .error(response.failure == .unavailable ? .serviceUnavailable : .badRequest, message)
+    /// The answer to a reply other than the one the endpoint expects: a
+    /// failure as 400 or 503 with its text.
+    static func failure(_ reply: ClientReply) -> HTTPAnswer {
+        guard case .failed(let message, let failure) = reply else {
+            return .error(.internalServerError, "unexpected reply from the node: \(ClientResponse(reply).type)")
+        }
+        return .error(failure == .unavailable ? .serviceUnavailable : .badRequest, message)
     }
 
     /// Versions' metadata as the API hands it out: one token each.
     static func tokens(_ metadata: [String]) -> JSON {
         .array(metadata.map { .string(ContextToken.encode($0)) })
-    }
-
-    /// One context covering every sibling: the join of their histories.
-    static func context(joining metadata: [String]) -> String {
-        let joined = metadata.reduce(into: VersionVector()) { context, text in
-            if let one = try? Metadata.context(from: text) { context.join(one) }
-        }
-        return Metadata.encode(joined)
     }
 
     /// The path and the query parameters of a request target, split on its

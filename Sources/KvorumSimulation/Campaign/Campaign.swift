@@ -260,16 +260,11 @@ public final class Campaign {
     }
 
     func onGetReply(client c: Int, key: String, purpose: ClientState.Purpose, _ response: ClientResponse) {
-        guard response.type == "GET_RESP", case .array(let valueList)? = response.body["values"],
-            case .array(let metadataList)? = response.body["metadata"]
-        else {
+        guard case .versions(let values, let metadata, let joined)? = try? ClientReply(seed: response) else {
             statistics.getsFailed += 1
             return
         }
         statistics.getsAnswered += 1
-        let values = valueList.compactMap(\.stringValue)
-        let metadata = metadataList.compactMap(\.stringValue)
-        let joined = metadata.reduce(into: VersionVector()) { $0.join(CampaignModel.context(ofMetadata: $1)) }
         let joinedText = joined.isEmpty ? nil : Metadata.encode(joined)
         guard let node = pickNode() else { return }
         switch purpose {
@@ -289,7 +284,7 @@ public final class Campaign {
     }
 
     func onPutReply(write index: Int, _ response: ClientResponse) {
-        if response.type == "PUT_RESP", let metadata = response.body.stringValue,
+        if case .written(let metadata)? = try? ClientReply(seed: response),
             let dot = CampaignModel.dot(ofMetadata: metadata)
         {
             model.writes[index].outcome = .acknowledged(metadata: metadata, dot: dot)
