@@ -76,18 +76,11 @@ public final class ServerNode: @unchecked Sendable {
         transport = PeerTransport(
             loop: loop, ownAddress: configuration.node.address, limits: limits, logger: logger
         ) { [unowned self] address, message in
-            self.noteRefusedJoin(message)
+            if case .joinRefused(let reason) = message.body {
+                self.logger.error("this node was refused as a member", metadata: ["reason": "\(reason)"])
+            }
             self.handle(.peer(from: address, message))
         }
-    }
-
-    /// Logs a join request the core will refuse (`AddressScope.refusal`):
-    /// the core drops it silently, and the joiner keeps asking.
-    private func noteRefusedJoin(_ message: PeerMessage) {
-        guard case .join(let entry) = message.body,
-            let reason = AddressScope.refusal(ofMember: entry.address, joining: configuration.node.address)
-        else { return }
-        logger.warning("refusing join", metadata: ["member": "\(entry.name)", "reason": "\(reason)"])
     }
 
     /// Binds the peer and HTTP listeners and starts the node. With a
@@ -230,6 +223,9 @@ public final class ServerNode: @unchecked Sendable {
     private func carryOut(_ effect: Effect) {
         switch effect {
         case .send(let address, let message):
+            if case .joinRefused(let reason) = message.body {
+                logger.warning("refusing join", metadata: ["to": "\(address)", "reason": "\(reason)"])
+            }
             transport.send(message, to: address)
         case .reply(let id, let answer):
             waiting.removeValue(forKey: id)?(answer)

@@ -68,6 +68,8 @@ public enum TraceFormat {
             return "pong"
         case .join(let entry):
             return "join " + describe(entry, withAddress: true)
+        case .joinRefused(let reason):
+            return "joinRefused " + quoted(reason, limit: maxMetadata)
         case .view(let entries):
             return "view " + listed(entries.map { describe($0, withAddress: false) })
         case .aeTree(let level, let entries):

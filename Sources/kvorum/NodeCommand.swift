@@ -152,8 +152,9 @@ struct NodeCommand: AsyncParsableCommand {
         let storage = try SQLiteStorage(
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = ServerNode(
-            configuration: settings.serverConfiguration, storage: storage, loop: group.next(), logger: logger)
+        var configuration = settings.serverConfiguration
+        configuration.node.identity = storage.identity
+        let server = ServerNode(configuration: configuration, storage: storage, loop: group.next(), logger: logger)
         server.renderMetrics = renderMetrics
         server.onShutdown = { storage.close() }
         let service = NodeService(server: server, join: settings.join, logger: logger)

@@ -121,6 +121,9 @@ struct RemoveRequestTests {
             node.handle(.client(2, ClientRequest(type: "GET", body: ["key": "k", "quorum": 1])), now: 1))
         #expect(refused.first?.type == "ERROR" && refused.first?.failure == .unavailable)
         _ = node.handle(.client(3, ClientRequest(type: "JOIN", body: .string(Self.address("a")))), now: 2)
-        #expect(node.view.entries["c"] == MemberEntry(name: "c", address: Self.address("c"), status: .up, version: 3))
+        #expect(
+            node.view.entries["c"]
+                == MemberEntry(
+                    name: "c", address: Self.address("c"), status: .up, version: 3, identity: node.config.identity))
     }
 }

@@ -14,7 +14,8 @@ struct WireCodecTests {
             value: "v\u{0}\n🙂"),
         Version(dot: Dot(actor: "node04.1", counter: 1), past: VersionVector(), value: ""),
     ])
-    static let member = MemberEntry(name: "node01", address: "127.0.0.1:9701", status: .left, version: 1 << 40)
+    static let member = MemberEntry(
+        name: "node01", address: "127.0.0.1:9701", status: .left, version: 1 << 40, identity: 0xFEED_FACE_0000_0001)
 
     static let bodies: [PeerBody] = [
         .forwardPut(op: 1, key: "k", value: "x", context: nil, quorum: 2),
@@ -37,6 +38,7 @@ struct WireCodecTests {
         .ping,
         .pong,
         .join(member),
+        .joinRefused(reason: "the name 'node02' belongs to another node"),
         .view([member, MemberEntry(name: "node02", address: "h:2", status: .up, version: 3)]),
     ]
 

@@ -123,6 +123,23 @@ final class LocalCluster: @unchecked Sendable {
         return node
     }
 
+    /// Starts a second process under `member`'s name, on fresh ports and
+    /// with an empty data directory of its own, joining through `contact`:
+    /// an operator's mistake the cluster must refuse. Waits until it answers
+    /// `/health`. It is not one of `nodes`; `shutdown` stops it.
+    func startImpostor(of member: LocalNode, joining contact: LocalNode) async throws -> LocalNode {
+        let node: LocalNode = try lock.withLock {
+            let used = Set(started.flatMap { [$0.peerPort, $0.httpPort] })
+            let ports = try LoopbackPorts.allocate(2, excluding: used)
+            return LocalNode(
+                name: member.name, peerPort: ports[0], httpPort: ports[1],
+                dataDirectory: root.appendingPathComponent(member.name + "-impostor"), style: member.style)
+        }
+        try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
+        try await launch(node, joining: contact)
+        return node
+    }
+
     /// Starts a new node, `node(K+1)`, on the peer port of `dead` (which must
     /// not run) with a fresh HTTP port and an empty data directory, joining
     /// through `contact`: a host that replaces a dead one under a new name
@@ -174,12 +191,12 @@ final class LocalCluster: @unchecked Sendable {
 
     /// Whether the node's process runs.
     func isRunning(_ node: LocalNode) -> Bool {
-        lock.withLock { processes[node.name]?.isRunning ?? false }
+        lock.withLock { processes[node.dataDirectory.path]?.isRunning ?? false }
     }
 
     /// `kill -9` the node and reap it.
     func kill9(_ node: LocalNode) {
-        guard let process = lock.withLock({ processes[node.name] }) else { return }
+        guard let process = lock.withLock({ processes[node.dataDirectory.path] }) else { return }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         ProcessReaper.forget(process)
@@ -191,7 +208,7 @@ final class LocalCluster: @unchecked Sendable {
     /// - Throws: if it did not exit in time (it is killed then) or died of a signal.
     @discardableResult
     func terminate(_ node: LocalNode, timeout: Double = 10) async throws -> Int32 {
-        guard let process = lock.withLock({ processes[node.name] }) else {
+        guard let process = lock.withLock({ processes[node.dataDirectory.path] }) else {
             throw ClusterError(description: "\(node) was never started")
         }
         kill(process.processIdentifier, SIGTERM)
@@ -279,7 +296,7 @@ final class LocalCluster: @unchecked Sendable {
             guard !isShutDown else { throw ClusterError(description: "the cluster is shut down") }
             try process.run()
             ProcessReaper.register(process)
-            processes[node.name] = process
+            processes[node.dataDirectory.path] = process
         }
         try log.close()
         let client = node.client(timeout: 1)

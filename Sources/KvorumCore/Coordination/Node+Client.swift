@@ -24,6 +24,10 @@ extension KvorumNode {
         }
         switch command {
         case .join(let contact):
+            if let refusal = joinRefusal(via: contact) {
+                reply(id, .refused(refusal))
+                return
+            }
             join(via: contact)
             if acknowledgeMembership { reply(id, .accepted) }
         case .leave:
@@ -61,6 +65,10 @@ extension KvorumNode {
         }
         if let contact = state.membership.joinContact {
             reply(id, .failed("node \(name) is still joining through \(contact)", .unavailable))
+            return false
+        }
+        if let refusal = state.membership.joinRefusal {
+            reply(id, .failed("node \(name) was refused as a member: \(refusal)", .unavailable))
             return false
         }
         if pendingOperationCount >= config.maxPendingRequests {

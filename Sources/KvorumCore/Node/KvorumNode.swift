@@ -197,7 +197,7 @@ public final class KvorumNode {
         let peer = message.from
         state.detector.heard(from: peer)
         switch message.body {
-        case .view, .join, .viewCheck: break
+        case .view, .join, .joinRefused, .viewCheck: break
         default:
             noticeDigest(of: peer, digest: message.viewDigest, address: address)
         }
@@ -238,6 +238,8 @@ public final class KvorumNode {
             break
         case .join(let entry):
             onJoinRequest(entry, from: address)
+        case .joinRefused(let reason):
+            onJoinRefused(reason, from: address)
         case .view(let entries):
             onView(entries, from: peer, address: address)
         case .viewCheck:

@@ -13,12 +13,41 @@ public struct MemberEntry: Hashable, Sendable, Codable {
     public var address: String
     public var status: Status
     public var version: UInt64
+    /// The node's stable identity (`NodeConfig.identity`): another process
+    /// started under the same name has another identity and cannot take
+    /// this entry over.
+    public var identity: UInt64
 
-    public init(name: String, address: String, status: Status, version: UInt64) {
+    public init(name: String, address: String, status: Status, version: UInt64, identity: UInt64 = 0) {
         self.name = name
         self.address = address
         self.status = status
         self.version = version
+        self.identity = identity
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, address, status, version, identity
+    }
+
+    /// Reads an entry; one stored before identities existed has identity 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        address = try container.decode(String.self, forKey: .address)
+        status = try container.decode(Status.self, forKey: .status)
+        version = try container.decode(UInt64.self, forKey: .version)
+        identity = try container.decodeIfPresent(UInt64.self, forKey: .identity) ?? 0
+    }
+
+    /// Why `self`, an entry a joiner sent, may not replace `current`, or nil.
+    /// Identity 0 (an entry stored before identities existed) matches any.
+    func impersonation(of current: MemberEntry) -> String? {
+        guard current.status == .up, identity != 0, current.identity != 0, identity != current.identity else {
+            return nil
+        }
+        return "the name '\(name)' belongs to another node, the member at \(current.address): "
+            + "start this node under a new name (a replacement for a dead member joins under a new name after REMOVE)"
     }
 
     /// Whether this entry should replace `other` for the same node.
@@ -52,13 +81,18 @@ public struct MembershipView: Sendable, Hashable {
     /// Merges one entry; returns whether the view changed.
     @discardableResult
     public mutating func merge(_ entry: MemberEntry) -> Bool {
-        if let current = entries[entry.name], !entry.supersedes(current) { return false }
+        if let current = entries[entry.name],
+            !entry.supersedes(current) || entry.impersonation(of: current) != nil
+        {
+            return false
+        }
         entries[entry.name] = entry
         sorted = entries.keys.sorted(by: byteOrder).map { entries[$0]! }
         upMembers = sorted.filter { $0.status == .up }.map(\.name)
         var h: UInt64 = 0
         for entry in sorted {
-            let text = "\(entry.name)\u{0}\(entry.address)\u{0}\(entry.status.rawValue)\u{0}\(entry.version)"
+            let text =
+                "\(entry.name)\u{0}\(entry.address)\u{0}\(entry.status.rawValue)\u{0}\(entry.version)\u{0}\(entry.identity)"
             h = StableHash.mix(h ^ StableHash.hash(text))
         }
         digest = h

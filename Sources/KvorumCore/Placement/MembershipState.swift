@@ -4,8 +4,18 @@ struct MembershipState: Hashable {
     private(set) var view: MembershipView
     /// The ring of the view's members that are up, as of the last `rebuildRing`.
     private(set) var ring: Ring
-    /// The contact of a JOIN not yet answered.
-    private(set) var joinContact: Address?
+    /// Where this node's own JOIN stands.
+    enum JoinProgress: Hashable {
+        /// No JOIN in progress (the node is a member, or never asked).
+        case idle
+        /// Asking the contact, until a view with another member arrives.
+        case joining(contact: Address)
+        /// The contact refused; the node refuses client requests with the
+        /// reason until a later JOIN succeeds.
+        case refused(reason: String)
+    }
+
+    private var join: JoinProgress
     /// The view digest last pushed to each peer, so a differing peer is told once.
     private var pushedDigests: [String: UInt64] = [:]
     /// Whose turn it is in the periodic view exchange.
@@ -14,7 +24,17 @@ struct MembershipState: Hashable {
     init(entries: [MemberEntry], partitionCount: Int, joinContact: Address?) {
         view = MembershipView(entries)
         ring = Ring(members: view.upMembers, partitionCount: partitionCount)
-        self.joinContact = joinContact
+        join = joinContact.map { .joining(contact: $0) } ?? .idle
+    }
+
+    /// The contact of a JOIN not yet answered.
+    var joinContact: Address? {
+        if case .joining(let contact) = join { contact } else { nil }
+    }
+
+    /// Why the last JOIN was refused, if it was.
+    var joinRefusal: String? {
+        if case .refused(let reason) = join { reason } else { nil }
     }
 
     /// Merges one entry into the view (the ring waits for `rebuildRing`).
@@ -30,7 +50,11 @@ struct MembershipState: Hashable {
         return old
     }
 
-    mutating func setJoinContact(_ contact: Address?) { joinContact = contact }
+    /// A JOIN through `contact` is in progress (nil: none is).
+    mutating func setJoinContact(_ contact: Address?) { join = contact.map { .joining(contact: $0) } ?? .idle }
+
+    /// The JOIN was refused for `reason` (nil: forget an earlier refusal).
+    mutating func setJoinRefusal(_ reason: String?) { join = reason.map { .refused(reason: $0) } ?? .idle }
 
     /// Whether `peer` was last pushed the current view.
     func hasPushedCurrentView(to peer: String) -> Bool { pushedDigests[peer] == view.digest }

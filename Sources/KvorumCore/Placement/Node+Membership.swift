@@ -3,8 +3,11 @@ extension KvorumNode {
     /// otherwise it announces itself to the contact, which adds it and pushes
     /// the new view to every member.
     func join(via contact: Address) {
+        state.membership.setJoinRefusal(nil)
         let current = view.entries[name]
-        var entry = MemberEntry(name: name, address: config.address, status: .up, version: current?.version ?? 1)
+        var entry = MemberEntry(
+            name: name, address: config.address, status: .up, version: current?.version ?? 1,
+            identity: config.identity)
         if let current, current.status == .left || current.address != config.address {
             entry.version = current.version + 1
         }
@@ -16,6 +19,19 @@ extension KvorumNode {
         setJoinContact(contact)
         send(.join(view.entries[name]!), toAddress: contact)
         setTimer(.join, after: config.joinRetryInterval)
+    }
+
+    /// Why this node will not JOIN through `contact`, or nil: a member of a
+    /// cluster of several may re-announce itself to a member, but joining
+    /// another cluster would take it out of service until that join
+    /// completes (and forever if the contact never answers). LEAVE first.
+    func joinRefusal(via contact: Address) -> String? {
+        let others = view.sorted.filter { $0.name != name && $0.status == .up }
+        guard state.membership.isUp(name), !others.isEmpty, contact != config.address,
+            !others.contains(where: { $0.address == contact })
+        else { return nil }
+        return "node \(name) is already a member of a cluster of \(others.count + 1) and \(contact) is not one of "
+            + "its members: send LEAVE first to join another cluster"
     }
 
     /// The boot-time choice of how to rejoin (`Event.boot`). A node whose
@@ -32,6 +48,15 @@ extension KvorumNode {
             let known = view.sorted.first { $0.name != name && $0.status == .up }
             join(via: known?.address ?? config.address)
         }
+    }
+
+    /// The JOIN contact (or a member it led to) refused this node: stop
+    /// asking, and refuse client requests with the reason until a JOIN
+    /// succeeds.
+    func onJoinRefused(_ reason: String, from address: Address) {
+        guard state.membership.joinContact != nil else { return }
+        finishJoin()
+        state.membership.setJoinRefusal(reason)
     }
 
     func onJoinTimer() {
@@ -59,14 +84,26 @@ extension KvorumNode {
         guard let current = view.entries[name], current.status == .up else { return }
         let others = view.upMembers.filter { $0 != name }
         state.membership.merge(
-            MemberEntry(name: name, address: config.address, status: .left, version: current.version + 1))
+            MemberEntry(
+                name: name, address: config.address, status: .left, version: current.version + 1,
+                identity: config.identity))
         for peer in others { pushView(to: peer) }
         viewChanged()
     }
 
-    /// A node asks to join through this one.
+    /// A node asks to join through this one. One that could never be a
+    /// member here (a loopback address in a cluster on the network) or that
+    /// claims a member's name under another identity is told why, once per
+    /// request.
     func onJoinRequest(_ entry: MemberEntry, from address: Address) {
-        guard AddressScope.refusal(ofMember: entry.address, joining: config.address) == nil else { return }
+        if let reason = AddressScope.refusal(ofMember: entry.address, joining: config.address)
+            ?? view.entries[entry.name].flatMap(entry.impersonation(of:))
+        {
+            send(
+                .joinRefused(reason: "\(name) refuses \(entry.name) at \(entry.address): \(reason)"), toAddress: address
+            )
+            return
+        }
         if state.membership.merge(entry) {
             viewChanged()
             for peer in view.upMembers where peer != name { pushView(to: peer) }

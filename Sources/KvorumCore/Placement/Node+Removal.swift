@@ -23,7 +23,9 @@ extension KvorumNode {
         // The removed member is told too: if it is alive after all, it stops serving.
         let others = view.upMembers.filter { $0 != name }
         state.membership.merge(
-            MemberEntry(name: member, address: entry.address, status: .left, version: entry.version + 1))
+            MemberEntry(
+                name: member, address: entry.address, status: .left, version: entry.version + 1,
+                identity: entry.identity))
         for peer in others { pushView(to: peer) }
         viewChanged()
         return .removed(member: member)

@@ -2,6 +2,13 @@
 public struct NodeConfig: Sendable, Equatable {
     public var name: String
     public var address: Address
+    /// The node's stable identity, distinct from its name: a server makes
+    /// one at random when it first starts and keeps it in its data
+    /// directory, so a second process started under an existing member's
+    /// name is refused while the genuine node may come back on a new
+    /// address. Defaults to a hash of the name (the simulator and the
+    /// stdio bridge, where names are unique).
+    public var identity: UInt64
     /// N: how many replicas each key has (SPEC: 3).
     public var replicationFactor = 3
     /// Virtual nodes (equal partitions) on the ring.
@@ -43,6 +50,7 @@ public struct NodeConfig: Sendable, Equatable {
     public init(name: String, address: Address) {
         self.name = name
         self.address = address
+        identity = StableHash.hash("identity/" + name) | 1
     }
 
     /// Timing presets. Times are in seconds.

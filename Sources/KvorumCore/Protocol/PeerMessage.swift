@@ -77,6 +77,9 @@ public enum PeerBody: Hashable, Sendable, Codable {
     case ping
     case pong
     case join(MemberEntry)
+    /// The answer to a `join` the receiver will not take: why. The joiner
+    /// stops asking and refuses client requests with the reason.
+    case joinRefused(reason: String)
     case view([MemberEntry])
     /// The periodic view exchange: the message's view digest is the point.
     /// A receiver whose view differs answers with its view, every time.
@@ -109,6 +112,7 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .ping: "ping"
         case .pong: "pong"
         case .join: "join"
+        case .joinRefused: "joinRefused"
         case .view: "view"
         case .viewCheck: "viewCheck"
         case .aeTree: "aeTree"
@@ -143,6 +147,7 @@ public enum PeerMessageTag: UInt8, CaseIterable, Sendable {
     case forwardReady = 18
     case viewCheck = 19
     case repair = 20
+    case joinRefused = 21
 }
 
 extension PeerBody {
@@ -161,6 +166,7 @@ extension PeerBody {
         case .ping: .ping
         case .pong: .pong
         case .join: .join
+        case .joinRefused: .joinRefused
         case .view: .view
         case .aeTree: .aeTree
         case .aeKeys: .aeKeys
@@ -189,7 +195,8 @@ extension PeerBody {
         case .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
             .aeFetch:
             true
-        case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .view, .aeRecords:
+        case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .joinRefused, .view,
+            .aeRecords:
             false
         }
     }

@@ -150,6 +150,7 @@ extension WireCodec {
             string(m.address)
             byte(m.status == .up ? 0 : 1)
             varint(m.version)
+            fixed64(m.identity)
         }
 
         mutating func message(_ m: PeerMessage) {
@@ -199,6 +200,8 @@ extension WireCodec {
                 break
             case .join(let entry):
                 member(entry)
+            case .joinRefused(let reason):
+                string(reason)
             case .view(let entries):
                 list(entries) { $0.member($1) }
             case .aeTree(let level, let entries):
@@ -354,7 +357,8 @@ extension WireCodec {
             let name = try string()
             let address = try string()
             let status: MemberEntry.Status = try flag() ? .left : .up
-            return MemberEntry(name: name, address: address, status: status, version: try varint())
+            let version = try varint()
+            return MemberEntry(name: name, address: address, status: status, version: version, identity: try fixed64())
         }
 
         mutating func message() throws(DecodeError) -> PeerMessage {
@@ -391,7 +395,9 @@ extension WireCodec {
             case .pong: body = .pong
             case .join: body = .join(try member())
             case .view:
-                body = .view(try list(minimumSize: 4) { reader throws(DecodeError) in try reader.member() })
+                body = .view(try list(minimumSize: 12) { reader throws(DecodeError) in try reader.member() })
+            case .joinRefused:
+                body = .joinRefused(reason: try string())
             case .aeTree:
                 let level = try int()
                 let entries = try list(minimumSize: 9) { reader throws(DecodeError) in

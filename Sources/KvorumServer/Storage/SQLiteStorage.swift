@@ -67,6 +67,9 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     private var statements: Statements?
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
+    /// The node's identity (`NodeConfig.identity`): made at random when the
+    /// store is created, and kept with the data it belongs to.
+    public let identity: UInt64
     private var cachedRecordCount: Int
     private var cache: RecordCache
     /// The last epoch handed out, and the highest one durably reserved.
@@ -109,6 +112,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             else { throw SQLiteStorageError("\(path) has no epoch counter: the store is damaged") }
             cachedRecordCount = count
             lastEpoch = epoch
+            identity = try Self.identity(of: connection)
             statements = try Statements(connection)
         } catch let error as SQLiteStorageError where error.code == SQLITE_NOTADB || error.code == SQLITE_CORRUPT {
             connection.close()
@@ -223,6 +227,21 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
 
     public func removeHint(target: String, key: String) {
         change("remove hint") { s in try s.deleteHint.run([.text(target), .text(key)]) }
+    }
+
+    /// The identity stored in `meta`, made (at random, never 0) and stored
+    /// first if there is none.
+    private static func identity(of connection: SQLiteConnection) throws(SQLiteStorageError) -> UInt64 {
+        let select = "SELECT value FROM meta WHERE name = 'identity'"
+        if let stored = try connection.execute(select).first {
+            guard let identity = UInt64(stored), identity != 0 else {
+                throw SQLiteStorageError("the node identity '\(stored)' in meta is damaged")
+            }
+            return identity
+        }
+        let fresh = UInt64.random(in: 1...UInt64.max)
+        _ = try connection.execute("INSERT INTO meta (name, value) VALUES ('identity', '\(fresh)')")
+        return fresh
     }
 
     // MARK: Membership and epochs
