@@ -2,7 +2,7 @@
 public struct NodeConfig: Sendable, Equatable {
     public var name: String
     public var address: Address
-    /// N: how many replicas each key has (SPEC: 3).
+    /// N: how many replicas each key has (docs/protocol.md: 3).
     public var replicationFactor = 3
     /// Virtual nodes (equal partitions) on the ring.
     public var partitionCount = 4096
@@ -48,7 +48,7 @@ public struct NodeConfig: Sendable, Equatable {
     /// Timing presets. Times are in seconds.
     public enum Profile: String, Sendable, CaseIterable {
         /// The course harness: 0.1 s per message, 1 s client waits, a budget
-        /// of 30–100 events per scenario (COMPAT-dslib.md). The defaults of
+        /// of 30–100 events per scenario (compat/dslib/README.md). The defaults of
         /// `NodeConfig`, but with anti-entropy and the view exchange off: the
         /// harness steps every event in real time, and a cluster that is never
         /// idle would turn each `steps(100)` of an idle cluster into minutes
