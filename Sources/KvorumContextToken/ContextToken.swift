@@ -7,7 +7,7 @@
 ///     version (1 byte, 1) · metadata (UTF-8) · FNV-1a 64 of the first two (8 bytes, big-endian)
 ///
 /// where `metadata` is the version metadata string of the seed protocol
-/// (`node1.2:3|node1.2:1`, SPEC §2) that the store works with. The empty
+/// (`node1.2:3|node1.2:1`, docs/protocol.md) that the store works with. The empty
 /// metadata (nothing read) is the empty token. A token decodes only if it is
 /// the canonical base64url text of such bytes and the checksum matches, so
 /// any single changed character of a token is caught.

@@ -4,7 +4,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 
-/// The server shell around one `KvorumNode` (DESIGN.md): feeds it events from
+/// The server shell around one `KvorumNode` (docs/architecture.md): feeds it events from
 /// the peer transport, the HTTP API and its timers, and carries out its
 /// effects. The core, its storage, the transport and the timers all live on
 /// one event loop, so the core is driven serially without locks.

@@ -1,7 +1,7 @@
 import KvorumCore
 
 /// Conveniences for scenario tests against the real node, speaking the
-/// client API of SPEC §2 (`JOIN`, `GET_MEMBERS`, `LOOKUP`).
+/// client API of docs/protocol.md (`JOIN`, `GET_MEMBERS`, `LOOKUP`).
 extension Simulation {
     /// How many events run between two membership polls.
     static let membershipPollEvents = 10

@@ -7,7 +7,7 @@ import KvorumCore
 /// Pending events are message deliveries and timer firings, each with a due
 /// time. `step()` takes the earliest (ties in the order they were scheduled),
 /// moves the clock to it and delivers it, as the course's test server does (see
-/// `COMPAT-dslib.md`, "How the test server schedules"). Client requests are
+/// docs/architecture.md, "The simulator"). Client requests are
 /// handled at once, at the current time. Every random choice comes from one
 /// generator seeded at creation, and nothing depends on hashing order, so the
 /// same seed and the same calls give a byte-identical `trace`.

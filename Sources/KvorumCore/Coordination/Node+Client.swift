@@ -1,5 +1,5 @@
 extension KvorumNode {
-    /// Handles one client request in the seed's shapes (SPEC §2): one that
+    /// Handles one client request in the seed's shapes (docs/protocol.md): one that
     /// cannot be read gets one `ERROR` and changes nothing.
     func onClient(_ id: RequestID, _ request: ClientRequest) {
         do {

@@ -1,6 +1,6 @@
 /// A Kvorum node: the whole replication logic as a deterministic state machine.
 ///
-/// Events go in with the current time, effects come out (DESIGN.md). The node
+/// Events go in with the current time, effects come out (docs/architecture.md). The node
 /// never reads a clock, never draws random numbers and never iterates an
 /// unordered collection where the order could reach an effect. It is confined
 /// to one thread of control: the driver calls `handle` serially.

@@ -1,5 +1,5 @@
 extension KvorumNode {
-    /// JOIN (SPEC §2): with its own address the node starts a cluster of one;
+    /// JOIN (docs/protocol.md): with its own address the node starts a cluster of one;
     /// otherwise it announces itself to the contact, which adds it and pushes
     /// the new view to every member.
     func join(via contact: Address) {
@@ -78,7 +78,7 @@ extension KvorumNode {
         cancelTimer(.join)
     }
 
-    /// LEAVE (SPEC §2): the node marks itself as left, tells every member, and
+    /// LEAVE (docs/protocol.md): the node marks itself as left, tells every member, and
     /// hands each of its records to the node that takes its place.
     func leave() {
         guard let current = view.entries[name], current.status == .up else { return }

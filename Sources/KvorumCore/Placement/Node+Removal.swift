@@ -1,5 +1,5 @@
 extension KvorumNode {
-    /// REMOVE (Kvorum's addition to SPEC §2): an operator takes another member
+    /// REMOVE (Kvorum's addition to docs/protocol.md): an operator takes another member
     /// out of the ring because it can no longer LEAVE by itself, e.g. its disk
     /// died (Riak's `cluster force-remove`, Cassandra's `nodetool removenode`).
     ///

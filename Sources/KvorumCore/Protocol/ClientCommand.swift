@@ -1,4 +1,4 @@
-/// What a client can ask a node (SPEC §2 and Kvorum's additions), typed.
+/// What a client can ask a node (docs/protocol.md, Kvorum's additions included), typed.
 ///
 /// Drivers that speak the seed's JSON shapes (the stdio bridge, the
 /// simulator, the campaigns, the model checker) send `ClientRequest`s, which

@@ -50,7 +50,7 @@ public enum ClientReply: Hashable, Sendable {
 }
 
 extension ClientResponse {
-    /// The seed's JSON shape of a reply (SPEC §2).
+    /// The seed's JSON shape of a reply (docs/protocol.md).
     public init(_ reply: ClientReply) {
         switch reply {
         case .versions(let values, let metadata, _):

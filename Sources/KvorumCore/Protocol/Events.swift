@@ -4,7 +4,7 @@ public typealias Address = String
 /// Identifies one client request at one node; the node's reply carries it back.
 public typealias RequestID = UInt64
 
-/// A client message as SPEC §2 defines it: a type and a JSON body.
+/// A client message as docs/protocol.md defines it: a type and a JSON body.
 public struct ClientRequest: Hashable, Sendable {
     public var type: String
     public var body: JSON
@@ -15,7 +15,7 @@ public struct ClientRequest: Hashable, Sendable {
     }
 }
 
-/// A reply in the seed's JSON shapes (SPEC §2): a type and a JSON body.
+/// A reply in the seed's JSON shapes (docs/protocol.md): a type and a JSON body.
 /// Rendered from a `ClientReply` by `init(_:)`, in one place.
 public struct ClientResponse: Hashable, Sendable {
     public typealias Failure = ClientReply.Failure

@@ -1,4 +1,4 @@
-/// A JSON value as clients send it (SPEC §2 bodies are "any JSON value").
+/// A JSON value as clients send it (docs/protocol.md: bodies are "any JSON value").
 ///
 /// Objects keep their keys sorted so that every rendering is canonical: the same
 /// value always prints as the same bytes, which the simulator's trace relies on.

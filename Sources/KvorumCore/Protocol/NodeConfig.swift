@@ -9,7 +9,7 @@ public struct NodeConfig: Sendable, Equatable {
     /// address. Defaults to a hash of the name (the simulator and the
     /// stdio bridge, where names are unique).
     public var identity: UInt64
-    /// N: how many replicas each key has (SPEC: 3).
+    /// N: how many replicas each key has (docs/protocol.md: 3).
     public var replicationFactor = 3
     /// Virtual nodes (equal partitions) on the ring.
     public var partitionCount = 4096
@@ -56,7 +56,7 @@ public struct NodeConfig: Sendable, Equatable {
     /// Timing presets. Times are in seconds.
     public enum Profile: String, Sendable, CaseIterable {
         /// The course harness: 0.1 s per message, 1 s client waits, a budget
-        /// of 30–100 events per scenario (COMPAT-dslib.md). The defaults of
+        /// of 30–100 events per scenario (compat/dslib/README.md). The defaults of
         /// `NodeConfig`, but with anti-entropy and the view exchange off: the
         /// harness steps every event in real time, and a cluster that is never
         /// idle would turn each `steps(100)` of an idle cluster into minutes

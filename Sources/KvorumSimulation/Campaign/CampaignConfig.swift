@@ -5,7 +5,7 @@
 /// configuration name one run exactly.
 public struct CampaignConfig: Sendable, Equatable {
     /// How many nodes form the cluster at the start; the campaign draws a
-    /// number from this range (SPEC: at least 5 so LEAVE can keep ≥ 4).
+    /// number from this range (docs/campaigns.md: at least 5 so LEAVE can keep ≥ 4).
     public var nodes: ClosedRange<Int> = 5...7
     /// Spare nodes, started but outside the cluster, that the campaign may JOIN.
     public var spares = 1

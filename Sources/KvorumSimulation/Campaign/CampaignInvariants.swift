@@ -9,7 +9,7 @@ import KvorumCore
 /// so that a check never repairs what it checks. A key's replicas are those
 /// of the final ring, `Ring(members:)` over the members the model expects.
 public enum CampaignInvariants {
-    /// Replicas per key (SPEC §1).
+    /// Replicas per key (docs/protocol.md).
     public static let replicationFactor = 3
 
     /// What a node stores for a key (empty when it holds no record).
