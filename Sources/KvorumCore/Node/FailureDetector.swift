@@ -1,4 +1,4 @@
-/// Which peers this node suspects (Dynamo §4.8.1: local and timeout-based).
+/// Which peers this node suspects (Dynamo §4.8.3: local and timeout-based).
 ///
 /// A peer becomes suspected when it fails to answer within a request timeout,
 /// and stops being suspected as soon as any message from it arrives. Suspected

@@ -172,7 +172,7 @@ public final class KvorumNode {
         }
     }
 
-    // MARK: - Failure suspicion (Dynamo §4.8.1: local, timeout-based)
+    // MARK: - Failure suspicion (Dynamo §4.8.3: local, timeout-based)
 
     func isSuspected(_ peer: String) -> Bool { state.detector.isSuspected(peer) }
 

@@ -1,4 +1,4 @@
-/// The consistent-hash ring (Dynamo §4.2, partitioning strategy 3).
+/// The consistent-hash ring (Dynamo §4.2; equal partitions are strategy 3 of §6.2).
 ///
 /// The hash space is cut into `partitionCount` equal partitions (the virtual
 /// nodes). Each partition is owned by the member with the highest rendezvous
