@@ -6,6 +6,15 @@ enum WriteOrigin: Hashable {
     case forwarded(from: Address, op: UInt64)
 }
 
+/// What every operation a node coordinates is bound by: the key, the
+/// quorum it must reach, and when it must give up trying.
+struct OperationTerms: Hashable {
+    var key: String
+    var quorum: Int
+    /// After this time no new node is asked; the operation ends with what it has.
+    var deadline: Double
+}
+
 /// A read this node coordinates (Dynamo §4.5): asks the first N healthy nodes
 /// of the preference list, answers after `quorum` replies, keeps listening
 /// until every asked node replied or timed out, then repairs stale replicas.
@@ -16,34 +25,65 @@ struct ReadOperation: Hashable {
         var siblings: SiblingSet
     }
 
+    /// The nodes a read deals with.
+    struct Targets: Hashable {
+        /// The key's replicas: only they get read repair.
+        var replicas: [String]
+        /// Stand-in candidates not yet asked, in preference-list order.
+        var candidates: [String]
+        /// Asked nodes that have not answered yet, in the order they were asked.
+        var pending: [String]
+    }
+
+    /// The replies so far.
+    struct Answers: Hashable {
+        /// In the order they came (deterministic repair order).
+        var replies: [Reply] = []
+        /// Every reply merged in the order they came, kept as they arrive so
+        /// that answering and repairing merge nothing again.
+        var merged = SiblingSet()
+    }
+
     var client: RequestID
-    var key: String
-    var quorum: Int
-    /// The key's replicas: only they get read repair.
-    var replicas: [String]
-    /// Stand-in candidates not yet asked, in preference-list order.
-    var candidates: [String]
-    /// Asked nodes that have not answered yet, in the order they were asked.
-    var pending: [String]
-    /// Replies in the order they came (deterministic repair order).
-    var replies: [Reply] = []
-    /// Every reply merged in the order they came, kept as they arrive so
-    /// that answering and repairing merge nothing again.
-    var merged = SiblingSet()
+    var terms: OperationTerms
+    var targets: Targets
+    private(set) var answers = Answers()
     var answered = false
-    var deadline: Double
+
+    init(
+        client: RequestID, key: String, quorum: Int, replicas: [String], candidates: [String], pending: [String],
+        deadline: Double
+    ) {
+        self.client = client
+        terms = OperationTerms(key: key, quorum: quorum, deadline: deadline)
+        targets = Targets(replicas: replicas, candidates: candidates, pending: pending)
+    }
+
+    var key: String { terms.key }
+    var quorum: Int { terms.quorum }
+    var deadline: Double { terms.deadline }
+    var replicas: [String] { targets.replicas }
+    var candidates: [String] {
+        get { targets.candidates }
+        set { targets.candidates = newValue }
+    }
+    var pending: [String] {
+        get { targets.pending }
+        set { targets.pending = newValue }
+    }
+    var replies: [Reply] { answers.replies }
+    var merged: SiblingSet { answers.merged }
 
     /// Records `peer`'s reply and merges it into `merged`.
     /// - Returns: false, changing nothing, when `peer` has already replied.
     mutating func record(_ siblings: SiblingSet, from peer: String) -> Bool {
-        guard !replies.contains(where: { $0.peer == peer }) else { return false }
+        guard !answers.replies.contains(where: { $0.peer == peer }) else { return false }
         pending.removeAll { $0 == peer }
-        replies.append(Reply(peer: peer, siblings: siblings))
-        merged.merge(siblings, policy: MergePolicy.forKey(key))
+        answers.replies.append(Reply(peer: peer, siblings: siblings))
+        answers.merged.merge(siblings, policy: MergePolicy.forKey(key))
         return true
     }
 }
-
 /// One of the N copies a write must make: the replica it belongs to and the
 /// node currently asked to hold it (the replica itself or a stand-in).
 struct WriteSlot: Hashable {
@@ -63,17 +103,53 @@ struct WriteSlot: Hashable {
 /// comes from), then sent to the other replicas, or to stand-ins with a hint
 /// for each replica that is suspected or does not answer (Dynamo §4.6).
 struct WriteOperation: Hashable {
+    /// What the write stored at the coordinator.
+    struct Written: Hashable {
+        /// The coordinator's whole record after the write: replicas get all
+        /// of it, so any node holding the new dot also holds what the
+        /// coordinator knew.
+        var siblings: SiblingSet
+        /// The new version's metadata, the answer to the client.
+        var metadata: String
+    }
+
+    /// Where the copies go.
+    struct Placement: Hashable {
+        /// One per replica.
+        var slots: [WriteSlot]
+        /// Stand-in candidates not yet asked, in preference-list order.
+        var candidates: [String]
+    }
+
     var origin: WriteOrigin
-    var key: String
-    var quorum: Int
-    /// The coordinator's whole record after the write: replicas get all of it,
-    /// so any node holding the new dot also holds what the coordinator knew.
-    var siblings: SiblingSet
-    var metadata: String
-    var slots: [WriteSlot]
-    var candidates: [String]
+    var terms: OperationTerms
+    var written: Written
+    var placement: Placement
     var answered = false
-    var deadline: Double
+
+    init(
+        origin: WriteOrigin, key: String, quorum: Int, siblings: SiblingSet, metadata: String, slots: [WriteSlot],
+        candidates: [String], deadline: Double
+    ) {
+        self.origin = origin
+        terms = OperationTerms(key: key, quorum: quorum, deadline: deadline)
+        written = Written(siblings: siblings, metadata: metadata)
+        placement = Placement(slots: slots, candidates: candidates)
+    }
+
+    var key: String { terms.key }
+    var quorum: Int { terms.quorum }
+    var deadline: Double { terms.deadline }
+    var siblings: SiblingSet { written.siblings }
+    var metadata: String { written.metadata }
+    var slots: [WriteSlot] {
+        get { placement.slots }
+        set { placement.slots = newValue }
+    }
+    var candidates: [String] {
+        get { placement.candidates }
+        set { placement.candidates = newValue }
+    }
 
     var stored: Int { slots.filter { $0.state == .stored }.count }
     var isSettled: Bool { !slots.contains { $0.state == .pending } }
@@ -82,17 +158,37 @@ struct WriteOperation: Hashable {
 /// A client write this node (not a replica) forwards to a replica, in two
 /// phases (see `KvorumNode.startPut`).
 struct ForwardOperation: Hashable {
+    /// The client's write as it travels in `forwardPut`.
+    struct Write: Hashable {
+        var key: String
+        var value: String
+        var context: VersionVector?
+        var quorum: Int
+    }
+
     var client: RequestID
-    var key: String
-    var value: String
-    var context: VersionVector?
-    var quorum: Int
+    var write: Write
     /// The replica offered the operation last.
     var target: String
     var tried: [String]
     /// Whether the write itself went to `target`: from then on the operation
     /// never turns to another replica.
     var handedOver = false
+
+    init(
+        client: RequestID, key: String, value: String, context: VersionVector?, quorum: Int, target: String,
+        tried: [String]
+    ) {
+        self.client = client
+        write = Write(key: key, value: value, context: context, quorum: quorum)
+        self.target = target
+        self.tried = tried
+    }
+
+    var key: String { write.key }
+    var value: String { write.value }
+    var context: VersionVector? { write.context }
+    var quorum: Int { write.quorum }
 }
 
 /// The forwarded writes a replica has coordinated lately, by forwarder

@@ -32,6 +32,20 @@ struct NodeStateTests {
         }
     }
 
+    @Test func operationsAreSmall() {
+        let read = ReadOperation(
+            client: 1, key: "k", quorum: 2, replicas: ["a"], candidates: [], pending: [], deadline: 1)
+        let write = WriteOperation(
+            origin: .client(1), key: "k", quorum: 2, siblings: SiblingSet(), metadata: "", slots: [], candidates: [],
+            deadline: 1)
+        let forward = ForwardOperation(
+            client: 1, key: "k", value: "v", context: nil, quorum: 2, target: "", tried: [])
+        for (name, value) in [("read", read as Any), ("write", write), ("forward", forward)] {
+            let stored = Mirror(reflecting: value).children.count
+            #expect(stored <= 5, "\(name) operations have \(stored) stored properties")
+        }
+    }
+
     @Test func aCopyHasTheSameFingerprintUntilOneOfThemMovesOn() {
         let node = startedNode()
         let copy = KvorumNode(copying: node, storage: (node.storage as! MemoryStorage).copy())
