@@ -66,6 +66,23 @@ struct WireCodecTests {
         #expect(seen == Set(PeerMessageTag.allCases))
     }
 
+    /// A server sends a message before the turn's commit only if it vouches
+    /// for nothing stored: every acknowledgement, answer and membership
+    /// change waits; requests (and read repair, which sends what replicas
+    /// already hold) do not.
+    @Test func onlyRequestsLeaveBeforeTheCommit() {
+        var early: Set<PeerMessageTag> = []
+        for body in Self.bodies + [.aeTree(level: 1, entries: []), .aeKeys(partitions: [], digests: []),
+            .aeFetch(keys: []), .aeRecords([])] where body.mayLeaveBeforeCommit {
+            early.insert(body.tag)
+        }
+        #expect(
+            early == [
+                .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
+                .aeFetch,
+            ])
+    }
+
     /// Every strict prefix of a valid encoding is refused, and so are trailing bytes.
     @Test func truncatedAndPaddedInputIsRefused() {
         let bytes = WireCodec.encode(PeerMessage(from: "n", viewDigest: 1, body: Self.bodies[5]))
