@@ -153,7 +153,7 @@ public enum StdioProtocol {
             var body: JSON
             /// For an `ERROR`: `unavailable` when the request may succeed
             /// later, `badRequest` when it cannot.
-            var failure: String?
+            var failure: ClientReply.Failure?
         }
         struct SetTimer: Codable {
             var name: NodeTimer
@@ -176,7 +176,7 @@ public enum StdioProtocol {
                 let response = ClientResponse(answer)
                 reply = Reply(
                     id: id, type: response.type, body: response.body,
-                    failure: response.failure.map { $0 == .unavailable ? "unavailable" : "badRequest" })
+                    failure: response.failure)
             case .setTimer(let name, let after):
                 setTimer = SetTimer(name: name, after: after)
             case .cancelTimer(let name):
@@ -187,18 +187,11 @@ public enum StdioProtocol {
         func effect() throws(LineError) -> Effect {
             if let send { return .send(to: send.to, send.message) }
             if let reply {
-                let failure: ClientReply.Failure? =
-                    switch reply.failure {
-                    case nil: nil
-                    case "unavailable": .unavailable
-                    case "badRequest": .badRequest
-                    case let other?:
-                        throw LineError(description: "unknown failure '\(other)' (unavailable, badRequest)")
-                    }
                 do {
                     return .reply(
                         reply.id,
-                        try ClientReply(seed: ClientResponse(type: reply.type, body: reply.body, failure: failure)))
+                        try ClientReply(
+                            seed: ClientResponse(type: reply.type, body: reply.body, failure: reply.failure)))
                 } catch {
                     throw LineError(description: "bad reply: \(error.reason)")
                 }

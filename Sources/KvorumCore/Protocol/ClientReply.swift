@@ -5,7 +5,7 @@
 public enum ClientReply: Hashable, Sendable {
     /// Why a command failed, for drivers that map errors to status codes
     /// (HTTP 400 vs 503). The seed protocol only sees `ERROR` and the text.
-    public enum Failure: Hashable, Sendable {
+    public enum Failure: String, Hashable, Sendable, Codable {
         /// The request itself was wrong; repeating it cannot help.
         case badRequest
         /// The cluster could not serve it now (quorum not reached, not a
