@@ -31,6 +31,27 @@ struct MemoryStorageTests {
         #expect(storage.hints() == [Hint(target: "n1", key: "k9", sequence: 1)])
     }
 
+    /// Keys that differ only in Unicode normalisation ("caf\u{E9}" and
+    /// "cafe\u{301}", equal as Swift `String`s) are two records and two
+    /// hints, as they are in the disk store.
+    @Test func keysThatDifferOnlyInNormalisationAreTwoKeys() {
+        let storage = MemoryStorage()
+        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 1, value: "composed")])), for: nfc)
+        storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 2, value: "decomposed")])), for: nfd)
+        #expect(storage.recordCount == 2)
+        #expect(storage.keys().map { Array($0.utf8) } == [Array(nfd.utf8), Array(nfc.utf8)])
+        #expect(storage.record(for: nfc)?.siblings.values == ["composed"])
+        #expect(storage.record(for: nfd)?.siblings.values == ["decomposed"])
+        storage.setHint(Hint(target: "n1", key: nfc, sequence: 1))
+        storage.setHint(Hint(target: "n1", key: nfd, sequence: 2))
+        #expect(storage.hints().map(\.sequence) == [2, 1])
+        storage.removeRecord(for: nfc)
+        storage.removeHint(target: "n1", key: nfc)
+        #expect(storage.record(for: nfd)?.siblings.values == ["decomposed"])
+        #expect(storage.hints().map(\.sequence) == [2])
+    }
+
     /// Membership is kept as given and epochs never repeat.
     @Test func membershipAndEpochs() {
         let storage = MemoryStorage()

@@ -57,4 +57,18 @@ struct MerkleTreeTests {
         tree.forgetSharing()
         #expect(tree.sharedMask(with: "early") == nil)
     }
+
+    /// Keys that differ only in Unicode normalisation have a digest each, so
+    /// the tree agrees with a store that holds both.
+    @Test func keysThatDifferOnlyInNormalisationHaveADigestEach() {
+        var tree = MerkleTree(partitions: 4)
+        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        tree.set(key: nfc, partition: 0, digest: 0b01)
+        tree.set(key: nfd, partition: 0, digest: 0b10)
+        #expect(tree.keyCount == 2)
+        #expect(tree.leaves[0] == 0b11)
+        tree.set(key: nfc, partition: 0, digest: nil)
+        #expect(tree.digests(in: 0).map { Array($0.key.utf8) } == [Array(nfd.utf8)])
+        #expect(tree.leaves[0] == 0b10)
+    }
 }

@@ -101,4 +101,30 @@ struct HintQueueTests {
         let (_, records) = try #require(collected)
         #expect(records.map(\.key) == ["a", "b"])
     }
+
+    /// Two keys that differ only in Unicode normalisation (equal as Swift
+    /// `String`s) are two hints: each carries its own record, and settling
+    /// one leaves the other pending.
+    @Test func keysThatDifferOnlyInNormalisationAreTwoHints() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        storage.setRecord(record("composed"), for: nfc)
+        storage.setRecord(record("decomposed"), for: nfd)
+        _ = queue.add(target: "b", key: nfc, limit: 10, storage: storage)
+        _ = queue.add(target: "b", key: nfd, limit: 10, storage: storage)
+        #expect(queue.count == 2)
+        #expect(queue.hints == storage.hints())
+        let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
+        let (batch, records) = try #require(collected)
+        #expect(records.map { Array($0.key.utf8) } == [Array(nfd.utf8), Array(nfc.utf8)])
+        #expect(records.map(\.siblings.values) == [["decomposed"], ["composed"]])
+        queue.dispatched(batch, id: 7)
+        _ = queue.add(target: "b", key: nfd, limit: 10, storage: storage)
+        let acknowledged = queue.acknowledge(7, storage: storage)
+        let result = try #require(acknowledged)
+        #expect(result.cleared.map { Array($0.utf8) } == [Array(nfc.utf8)])
+        #expect(queue.keys(for: "b").map { Array($0.utf8) } == [Array(nfd.utf8)])
+        #expect(queue.hints == storage.hints())
+    }
 }
