@@ -7,7 +7,7 @@ struct MemoryStorageTests {
     @Test func records() {
         let storage = MemoryStorage()
         let record = StoredRecord(siblings: SiblingSet([dotted("a", 1)]), ownActor: "a")
-        for key in ["b", "a", "B", "é"] { storage.setRecord(record, for: key) }
+        for key: Key in ["b", "a", "B", "é"] { storage.setRecord(record, for: key) }
         storage.setRecord(StoredRecord(siblings: SiblingSet()), for: "a")
         storage.removeRecord(for: "b")
         #expect(storage.keys() == ["B", "a", "é"])
@@ -36,7 +36,7 @@ struct MemoryStorageTests {
     /// hints, as they are in the disk store.
     @Test func keysThatDifferOnlyInNormalisationAreTwoKeys() {
         let storage = MemoryStorage()
-        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        let (nfc, nfd): (Key, Key) = ("caf\u{E9}", "cafe\u{301}")
         storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 1, value: "composed")])), for: nfc)
         storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 2, value: "decomposed")])), for: nfd)
         #expect(storage.recordCount == 2)

@@ -30,7 +30,7 @@ struct KeyBytesScenarioTests {
         #expect(c.put(nfd, "decomposed", at: coordinator, quorum: 2) != nil)
         c.sim.run(for: 0.5)
         func values(_ key: String, at node: String) -> [String]? {
-            c.sim.storage(of: node).record(for: key)?.siblings.values
+            c.sim.storage(of: node).record(for: Key(key))?.siblings.values
         }
         for node in [coordinator, replicas[1], standIn] {
             #expect(c.sim.storage(of: node).recordCount == 2, "records at \(node)")

@@ -17,7 +17,7 @@ struct ReadOperation: Hashable {
     }
 
     var client: RequestID
-    var key: String
+    var key: Key
     var quorum: Int
     /// The key's replicas: only they get read repair.
     var replicas: [String]
@@ -64,7 +64,7 @@ struct WriteSlot: Hashable {
 /// for each replica that is suspected or does not answer (Dynamo §4.6).
 struct WriteOperation: Hashable {
     var origin: WriteOrigin
-    var key: String
+    var key: Key
     var quorum: Int
     /// The coordinator's whole record after the write: replicas get all of it,
     /// so any node holding the new dot also holds what the coordinator knew.
@@ -83,7 +83,7 @@ struct WriteOperation: Hashable {
 /// phases (see `KvorumNode.startPut`).
 struct ForwardOperation: Hashable {
     var client: RequestID
-    var key: String
+    var key: Key
     var value: String
     var context: VersionVector?
     var quorum: Int

@@ -41,7 +41,7 @@ struct HintQueueTests {
     @Test func aBatchCarriesRecordsInKeyOrderAndDropsHintsForVanishedRecords() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        for key in ["k3", "k1", "k2"] { _ = queue.add(target: "b", key: key, limit: 10, storage: storage) }
+        for key: Key in ["k3", "k1", "k2"] { _ = queue.add(target: "b", key: key, limit: 10, storage: storage) }
         storage.setRecord(record("one"), for: "k1")
         storage.setRecord(record("three"), for: "k3")
         let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
@@ -55,8 +55,8 @@ struct HintQueueTests {
     @Test func anAcknowledgementClearsOnlyHintsNotRenewedSince() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        for key in ["k1", "k2"] {
-            storage.setRecord(record(key), for: key)
+        for key: Key in ["k1", "k2"] {
+            storage.setRecord(record(key.text), for: key)
             _ = queue.add(target: "b", key: key, limit: 10, storage: storage)
         }
         let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
@@ -93,8 +93,8 @@ struct HintQueueTests {
     @Test func aBatchIsBoundedByItsLimit() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        for key in ["a", "b", "c"] {
-            storage.setRecord(record(key), for: key)
+        for key: Key in ["a", "b", "c"] {
+            storage.setRecord(record(key.text), for: key)
             _ = queue.add(target: "t", key: key, limit: 10, storage: storage)
         }
         let collected = queue.collectBatch(for: "t", limit: 2, storage: storage)
@@ -108,7 +108,7 @@ struct HintQueueTests {
     @Test func keysThatDifferOnlyInNormalisationAreTwoHints() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        let (nfc, nfd): (Key, Key) = ("caf\u{E9}", "cafe\u{301}")
         storage.setRecord(record("composed"), for: nfc)
         storage.setRecord(record("decomposed"), for: nfd)
         _ = queue.add(target: "b", key: nfc, limit: 10, storage: storage)
