@@ -18,6 +18,16 @@ struct KeyTests {
         #expect([Self.nfc: 1, Self.nfd: 2][Key("cafe\u{301}")] == 2)
         #expect(Key("") == "")
         #expect(Key("ab") != "abc")
+        // Lengths around the eight-byte words the comparison reads.
+        for length in [1, 7, 8, 9, 16, 17, 40] {
+            let same = String(repeating: "k", count: length)
+            #expect(Key(same) == Key(String(repeating: "k", count: length)))
+            for position in [0, length / 2, length - 1] {
+                var bytes = Array(same.utf8)
+                bytes[position] = UInt8(ascii: "j")
+                #expect(Key(same) != Key(String(decoding: bytes, as: UTF8.self)), "length \(length), byte \(position)")
+            }
+        }
     }
 
     /// Keys sort as `byteOrder` sorts their text (not as `String`'s `<`).

@@ -23,13 +23,34 @@ public struct Key: Sendable {
 }
 
 extension Key: Hashable {
+    /// Keys are compared on every lookup of every request, so equal lengths
+    /// are compared eight bytes at a time (faster than `String`'s own `==`).
     public static func == (a: Key, b: Key) -> Bool {
         let (x, y) = (a.text.utf8, b.text.utf8)
         guard x.count == y.count else { return false }
         let contiguous = x.withContiguousStorageIfAvailable { xs in
-            y.withContiguousStorageIfAvailable { ys in xs.elementsEqual(ys) }
+            y.withContiguousStorageIfAvailable { ys in
+                sameBytes(UnsafeRawBufferPointer(xs), UnsafeRawBufferPointer(ys))
+            }
         }
         return (contiguous ?? nil) ?? x.elementsEqual(y)
+    }
+
+    /// Whether two buffers of the same length hold the same bytes.
+    private static func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset + 8 <= a.count {
+            guard
+                a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            else { return false }
+            offset += 8
+        }
+        while offset < a.count {
+            guard a[offset] == b[offset] else { return false }
+            offset += 1
+        }
+        return true
     }
 
     public func hash(into hasher: inout Hasher) {
