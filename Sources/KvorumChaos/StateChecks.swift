@@ -88,7 +88,7 @@ enum LostWriteCheck {
         if copy.values.contains(write.value) { return true }
         return copy.versions.contains { version in
             guard version.history.covers(dot) else { return false }
-            guard version.dot != nil else { return MergePolicy.forKey(write.key) != .keepAll }
+            guard version.dot != nil else { return MergePolicy.forKey(Key(write.key)) != .keepAll }
             return catalog.write(of: version.value, at: write.key)?.context.covers(dot) ?? false
         }
     }

@@ -123,7 +123,7 @@ public final class ServerNode: @unchecked Sendable {
     /// as they are, without asking any replica: for `/admin/local`.
     func localCopy(of key: String) -> SiblingSet {
         loop.preconditionInEventLoop()
-        return storage.record(for: key)?.siblings ?? SiblingSet()
+        return storage.record(for: Key(key))?.siblings ?? SiblingSet()
     }
 
     var memberEntries: [MemberEntry] {

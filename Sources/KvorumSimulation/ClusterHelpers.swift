@@ -57,7 +57,7 @@ extension Simulation {
     /// `LOOKUP_RESP` (a list of `[name, address]` pairs); nil if the node is
     /// down, does not answer in time, or answers something else.
     public func lookup(_ key: String, at name: String) -> [String]? {
-        guard isUp(name), let response = request(ClientRequest(.lookup(key: key)), at: name),
+        guard isUp(name), let response = request(ClientRequest(.lookup(key: Key(key))), at: name),
             case .replicas(let replicas)? = try? ClientReply(seed: response)
         else { return nil }
         return replicas.map(\.name)

@@ -108,6 +108,8 @@ public enum TraceFormat {
         JSON.string(shortened(text, to: limit)).rendered
     }
 
+    private static func quoted(_ key: Key) -> String { quoted(key.text) }
+
     private static func shortened(_ text: String, to limit: Int) -> String {
         guard text.count > limit else { return text }
         return String(text.prefix(limit - 1)) + "…"

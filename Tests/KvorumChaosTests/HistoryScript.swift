@@ -20,7 +20,7 @@ struct HistoryScript {
 
     /// `stored(key)` without the versions of `values`: a replica that missed them.
     func stored(_ key: String, without values: [String]) -> SiblingSet {
-        SiblingSet(stored(key).versions.filter { !values.contains($0.value) }, policy: MergePolicy.forKey(key))
+        SiblingSet(stored(key).versions.filter { !values.contains($0.value) }, policy: MergePolicy.forKey(Key(key)))
     }
 
     /// The past a node stores for a write: the context sent, or (a buggy
@@ -126,7 +126,7 @@ struct HistoryScript {
         let past = context.map { try! Metadata.context(from: $0) } ?? VersionVector()
         let dot = Dot(actor: actor, counter: stored(key).maxCounter(of: actor) + 1)
         let version = Version(dot: dot, past: past, value: value)
-        stores[key, default: SiblingSet()].add([version], policy: MergePolicy.forKey(key))
+        stores[key, default: SiblingSet()].add([version], policy: MergePolicy.forKey(Key(key)))
         return version
     }
 

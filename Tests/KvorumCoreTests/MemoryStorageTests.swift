@@ -7,7 +7,7 @@ struct MemoryStorageTests {
     @Test func records() {
         let storage = MemoryStorage()
         let record = StoredRecord(siblings: SiblingSet([dotted("a", 1)]), ownActor: "a")
-        for key in ["b", "a", "B", "é"] { storage.setRecord(record, for: key) }
+        for key: Key in ["b", "a", "B", "é"] { storage.setRecord(record, for: key) }
         storage.setRecord(StoredRecord(siblings: SiblingSet()), for: "a")
         storage.removeRecord(for: "b")
         #expect(storage.keys() == ["B", "a", "é"])
@@ -29,6 +29,27 @@ struct MemoryStorageTests {
         storage.removeHint(target: "n2", key: "k2")
         storage.removeHint(target: "n3", key: "k1")
         #expect(storage.hints() == [Hint(target: "n1", key: "k9", sequence: 1)])
+    }
+
+    /// Keys that differ only in Unicode normalisation ("caf\u{E9}" and
+    /// "cafe\u{301}", equal as Swift `String`s) are two records and two
+    /// hints, as they are in the disk store.
+    @Test func keysThatDifferOnlyInNormalisationAreTwoKeys() {
+        let storage = MemoryStorage()
+        let (nfc, nfd): (Key, Key) = ("caf\u{E9}", "cafe\u{301}")
+        storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 1, value: "composed")])), for: nfc)
+        storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 2, value: "decomposed")])), for: nfd)
+        #expect(storage.recordCount == 2)
+        #expect(storage.keys().map { Array($0.utf8) } == [Array(nfd.utf8), Array(nfc.utf8)])
+        #expect(storage.record(for: nfc)?.siblings.values == ["composed"])
+        #expect(storage.record(for: nfd)?.siblings.values == ["decomposed"])
+        storage.setHint(Hint(target: "n1", key: nfc, sequence: 1))
+        storage.setHint(Hint(target: "n1", key: nfd, sequence: 2))
+        #expect(storage.hints().map(\.sequence) == [2, 1])
+        storage.removeRecord(for: nfc)
+        storage.removeHint(target: "n1", key: nfc)
+        #expect(storage.record(for: nfd)?.siblings.values == ["decomposed"])
+        #expect(storage.hints().map(\.sequence) == [2])
     }
 
     /// Membership is kept as given and epochs never repeat.

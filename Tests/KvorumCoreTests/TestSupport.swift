@@ -2,9 +2,9 @@ import KvorumCore
 import KvorumTestKit
 
 /// `count` distinct-looking keys drawn from a fixed seed.
-func randomKeys(count: Int, seed: UInt64) -> [String] {
+func randomKeys(count: Int, seed: UInt64) -> [Key] {
     var rng = SplitMix64(seed: seed)
-    return (0..<count).map { _ in "key-" + String(rng.next(), radix: 36) }
+    return (0..<count).map { _ in Key("key-" + String(rng.next(), radix: 36)) }
 }
 
 /// Every ordering of `items` (n! of them: keep `items` small).

@@ -155,7 +155,7 @@ struct BehaviourScenarioTests {
         for node in standIns { c.sim.crash(node) }
         c.sim.connect(r[2])
         c.sim.run(for: 5)
-        #expect(c.sim.storage(of: r[2]).record(for: key) == nil, "no hint can arrive while stand-ins are down")
+        #expect(c.sim.storage(of: r[2]).record(for: Key(key)) == nil, "no hint can arrive while stand-ins are down")
         for node in standIns { c.sim.restart(node) }
         c.sim.run(for: 5)
         c.sim.disconnect(r[2])

@@ -95,19 +95,19 @@ struct CampaignTests {
             Issue.record("seed 7 acknowledged no plain write")
             return
         }
-        let replica = ring.replicas(for: write.key, n: 3)[0]
-        campaign.sim.storage(of: replica).removeRecord(for: write.key)
+        let replica = ring.replicas(for: Key(write.key), n: 3)[0]
+        campaign.sim.storage(of: replica).removeRecord(for: Key(write.key))
         let lost = CampaignInvariants.noAcknowledgedWriteLost(model: model, sim: campaign.sim, ring: ring)
         #expect(lost.contains { $0.invariant == "lost-write" && $0.message.contains(replica) })
         let diverged = CampaignInvariants.convergence(model: model, sim: campaign.sim, ring: ring)
         #expect(diverged.contains { $0.message.contains(write.key) })
 
         #expect(CampaignInvariants.atMostOnce(model: model, sim: campaign.sim).isEmpty)
-        let other = ring.replicas(for: write.key, n: 3)[1]
+        let other = ring.replicas(for: Key(write.key), n: 3)[1]
         let twice = Version(dot: Dot(actor: "\(other).99", counter: 1), past: VersionVector(), value: write.value)
-        var record = campaign.sim.storage(of: other).record(for: write.key)!
-        record.siblings.add([twice], policy: MergePolicy.forKey(write.key))
-        campaign.sim.storage(of: other).setRecord(record, for: write.key)
+        var record = campaign.sim.storage(of: other).record(for: Key(write.key))!
+        record.siblings.add([twice], policy: MergePolicy.forKey(Key(write.key)))
+        campaign.sim.storage(of: other).setRecord(record, for: Key(write.key))
         let executedTwice = CampaignInvariants.atMostOnce(model: model, sim: campaign.sim)
         #expect(executedTwice.contains { $0.invariant == "at-most-once" && $0.message.contains(write.value) })
     }

@@ -47,7 +47,7 @@ struct ForwardingTests {
             c.sim.run(for: 2)
         }
         for node in c.names {
-            let values = c.sim.storage(of: node).record(for: key)?.siblings.values ?? []
+            let values = c.sim.storage(of: node).record(for: Key(key))?.siblings.values ?? []
             if Set(values).count != values.count { c.fail("\(node) holds \(values) for \(key)") }
         }
         #expect(c.sim.unexpectedReplies == 0)

@@ -76,11 +76,11 @@ struct ModelCheckerTests {
     }
 
     private func replicas(_ key: String, _ world: ModelChecker.World) -> [String] {
-        Ring(members: world.names).replicas(for: key, n: 3)
+        Ring(members: world.names).replicas(for: Key(key), n: 3)
     }
 
     private func values(_ key: String, at node: String, _ world: ModelChecker.World) -> [String] {
-        world.storages[node]!.record(for: key)?.siblings.values ?? []
+        world.storages[node]!.record(for: Key(key))?.siblings.values ?? []
     }
 
     private func check(_ name: String, _ checker: ModelChecker, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -68,7 +68,7 @@ struct RemovalScenarioTests {
                 #expect(c.replicas(of: key, at: member) == replicas, "LOOKUP \(key) at \(member)")
             }
             for replica in replicas {
-                let held = c.sim.storage(of: replica).record(for: key)?.siblings.metadata ?? []
+                let held = c.sim.storage(of: replica).record(for: Key(key))?.siblings.metadata ?? []
                 #expect(held == [metadata], "\(key) at \(replica): \(held)")
             }
         }

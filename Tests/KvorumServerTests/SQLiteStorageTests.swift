@@ -103,7 +103,7 @@ struct SQLiteStorageTests {
             let reopened = try SQLiteStorage(directory: directory, durability: durability)
             defer { reopened.close() }
             #expect(reopened.recordCount == records.count)
-            #expect(reopened.keys() == records.keys.sorted(by: byteOrder))
+            #expect(reopened.keys() == records.keys.sorted())
             for (key, record) in records { #expect(reopened.record(for: key) == record) }
             #expect(reopened.hints() == hints.sorted { byteOrder($0.target, $1.target) })
             #expect(reopened.membership() == members)
@@ -127,7 +127,7 @@ struct SQLiteStorageTests {
             let store = try SQLiteStorage(directory: directory)
             defer { store.close() }
             for (index, key) in keys.enumerated() {
-                store.setRecord(StoredRecord(siblings: SiblingSet([version("n1", 1, "v\(index)")])), for: key)
+                store.setRecord(StoredRecord(siblings: SiblingSet([version("n1", 1, "v\(index)")])), for: Key(key))
             }
             // Swift's `<` compares canonically equivalent strings as equal and
             // UTF-16 order would put U+1F600 before U+FF5A; bytes decide here.
@@ -138,16 +138,41 @@ struct SQLiteStorageTests {
             #expect(store.keys().map { Array($0.utf8) } == expected.map { Array($0.utf8) })
             #expect(expected.map { Array($0.utf8) } == keys.sorted(by: byteOrder).map { Array($0.utf8) })
             #expect(store.recordCount == keys.count)
-            #expect(store.record(for: nfc)?.siblings.values == ["v4"])
-            #expect(store.record(for: nfd)?.siblings.values == ["v5"])
-            store.removeRecord(for: nfd)
-            #expect(store.record(for: nfc) != nil)
+            #expect(store.record(for: Key(nfc))?.siblings.values == ["v4"])
+            #expect(store.record(for: Key(nfd))?.siblings.values == ["v5"])
+            store.removeRecord(for: Key(nfd))
+            #expect(store.record(for: Key(nfc)) != nil)
             #expect(store.recordCount == keys.count - 1)
 
-            store.setHint(Hint(target: nfc, key: nfc, sequence: 3))
-            store.setHint(Hint(target: nfc, key: nfd, sequence: 2))
-            store.setHint(Hint(target: nfd, key: nfc, sequence: 1))
+            store.setHint(Hint(target: nfc, key: Key(nfc), sequence: 3))
+            store.setHint(Hint(target: nfc, key: Key(nfd), sequence: 2))
+            store.setHint(Hint(target: nfd, key: Key(nfc), sequence: 1))
             #expect(store.hints().map(\.sequence) == [1, 2, 3])
+        }
+    }
+
+    /// A node on the disk store, standing in for a replica, takes a copy of
+    /// two keys that differ only in Unicode normalisation: its hint queue and
+    /// hash tree hold two keys, as the store does (with `String` keys the
+    /// node kept one hint for the two records, and its invariants broke).
+    @Test func aNodeKeepsAHintPerKeyAsTheStoreDoes() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory)
+            defer { store.close() }
+            let node = KvorumNode(config: NodeConfig(name: "n1", address: "127.0.0.1:7001"), storage: store)
+            for (op, (key, value)) in [("caf\u{E9}", "composed"), ("cafe\u{301}", "decomposed")].enumerated() {
+                let copy = PeerBody.write(
+                    op: UInt64(op), key: Key(key), siblings: SiblingSet([version("n2.1", UInt64(op + 1), value)]),
+                    hintFor: "n3")
+                _ = node.handle(
+                    .peer(from: "127.0.0.1:7002", PeerMessage(from: "n2", viewDigest: 0, body: copy)), now: 1)
+            }
+            #expect(store.recordCount == 2)
+            #expect(store.hints().count == 2)
+            #expect(node.pendingHintCount == 2)
+            #expect(node.invariantViolations().isEmpty)
+            #expect(store.record(for: Key("caf\u{E9}"))?.siblings.values == ["composed"])
+            #expect(store.record(for: Key("cafe\u{301}"))?.siblings.values == ["decomposed"])
         }
     }
 
@@ -164,14 +189,15 @@ struct SQLiteStorageTests {
             let store = try SQLiteStorage(directory: directory)
             for (index, key) in keys.enumerated() {
                 let versions = values.enumerated().map { version("\u{1F916}\u{0}\(index)", UInt64($0 + 1), $1) }
-                store.setRecord(StoredRecord(siblings: SiblingSet(versions), ownActor: "actor\u{0}\u{1F916}"), for: key)
+                store.setRecord(
+                    StoredRecord(siblings: SiblingSet(versions), ownActor: "actor\u{0}\u{1F916}"), for: Key(key))
             }
             store.close()
             let reopened = try SQLiteStorage(directory: directory)
             defer { reopened.close() }
             #expect(reopened.keys().map { Array($0.utf8) } == keys.sorted(by: byteOrder).map { Array($0.utf8) })
             for key in keys {
-                let record = try #require(reopened.record(for: key))
+                let record = try #require(reopened.record(for: Key(key)))
                 #expect(Set(record.siblings.values.map { Array($0.utf8) }) == Set(values.map { Array($0.utf8) }))
                 #expect(record.ownActor.map { Array($0.utf8) } == Array("actor\u{0}\u{1F916}".utf8))
             }
@@ -184,7 +210,7 @@ struct SQLiteStorageTests {
     @Test func crashWithoutClose() throws {
         try withTemporaryDirectory { directory in
             let records = (0..<500).map {
-                ("key-\($0)", StoredRecord(siblings: SiblingSet([version("n1", 1, "v\($0)")])))
+                (Key("key-\($0)"), StoredRecord(siblings: SiblingSet([version("n1", 1, "v\($0)")])))
             }
             let hint = Hint(target: "n2", key: "key-1", sequence: 3)
             let members = [MemberEntry(name: "n1", address: "127.0.0.1:7001", status: .up, version: 1)]
@@ -389,7 +415,7 @@ struct SQLiteStorageTests {
             let insert = try raw.prepare("INSERT INTO records (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
             for (key, record) in sampleRecords().sorted(by: { $0.key < $1.key }) {
                 try insert.run([
-                    .text(key), .blob(Array(try encoder.encode(record.siblings))),
+                    .text(key.text), .blob(Array(try encoder.encode(record.siblings))),
                     record.ownActor.map { .text($0) } ?? .null,
                 ])
             }
@@ -438,10 +464,11 @@ struct SQLiteStorageTests {
 
     static let childEnvironment = "KVORUM_SQLITE_CRASH_CHILD_DIRECTORY"
 
-    /// Keys for the random sequence: non-ASCII, NUL, empty; none canonically
-    /// equivalent to another (`MemoryStorage` would merge those).
-    static let keys = [
-        "", "a", "b", "ab", "a\u{0}b", "Z", "caf\u{E9}", "\u{F6}l", "\u{65E5}\u{672C}", "\u{1F600}", "line\nbreak",
+    /// Keys for the random sequence: non-ASCII, NUL, empty, and two that are
+    /// canonically equivalent (equal as Swift `String`s, two keys to both stores).
+    static let keys: [Key] = [
+        "", "a", "b", "ab", "a\u{0}b", "Z", "caf\u{E9}", "cafe\u{301}", "\u{F6}l", "\u{65E5}\u{672C}", "\u{1F600}",
+        "line\nbreak",
         "k1", "k2", "k10", "\u{FF5A}", "\u{7F}", "\u{80}",
     ]
     static let targets = ["n1", "n2", "n10", "n\u{F6}"]
@@ -475,7 +502,7 @@ private func version(_ actor: String, _ counter: UInt64, _ value: String) -> Ver
     Version(dot: Dot(actor: actor, counter: counter), past: VersionVector(), value: value)
 }
 
-private func sampleRecords() -> [String: StoredRecord] {
+private func sampleRecords() -> [Key: StoredRecord] {
     let concurrent = SiblingSet([
         version("n1.1", 2, "left"),
         Version(dot: Dot(actor: "n2.4", counter: 1), past: VersionVector(["n1.1": 1]), value: "right"),

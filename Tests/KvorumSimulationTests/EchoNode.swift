@@ -102,7 +102,7 @@ final class EchoNode: SimulatedNode {
 
     /// A reply of this node: the core's replies are typed, so the echo node's
     /// own answers travel as a key list `[label, detail]` (see `echoLabel`).
-    static func answer(_ label: String, _ detail: String = "") -> ClientReply { .keys([label, detail]) }
+    static func answer(_ label: String, _ detail: String = "") -> ClientReply { .keys([Key(label), Key(detail)]) }
 
     /// The timer `TICK` re-arms (any timer of the core's vocabulary will do).
     private static let tick = NodeTimer.viewExchange

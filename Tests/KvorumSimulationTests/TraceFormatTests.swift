@@ -27,7 +27,7 @@ import Testing
 
     @Test func longTextIsShortened() {
         let key = String(repeating: "k", count: 100)
-        let text = TraceFormat.describe(.read(op: 1, key: key))
+        let text = TraceFormat.describe(.read(op: 1, key: Key(key)))
         #expect(text == "read op:1 \"" + String(repeating: "k", count: 23) + "…\"")
         let records = (1...6).map { KeyedSiblings(key: "k\($0)", siblings: SiblingSet()) }
         #expect(

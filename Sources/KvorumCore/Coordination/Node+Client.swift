@@ -85,7 +85,7 @@ extension KvorumNode {
 
     // MARK: - Reads
 
-    func startRead(client: RequestID, key: String, quorum: Int) {
+    func startRead(client: RequestID, key: Key, quorum: Int) {
         let preference = ring.preferenceList(for: key)
         let targets = healthy(preference, count: n)
         var op = ReadOperation(
@@ -204,7 +204,7 @@ extension KvorumNode {
     /// The replica in turn coordinates a `forwardPut` at most once per
     /// (forwarder address, op) (`ForwardLedger`), against a network that
     /// delivers a message twice.
-    func startPut(client: RequestID, key: String, value: String, context: VersionVector?, quorum: Int) {
+    func startPut(client: RequestID, key: Key, value: String, context: VersionVector?, quorum: Int) {
         let replicas = ring.replicas(for: key, n: n)
         if replicas.contains(name) {
             coordinateWrite(key: key, value: value, context: context, quorum: quorum, origin: .client(client))
@@ -280,7 +280,7 @@ extension KvorumNode {
     /// Coordinates a write (Dynamo §4.5–4.6): a new version with a fresh dot
     /// is stored here, then the whole record goes to every healthy replica and
     /// to stand-ins (with hints) for the others.
-    func coordinateWrite(key: String, value: String, context: VersionVector?, quorum: Int, origin: WriteOrigin) {
+    func coordinateWrite(key: Key, value: String, context: VersionVector?, quorum: Int, origin: WriteOrigin) {
         let policy = MergePolicy.forKey(key)
         var record = storage.record(for: key) ?? StoredRecord(siblings: SiblingSet())
         let actor = record.ownActor ?? "\(name).\(storage.nextEpoch())"

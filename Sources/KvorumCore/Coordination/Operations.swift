@@ -9,7 +9,7 @@ enum WriteOrigin: Hashable {
 /// What every operation a node coordinates is bound by: the key, the
 /// quorum it must reach, and when it must give up trying.
 struct OperationTerms: Hashable {
-    var key: String
+    var key: Key
     var quorum: Int
     /// After this time no new node is asked; the operation ends with what it has.
     var deadline: Double
@@ -51,7 +51,7 @@ struct ReadOperation: Hashable {
     var answered = false
 
     init(
-        client: RequestID, key: String, quorum: Int, replicas: [String], candidates: [String], pending: [String],
+        client: RequestID, key: Key, quorum: Int, replicas: [String], candidates: [String], pending: [String],
         deadline: Double
     ) {
         self.client = client
@@ -59,7 +59,7 @@ struct ReadOperation: Hashable {
         targets = Targets(replicas: replicas, candidates: candidates, pending: pending)
     }
 
-    var key: String { terms.key }
+    var key: Key { terms.key }
     var quorum: Int { terms.quorum }
     var deadline: Double { terms.deadline }
     var replicas: [String] { targets.replicas }
@@ -128,7 +128,7 @@ struct WriteOperation: Hashable {
     var answered = false
 
     init(
-        origin: WriteOrigin, key: String, quorum: Int, siblings: SiblingSet, metadata: String, slots: [WriteSlot],
+        origin: WriteOrigin, key: Key, quorum: Int, siblings: SiblingSet, metadata: String, slots: [WriteSlot],
         candidates: [String], deadline: Double
     ) {
         self.origin = origin
@@ -137,7 +137,7 @@ struct WriteOperation: Hashable {
         placement = Placement(slots: slots, candidates: candidates)
     }
 
-    var key: String { terms.key }
+    var key: Key { terms.key }
     var quorum: Int { terms.quorum }
     var deadline: Double { terms.deadline }
     var siblings: SiblingSet { written.siblings }
@@ -160,7 +160,7 @@ struct WriteOperation: Hashable {
 struct ForwardOperation: Hashable {
     /// The client's write as it travels in `forwardPut`.
     struct Write: Hashable {
-        var key: String
+        var key: Key
         var value: String
         var context: VersionVector?
         var quorum: Int
@@ -176,7 +176,7 @@ struct ForwardOperation: Hashable {
     var handedOver = false
 
     init(
-        client: RequestID, key: String, value: String, context: VersionVector?, quorum: Int, target: String,
+        client: RequestID, key: Key, value: String, context: VersionVector?, quorum: Int, target: String,
         tried: [String]
     ) {
         self.client = client
@@ -185,7 +185,7 @@ struct ForwardOperation: Hashable {
         self.tried = tried
     }
 
-    var key: String { write.key }
+    var key: Key { write.key }
     var value: String { write.value }
     var context: VersionVector? { write.context }
     var quorum: Int { write.quorum }

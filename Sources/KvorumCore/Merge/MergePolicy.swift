@@ -2,7 +2,7 @@
 ///
 /// Dynamo §4.4 leaves reconciliation to the application; its example is the
 /// shopping cart whose merge keeps every added item. Kvorum picks the policy
-/// from the key: keys starting with `cart` use `.cart`, keys starting with
+/// from the key's text: keys starting with `cart` use `.cart`, keys starting with
 /// `xcart` use `.xcart`, all others `.keepAll`.
 public enum MergePolicy: Sendable, Equatable {
     /// Keep every concurrent version and return them all.
@@ -15,9 +15,9 @@ public enum MergePolicy: Sendable, Equatable {
     /// version with the OR-set join (see `XCart`).
     case xcart
 
-    public static func forKey(_ key: String) -> MergePolicy {
-        if key.hasPrefix("cart") { return .cart }
-        if key.hasPrefix("xcart") { return .xcart }
+    public static func forKey(_ key: Key) -> MergePolicy {
+        if key.text.hasPrefix("cart") { return .cart }
+        if key.text.hasPrefix("xcart") { return .xcart }
         return .keepAll
     }
 

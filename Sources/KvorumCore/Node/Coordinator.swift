@@ -47,7 +47,7 @@ struct Coordinator: Hashable {
     }
 
     /// Whether a write to `key` is still placing its copies.
-    func isWriting(_ key: String) -> Bool { writes.values.contains { $0.key == key } }
+    func isWriting(_ key: Key) -> Bool { writes.values.contains { $0.key == key } }
 
     /// Records that the forwarded write `entry` is coordinated here.
     /// - Returns: false when it already was (the network delivered it twice).

@@ -8,7 +8,7 @@
 struct HintQueue: Hashable {
     /// One hinted key in a batch, with the sequence it had when sent.
     struct Entry: Hashable {
-        var key: String
+        var key: Key
         var sequence: UInt64
     }
 
@@ -19,7 +19,7 @@ struct HintQueue: Hashable {
     }
 
     /// Target → key → sequence.
-    private var pending: [String: [String: UInt64]] = [:]
+    private var pending: [String: [Key: UInt64]] = [:]
     private var sequence: UInt64 = 0
     /// Batches awaiting acknowledgement, by batch id.
     private var inFlight: [UInt64: Batch] = [:]
@@ -41,10 +41,10 @@ struct HintQueue: Hashable {
     var targets: [String] { pending.keys.sorted(by: byteOrder) }
 
     /// The keys pending for `target`, in byte order.
-    func keys(for target: String) -> [String] { (pending[target] ?? [:]).keys.sorted(by: byteOrder) }
+    func keys(for target: String) -> [Key] { (pending[target] ?? [:]).keys.sorted() }
 
     /// Whether any target is owed `key`.
-    func holds(_ key: String) -> Bool { pending.values.contains { $0[key] != nil } }
+    func holds(_ key: Key) -> Bool { pending.values.contains { $0[key] != nil } }
 
     /// Every hint, ordered as `Storage.hints()` orders them.
     var hints: [Hint] {
@@ -61,7 +61,7 @@ struct HintQueue: Hashable {
     /// Adds or renews the hint that `target` must receive `key`.
     /// - Returns: false, changing nothing, when the hint is new and `limit`
     ///   hints are pending already.
-    mutating func add(target: String, key: String, limit: Int, storage: any Storage) -> Bool {
+    mutating func add(target: String, key: Key, limit: Int, storage: any Storage) -> Bool {
         if pending[target]?[key] == nil && count >= limit { return false }
         sequence += 1
         pending[target, default: [:]][key] = sequence
@@ -69,7 +69,7 @@ struct HintQueue: Hashable {
         return true
     }
 
-    mutating func remove(target: String, key: String, storage: any Storage) {
+    mutating func remove(target: String, key: Key, storage: any Storage) {
         guard pending[target]?[key] != nil else { return }
         pending[target]![key] = nil
         if pending[target]!.isEmpty { pending[target] = nil }
@@ -88,7 +88,7 @@ struct HintQueue: Hashable {
         for (id, batch) in inFlight where batch.target == target { inFlight[id] = nil }
         var batch = Batch(target: target, entries: [])
         var records: [KeyedSiblings] = []
-        for key in byKey.keys.sorted(by: byteOrder) {
+        for key in byKey.keys.sorted() {
             guard records.count < limit else { break }
             guard let record = storage.record(for: key), !record.siblings.isEmpty else {
                 remove(target: target, key: key, storage: storage)
@@ -109,9 +109,9 @@ struct HintQueue: Hashable {
     /// unless they were renewed since.
     /// - Returns: the target and the keys whose hints were cleared, or nil
     ///   for a batch not in flight.
-    mutating func acknowledge(_ id: UInt64, storage: any Storage) -> (target: String, cleared: [String])? {
+    mutating func acknowledge(_ id: UInt64, storage: any Storage) -> (target: String, cleared: [Key])? {
         guard let batch = inFlight.removeValue(forKey: id) else { return nil }
-        var cleared: [String] = []
+        var cleared: [Key] = []
         for entry in batch.entries where pending[batch.target]?[entry.key] == entry.sequence {
             remove(target: batch.target, key: entry.key, storage: storage)
             cleared.append(entry.key)

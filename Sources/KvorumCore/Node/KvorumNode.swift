@@ -257,7 +257,7 @@ public final class KvorumNode {
 
     /// A copy from a coordinator (a write) or a read repair: stored, and as
     /// a stand-in (`hintFor`) with a hint for the replica it stands in for.
-    private func storeReplica(_ siblings: SiblingSet, for key: String, hintFor: String?) {
+    private func storeReplica(_ siblings: SiblingSet, for key: Key, hintFor: String?) {
         store(siblings, for: key)
         if let hintFor, hintFor != name {
             addHint(target: hintFor, key: key)
@@ -267,7 +267,7 @@ public final class KvorumNode {
     }
 
     /// Writes a record to storage and keeps the hash tree in step.
-    func putRecord(_ record: StoredRecord, for key: String) {
+    func putRecord(_ record: StoredRecord, for key: Key) {
         storage.setRecord(record, for: key)
         state.antiEntropy.set(
             key: key, partition: ring.partition(of: key), digest: MerkleTree.digest(key: key, siblings: record.siblings)
@@ -275,7 +275,7 @@ public final class KvorumNode {
     }
 
     /// Deletes a record from storage and from the hash tree.
-    func deleteRecord(for key: String) {
+    func deleteRecord(for key: Key) {
         storage.removeRecord(for: key)
         state.antiEntropy.set(key: key, partition: ring.partition(of: key), digest: nil)
     }
@@ -285,7 +285,7 @@ public final class KvorumNode {
     /// current replicas rather than stranding an acknowledged write (found by
     /// campaign seeds 19 and 27 with anti-entropy off). The hints drain as
     /// usual, and then the copy is dropped.
-    func passOnIfNotReplica(_ key: String) {
+    func passOnIfNotReplica(_ key: Key) {
         guard state.membership.isUp(name), !ring.isEmpty else { return }
         let replicas = ring.replicas(for: key, n: n)
         guard !replicas.contains(name), storage.record(for: key) != nil else { return }
@@ -293,7 +293,7 @@ public final class KvorumNode {
     }
 
     /// Merges versions into the local record, keeping the local actor.
-    func store(_ siblings: SiblingSet, for key: String) {
+    func store(_ siblings: SiblingSet, for key: Key) {
         let existing = storage.record(for: key)
         var record = existing ?? StoredRecord(siblings: SiblingSet())
         let merged = record.siblings.merged(with: siblings, policy: MergePolicy.forKey(key))

@@ -188,7 +188,7 @@ extension KvorumNode {
     /// every copy of keys whose new replicas anti-entropy had not reached
     /// yet (docs/chaos.md). After a LEAVE the entrant may get the key twice,
     /// which merging makes harmless.
-    private func rereplicate(_ key: String, before: [String], after: [String]) {
+    private func rereplicate(_ key: Key, before: [String], after: [String]) {
         guard before.contains(where: { !after.contains($0) && !state.membership.isUp($0) }),
             before.first(where: after.contains) == name
         else { return }

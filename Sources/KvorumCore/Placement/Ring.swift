@@ -102,17 +102,18 @@ public struct Ring: Sendable, Hashable {
         hasher.combine(partitionCount)
     }
 
-    public func partition(of key: String) -> Int {
+    /// The partition of a key's bytes.
+    public func partition(of key: Key) -> Int {
         Int(StableHash.hash(key) % UInt64(partitionCount))
     }
 
     /// Every member, the key's replicas first, then the rest in ring order.
-    public func preferenceList(for key: String) -> [String] {
+    public func preferenceList(for key: Key) -> [String] {
         preferenceList(forPartition: partition(of: key), limit: members.count)
     }
 
     /// The key's first `n` distinct owners clockwise: its replicas.
-    public func replicas(for key: String, n: Int) -> [String] {
+    public func replicas(for key: Key, n: Int) -> [String] {
         preferenceList(forPartition: partition(of: key), limit: n)
     }
 

@@ -5,8 +5,17 @@
 /// `Hasher` is seeded per process and must never decide placement.
 public enum StableHash {
     public static func hash(_ s: String) -> UInt64 {
+        hash(bytes: s.utf8)
+    }
+
+    /// A key's hash: the hash of its bytes, as `hash(_: String)` of its text.
+    public static func hash(_ key: Key) -> UInt64 {
+        hash(bytes: key.utf8)
+    }
+
+    private static func hash(bytes: String.UTF8View) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in s.utf8 {
+        for byte in bytes {
             h ^= UInt64(byte)
             h &*= 0x0000_0100_0000_01b3
         }

@@ -11,9 +11,9 @@ public enum ClientCommand: Hashable, Sendable {
     /// Kvorum's addition: take another member, one that cannot LEAVE, out of the ring.
     case remove(member: String)
     case getMembers
-    case get(key: String, quorum: Int)
-    case put(key: String, value: String, quorum: Int, context: VersionVector?)
-    case lookup(key: String)
+    case get(key: Key, quorum: Int)
+    case put(key: Key, value: String, quorum: Int, context: VersionVector?)
+    case lookup(key: Key)
     case countRecords
     case dumpKeys
 
@@ -35,11 +35,11 @@ public enum ClientCommand: Hashable, Sendable {
         case "GET":
             let fields = try Self.object(request.body, of: "GET")
             self = .get(
-                key: try Self.string(fields["key"], what: "GET field 'key'"),
+                key: Key(try Self.string(fields["key"], what: "GET field 'key'")),
                 quorum: try Self.quorum(fields["quorum"]))
         case "PUT":
             let fields = try Self.object(request.body, of: "PUT")
-            let key = try Self.string(fields["key"], what: "PUT field 'key'")
+            let key = Key(try Self.string(fields["key"], what: "PUT field 'key'"))
             let value = try Self.string(fields["value"], what: "PUT field 'value'")
             let quorum = try Self.quorum(fields["quorum"])
             var context: VersionVector?
@@ -56,7 +56,7 @@ public enum ClientCommand: Hashable, Sendable {
             }
             self = .put(key: key, value: value, quorum: quorum, context: context)
         case "LOOKUP":
-            self = .lookup(key: try Self.string(request.body, what: "LOOKUP body (a key)"))
+            self = .lookup(key: Key(try Self.string(request.body, what: "LOOKUP body (a key)")))
         case "COUNT_RECORDS": self = .countRecords
         case "DUMP_KEYS": self = .dumpKeys
         default:
@@ -121,15 +121,15 @@ extension ClientRequest {
         case .remove(let member): self.init(type: "REMOVE", body: .string(member))
         case .getMembers: self.init(type: "GET_MEMBERS")
         case .get(let key, let quorum):
-            self.init(type: "GET", body: ["key": .string(key), "quorum": .int(Int64(quorum))])
+            self.init(type: "GET", body: ["key": .string(key.text), "quorum": .int(Int64(quorum))])
         case .put(let key, let value, let quorum, let context):
             self.init(
                 type: "PUT",
                 body: [
-                    "key": .string(key), "value": .string(value), "quorum": .int(Int64(quorum)),
+                    "key": .string(key.text), "value": .string(value), "quorum": .int(Int64(quorum)),
                     "metadata": context.map { .string(Metadata.encode($0)) } ?? .null,
                 ])
-        case .lookup(let key): self.init(type: "LOOKUP", body: .string(key))
+        case .lookup(let key): self.init(type: "LOOKUP", body: .string(key.text))
         case .countRecords: self.init(type: "COUNT_RECORDS")
         case .dumpKeys: self.init(type: "DUMP_KEYS")
         }

@@ -38,7 +38,7 @@ public enum ClientReply: Hashable, Sendable {
     /// COUNT_RECORDS: the keys this node holds.
     case recordCount(Int)
     /// DUMP_KEYS: the keys this node holds, in byte order.
-    case keys([String])
+    case keys([Key])
     /// REMOVE: the member was removed.
     case removed(member: String)
     /// JOIN or LEAVE, sent as a typed command: the node has started it.
@@ -67,7 +67,7 @@ extension ClientResponse {
         case .recordCount(let count):
             self.init(type: "COUNT_RECORDS_RESP", body: .int(Int64(count)))
         case .keys(let keys):
-            self.init(type: "DUMP_KEYS_RESP", body: .array(keys.map { .string($0) }))
+            self.init(type: "DUMP_KEYS_RESP", body: .array(keys.map { .string($0.text) }))
         case .removed(let member):
             self.init(type: "REMOVE_RESP", body: .string(member))
         case .accepted:
@@ -132,7 +132,7 @@ extension ClientReply {
                 throw ClientCommand.Invalid(reason: "COUNT_RECORDS_RESP body is not an integer")
             }
             self = .recordCount(value)
-        case "DUMP_KEYS_RESP": self = .keys(try strings(response.body, "DUMP_KEYS_RESP body"))
+        case "DUMP_KEYS_RESP": self = .keys(try strings(response.body, "DUMP_KEYS_RESP body").map { Key($0) })
         case "REMOVE_RESP": self = .removed(member: try string(response.body, "REMOVE_RESP body"))
         case "ACCEPTED": self = .accepted
         case "ERROR":

@@ -20,10 +20,10 @@ public enum WriteOutcome: Hashable, Sendable, Codable {
 
 /// One key's versions in a handoff batch.
 public struct KeyedSiblings: Hashable, Sendable, Codable {
-    public var key: String
+    public var key: Key
     public var siblings: SiblingSet
 
-    public init(key: String, siblings: SiblingSet) {
+    public init(key: Key, siblings: SiblingSet) {
         self.key = key
         self.siblings = siblings
     }
@@ -42,10 +42,10 @@ public struct TreeEntry: Hashable, Sendable, Codable {
 
 /// A stored key and the digest of its versions, for anti-entropy.
 public struct KeyDigest: Hashable, Sendable, Codable {
-    public var key: String
+    public var key: Key
     public var digest: UInt64
 
-    public init(key: String, digest: UInt64) {
+    public init(key: Key, digest: UInt64) {
         self.key = key
         self.digest = digest
     }
@@ -60,16 +60,16 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// Forwarding, phase 2: the write itself, sent once per operation to the
     /// replica that answered `forwardReady` (Dynamo §4.5). The replica
     /// coordinates it at most once per (forwarder address, op).
-    case forwardPut(op: UInt64, key: String, value: String, context: VersionVector?, quorum: Int)
+    case forwardPut(op: UInt64, key: Key, value: String, context: VersionVector?, quorum: Int)
     case forwardResult(op: UInt64, outcome: WriteOutcome)
     /// Store these versions and acknowledge; with `hintFor`, the receiver is
     /// a stand-in for that replica.
-    case write(op: UInt64, key: String, siblings: SiblingSet, hintFor: String?)
+    case write(op: UInt64, key: Key, siblings: SiblingSet, hintFor: String?)
     /// Read repair (Dynamo §5): store these versions, which the coordinator
     /// of a read found missing here; nothing is acknowledged.
-    case repair(key: String, siblings: SiblingSet)
+    case repair(key: Key, siblings: SiblingSet)
     case writeAck(op: UInt64)
-    case read(op: UInt64, key: String)
+    case read(op: UInt64, key: Key)
     case readReply(op: UInt64, siblings: SiblingSet)
     /// Hinted handoff and ring transfers: records the receiver is a replica of.
     case handoff(batch: UInt64, records: [KeyedSiblings])
@@ -91,7 +91,7 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// Anti-entropy at the leaves: the sender's key digests in these partitions.
     case aeKeys(partitions: [Int], digests: [KeyDigest])
     /// Anti-entropy: send me your versions of these keys.
-    case aeFetch(keys: [String])
+    case aeFetch(keys: [Key])
     /// Anti-entropy: versions to merge (no acknowledgement).
     case aeRecords([KeyedSiblings])
 

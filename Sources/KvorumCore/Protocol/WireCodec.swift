@@ -80,6 +80,9 @@ extension WireCodec {
             bytes.append(contentsOf: s.utf8)
         }
 
+        /// A key: its bytes, written as a string is.
+        mutating func key(_ k: Key) { string(k.text) }
+
         mutating func optionalString(_ s: String?) {
             byte(s == nil ? 0 : 1)
             if let s { string(s) }
@@ -140,7 +143,7 @@ extension WireCodec {
 
         mutating func keyedRecords(_ records: [KeyedSiblings]) {
             list(records) {
-                $0.string($1.key)
+                $0.key($1.key)
                 $0.siblings($1.siblings)
             }
         }
@@ -160,7 +163,7 @@ extension WireCodec {
             switch m.body {
             case .forwardPut(let op, let key, let value, let context, let quorum):
                 varint(op)
-                string(key)
+                self.key(key)
                 string(value)
                 byte(context == nil ? 0 : 1)
                 if let context { vector(context) }
@@ -177,17 +180,17 @@ extension WireCodec {
                 }
             case .write(let op, let key, let set, let hintFor):
                 varint(op)
-                string(key)
+                self.key(key)
                 siblings(set)
                 optionalString(hintFor)
             case .repair(let key, let set):
-                string(key)
+                self.key(key)
                 siblings(set)
             case .writeAck(let op):
                 varint(op)
             case .read(let op, let key):
                 varint(op)
-                string(key)
+                self.key(key)
             case .readReply(let op, let set):
                 varint(op)
                 siblings(set)
@@ -213,11 +216,11 @@ extension WireCodec {
             case .aeKeys(let partitions, let digests):
                 list(partitions) { $0.int($1) }
                 list(digests) {
-                    $0.string($1.key)
+                    $0.key($1.key)
                     $0.fixed64($1.digest)
                 }
             case .aeFetch(let keys):
-                list(keys) { $0.string($1) }
+                list(keys) { $0.key($1) }
             case .aeRecords(let records):
                 keyedRecords(records)
             case .forwardOffer(let op):
@@ -292,6 +295,8 @@ extension WireCodec {
             return s
         }
 
+        mutating func key() throws(DecodeError) -> Key { Key(try string()) }
+
         mutating func flag() throws(DecodeError) -> Bool {
             switch try byte() {
             case 0: return false
@@ -349,7 +354,7 @@ extension WireCodec {
 
         mutating func keyedRecords() throws(DecodeError) -> [KeyedSiblings] {
             try list(minimumSize: 2) { reader throws(DecodeError) in
-                KeyedSiblings(key: try reader.string(), siblings: try reader.siblings())
+                KeyedSiblings(key: try reader.key(), siblings: try reader.siblings())
             }
         }
 
@@ -370,7 +375,7 @@ extension WireCodec {
             switch tag {
             case .forwardPut:
                 let op = try varint()
-                let key = try string()
+                let key = try self.key()
                 let value = try string()
                 let context = try flag() ? try vector() : nil
                 body = .forwardPut(op: op, key: key, value: value, context: context, quorum: try int())
@@ -381,11 +386,11 @@ extension WireCodec {
                 body = .forwardResult(op: op, outcome: outcome)
             case .write:
                 let op = try varint()
-                let key = try string()
+                let key = try self.key()
                 let set = try siblings()
                 body = .write(op: op, key: key, siblings: set, hintFor: try optionalString())
             case .writeAck: body = .writeAck(op: try varint())
-            case .read: body = .read(op: try varint(), key: try string())
+            case .read: body = .read(op: try varint(), key: try key())
             case .readReply: body = .readReply(op: try varint(), siblings: try siblings())
             case .handoff:
                 let batch = try varint()
@@ -407,18 +412,18 @@ extension WireCodec {
             case .aeKeys:
                 let partitions = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.int() }
                 let digests = try list(minimumSize: 9) { reader throws(DecodeError) in
-                    KeyDigest(key: try reader.string(), digest: try reader.fixed64())
+                    KeyDigest(key: try reader.key(), digest: try reader.fixed64())
                 }
                 body = .aeKeys(partitions: partitions, digests: digests)
             case .aeFetch:
-                body = .aeFetch(keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.string() })
+                body = .aeFetch(keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.key() })
             case .aeRecords:
                 body = .aeRecords(try keyedRecords())
             case .forwardOffer: body = .forwardOffer(op: try varint())
             case .forwardReady: body = .forwardReady(op: try varint())
             case .viewCheck: body = .viewCheck
             case .repair:
-                let key = try string()
+                let key = try self.key()
                 body = .repair(key: key, siblings: try siblings())
             }
             return PeerMessage(from: from, viewDigest: digest, body: body)

@@ -9,7 +9,7 @@ struct AntiEntropyState: Hashable {
     }
 
     /// Sets (or with nil, removes) one key's digest.
-    mutating func set(key: String, partition: Int, digest: UInt64?) {
+    mutating func set(key: Key, partition: Int, digest: UInt64?) {
         tree.set(key: key, partition: partition, digest: digest)
     }
 

@@ -31,7 +31,7 @@ struct MerkleTree: Hashable {
     /// only): a leaf comparison reads its partition rather than every stored
     /// key, and a change XORs out the key's old digest without re-encoding
     /// the old record.
-    private var digests: [Int: [String: UInt64]] = [:]
+    private var digests: [Int: [Key: UInt64]] = [:]
     /// Levels below the root: the last one is the leaves.
     let depth: Int
     /// The restricted views, in the order the peers were first shared with.
@@ -49,9 +49,9 @@ struct MerkleTree: Hashable {
     }
 
     /// The digest of one stored key.
-    static func digest(key: String, siblings: SiblingSet) -> UInt64 {
+    static func digest(key: Key, siblings: SiblingSet) -> UInt64 {
         var writer = WireCodec.Writer()
-        writer.string(key)
+        writer.key(key)
         writer.siblings(siblings)
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in writer.bytes {
@@ -62,7 +62,7 @@ struct MerkleTree: Hashable {
     }
 
     /// Sets a key's digest in its partition; nil stands for "absent".
-    mutating func set(key: String, partition: Int, digest new: UInt64?) {
+    mutating func set(key: Key, partition: Int, digest new: UInt64?) {
         let old = digests[partition]?[key]
         let delta = (old ?? 0) ^ (new ?? 0)
         leaves[partition] ^= delta
@@ -84,7 +84,7 @@ struct MerkleTree: Hashable {
 
     /// The keys stored in a partition with their digests, in byte-wise key order.
     func digests(in partition: Int) -> [KeyDigest] {
-        (digests[partition] ?? [:]).sorted { byteOrder($0.key, $1.key) }.map {
+        (digests[partition] ?? [:]).sorted { $0.key < $1.key }.map {
             KeyDigest(key: $0.key, digest: $0.value)
         }
     }

@@ -76,7 +76,7 @@ extension KvorumNode {
     }
 
     /// Sends our versions of `keys`, a bounded batch per message.
-    func sendRecords(_ keys: [String], toAddress address: Address) {
+    func sendRecords(_ keys: [Key], toAddress address: Address) {
         let records = keys.compactMap { key in
             storage.record(for: key).map { KeyedSiblings(key: key, siblings: $0.siblings) }
         }

@@ -2,7 +2,7 @@ extension KvorumNode {
     /// Records that `target` must receive this node's copy of `key` (Dynamo
     /// §4.6). Renewing a hint gives it a new sequence number, so the
     /// acknowledgement of an older delivery does not clear it.
-    func addHint(target: String, key: String) {
+    func addHint(target: String, key: Key) {
         guard target != name,
             state.hints.add(target: target, key: key, limit: config.maxHints, storage: storage)
         else { return }
@@ -41,7 +41,7 @@ extension KvorumNode {
 
     /// Drops a record this node holds for no one: it is not a replica of the
     /// key and owes no hint for it.
-    func dropIfNotResponsible(_ key: String) {
+    func dropIfNotResponsible(_ key: Key) {
         guard !ring.isEmpty else { return }
         if ring.replicas(for: key, n: n).contains(name) && state.membership.isUp(name) { return }
         if state.hints.holds(key) { return }

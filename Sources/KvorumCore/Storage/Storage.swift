@@ -18,10 +18,10 @@ public struct StoredRecord: Hashable, Sendable, Codable {
 /// renewed, so an acknowledgement of an older delivery does not clear it.
 public struct Hint: Hashable, Sendable, Codable {
     public var target: String
-    public var key: String
+    public var key: Key
     public var sequence: UInt64
 
-    public init(target: String, key: String, sequence: UInt64) {
+    public init(target: String, key: Key, sequence: UInt64) {
         self.target = target
         self.key = key
         self.sequence = sequence
@@ -32,16 +32,16 @@ public struct Hint: Hashable, Sendable, Codable {
 /// `MemoryStorage`, which survives a simulated crash; the server uses a disk
 /// store. Every method is called from the node's single thread of control.
 public protocol Storage: AnyObject {
-    func record(for key: String) -> StoredRecord?
-    func setRecord(_ record: StoredRecord, for key: String)
-    func removeRecord(for key: String)
+    func record(for key: Key) -> StoredRecord?
+    func setRecord(_ record: StoredRecord, for key: Key)
+    func removeRecord(for key: Key)
     /// Every stored key, in byte-wise order.
-    func keys() -> [String]
+    func keys() -> [Key]
     var recordCount: Int { get }
 
     func hints() -> [Hint]
     func setHint(_ hint: Hint)
-    func removeHint(target: String, key: String)
+    func removeHint(target: String, key: Key)
 
     func membership() -> [MemberEntry]
     func setMembership(_ entries: [MemberEntry])
@@ -60,8 +60,8 @@ public final class MemoryStorage: Storage {
     /// Everything a `MemoryStorage` holds, as a value: equal contents behave
     /// the same (the model checker compares them).
     public struct Contents: Hashable, Sendable {
-        fileprivate var records: [String: StoredRecord] = [:]
-        fileprivate var hints: [String: [String: Hint]] = [:]
+        fileprivate var records: [Key: StoredRecord] = [:]
+        fileprivate var hints: [String: [Key: Hint]] = [:]
         fileprivate var members: [MemberEntry] = []
         fileprivate var pendingJoin: Address?
         fileprivate var epoch: UInt64 = 0
@@ -78,22 +78,22 @@ public final class MemoryStorage: Storage {
         return twin
     }
 
-    public func record(for key: String) -> StoredRecord? { contents.records[key] }
-    public func setRecord(_ record: StoredRecord, for key: String) { contents.records[key] = record }
-    public func removeRecord(for key: String) { contents.records[key] = nil }
-    public func keys() -> [String] { contents.records.keys.sorted(by: byteOrder) }
+    public func record(for key: Key) -> StoredRecord? { contents.records[key] }
+    public func setRecord(_ record: StoredRecord, for key: Key) { contents.records[key] = record }
+    public func removeRecord(for key: Key) { contents.records[key] = nil }
+    public func keys() -> [Key] { contents.records.keys.sorted() }
     public var recordCount: Int { contents.records.count }
 
     public func hints() -> [Hint] {
         contents.hints.keys.sorted(by: byteOrder).flatMap { target in
             let byKey = contents.hints[target]!
-            return byKey.keys.sorted(by: byteOrder).map { byKey[$0]! }
+            return byKey.keys.sorted().map { byKey[$0]! }
         }
     }
 
     public func setHint(_ hint: Hint) { contents.hints[hint.target, default: [:]][hint.key] = hint }
 
-    public func removeHint(target: String, key: String) {
+    public func removeHint(target: String, key: Key) {
         contents.hints[target]?[key] = nil
         if contents.hints[target]?.isEmpty == true { contents.hints[target] = nil }
     }

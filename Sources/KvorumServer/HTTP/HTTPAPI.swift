@@ -172,7 +172,7 @@ struct Router {
 
     private func get(_ key: String, query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
-        node.submit(.get(key: key, quorum: quorum)) { reply in
+        node.submit(.get(key: Key(key), quorum: quorum)) { reply in
             guard case .versions(let values, let metadata, let joined) = reply else {
                 return respond(Self.failure(reply))
             }
@@ -202,14 +202,14 @@ struct Router {
             }
             context = decoded
         }
-        node.submit(.put(key: key, value: text, quorum: quorum, context: context)) { reply in
+        node.submit(.put(key: Key(key), value: text, quorum: quorum, context: context)) { reply in
             guard case .written(let metadata) = reply else { return respond(Self.failure(reply)) }
             respond(.json(.ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))]))
         }
     }
 
     private func lookup(_ key: String, respond: @escaping (HTTPAnswer) -> Void) {
-        node.submit(.lookup(key: key)) { reply in
+        node.submit(.lookup(key: Key(key))) { reply in
             guard case .replicas(let replicas) = reply else { return respond(Self.failure(reply)) }
             let list: [JSON] = replicas.map { ["name": .string($0.name), "address": .string($0.address)] }
             respond(.json(.ok, ["key": .string(key), "replicas": .array(list)]))

@@ -2,25 +2,13 @@ import KvorumCore
 
 /// The most recently used records of a store, decoded, up to a fixed count:
 /// a hit costs a dictionary lookup instead of an SQLite search and a decode.
-/// Least recently used entries are evicted first. Keys are compared as UTF-8
-/// bytes, as the store compares them (not by Swift's canonical equivalence).
-/// Confined to one thread, like the store that owns it.
+/// Least recently used entries are evicted first. Keys are `Key`s, compared
+/// as UTF-8 bytes, as the store compares them. Confined to one thread, like
+/// the store that owns it.
 struct RecordCache {
-    /// A key that equals another only when their UTF-8 bytes are equal.
-    private struct ByteKey: Hashable {
-        var text: String
-
-        static func == (a: ByteKey, b: ByteKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
-
-        func hash(into hasher: inout Hasher) {
-            var text = text
-            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        }
-    }
-
     /// One entry, linked into the recency list by slot numbers.
     private struct Entry {
-        var key: ByteKey
+        var key: Key
         var record: StoredRecord
         var newer: Int?
         var older: Int?
@@ -28,7 +16,7 @@ struct RecordCache {
 
     /// Most entries kept; 0 turns the cache off.
     let capacity: Int
-    private var slots: [ByteKey: Int] = [:]
+    private var slots: [Key: Int] = [:]
     private var entries: [Entry] = []
     private var newest: Int?
     private var oldest: Int?
@@ -43,8 +31,8 @@ struct RecordCache {
     var count: Int { slots.count }
 
     /// The cached record of `key`, which becomes the most recently used.
-    mutating func record(for key: String) -> StoredRecord? {
-        guard let slot = slots[ByteKey(text: key)] else { return nil }
+    mutating func record(for key: Key) -> StoredRecord? {
+        guard let slot = slots[key] else { return nil }
         unlink(slot)
         pushNewest(slot)
         return entries[slot].record
@@ -52,9 +40,8 @@ struct RecordCache {
 
     /// Caches `record` as the most recently used, evicting the least
     /// recently used entry when full.
-    mutating func set(_ record: StoredRecord, for key: String) {
+    mutating func set(_ record: StoredRecord, for key: Key) {
         guard capacity > 0 else { return }
-        let key = ByteKey(text: key)
         if let slot = slots[key] {
             entries[slot].record = record
             unlink(slot)
@@ -79,8 +66,8 @@ struct RecordCache {
     }
 
     /// Forgets `key`; its slot is reused by the next new entry.
-    mutating func remove(_ key: String) {
-        guard let slot = slots.removeValue(forKey: ByteKey(text: key)) else { return }
+    mutating func remove(_ key: Key) {
+        guard let slot = slots.removeValue(forKey: key) else { return }
         unlink(slot)
         entries[slot].record = StoredRecord(siblings: SiblingSet())
         free.append(slot)

@@ -15,8 +15,7 @@ import KvorumCore
 ///   bytes are equal, and `keys()` and `hints()` are in byte-wise order (SQLite's
 ///   BINARY collation on UTF-8 text, the order of `byteOrder`). Keys that differ
 ///   only in Unicode normalisation (NFC "é" and NFD "e\u{301}") are two keys
-///   here; `MemoryStorage`, a Swift `Dictionary`, treats them as one because
-///   Swift's `String` equality is canonical equivalence.
+///   here, as they are to `Key` and so to the rest of the node.
 /// - Confinement: a store is used from one thread at a time, like the node it
 ///   serves. The connection is opened in SQLite's multi-thread mode and takes
 ///   no mutex of its own.
@@ -156,11 +155,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
 
     // MARK: Records
 
-    public func record(for key: String) -> StoredRecord? {
+    public func record(for key: Key) -> StoredRecord? {
         if let cached = cache.record(for: key) { return cached }
         let found = perform("read record") { s in
             var found: StoredRecord?
-            try s.selectRecord.run([.text(key)]) { row in
+            try s.selectRecord.run([.text(key.text)]) { row in
                 let siblings = try WireCodec.decodeSiblings(row.bytes(0))
                 found = StoredRecord(siblings: siblings, ownActor: row.isNull(1) ? nil : row.text(1))
             }
@@ -170,10 +169,10 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         return found
     }
 
-    public func setRecord(_ record: StoredRecord, for key: String) {
+    public func setRecord(_ record: StoredRecord, for key: Key) {
         change("write record") { s in
             let values: [SQLiteValue] = [
-                .text(key), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
+                .text(key.text), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
             ]
             // Overwrites are the common case; an UPDATE that matches nothing
             // writes nothing, and tells whether the count grows.
@@ -186,19 +185,19 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         cache.set(record, for: key)
     }
 
-    public func removeRecord(for key: String) {
+    public func removeRecord(for key: Key) {
         change("remove record") { s in
-            try s.deleteRecord.run([.text(key)])
+            try s.deleteRecord.run([.text(key.text)])
             if connection.changes > 0 { cachedRecordCount -= 1 }
             cache.remove(key)
         }
     }
 
     /// Every stored key, in byte-wise order (`ORDER BY` under BINARY collation).
-    public func keys() -> [String] {
+    public func keys() -> [Key] {
         perform("list keys") { s in
-            var keys: [String] = []
-            try s.selectKeys.run { keys.append($0.text(0)) }
+            var keys: [Key] = []
+            try s.selectKeys.run { keys.append(Key($0.text(0))) }
             return keys
         }
     }
@@ -213,7 +212,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         perform("list hints") { s in
             var hints: [Hint] = []
             try s.selectHints.run { row in
-                hints.append(Hint(target: row.text(0), key: row.text(1), sequence: UInt64(bitPattern: row.int64(2))))
+                hints.append(
+                    Hint(target: row.text(0), key: Key(row.text(1)), sequence: UInt64(bitPattern: row.int64(2))))
             }
             return hints
         }
@@ -221,12 +221,12 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
 
     public func setHint(_ hint: Hint) {
         change("write hint") { s in
-            try s.upsertHint.run([.text(hint.target), .text(hint.key), .integer(Int64(bitPattern: hint.sequence))])
+            try s.upsertHint.run([.text(hint.target), .text(hint.key.text), .integer(Int64(bitPattern: hint.sequence))])
         }
     }
 
-    public func removeHint(target: String, key: String) {
-        change("remove hint") { s in try s.deleteHint.run([.text(target), .text(key)]) }
+    public func removeHint(target: String, key: Key) {
+        change("remove hint") { s in try s.deleteHint.run([.text(target), .text(key.text)]) }
     }
 
     /// The identity stored in `meta`, made (at random, never 0) and stored

@@ -14,11 +14,11 @@ public enum CampaignInvariants {
 
     /// What a node stores for a key (empty when it holds no record).
     static func stored(_ sim: Simulation, _ node: String, _ key: String) -> SiblingSet {
-        sim.storage(of: node).record(for: key)?.siblings ?? SiblingSet()
+        sim.storage(of: node).record(for: Key(key))?.siblings ?? SiblingSet()
     }
 
     static func liveReplicas(_ key: String, ring: Ring, sim: Simulation) -> [String] {
-        ring.replicas(for: key, n: replicationFactor).filter { sim.isUp($0) }
+        ring.replicas(for: Key(key), n: replicationFactor).filter { sim.isUp($0) }
     }
 
     /// No acknowledged write lost: for every write that got a `PUT_RESP`, every
@@ -193,7 +193,7 @@ public enum CampaignInvariants {
         for change in model.membershipChanges {
             let ring = Ring(members: change.members, partitionCount: partitionCount)
             for key in model.keys + probeKeys {
-                let replicas = ring.replicas(for: key, n: replicationFactor)
+                let replicas = ring.replicas(for: Key(key), n: replicationFactor)
                 guard Set(replicas).count != replicationFactor || !replicas.allSatisfy(change.members.contains)
                 else { continue }
                 found.append(
@@ -225,7 +225,7 @@ public enum CampaignInvariants {
                 continue
             }
             for key in model.keys + probeKeys {
-                let expected = ring.replicas(for: key, n: replicationFactor)
+                let expected = ring.replicas(for: Key(key), n: replicationFactor)
                 let answer = sim.lookup(key, at: member)
                 if answer != expected {
                     found.append(

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Coordinator")
 struct CoordinatorTests {
-    private func read(_ key: String, quorum: Int = 2) -> ReadOperation {
+    private func read(_ key: Key, quorum: Int = 2) -> ReadOperation {
         ReadOperation(
             client: 1, key: key, quorum: quorum, replicas: ["a", "b", "c"], candidates: [], pending: ["b", "c"],
             deadline: 10)

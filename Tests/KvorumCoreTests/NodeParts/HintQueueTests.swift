@@ -41,7 +41,7 @@ struct HintQueueTests {
     @Test func aBatchCarriesRecordsInKeyOrderAndDropsHintsForVanishedRecords() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        for key in ["k3", "k1", "k2"] { _ = queue.add(target: "b", key: key, limit: 10, storage: storage) }
+        for key: Key in ["k3", "k1", "k2"] { _ = queue.add(target: "b", key: key, limit: 10, storage: storage) }
         storage.setRecord(record("one"), for: "k1")
         storage.setRecord(record("three"), for: "k3")
         let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
@@ -55,8 +55,8 @@ struct HintQueueTests {
     @Test func anAcknowledgementClearsOnlyHintsNotRenewedSince() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        for key in ["k1", "k2"] {
-            storage.setRecord(record(key), for: key)
+        for key: Key in ["k1", "k2"] {
+            storage.setRecord(record(key.text), for: key)
             _ = queue.add(target: "b", key: key, limit: 10, storage: storage)
         }
         let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
@@ -93,12 +93,38 @@ struct HintQueueTests {
     @Test func aBatchIsBoundedByItsLimit() throws {
         let storage = MemoryStorage()
         var queue = HintQueue(restoring: [])
-        for key in ["a", "b", "c"] {
-            storage.setRecord(record(key), for: key)
+        for key: Key in ["a", "b", "c"] {
+            storage.setRecord(record(key.text), for: key)
             _ = queue.add(target: "t", key: key, limit: 10, storage: storage)
         }
         let collected = queue.collectBatch(for: "t", limit: 2, storage: storage)
         let (_, records) = try #require(collected)
         #expect(records.map(\.key) == ["a", "b"])
+    }
+
+    /// Two keys that differ only in Unicode normalisation (equal as Swift
+    /// `String`s) are two hints: each carries its own record, and settling
+    /// one leaves the other pending.
+    @Test func keysThatDifferOnlyInNormalisationAreTwoHints() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        let (nfc, nfd): (Key, Key) = ("caf\u{E9}", "cafe\u{301}")
+        storage.setRecord(record("composed"), for: nfc)
+        storage.setRecord(record("decomposed"), for: nfd)
+        _ = queue.add(target: "b", key: nfc, limit: 10, storage: storage)
+        _ = queue.add(target: "b", key: nfd, limit: 10, storage: storage)
+        #expect(queue.count == 2)
+        #expect(queue.hints == storage.hints())
+        let collected = queue.collectBatch(for: "b", limit: 10, storage: storage)
+        let (batch, records) = try #require(collected)
+        #expect(records.map { Array($0.key.utf8) } == [Array(nfd.utf8), Array(nfc.utf8)])
+        #expect(records.map(\.siblings.values) == [["decomposed"], ["composed"]])
+        queue.dispatched(batch, id: 7)
+        _ = queue.add(target: "b", key: nfd, limit: 10, storage: storage)
+        let acknowledged = queue.acknowledge(7, storage: storage)
+        let result = try #require(acknowledged)
+        #expect(result.cleared.map { Array($0.utf8) } == [Array(nfc.utf8)])
+        #expect(queue.keys(for: "b").map { Array($0.utf8) } == [Array(nfd.utf8)])
+        #expect(queue.hints == storage.hints())
     }
 }
