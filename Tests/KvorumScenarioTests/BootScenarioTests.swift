@@ -43,4 +43,18 @@ struct BootScenarioTests {
         c.sim.run(for: 1)
         #expect(c.sim.members(at: "node03")?.contains("node03") == true)
     }
+
+    /// A member told to JOIN an address no node has refuses with an ERROR
+    /// and keeps serving (it used to answer every request "still joining"
+    /// for ever).
+    @Test(arguments: [Timing.harness, .random(seed: 1)])
+    func aMemberToldToJoinAnUnreachableAddressKeepsServing(timing: Timing) {
+        let c = Cluster(nodes: 3, timing: timing)
+        c.form()
+        let refusal = c.request("JOIN", .string("10.9.9.9:7700"), at: "node02")
+        #expect(refusal?.type == "ERROR" && refusal?.failure == .badRequest, "\(String(describing: refusal))")
+        c.sim.run(for: 3)
+        #expect(c.sim.members(at: "node02") == c.names)
+        #expect(c.put("after-join", "v", at: "node02", quorum: 2, timeLimit: 5) != nil)
+    }
 }
