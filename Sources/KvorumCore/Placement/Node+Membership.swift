@@ -26,13 +26,16 @@ extension KvorumNode {
     /// another cluster would take it out of service until that join
     /// completes (and forever if the contact never answers). LEAVE first.
     func joinRefusal(via contact: Address) -> String? {
-        let others = view.sorted.filter { $0.name != name && $0.status == .up }
+        let others = upPeerEntries
         guard state.membership.isUp(name), !others.isEmpty, contact != config.address,
             !others.contains(where: { $0.address == contact })
         else { return nil }
         return "node \(name) is already a member of a cluster of \(others.count + 1) and \(contact) is not one of "
             + "its members: send LEAVE first to join another cluster"
     }
+
+    /// The entries of the other members that are up, by name.
+    private var upPeerEntries: [MemberEntry] { view.sorted.filter { $0.name != name && $0.status == .up } }
 
     /// The boot-time choice of how to rejoin (`Event.boot`). A node whose
     /// own entry is not up (it never joined, or it left) starts a cluster
@@ -45,8 +48,7 @@ extension KvorumNode {
             join(via: config.address)
         } else if own?.address != config.address {
             // Restarted on another address: announce it through a known member.
-            let known = view.sorted.first { $0.name != name && $0.status == .up }
-            join(via: known?.address ?? config.address)
+            join(via: upPeerEntries.first?.address ?? config.address)
         }
     }
 

@@ -64,21 +64,6 @@ public enum ClientCommand: Hashable, Sendable {
         }
     }
 
-    /// The seed's name for the request.
-    public var type: String {
-        switch self {
-        case .join: "JOIN"
-        case .leave: "LEAVE"
-        case .remove: "REMOVE"
-        case .getMembers: "GET_MEMBERS"
-        case .get: "GET"
-        case .put: "PUT"
-        case .lookup: "LOOKUP"
-        case .countRecords: "COUNT_RECORDS"
-        case .dumpKeys: "DUMP_KEYS"
-        }
-    }
-
     /// Why `quorum` is not a quorum for `n` replicas, or nil when it is.
     static func quorumRefusal(_ quorum: Int, n: Int) -> String? {
         guard quorum < 1 || quorum > n else { return nil }
