@@ -31,8 +31,8 @@ public enum TraceFormat {
     /// A peer message body, e.g. `write op:3 "k" ["v"@node01.1:1|] hint:node04`.
     public static func describe(_ body: PeerBody) -> String {
         switch body {
-        case .forwardPut(let op, let key, let value, let context, let quorum):
-            var text = "forwardPut op:\(op) \(quoted(key))=\(quoted(value)) q\(quorum)"
+        case .forwardPut(let op, let key, let payload, let context, let quorum):
+            var text = "forwardPut op:\(op) \(quoted(key))=\(describe(payload)) q\(quorum)"
             if let context { text += " ctx:" + shortened(Metadata.encode(context), to: maxMetadata) }
             return text
         case .forwardOffer(let op):
@@ -41,9 +41,9 @@ public enum TraceFormat {
             return "forwardReady op:\(op)"
         case .viewCheck:
             return "viewCheck"
-        case .forwardResult(let op, .written(let metadata)):
+        case .forwardResult(let op, .written(let metadata, _)):
             return "forwardResult op:\(op) written " + shortened(metadata, to: maxMetadata)
-        case .forwardResult(let op, .failed(let reason)):
+        case .forwardResult(let op, .failed(let reason, _)):
             return "forwardResult op:\(op) failed \(quoted(reason, limit: maxMetadata))"
         case .write(let op, let key, let siblings, let hintFor):
             var text = "write op:\(op) \(quoted(key)) " + describe(siblings)
@@ -84,8 +84,14 @@ public enum TraceFormat {
     }
 
     /// Siblings as `["v1"@meta1, "v2"@meta2]`, at most a few of them.
+    /// A payload: its text quoted, or `tombstone`.
+    public static func describe(_ payload: Payload) -> String {
+        guard let value = payload.value else { return "tombstone" }
+        return quoted(value.text)
+    }
+
     public static func describe(_ siblings: SiblingSet) -> String {
-        listed(siblings.versions.map { quoted($0.value) + "@" + shortened($0.metadata, to: maxMetadata) })
+        listed(siblings.versions.map { describe($0.payload) + "@" + shortened($0.metadata, to: maxMetadata) })
     }
 
     /// A client request or response body: its canonical JSON, shortened if long.

@@ -154,6 +154,8 @@ public enum StdioProtocol {
             /// For an `ERROR`: `unavailable` when the request may succeed
             /// later, `badRequest` when it cannot.
             var failure: ClientReply.Failure?
+            /// For a `PUT_RESP`: the key's versions at the coordinator after the write.
+            var siblings: Int?
         }
         struct SetTimer: Codable {
             var name: NodeTimer
@@ -176,7 +178,7 @@ public enum StdioProtocol {
                 let response = ClientResponse(answer)
                 reply = Reply(
                     id: id, type: response.type, body: response.body,
-                    failure: response.failure)
+                    failure: response.failure, siblings: response.siblings)
             case .setTimer(let name, let after):
                 setTimer = SetTimer(name: name, after: after)
             case .cancelTimer(let name):
@@ -191,7 +193,8 @@ public enum StdioProtocol {
                     return .reply(
                         reply.id,
                         try ClientReply(
-                            seed: ClientResponse(type: reply.type, body: reply.body, failure: reply.failure)))
+                            seed: ClientResponse(
+                                type: reply.type, body: reply.body, failure: reply.failure, siblings: reply.siblings)))
                 } catch {
                     throw LineError(description: "bad reply: \(error.reason)")
                 }

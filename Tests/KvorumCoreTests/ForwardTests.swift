@@ -20,7 +20,7 @@ struct ForwardTests {
     }
 
     private func forwardPut(_ node: KvorumNode, op: UInt64, value: String, now: Double) -> [Effect] {
-        let body = PeerBody.forwardPut(op: op, key: "k", value: value, context: nil, quorum: 1)
+        let body = PeerBody.forwardPut(op: op, key: "k", payload: .value(Value(text: value)), context: nil, quorum: 1)
         let message = PeerMessage(from: "fwd", viewDigest: node.view.digest, body: body)
         return node.handle(.peer(from: Self.forwarderAddress, message), now: now)
     }

@@ -18,13 +18,19 @@ struct WireCodecTests {
         name: "node01", address: "127.0.0.1:9701", status: .left, version: 1 << 40, identity: 0xFEED_FACE_0000_0001)
 
     static let bodies: [PeerBody] = [
-        .forwardPut(op: 1, key: "k", value: "x", context: nil, quorum: 2),
-        .forwardPut(op: UInt64.max, key: "", value: "y", context: VersionVector(["a": 3]), quorum: 3),
+        .forwardPut(op: 1, key: "k", payload: .value(Value(text: "x")), context: nil, quorum: 2),
+        .forwardPut(
+            op: 2, key: "b", payload: .value(Value(bytes: [0, 255, 10], contentType: "image/png")), context: nil,
+            quorum: 1),
+        .forwardPut(op: 3, key: "d", payload: .tombstone, context: VersionVector(["a": 1]), quorum: 2),
+        .forwardPut(
+            op: UInt64.max, key: "", payload: .value(Value(text: "y")), context: VersionVector(["a": 3]), quorum: 3),
         .forwardOffer(op: 12),
         .forwardReady(op: UInt64.max),
         .viewCheck,
-        .forwardResult(op: 5, outcome: .written(metadata: "node01.2:1|")),
-        .forwardResult(op: 5, outcome: .failed(reason: "write quorum not reached")),
+        .forwardResult(op: 5, outcome: .written(metadata: "node01.2:1|", siblings: 3)),
+        .forwardResult(op: 5, outcome: .failed(reason: "write quorum not reached", failure: .unavailable)),
+        .forwardResult(op: 6, outcome: .failed(reason: "too many siblings", failure: .conflict)),
         .write(op: 7, key: "cart-1", siblings: siblings, hintFor: "node05"),
         .write(op: 0, key: "k", siblings: SiblingSet(), hintFor: nil),
         .repair(key: "k", siblings: siblings),
@@ -72,8 +78,10 @@ struct WireCodecTests {
     /// already hold) do not.
     @Test func onlyRequestsLeaveBeforeTheCommit() {
         var early: Set<PeerMessageTag> = []
-        for body in Self.bodies + [.aeTree(level: 1, entries: []), .aeKeys(partitions: [], digests: []),
-            .aeFetch(keys: []), .aeRecords([])] where body.mayLeaveBeforeCommit {
+        for body in Self.bodies + [
+            .aeTree(level: 1, entries: []), .aeKeys(partitions: [], digests: []),
+            .aeFetch(keys: []), .aeRecords([]),
+        ] where body.mayLeaveBeforeCommit {
             early.insert(body.tag)
         }
         #expect(

@@ -12,7 +12,8 @@ import Testing
 struct XCartOrderTests {
     /// The cart both clients read: `cheese,wine`, written as `n1:1`.
     static let start = MergePolicy.xcart.newVersion(
-        dot: Dot(actor: "n1", counter: 1), context: nil, value: "cheese,wine", local: SiblingSet())
+        dot: Dot(actor: "n1", counter: 1), context: nil, payload: .value(Value(text: "cheese,wine")),
+        local: SiblingSet())
 
     /// The record one coordinator holds after applying `writes` in order,
     /// each with the context `start.history` and the coordinator's next dot.
@@ -20,7 +21,8 @@ struct XCartOrderTests {
         var record = SiblingSet([Self.start], policy: .xcart)
         for (index, value) in writes.enumerated() {
             let version = MergePolicy.xcart.newVersion(
-                dot: Dot(actor: "n1", counter: UInt64(index) + 2), context: Self.start.history, value: value,
+                dot: Dot(actor: "n1", counter: UInt64(index) + 2), context: Self.start.history,
+                payload: .value(Value(text: value)),
                 local: record)
             record.add([version], policy: .xcart)
         }
@@ -100,7 +102,8 @@ struct XCartOrderTests {
     {
         let counter = max(record.maxCounter(of: coordinator), context.maxCounter(of: coordinator)) + 1
         let version = MergePolicy.xcart.newVersion(
-            dot: Dot(actor: coordinator, counter: counter), context: context, value: value, local: record)
+            dot: Dot(actor: coordinator, counter: counter), context: context, payload: .value(Value(text: value)),
+            local: record)
         return record.merged(with: SiblingSet([version], policy: .xcart), policy: .xcart)
     }
 
@@ -115,10 +118,12 @@ struct XCartOrderTests {
         var record = coordinate(["cheese"])
         let removal = record.versions[0]
         let readd = MergePolicy.xcart.newVersion(
-            dot: Dot(actor: "n1", counter: 3), context: removal.history, value: "cheese,wine", local: record)
+            dot: Dot(actor: "n1", counter: 3), context: removal.history, payload: .value(Value(text: "cheese,wine")),
+            local: record)
         record.add([readd], policy: .xcart)
         let kept = MergePolicy.xcart.newVersion(
-            dot: Dot(actor: "n1", counter: 4), context: Self.start.history, value: "cheese,wine", local: record)
+            dot: Dot(actor: "n1", counter: 4), context: Self.start.history, payload: .value(Value(text: "cheese,wine")),
+            local: record)
         record.add([kept], policy: .xcart)
         #expect(record.values == ["cheese,wine"])
         #expect(readd.tags?.contains(ItemTag(item: "wine", dot: Dot(actor: "n1", counter: 3))) == true)

@@ -11,7 +11,7 @@ private func xwrite(
     local: [Version] = []
 ) -> Version {
     MergePolicy.xcart.newVersion(
-        dot: Dot(actor: actor, counter: counter), context: context, value: value,
+        dot: Dot(actor: actor, counter: counter), context: context, payload: .value(Value(text: value)),
         local: SiblingSet(local, policy: .xcart))
 }
 
@@ -51,7 +51,8 @@ struct XCartMergeTests {
     @Test func onlyXCartVersionsCarryTags() {
         let dot = Dot(actor: "n1", counter: 1)
         for policy in [MergePolicy.keepAll, .cart] {
-            let version = policy.newVersion(dot: dot, context: nil, value: "a,b", local: SiblingSet())
+            let version = policy.newVersion(
+                dot: dot, context: nil, payload: .value(Value(text: "a,b")), local: SiblingSet())
             #expect(version == Version(dot: dot, past: VersionVector(), value: "a,b"))
             #expect(version.tags == nil)
         }
@@ -280,8 +281,11 @@ struct XCartCodecTests {
         }
         var writer = WireCodec.Writer()
         writer.siblings(SiblingSet([Version(dot: nil, past: VersionVector(), value: "")]))
-        var reader = WireCodec.Reader(writer.bytes.enumerated().map { $0.offset == 1 ? 8 : $0.element })
-        #expect(throws: WireCodec.DecodeError.self) { try reader.siblings() }
+        // 32 is no flag; 8 | 16 would be a tombstone with a content type.
+        for flags: UInt8 in [32, 24] {
+            var reader = WireCodec.Reader(writer.bytes.enumerated().map { $0.offset == 1 ? flags : $0.element })
+            #expect(throws: WireCodec.DecodeError.self) { try reader.siblings() }
+        }
     }
 
     /// JSON (storage and the stdio bridge) round-trips tags and removals, sorts tags on decoding, and leaves other

@@ -41,13 +41,14 @@ import Testing
         let left = MemberEntry(name: "node02", address: "127.0.0.1:9702", status: .left, version: 3)
         #expect(TraceFormat.describe(.join(entry)) == "join node01@127.0.0.1:9701 up/1")
         #expect(TraceFormat.describe(.view([entry, left])) == "view [node01 up/1, node02 left/3]")
-        let put = PeerBody.forwardPut(op: 4, key: "k", value: "v", context: VersionVector(["a": 2]), quorum: 2)
+        let put = PeerBody.forwardPut(
+            op: 4, key: "k", payload: .value(Value(text: "v")), context: VersionVector(["a": 2]), quorum: 2)
         #expect(TraceFormat.describe(put) == "forwardPut op:4 \"k\"=\"v\" q2 ctx:a:2")
         #expect(
-            TraceFormat.describe(.forwardResult(op: 4, outcome: .written(metadata: "a:3|a:2")))
+            TraceFormat.describe(.forwardResult(op: 4, outcome: .written(metadata: "a:3|a:2", siblings: 1)))
                 == "forwardResult op:4 written a:3|a:2")
         #expect(
-            TraceFormat.describe(.forwardResult(op: 4, outcome: .failed(reason: "timeout")))
+            TraceFormat.describe(.forwardResult(op: 4, outcome: .failed(reason: "timeout", failure: .unavailable)))
                 == "forwardResult op:4 failed \"timeout\"")
         #expect(TraceFormat.describe(.ping) == "ping")
         #expect(TraceFormat.describe(.handoffAck(batch: 7)) == "handoffAck batch:7")

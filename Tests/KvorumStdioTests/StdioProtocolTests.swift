@@ -41,7 +41,18 @@ struct StdioProtocolTests {
     @Test func effectsRoundTrip() throws {
         let effects: [Effect] = [
             .send(to: "127.0.0.1:9703", Self.message),
-            .reply(9, .versions(values: ["a"], metadata: ["n1.1:2|n1.1:1"], context: VersionVector(["n1.1": 2]))),
+            .reply(
+                9,
+                .versions(
+                    ReadResult(
+                        values: [Value(text: "a")], metadata: ["n1.1:2|n1.1:1"], tombstones: 0,
+                        context: VersionVector(["n1.1": 2])))),
+            .reply(
+                11,
+                .versions(
+                    ReadResult(
+                        values: [], metadata: [], tombstones: 2, context: VersionVector(["n1.1": 2, "n2.1": 1])))),
+            .reply(12, .written(metadata: "n1.1:3|n1.1:2", siblings: 2)),
             .reply(10, .failed("read quorum not reached", .unavailable)),
             .setTimer(.probe, after: 1),
             .cancelTimer(.operation(1)),

@@ -15,7 +15,7 @@ extension KvorumNode {
     /// and changes nothing.
     func onCommand(_ id: RequestID, _ command: ClientCommand, acknowledgeMembership: Bool) {
         switch command {
-        case .get(_, let quorum), .put(_, _, let quorum, _):
+        case .get(_, let quorum), .put(_, _, let quorum, _), .delete(_, let quorum, _):
             if let refusal = ClientCommand.quorumRefusal(quorum, n: n) {
                 reply(id, .refused(refusal))
                 return
@@ -53,7 +53,10 @@ extension KvorumNode {
             startRead(client: id, key: key, quorum: quorum)
         case .put(let key, let value, let quorum, let context):
             guard admit(id) else { return }
-            startPut(client: id, key: key, value: value, context: context, quorum: quorum)
+            startPut(client: id, key: key, payload: .value(value), context: context, quorum: quorum)
+        case .delete(let key, let quorum, let context):
+            guard admit(id) else { return }
+            startPut(client: id, key: key, payload: .tombstone, context: context, quorum: quorum)
         }
     }
 
@@ -121,9 +124,7 @@ extension KvorumNode {
     private func answerRead(_ id: UInt64) {
         state.coordinator[read: id]!.answered = true
         let merged = state.coordinator[read: id]!.merged
-        reply(
-            state.coordinator[read: id]!.client,
-            .versions(values: merged.values, metadata: merged.metadata, context: merged.context))
+        reply(state.coordinator[read: id]!.client, .versions(ReadResult(merged)))
     }
 
     /// A read's waiting time is up: suspect the silent nodes and ask the next
@@ -204,14 +205,14 @@ extension KvorumNode {
     /// The replica in turn coordinates a `forwardPut` at most once per
     /// (forwarder address, op) (`ForwardLedger`), against a network that
     /// delivers a message twice.
-    func startPut(client: RequestID, key: Key, value: String, context: VersionVector?, quorum: Int) {
+    func startPut(client: RequestID, key: Key, payload: Payload, context: VersionVector?, quorum: Int) {
         let replicas = ring.replicas(for: key, n: n)
         if replicas.contains(name) {
-            coordinateWrite(key: key, value: value, context: context, quorum: quorum, origin: .client(client))
+            coordinateWrite(key: key, payload: payload, context: context, quorum: quorum, origin: .client(client))
             return
         }
         let op = ForwardOperation(
-            client: client, key: key, value: value, context: context, quorum: quorum, target: "", tried: [])
+            client: client, key: key, payload: payload, context: context, quorum: quorum, target: "", tried: [])
         let id = newOp()
         state.coordinator[forward: id] = op
         offerToNextReplica(id)
@@ -227,7 +228,7 @@ extension KvorumNode {
         else {
             state.coordinator[forward: id] = nil
             coordinateWrite(
-                key: op.key, value: op.value, context: op.context, quorum: op.quorum, origin: .client(op.client))
+                key: op.key, payload: op.payload, context: op.context, quorum: op.quorum, origin: .client(op.client))
             return
         }
         op.target = target
@@ -245,7 +246,7 @@ extension KvorumNode {
         op.handedOver = true
         state.coordinator[forward: id] = op
         send(
-            .forwardPut(op: id, key: op.key, value: op.value, context: op.context, quorum: op.quorum),
+            .forwardPut(op: id, key: op.key, payload: op.payload, context: op.context, quorum: op.quorum),
             toAddress: address)
         setTimer(.operation(id), after: config.forwardResultTimeout)
     }
@@ -255,10 +256,10 @@ extension KvorumNode {
         state.coordinator[forward: id] = nil
         cancelTimer(.operation(id))
         switch outcome {
-        case .written(let metadata):
-            reply(op.client, .written(metadata: metadata))
-        case .failed(let reason):
-            reply(op.client, .failed(reason, .unavailable))
+        case .written(let metadata, let siblings):
+            reply(op.client, .written(metadata: metadata, siblings: siblings))
+        case .failed(let reason, let failure):
+            reply(op.client, .failed(reason, failure))
         }
     }
 
@@ -280,14 +281,19 @@ extension KvorumNode {
     /// Coordinates a write (Dynamo §4.5–4.6): a new version with a fresh dot
     /// is stored here, then the whole record goes to every healthy replica and
     /// to stand-ins (with hints) for the others.
-    func coordinateWrite(key: Key, value: String, context: VersionVector?, quorum: Int, origin: WriteOrigin) {
+    func coordinateWrite(key: Key, payload: Payload, context: VersionVector?, quorum: Int, origin: WriteOrigin) {
         let policy = MergePolicy.forKey(key)
         var record = storage.record(for: key) ?? StoredRecord(siblings: SiblingSet())
         let actor = record.ownActor ?? "\(name).\(storage.nextEpoch())"
         let highest = max(record.siblings.maxCounter(of: actor), context?.maxCounter(of: actor) ?? 0)
         let dot = Dot(actor: actor, counter: highest + 1)
-        let version = policy.newVersion(dot: dot, context: context, value: value, local: record.siblings)
+        let version = policy.newVersion(dot: dot, context: context, payload: payload, local: record.siblings)
+        let before = record.siblings.versions.count
         record.siblings.add([version], policy: policy)
+        if let refusal = config.siblings.refusal(key: key, before: before, after: record.siblings.versions.count) {
+            answerWrite(origin, .failed(reason: refusal, failure: .conflict))
+            return
+        }
         record.ownActor = actor
         putRecord(record, for: key)
 
@@ -371,7 +377,7 @@ extension KvorumNode {
         guard var op = state.coordinator[write: id] else { return }
         if !op.answered && op.stored >= op.quorum {
             op.answered = true
-            answerWrite(op.origin, .written(metadata: op.metadata))
+            answerWrite(op.origin, .written(metadata: op.metadata, siblings: op.siblings.versions.count))
         }
         guard op.isSettled else {
             state.coordinator[write: id] = op
@@ -382,7 +388,9 @@ extension KvorumNode {
         if !op.answered {
             answerWrite(
                 op.origin,
-                .failed(reason: "write quorum not reached for '\(op.key)': \(op.stored) of \(op.quorum) stored"))
+                .failed(
+                    reason: "write quorum not reached for '\(op.key)': \(op.stored) of \(op.quorum) stored",
+                    failure: .unavailable))
         }
         dropIfNotResponsible(op.key)
     }
@@ -391,8 +399,8 @@ extension KvorumNode {
         switch origin {
         case .client(let id):
             switch outcome {
-            case .written(let metadata): reply(id, .written(metadata: metadata))
-            case .failed(let reason): reply(id, .failed(reason, .unavailable))
+            case .written(let metadata, let siblings): reply(id, .written(metadata: metadata, siblings: siblings))
+            case .failed(let reason, let failure): reply(id, .failed(reason, failure))
             }
         case .forwarded(let address, let op):
             send(.forwardResult(op: op, outcome: outcome), toAddress: address)

@@ -161,7 +161,7 @@ struct ForwardOperation: Hashable {
     /// The client's write as it travels in `forwardPut`.
     struct Write: Hashable {
         var key: Key
-        var value: String
+        var payload: Payload
         var context: VersionVector?
         var quorum: Int
     }
@@ -176,17 +176,17 @@ struct ForwardOperation: Hashable {
     var handedOver = false
 
     init(
-        client: RequestID, key: Key, value: String, context: VersionVector?, quorum: Int, target: String,
+        client: RequestID, key: Key, payload: Payload, context: VersionVector?, quorum: Int, target: String,
         tried: [String]
     ) {
         self.client = client
-        write = Write(key: key, value: value, context: context, quorum: quorum)
+        write = Write(key: key, payload: payload, context: context, quorum: quorum)
         self.target = target
         self.tried = tried
     }
 
     var key: Key { write.key }
-    var value: String { write.value }
+    var payload: Payload { write.payload }
     var context: VersionVector? { write.context }
     var quorum: Int { write.quorum }
 }

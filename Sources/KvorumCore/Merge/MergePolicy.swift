@@ -26,11 +26,14 @@ public enum MergePolicy: Sendable, Equatable {
     /// and removals, built from the state the client saw at `context` (see
     /// `XCart.write`), so the result does not depend on what else reached
     /// the coordinator first.
-    func newVersion(dot: Dot, context: VersionVector?, value: String, local: SiblingSet) -> Version {
+    ///
+    /// A delete of an `xcart` key is the write of an empty cart, as a
+    /// tombstone: it removes exactly the items its context saw.
+    func newVersion(dot: Dot, context: VersionVector?, payload: Payload, local: SiblingSet) -> Version {
         let past = context ?? VersionVector()
-        guard self == .xcart else { return Version(dot: dot, past: past, value: value) }
-        let write = XCart.write(value: value, dot: dot, context: past, local: local)
-        return Version(dot: dot, past: past, value: value, tags: write.tags, removed: write.removed)
+        guard self == .xcart else { return Version(dot: dot, past: past, payload: payload) }
+        let write = XCart.write(value: payload.value?.text ?? "", dot: dot, context: past, local: local)
+        return Version(dot: dot, past: past, payload: payload, tags: write.tags, removed: write.removed)
     }
 
     /// Resolves the versions no other version descends.
@@ -41,7 +44,7 @@ public enum MergePolicy: Sendable, Equatable {
         case .xcart: return [XCart.merge(siblings)]
         case .cart:
             let past = siblings.reduce(into: VersionVector()) { $0.join($1.history) }
-            return [Version(dot: nil, past: past, value: CartMerge.union(siblings.map(\.value)))]
+            return [Version(dot: nil, past: past, payload: CartMerge.merged(siblings, items: CartMerge.union))]
         }
     }
 
@@ -55,19 +58,33 @@ public enum MergePolicy: Sendable, Equatable {
     func combineSameVersion(_ a: Version, _ b: Version) -> Version {
         if self == .xcart, a != b {
             let tags = XCart.join([a, b])
-            let value = a.dot == nil ? XCart.value(of: tags) : (byteOrder(a.value, b.value) ? b.value : a.value)
-            return Version(dot: a.dot, past: a.past, value: value, tags: tags, removed: XCart.removals([a, b]))
+            let payload =
+                a.dot == nil
+                ? CartMerge.merged([a, b]) { _ in XCart.value(of: tags) }
+                : (Payload.precedes(a.payload, b.payload) ? b.payload : a.payload)
+            return Version(dot: a.dot, past: a.past, payload: payload, tags: tags, removed: XCart.removals([a, b]))
         }
-        guard a.value != b.value else { return a }
+        guard a.payload != b.payload else { return a }
         if a.dot == nil, self == .cart {
-            return Version(dot: nil, past: a.past, value: CartMerge.union([a.value, b.value]))
+            return Version(dot: nil, past: a.past, payload: CartMerge.merged([a, b], items: CartMerge.union))
         }
-        return byteOrder(a.value, b.value) ? b : a
+        return Payload.precedes(a.payload, b.payload) ? b : a
     }
 }
 
 /// The cart value codec: comma-separated items.
 public enum CartMerge {
+    /// The payload of a merged cart version: a tombstone when every version
+    /// it merges is one (a cart is deleted only when no concurrent write kept
+    /// it alive), otherwise the value `items` makes of the live versions'
+    /// texts, with their content type when they all agree on one.
+    static func merged(_ versions: [Version], items: ([String]) -> String) -> Payload {
+        let live = versions.compactMap(\.payload.value)
+        guard let first = live.first else { return .tombstone }
+        let contentType = live.allSatisfy { $0.contentType == first.contentType } ? first.contentType : nil
+        return .value(Value(bytes: Array(items(live.map(\.text)).utf8), contentType: contentType))
+    }
+
     /// Items of a cart value: split on commas, surrounding spaces trimmed,
     /// empty items dropped.
     public static func items(_ value: String) -> [String] {

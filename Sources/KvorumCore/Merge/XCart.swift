@@ -141,7 +141,9 @@ public enum XCart {
     static func merge(_ siblings: [Version]) -> Version {
         let past = siblings.reduce(into: VersionVector()) { $0.join($1.history) }
         let tags = join(siblings)
-        return Version(dot: nil, past: past, value: value(of: tags), tags: tags, removed: removals(siblings))
+        return Version(
+            dot: nil, past: past, payload: CartMerge.merged(siblings) { _ in value(of: tags) }, tags: tags,
+            removed: removals(siblings))
     }
 
     /// The set as a client with causal context `context` saw it, rebuilt from

@@ -206,10 +206,10 @@ public final class KvorumNode {
             send(.forwardReady(op: op), toAddress: address)
         case .forwardReady(let op):
             onForwardReady(op, from: peer, address: address)
-        case .forwardPut(let op, let key, let value, let context, let quorum):
+        case .forwardPut(let op, let key, let payload, let context, let quorum):
             guard state.coordinator.admitForward(ForwardLedger.Entry(forwarder: address, op: op)) else { break }
             coordinateWrite(
-                key: key, value: value, context: context, quorum: quorum,
+                key: key, payload: payload, context: context, quorum: quorum,
                 origin: .forwarded(from: address, op: op))
         case .forwardResult(let op, let outcome):
             onForwardResult(op, outcome)

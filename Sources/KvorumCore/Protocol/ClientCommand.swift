@@ -12,7 +12,9 @@ public enum ClientCommand: Hashable, Sendable {
     case remove(member: String)
     case getMembers
     case get(key: Key, quorum: Int)
-    case put(key: Key, value: String, quorum: Int, context: VersionVector?)
+    case put(key: Key, value: Value, quorum: Int, context: VersionVector?)
+    /// Kvorum's addition: a tombstone that supersedes what `context` covers.
+    case delete(key: Key, quorum: Int, context: VersionVector?)
     case lookup(key: Key)
     case countRecords
     case dumpKeys
@@ -41,20 +43,14 @@ public enum ClientCommand: Hashable, Sendable {
             let fields = try Self.object(request.body, of: "PUT")
             let key = Key(try Self.string(fields["key"], what: "PUT field 'key'"))
             let value = try Self.string(fields["value"], what: "PUT field 'value'")
-            let quorum = try Self.quorum(fields["quorum"])
-            var context: VersionVector?
-            switch fields["metadata"] {
-            case nil, .null?: context = nil
-            case .string(let text)?:
-                do {
-                    context = try Metadata.context(from: text)
-                } catch {
-                    throw Invalid(reason: "PUT field 'metadata' is not Kvorum metadata: \(error.description)")
-                }
-            case let other?:
-                throw Invalid(reason: "PUT field 'metadata' must be a string, got \(other.typeName)")
-            }
-            self = .put(key: key, value: value, quorum: quorum, context: context)
+            self = .put(
+                key: key, value: Value(text: value), quorum: try Self.quorum(fields["quorum"]),
+                context: try Self.context(fields["metadata"], of: "PUT"))
+        case "DELETE":
+            let fields = try Self.object(request.body, of: "DELETE")
+            self = .delete(
+                key: Key(try Self.string(fields["key"], what: "DELETE field 'key'")),
+                quorum: try Self.quorum(fields["quorum"]), context: try Self.context(fields["metadata"], of: "DELETE"))
         case "LOOKUP":
             self = .lookup(key: Key(try Self.string(request.body, what: "LOOKUP body (a key)")))
         case "COUNT_RECORDS": self = .countRecords
@@ -68,6 +64,20 @@ public enum ClientCommand: Hashable, Sendable {
     static func quorumRefusal(_ quorum: Int, n: Int) -> String? {
         guard quorum < 1 || quorum > n else { return nil }
         return "field 'quorum' must be between 1 and \(n), got \(quorum)"
+    }
+
+    private static func context(_ value: JSON?, of type: String) throws(Invalid) -> VersionVector? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let text)?:
+            do {
+                return try Metadata.context(from: text)
+            } catch {
+                throw Invalid(reason: "\(type) field 'metadata' is not Kvorum metadata: \(error.description)")
+            }
+        case let other?:
+            throw Invalid(reason: "\(type) field 'metadata' must be a string, got \(other.typeName)")
+        }
     }
 
     private static func object(_ body: JSON, of type: String) throws(Invalid) -> [String: JSON] {
@@ -111,7 +121,14 @@ extension ClientRequest {
             self.init(
                 type: "PUT",
                 body: [
-                    "key": .string(key.text), "value": .string(value), "quorum": .int(Int64(quorum)),
+                    "key": .string(key.text), "value": .string(value.text), "quorum": .int(Int64(quorum)),
+                    "metadata": context.map { .string(Metadata.encode($0)) } ?? .null,
+                ])
+        case .delete(let key, let quorum, let context):
+            self.init(
+                type: "DELETE",
+                body: [
+                    "key": .string(key.text), "quorum": .int(Int64(quorum)),
                     "metadata": context.map { .string(Metadata.encode($0)) } ?? .null,
                 ])
         case .lookup(let key): self.init(type: "LOOKUP", body: .string(key.text))

@@ -11,6 +11,9 @@ public enum ClientReply: Hashable, Sendable {
         /// The cluster could not serve it now (quorum not reached, not a
         /// member, overloaded); it may succeed later.
         case unavailable
+        /// The request conflicts with the key's state (a blind write to a key
+        /// at its sibling limit); it can succeed once the client resolves it.
+        case conflict
     }
 
     /// One replica of a key, as LOOKUP lists it.
@@ -25,12 +28,11 @@ public enum ClientReply: Hashable, Sendable {
         }
     }
 
-    /// GET: the key's versions (none when it is absent) and their metadata,
-    /// in the same order, and `context`, the join of their histories: the
-    /// context of a later PUT that supersedes them all.
-    case versions(values: [String], metadata: [String], context: VersionVector)
-    /// PUT: stored by the quorum, with the new version's metadata.
-    case written(metadata: String)
+    /// GET: the key's versions (see `ReadResult`).
+    case versions(ReadResult)
+    /// PUT or DELETE: stored by the quorum, with the new version's metadata
+    /// and the number of versions the key held at the coordinator after it.
+    case written(metadata: String, siblings: Int)
     /// GET_MEMBERS: the members that are up, by name.
     case members([String])
     /// LOOKUP: the key's replicas, in preference order.
@@ -49,16 +51,58 @@ public enum ClientReply: Hashable, Sendable {
     public static func refused(_ reason: String) -> ClientReply { .failed(reason, .badRequest) }
 }
 
+/// What a read returns: the live versions' values and metadata, in the same
+/// order; how many of the key's versions are tombstones; and `context`, the
+/// join of every version's history, tombstones included: the context of a
+/// later write that supersedes them all. A key with no live version reads
+/// as absent but keeps its context, so a write after a delete supersedes
+/// the tombstone instead of becoming its sibling.
+public struct ReadResult: Hashable, Sendable {
+    public var values: [Value]
+    public var metadata: [String]
+    public var tombstones: Int
+    public var context: VersionVector
+
+    public init(values: [Value], metadata: [String], tombstones: Int, context: VersionVector) {
+        precondition(values.count == metadata.count, "a read has one metadata per value")
+        self.values = values
+        self.metadata = metadata
+        self.tombstones = tombstones
+        self.context = context
+    }
+
+    /// The read of a merged record.
+    public init(_ siblings: SiblingSet) {
+        let live = siblings.versions.filter { !$0.isTombstone }
+        self.init(
+            values: live.compactMap(\.payload.value), metadata: live.map(\.metadata),
+            tombstones: siblings.versions.count - live.count, context: siblings.context)
+    }
+
+    /// Whether the key reads as absent: no live version.
+    public var isAbsent: Bool { values.isEmpty }
+    /// Every version, live or tombstone.
+    public var siblings: Int { values.count + tombstones }
+}
+
 extension ClientResponse {
-    /// The seed's JSON shape of a reply (docs/protocol.md).
+    /// The seed's JSON shape of a reply (docs/protocol.md). A read that met
+    /// tombstones (Kvorum's deletes, which the seed protocol lacks) also
+    /// carries `tombstones` and the `context` that covers them.
     public init(_ reply: ClientReply) {
         switch reply {
-        case .versions(let values, let metadata, _):
-            self.init(
-                type: "GET_RESP",
-                body: ["values": .array(values.map { .string($0) }), "metadata": .array(metadata.map { .string($0) })])
-        case .written(let metadata):
-            self.init(type: "PUT_RESP", body: .string(metadata))
+        case .versions(let read):
+            var fields: [String: JSON] = [
+                "values": .array(read.values.map { .string($0.text) }),
+                "metadata": .array(read.metadata.map { .string($0) }),
+            ]
+            if read.tombstones > 0 {
+                fields["tombstones"] = .int(Int64(read.tombstones))
+                fields["context"] = .string(Metadata.encode(read.context))
+            }
+            self.init(type: "GET_RESP", body: .object(fields))
+        case .written(let metadata, let siblings):
+            self.init(type: "PUT_RESP", body: .string(metadata), siblings: siblings)
         case .members(let names):
             self.init(type: "MEMBERS", body: .array(names.map { .string($0) }))
         case .replicas(let replicas):
@@ -101,8 +145,22 @@ extension ClientReply {
         switch response.type {
         case "GET_RESP":
             let metadata = try strings(response.body["metadata"], "GET_RESP metadata")
+            let values = try strings(response.body["values"], "GET_RESP values")
+            guard values.count == metadata.count else {
+                throw ClientCommand.Invalid(
+                    reason: "GET_RESP has \(values.count) values but \(metadata.count) metadata")
+            }
+            var tombstones = 0
+            var covering = metadata
+            if let count = response.body["tombstones"] {
+                guard case .int(let n) = count, let value = Int(exactly: n), value >= 0 else {
+                    throw ClientCommand.Invalid(reason: "GET_RESP tombstones is not a count")
+                }
+                tombstones = value
+                covering.append(try string(response.body["context"] ?? .null, "GET_RESP context"))
+            }
             var context = VersionVector()
-            for text in metadata {
+            for text in covering {
                 do {
                     context.join(try Metadata.context(from: text))
                 } catch {
@@ -111,8 +169,14 @@ extension ClientReply {
                 }
             }
             self = .versions(
-                values: try strings(response.body["values"], "GET_RESP values"), metadata: metadata, context: context)
-        case "PUT_RESP": self = .written(metadata: try string(response.body, "PUT_RESP body"))
+                ReadResult(
+                    values: values.map { Value(text: $0) }, metadata: metadata, tombstones: tombstones,
+                    context: context))
+        case "PUT_RESP":
+            guard let siblings = response.siblings else {
+                throw ClientCommand.Invalid(reason: "PUT_RESP does not say how many siblings the key has")
+            }
+            self = .written(metadata: try string(response.body, "PUT_RESP body"), siblings: siblings)
         case "MEMBERS": self = .members(try strings(response.body, "MEMBERS body"))
         case "LOOKUP_RESP":
             guard case .array(let pairs) = response.body else {

@@ -24,11 +24,16 @@ public struct ClientResponse: Hashable, Sendable {
     public var body: JSON
     /// Why an `ERROR` failed; nil for any other reply.
     public var failure: Failure?
+    /// For a `PUT_RESP`: how many versions the key held at the coordinator
+    /// once the write was stored there (Kvorum's addition, for sibling
+    /// warnings); nil for any other reply.
+    public var siblings: Int?
 
-    public init(type: String, body: JSON, failure: Failure? = nil) {
+    public init(type: String, body: JSON, failure: Failure? = nil, siblings: Int? = nil) {
         self.type = type
         self.body = body
         self.failure = failure
+        self.siblings = siblings
     }
 
     public static func error(_ text: String, _ failure: Failure = .badRequest) -> ClientResponse {

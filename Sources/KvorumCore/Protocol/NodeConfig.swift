@@ -46,6 +46,8 @@ public struct NodeConfig: Sendable, Equatable {
     /// Pending hints a node keeps; past this, writes still succeed but the
     /// stand-in refuses to take more hints (the write falls to the next one).
     public var maxHints = 100_000
+    /// How many versions one key may gather from client writes.
+    public var siblings = SiblingBounds()
 
     public init(name: String, address: Address) {
         self.name = name

@@ -14,8 +14,10 @@ public struct PeerMessage: Hashable, Sendable, Codable {
 
 /// The outcome of a forwarded write.
 public enum WriteOutcome: Hashable, Sendable, Codable {
-    case written(metadata: String)
-    case failed(reason: String)
+    /// Stored by the quorum: the new version's metadata and how many versions
+    /// the key's record held at the coordinator once it was written.
+    case written(metadata: String, siblings: Int)
+    case failed(reason: String, failure: ClientReply.Failure)
 }
 
 /// One key's versions in a handoff batch.
@@ -60,7 +62,7 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// Forwarding, phase 2: the write itself, sent once per operation to the
     /// replica that answered `forwardReady` (Dynamo §4.5). The replica
     /// coordinates it at most once per (forwarder address, op).
-    case forwardPut(op: UInt64, key: Key, value: String, context: VersionVector?, quorum: Int)
+    case forwardPut(op: UInt64, key: Key, payload: Payload, context: VersionVector?, quorum: Int)
     case forwardResult(op: UInt64, outcome: WriteOutcome)
     /// Store these versions and acknowledge; with `hintFor`, the receiver is
     /// a stand-in for that replica.

@@ -80,6 +80,34 @@ extension WireCodec {
             bytes.append(contentsOf: s.utf8)
         }
 
+        /// Raw bytes: their count, then the bytes.
+        mutating func rawBytes(_ b: [UInt8]) {
+            varint(UInt64(b.count))
+            bytes.append(contentsOf: b)
+        }
+
+        /// A payload: 0, the value's bytes and its optional content type;
+        /// or 1 for a tombstone.
+        mutating func payload(_ p: Payload) {
+            switch p {
+            case .value(let value):
+                byte(0)
+                rawBytes(value.bytes)
+                optionalString(value.contentType)
+            case .tombstone:
+                byte(1)
+            }
+        }
+
+        /// A failure kind: 0 bad request, 1 unavailable, 2 conflict.
+        mutating func failure(_ f: ClientReply.Failure) {
+            switch f {
+            case .badRequest: byte(0)
+            case .unavailable: byte(1)
+            case .conflict: byte(2)
+            }
+        }
+
         /// A key: its bytes, written as a string is.
         mutating func key(_ k: Key) { string(k.text) }
 
@@ -114,17 +142,24 @@ extension WireCodec {
         }
 
         /// Each version: a flags byte (1: has a dot, 2: has `xcart` tags, 4:
-        /// has `xcart` removals), the dot, the past, the value, then the tags
-        /// (count, then item and dot each), then the removals (count, then
-        /// item, dot and remover each). Versions without tags or removals
-        /// encode exactly as before those existed.
+        /// has `xcart` removals, 8: is a tombstone, 16: has a content type),
+        /// the dot, the past, the value's bytes (none for a tombstone), its
+        /// content type, then the tags (count, then item and dot each), then
+        /// the removals (count, then item, dot and remover each). A text
+        /// version without tags or removals encodes exactly as before those
+        /// existed.
         mutating func siblings(_ set: SiblingSet) {
             list(set.versions) { writer, version in
+                let value = version.payload.value
                 writer.byte(
-                    (version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2) | (version.removed == nil ? 0 : 4))
+                    (version.dot == nil ? 0 : 1) | (version.tags == nil ? 0 : 2) | (version.removed == nil ? 0 : 4)
+                        | (value == nil ? 8 : 0) | (value?.contentType == nil ? 0 : 16))
                 if let d = version.dot { writer.dot(d) }
                 writer.vector(version.past)
-                writer.string(version.value)
+                if let value {
+                    writer.rawBytes(value.bytes)
+                    if let contentType = value.contentType { writer.string(contentType) }
+                }
                 if let tags = version.tags {
                     writer.list(tags) {
                         $0.string($1.item)
@@ -161,22 +196,24 @@ extension WireCodec {
             fixed64(m.viewDigest)
             byte(m.body.tag.rawValue)
             switch m.body {
-            case .forwardPut(let op, let key, let value, let context, let quorum):
+            case .forwardPut(let op, let key, let payload, let context, let quorum):
                 varint(op)
                 self.key(key)
-                string(value)
+                self.payload(payload)
                 byte(context == nil ? 0 : 1)
                 if let context { vector(context) }
                 int(quorum)
             case .forwardResult(let op, let outcome):
                 varint(op)
                 switch outcome {
-                case .written(let metadata):
+                case .written(let metadata, let siblings):
                     byte(0)
                     string(metadata)
-                case .failed(let reason):
+                    int(siblings)
+                case .failed(let reason, let failure):
                     byte(1)
                     string(reason)
+                    self.failure(failure)
                 }
             case .write(let op, let key, let set, let hintFor):
                 varint(op)
@@ -295,6 +332,29 @@ extension WireCodec {
             return s
         }
 
+        mutating func rawBytes() throws(DecodeError) -> [UInt8] {
+            let length = try count(minimumSize: 1)
+            defer { index += length }
+            return Array(bytes[index..<index + length])
+        }
+
+        mutating func payload() throws(DecodeError) -> Payload {
+            switch try byte() {
+            case 0: return .value(Value(bytes: try rawBytes(), contentType: try optionalString()))
+            case 1: return .tombstone
+            case let other: throw fail("bad payload kind \(other)")
+            }
+        }
+
+        mutating func failure() throws(DecodeError) -> ClientReply.Failure {
+            switch try byte() {
+            case 0: return .badRequest
+            case 1: return .unavailable
+            case 2: return .conflict
+            case let other: throw fail("bad failure kind \(other)")
+            }
+        }
+
         mutating func key() throws(DecodeError) -> Key { Key(try string()) }
 
         mutating func flag() throws(DecodeError) -> Bool {
@@ -332,10 +392,16 @@ extension WireCodec {
         mutating func siblings() throws(DecodeError) -> SiblingSet {
             let versions = try list(minimumSize: 4) { reader throws(DecodeError) in
                 let flags = try reader.byte()
-                guard flags <= 7 else { throw reader.fail("bad version flags \(flags)") }
+                guard flags < 32, flags & 8 == 0 || flags & 16 == 0 else {
+                    throw reader.fail("bad version flags \(flags)")
+                }
                 let d = flags & 1 != 0 ? try reader.dot() : nil
                 let past = try reader.vector()
-                let value = try reader.string()
+                let payload: Payload =
+                    flags & 8 != 0
+                    ? .tombstone
+                    : .value(
+                        Value(bytes: try reader.rawBytes(), contentType: flags & 16 != 0 ? try reader.string() : nil))
                 let tags =
                     flags & 2 != 0
                     ? try reader.list(minimumSize: 3) { reader throws(DecodeError) in
@@ -347,7 +413,7 @@ extension WireCodec {
                         RemovedTag(
                             tag: ItemTag(item: try reader.string(), dot: try reader.dot()), remover: try reader.dot())
                     } : nil
-                return Version(dot: d, past: past, value: value, tags: tags, removed: removed)
+                return Version(dot: d, past: past, payload: payload, tags: tags, removed: removed)
             }
             return SiblingSet(versions)
         }
@@ -376,13 +442,15 @@ extension WireCodec {
             case .forwardPut:
                 let op = try varint()
                 let key = try self.key()
-                let value = try string()
+                let payload = try payload()
                 let context = try flag() ? try vector() : nil
-                body = .forwardPut(op: op, key: key, value: value, context: context, quorum: try int())
+                body = .forwardPut(op: op, key: key, payload: payload, context: context, quorum: try int())
             case .forwardResult:
                 let op = try varint()
                 let outcome: WriteOutcome =
-                    try flag() ? .failed(reason: try string()) : .written(metadata: try string())
+                    try flag()
+                    ? .failed(reason: try string(), failure: try failure())
+                    : .written(metadata: try string(), siblings: try int())
                 body = .forwardResult(op: op, outcome: outcome)
             case .write:
                 let op = try varint()

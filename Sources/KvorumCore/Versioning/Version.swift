@@ -10,7 +10,8 @@
 public struct Version: Hashable, Sendable, Codable {
     public var dot: Dot?
     public var past: VersionVector
-    public var value: String
+    /// The value written, or the tombstone of a delete.
+    public var payload: Payload
     /// For `xcart` keys only (nil for every other key): each item of the value
     /// with the dots of the writes that added it, in canonical order (see
     /// `XCart`). Part of the version (compared, stored, sent to peers) but not
@@ -22,26 +23,70 @@ public struct Version: Hashable, Sendable, Codable {
     /// saw (see `XCart`). Compared, stored and sent like `tags`.
     public var removed: [RemovedTag]?
 
-    public init(dot: Dot?, past: VersionVector, value: String, tags: [ItemTag]? = nil, removed: [RemovedTag]? = nil) {
+    public init(
+        dot: Dot?, past: VersionVector, payload: Payload, tags: [ItemTag]? = nil, removed: [RemovedTag]? = nil
+    ) {
         self.dot = dot
         self.past = past
-        self.value = value
+        self.payload = payload
         self.tags = tags.map(XCart.canonical)
         self.removed = removed.flatMap { $0.isEmpty ? nil : XCart.canonical($0) }
     }
 
+    /// A version holding a text value without a content type.
+    public init(dot: Dot?, past: VersionVector, value: String, tags: [ItemTag]? = nil, removed: [RemovedTag]? = nil) {
+        self.init(dot: dot, past: past, payload: .value(Value(text: value)), tags: tags, removed: removed)
+    }
+
+    /// The value as text (see `Value.text`); empty for a tombstone.
+    public var value: String { payload.value?.text ?? "" }
+
+    public var isTombstone: Bool { payload.isTombstone }
+
+    /// JSON fields (the stdio bridge's peer messages, and stores of schema 1):
+    /// `value` holds a value that is UTF-8 text, `bytes` (an array of
+    /// numbers) any other; `contentType` and `tombstone` appear when set.
     private enum CodingKeys: String, CodingKey {
-        case dot, past, value, tags, removed
+        case dot, past, value, bytes, contentType, tombstone, tags, removed
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        let payload: Payload
+        if try container.decodeIfPresent(Bool.self, forKey: .tombstone) == true {
+            payload = .tombstone
+        } else {
+            let bytes =
+                try container.decodeIfPresent([UInt8].self, forKey: .bytes)
+                ?? Array(try container.decode(String.self, forKey: .value).utf8)
+            payload = .value(
+                Value(bytes: bytes, contentType: try container.decodeIfPresent(String.self, forKey: .contentType)))
+        }
         self.init(
             dot: try container.decodeIfPresent(Dot.self, forKey: .dot),
             past: try container.decode(VersionVector.self, forKey: .past),
-            value: try container.decode(String.self, forKey: .value),
+            payload: payload,
             tags: try container.decodeIfPresent([ItemTag].self, forKey: .tags),
             removed: try container.decodeIfPresent([RemovedTag].self, forKey: .removed))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(dot, forKey: .dot)
+        try container.encode(past, forKey: .past)
+        switch payload {
+        case .tombstone:
+            try container.encode(true, forKey: .tombstone)
+        case .value(let value):
+            if let text = value.exactText {
+                try container.encode(text, forKey: .value)
+            } else {
+                try container.encode(value.bytes, forKey: .bytes)
+            }
+            try container.encodeIfPresent(value.contentType, forKey: .contentType)
+        }
+        try container.encodeIfPresent(tags, forKey: .tags)
+        try container.encodeIfPresent(removed, forKey: .removed)
     }
 
     /// Everything this version has seen, itself included.

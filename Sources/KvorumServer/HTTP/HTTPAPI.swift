@@ -173,15 +173,15 @@ struct Router {
     private func get(_ key: String, query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
         node.submit(.get(key: Key(key), quorum: quorum)) { reply in
-            guard case .versions(let values, let metadata, let joined) = reply else {
+            guard case .versions(let read) = reply else {
                 return respond(Self.failure(reply))
             }
-            let context = ContextToken.encode(Metadata.encode(joined))
+            let context = ContextToken.encode(Metadata.encode(read.context))
             let answer: JSON = [
-                "key": .string(key), "values": .array(values.map { .string($0) }), "metadata": Self.tokens(metadata),
-                "context": .string(context),
+                "key": .string(key), "values": .array(read.values.map { .string($0.text) }),
+                "metadata": Self.tokens(read.metadata), "context": .string(context),
             ]
-            respond(.json(values.isEmpty ? .notFound : .ok, answer, headers: [("X-Kvorum-Context", context)]))
+            respond(.json(read.isAbsent ? .notFound : .ok, answer, headers: [("X-Kvorum-Context", context)]))
         }
     }
 
@@ -202,8 +202,8 @@ struct Router {
             }
             context = decoded
         }
-        node.submit(.put(key: Key(key), value: text, quorum: quorum, context: context)) { reply in
-            guard case .written(let metadata) = reply else { return respond(Self.failure(reply)) }
+        node.submit(.put(key: Key(key), value: Value(text: text), quorum: quorum, context: context)) { reply in
+            guard case .written(let metadata, _) = reply else { return respond(Self.failure(reply)) }
             respond(.json(.ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))]))
         }
     }
@@ -315,7 +315,11 @@ struct Router {
         guard case .failed(let message, let failure) = reply else {
             return .error(.internalServerError, "unexpected reply from the node: \(ClientResponse(reply).type)")
         }
-        return .error(failure == .unavailable ? .serviceUnavailable : .badRequest, message)
+        switch failure {
+        case .unavailable: return .error(.serviceUnavailable, message)
+        case .badRequest: return .error(.badRequest, message)
+        case .conflict: return .error(.conflict, message)
+        }
     }
 
     /// Versions' metadata as the API hands it out: one token each.

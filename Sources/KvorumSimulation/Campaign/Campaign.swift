@@ -260,10 +260,13 @@ public final class Campaign {
     }
 
     func onGetReply(client c: Int, key: String, purpose: ClientState.Purpose, _ response: ClientResponse) {
-        guard case .versions(let values, let metadata, let joined)? = try? ClientReply(seed: response) else {
+        guard case .versions(let read)? = try? ClientReply(seed: response) else {
             statistics.getsFailed += 1
             return
         }
+        let values = read.values.map(\.text)
+        let metadata = read.metadata
+        let joined = read.context
         statistics.getsAnswered += 1
         let joinedText = joined.isEmpty ? nil : Metadata.encode(joined)
         guard let node = pickNode() else { return }
@@ -284,7 +287,7 @@ public final class Campaign {
     }
 
     func onPutReply(write index: Int, _ response: ClientResponse) {
-        if case .written(let metadata)? = try? ClientReply(seed: response),
+        if case .written(let metadata, _)? = try? ClientReply(seed: response),
             let dot = CampaignModel.dot(ofMetadata: metadata)
         {
             model.writes[index].outcome = .acknowledged(metadata: metadata, dot: dot)

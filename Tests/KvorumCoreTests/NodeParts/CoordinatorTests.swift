@@ -25,7 +25,7 @@ struct CoordinatorTests {
         let f = coordinator.newID()
         coordinator[read: r] = read("k")
         coordinator[forward: f] = ForwardOperation(
-            client: 2, key: "k", value: "v", context: nil, quorum: 2, target: "b", tried: ["b"])
+            client: 2, key: "k", payload: .value(Value(text: "v")), context: nil, quorum: 2, target: "b", tried: ["b"])
         #expect(coordinator.kind(of: r) == .read)
         #expect(coordinator.kind(of: f) == .forward)
         #expect(coordinator.kind(of: 99) == nil)

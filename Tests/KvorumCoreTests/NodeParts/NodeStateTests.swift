@@ -39,7 +39,7 @@ struct NodeStateTests {
             origin: .client(1), key: "k", quorum: 2, siblings: SiblingSet(), metadata: "", slots: [], candidates: [],
             deadline: 1)
         let forward = ForwardOperation(
-            client: 1, key: "k", value: "v", context: nil, quorum: 2, target: "", tried: [])
+            client: 1, key: "k", payload: .value(Value(text: "v")), context: nil, quorum: 2, target: "", tried: [])
         for (name, value) in [("read", read as Any), ("write", write), ("forward", forward)] {
             let stored = Mirror(reflecting: value).children.count
             #expect(stored <= 5, "\(name) operations have \(stored) stored properties")
