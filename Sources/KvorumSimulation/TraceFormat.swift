@@ -80,16 +80,22 @@ public enum TraceFormat {
             return "aeFetch " + listed(keys.map { quoted($0) })
         case .aeRecords(let records):
             return "aeRecords " + listed(records.map { "\(quoted($0.key))×\($0.siblings.versions.count)" })
+        case .reapCheck(let round, let keys):
+            return "reapCheck r:\(round) " + listed(keys.map { quoted($0) })
+        case .reapStatus(let round, let held):
+            return "reapStatus r:\(round) " + listed(held.map { quoted($0.key) })
+        case .reap(let records):
+            return "reap " + listed(records.map { quoted($0.key) })
         }
     }
 
-    /// Siblings as `["v1"@meta1, "v2"@meta2]`, at most a few of them.
     /// A payload: its text quoted, or `tombstone`.
     public static func describe(_ payload: Payload) -> String {
         guard let value = payload.value else { return "tombstone" }
         return quoted(value.text)
     }
 
+    /// Siblings as `["v1"@meta1, "v2"@meta2]`, at most a few of them.
     public static func describe(_ siblings: SiblingSet) -> String {
         listed(siblings.versions.map { describe($0.payload) + "@" + shortened($0.metadata, to: maxMetadata) })
     }

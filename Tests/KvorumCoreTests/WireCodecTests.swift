@@ -14,6 +14,13 @@ struct WireCodecTests {
             value: "v\u{0}\n🙂"),
         Version(dot: Dot(actor: "node04.1", counter: 1), past: VersionVector(), value: ""),
     ])
+    /// A tombstone next to a value of every byte with a content type.
+    static let binarySiblings = SiblingSet([
+        Version(dot: Dot(actor: "node05.1", counter: 2), past: VersionVector(["node04.1": 1]), payload: .tombstone),
+        Version(
+            dot: Dot(actor: "node06.1", counter: 1), past: VersionVector(),
+            payload: .value(Value(bytes: Array(0...255), contentType: "application/x-test"))),
+    ])
     static let member = MemberEntry(
         name: "node01", address: "127.0.0.1:9701", status: .left, version: 1 << 40, identity: 0xFEED_FACE_0000_0001)
 
@@ -34,6 +41,7 @@ struct WireCodecTests {
         .write(op: 7, key: "cart-1", siblings: siblings, hintFor: "node05"),
         .write(op: 0, key: "k", siblings: SiblingSet(), hintFor: nil),
         .repair(key: "k", siblings: siblings),
+        .repair(key: "bin", siblings: binarySiblings),
         .writeAck(op: 8),
         .read(op: 9, key: "k"),
         .readReply(op: 9, siblings: siblings),
@@ -41,6 +49,10 @@ struct WireCodecTests {
             batch: 10,
             records: [KeyedSiblings(key: "a", siblings: siblings), KeyedSiblings(key: "b", siblings: SiblingSet())]),
         .handoffAck(batch: 10),
+        .reapCheck(round: 11, keys: ["a", "k"]),
+        .reapStatus(round: 11, held: [KeyDigest(key: "a", digest: 0xDEAD_BEEF)]),
+        .reapStatus(round: 12, held: []),
+        .reap([KeyDigest(key: "k", digest: UInt64.max)]),
         .ping,
         .pong,
         .join(member),
@@ -87,7 +99,7 @@ struct WireCodecTests {
         #expect(
             early == [
                 .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
-                .aeFetch,
+                .aeFetch, .reapCheck,
             ])
     }
 

@@ -44,17 +44,19 @@ public final class KvorumNode {
             entries: storage.membership(), partitionCount: config.partitionCount,
             joinContact: storage.joinContact())
         var antiEntropy = AntiEntropyState(partitions: config.partitionCount)
+        var reaper = Reaper()
         for key in storage.keys() {
             guard let record = storage.record(for: key) else { continue }
             antiEntropy.set(
                 key: key, partition: membership.ring.partition(of: key),
                 digest: MerkleTree.digest(key: key, siblings: record.siblings))
+            reaper.note(key, isDeleted: record.siblings.isDeleted)
         }
         state = NodeState(
             membership: membership,
             hints: HintQueue(restoring: storage.hints()),
             coordinator: Coordinator(epoch: storage.nextEpoch(), ledgerCapacity: config.forwardLedgerCapacity),
-            antiEntropy: antiEntropy)
+            antiEntropy: antiEntropy, reaper: reaper)
     }
 
     /// A copy of `other` working on `storage`, which must hold a copy of
@@ -107,6 +109,7 @@ public final class KvorumNode {
         if state.membership.joinContact != nil { onJoinTimer() }
         armAntiEntropy(first: true)
         armViewExchange(first: true)
+        armReaper()
     }
 
     // MARK: - Reading the node's state (for drivers and tests)
@@ -162,6 +165,7 @@ public final class KvorumNode {
         case .join: onJoinTimer()
         case .antiEntropy: onAntiEntropyTimer()
         case .viewExchange: onViewExchangeTimer()
+        case .reap: onReapTimer()
         case .operation(let op):
             switch state.coordinator.kind(of: op) {
             case .read: onReadTimeout(op)
@@ -252,6 +256,12 @@ public final class KvorumNode {
             sendRecords(keys, toAddress: address)
         case .aeRecords(let records):
             for record in records { store(record.siblings, for: record.key) }
+        case .reapCheck(let round, let keys):
+            onReapCheck(round, keys: keys, from: address)
+        case .reapStatus(let round, let held):
+            onReapStatus(round, held: held, from: peer)
+        case .reap(let records):
+            onReap(records)
         }
     }
 
@@ -272,12 +282,14 @@ public final class KvorumNode {
         state.antiEntropy.set(
             key: key, partition: ring.partition(of: key), digest: MerkleTree.digest(key: key, siblings: record.siblings)
         )
+        noteForReaper(key, record.siblings)
     }
 
     /// Deletes a record from storage and from the hash tree.
     func deleteRecord(for key: Key) {
         storage.removeRecord(for: key)
         state.antiEntropy.set(key: key, partition: ring.partition(of: key), digest: nil)
+        noteForReaper(key, nil)
     }
 
     /// A copy sent here by a node with an older view of the ring: this node

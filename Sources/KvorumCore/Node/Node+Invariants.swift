@@ -34,6 +34,11 @@ extension KvorumNode {
             require(state.coordinator.kind(of: id) != nil, "timer of operation \(id) is armed but it has ended")
         }
         broken += state.coordinator.violations()
+        broken += state.reaper.violations()
+        require(state.reaper.isEmpty || timers.isArmed(.reap), "tombstones are held but no reaping is armed")
+        for key in state.reaper.deleted {
+            require(storage.record(for: key)?.siblings.isDeleted == true, "key '\(key)' is no longer deleted")
+        }
         return broken
     }
 }

@@ -11,6 +11,7 @@ struct NodeState: Hashable, Sendable {
     var coordinator: Coordinator
     var timers = TimerSet()
     var antiEntropy: AntiEntropyState
+    var reaper: Reaper
 }
 
 /// A node's volatile state as an opaque value: equal fingerprints and equal

@@ -11,6 +11,8 @@ public enum NodeTimer: Hashable, Sendable {
     case antiEntropy
     /// Start the next view exchange round.
     case viewExchange
+    /// Start the next tombstone reaping round.
+    case reap
     /// An operation this node coordinates has waited long enough for replies.
     case operation(UInt64)
 
@@ -23,6 +25,7 @@ public enum NodeTimer: Hashable, Sendable {
         case .join: "join"
         case .antiEntropy: "antiEntropy"
         case .viewExchange: "viewExchange"
+        case .reap: "reap"
         case .operation(let op): "op:\(op)"
         }
     }
@@ -35,6 +38,7 @@ public enum NodeTimer: Hashable, Sendable {
         case "join": self = .join
         case "antiEntropy": self = .antiEntropy
         case "viewExchange": self = .viewExchange
+        case "reap": self = .reap
         default:
             guard name.hasPrefix("op:"), let op = UInt64(name.dropFirst(3)) else { return nil }
             self = .operation(op)

@@ -48,6 +48,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var maxHints = 100_000
     /// How many versions one key may gather from client writes.
     public var siblings = SiblingBounds()
+    /// When tombstones are removed.
+    public var reaping = Reaping()
 
     public init(name: String, address: Address) {
         self.name = name

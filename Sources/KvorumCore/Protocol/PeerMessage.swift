@@ -96,6 +96,16 @@ public enum PeerBody: Hashable, Sendable, Codable {
     case aeFetch(keys: [Key])
     /// Anti-entropy: versions to merge (no acknowledgement).
     case aeRecords([KeyedSiblings])
+    /// Tombstone reaping: the sender, the first replica of these keys,
+    /// asks what the receiver holds of them.
+    case reapCheck(round: UInt64, keys: [Key])
+    /// The answer to `reapCheck`: the digest of every asked key the receiver
+    /// holds a record of (keys it lacks are left out).
+    case reapStatus(round: UInt64, held: [KeyDigest])
+    /// Remove these records if they still hold exactly the tombstones of
+    /// this digest: every member holds them or nothing, and has for the
+    /// grace period.
+    case reap([KeyDigest])
 
     /// A short name for traces and message counts.
     public var kind: String {
@@ -121,6 +131,9 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .aeKeys: "aeKeys"
         case .aeFetch: "aeFetch"
         case .aeRecords: "aeRecords"
+        case .reapCheck: "reapCheck"
+        case .reapStatus: "reapStatus"
+        case .reap: "reap"
         }
     }
 }
@@ -150,6 +163,9 @@ public enum PeerMessageTag: UInt8, CaseIterable, Sendable {
     case viewCheck = 19
     case repair = 20
     case joinRefused = 21
+    case reapCheck = 24
+    case reapStatus = 25
+    case reap = 26
 }
 
 extension PeerBody {
@@ -177,6 +193,9 @@ extension PeerBody {
         case .forwardOffer: .forwardOffer
         case .forwardReady: .forwardReady
         case .viewCheck: .viewCheck
+        case .reapCheck: .reapCheck
+        case .reapStatus: .reapStatus
+        case .reap: .reap
         }
     }
 
@@ -192,13 +211,14 @@ extension PeerBody {
     /// promises nothing either, but it is an answer and waits like the rest.
     /// A read repair carries versions the sender already holds durably (it
     /// read them from its store or from peers' answers) and asks nothing back.
+    /// A reap check asks; its answer, and a reap, wait.
     public var mayLeaveBeforeCommit: Bool {
         switch self {
         case .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
-            .aeFetch:
+            .aeFetch, .reapCheck:
             true
         case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .joinRefused, .view,
-            .aeRecords:
+            .aeRecords, .reapStatus, .reap:
             false
         }
     }

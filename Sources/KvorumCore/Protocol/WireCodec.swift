@@ -176,6 +176,13 @@ extension WireCodec {
             }
         }
 
+        mutating func keyDigests(_ digests: [KeyDigest]) {
+            list(digests) {
+                $0.key($1.key)
+                $0.fixed64($1.digest)
+            }
+        }
+
         mutating func keyedRecords(_ records: [KeyedSiblings]) {
             list(records) {
                 $0.key($1.key)
@@ -252,14 +259,19 @@ extension WireCodec {
                 }
             case .aeKeys(let partitions, let digests):
                 list(partitions) { $0.int($1) }
-                list(digests) {
-                    $0.key($1.key)
-                    $0.fixed64($1.digest)
-                }
+                keyDigests(digests)
             case .aeFetch(let keys):
                 list(keys) { $0.key($1) }
             case .aeRecords(let records):
                 keyedRecords(records)
+            case .reapCheck(let round, let keys):
+                varint(round)
+                list(keys) { $0.key($1) }
+            case .reapStatus(let round, let held):
+                varint(round)
+                keyDigests(held)
+            case .reap(let records):
+                keyDigests(records)
             case .forwardOffer(let op):
                 varint(op)
             case .forwardReady(let op):
@@ -418,6 +430,12 @@ extension WireCodec {
             return SiblingSet(versions)
         }
 
+        mutating func keyDigests() throws(DecodeError) -> [KeyDigest] {
+            try list(minimumSize: 9) { reader throws(DecodeError) in
+                KeyDigest(key: try reader.key(), digest: try reader.fixed64())
+            }
+        }
+
         mutating func keyedRecords() throws(DecodeError) -> [KeyedSiblings] {
             try list(minimumSize: 2) { reader throws(DecodeError) in
                 KeyedSiblings(key: try reader.key(), siblings: try reader.siblings())
@@ -479,10 +497,7 @@ extension WireCodec {
                 body = .aeTree(level: level, entries: entries)
             case .aeKeys:
                 let partitions = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.int() }
-                let digests = try list(minimumSize: 9) { reader throws(DecodeError) in
-                    KeyDigest(key: try reader.key(), digest: try reader.fixed64())
-                }
-                body = .aeKeys(partitions: partitions, digests: digests)
+                body = .aeKeys(partitions: partitions, digests: try keyDigests())
             case .aeFetch:
                 body = .aeFetch(keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.key() })
             case .aeRecords:
@@ -493,6 +508,15 @@ extension WireCodec {
             case .repair:
                 let key = try self.key()
                 body = .repair(key: key, siblings: try siblings())
+            case .reapCheck:
+                let round = try varint()
+                body = .reapCheck(
+                    round: round, keys: try list(minimumSize: 1) { reader throws(DecodeError) in try reader.key() })
+            case .reapStatus:
+                let round = try varint()
+                body = .reapStatus(round: round, held: try keyDigests())
+            case .reap:
+                body = .reap(try keyDigests())
             }
             return PeerMessage(from: from, viewDigest: digest, body: body)
         }

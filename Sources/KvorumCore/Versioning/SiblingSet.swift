@@ -15,6 +15,9 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     }
 
     public var isEmpty: Bool { versions.isEmpty }
+    /// Whether every version is a tombstone (and there is one): the key is
+    /// deleted, and the record waits to be reaped.
+    public var isDeleted: Bool { !versions.isEmpty && versions.allSatisfy(\.isTombstone) }
     public var values: [String] { versions.map(\.value) }
     public var metadata: [String] { versions.map(\.metadata) }
 

@@ -25,7 +25,9 @@ struct NodeStateTests {
         let node = startedNode()
         let parts = Mirror(reflecting: node.state).children
         #expect(
-            parts.compactMap(\.label) == ["membership", "detector", "hints", "coordinator", "timers", "antiEntropy"])
+            parts.compactMap(\.label) == [
+                "membership", "detector", "hints", "coordinator", "timers", "antiEntropy", "reaper",
+            ])
         for part in parts {
             let stored = Mirror(reflecting: part.value).children.count
             #expect(stored <= 5, "\(part.label ?? "?") has \(stored) stored properties")
