@@ -14,6 +14,7 @@ struct ModelCheckerTests {
         let checker = ModelChecker(names: names) {
             $0.antiEntropyInterval = nil
             $0.viewExchangeInterval = nil
+            $0.reaping = Reaping(grace: 1, interval: 2)
         }
         let contact = JSON.string(checker.world.address(of: names[0]))
         for name in names { checker.world.send(ClientRequest(type: "JOIN", body: contact), to: name) }
@@ -164,5 +165,76 @@ struct ModelCheckerTests {
         c.world.send(put(key, "a,c", quorum: 2, metadata: context), to: "node02")
         c.finalCheck = { world in self.settles(key, to: ["a,b,c"], world) }
         check("concurrent cart updates", c)
+    }
+
+    private func delete(_ key: String, quorum: Int, metadata: String) -> ClientRequest {
+        ClientRequest(.delete(key: Key(key), quorum: quorum, context: try! Metadata.context(from: metadata)))
+    }
+
+    /// What `node` stores for `key`: its versions' texts, tombstones as `⊘`.
+    private func stored(_ key: String, at node: String, _ world: ModelChecker.World) -> [String]? {
+        world.storages[node]!.record(for: Key(key)).map { record in
+            record.siblings.versions.map { $0.isTombstone ? "⊘" : $0.value }.sorted()
+        }
+    }
+
+    /// A delete and a write made from the same read, through two
+    /// coordinators: in every order the write survives next to the
+    /// tombstone on every replica (no lost update), nothing is reaped, and
+    /// every request is answered.
+    @Test func deleteVersusPut() {
+        let c = checker(nodes: 3)
+        let key = "k"
+        guard let context = settledWrite(key, "v0", in: c) else { return }
+        c.world.send(delete(key, quorum: 2, metadata: context), to: "node01")
+        c.world.send(put(key, "a", quorum: 2, metadata: context), to: "node02")
+        c.finalCheck = { world in
+            var problems = Self.everyRequestAnswered(world)
+            for node in self.replicas(key, world) where self.stored(key, at: node, world) != ["a", "⊘"] {
+                problems.append("\(node) holds \(self.stored(key, at: node, world) ?? [])")
+            }
+            return problems
+        }
+        check("delete vs put", c)
+    }
+
+    /// A replica is cut off before a delete: the others store the
+    /// tombstone, the first replica runs four reaping checks (grace 1 s,
+    /// every 2 s) while it is away, and it comes back. In every order of what follows, no state ever has
+    /// the deleted value on one node while another has reaped the key, and
+    /// at the end the key is gone from every node with no hint left.
+    @Test func reapWhileAReplicaIsAway() {
+        let c = checker(nodes: 3)
+        let key = "k"
+        guard let context = settledWrite(key, "v", in: c) else { return }
+        let r = replicas(key, c.world)
+        c.timersInDueOrder = true
+        c.world.disconnect(r[2])
+        let deletion = c.world.send(delete(key, quorum: 2, metadata: context), to: r[1])
+        c.actions = [
+            ModelChecker.ScriptedAction(
+                name: "heal",
+                when: { !$0.replies(to: deletion, at: r[1]).isEmpty && $0.now >= 9 },
+                perform: { $0.connect(r[2]) })
+        ]
+        c.invariant = { world in
+            var problems = Self.oneReplyAtMost(world)
+            let holders = world.names.filter { self.stored(key, at: $0, world)?.contains("v") == true }
+            let reaped = world.names.filter { self.stored(key, at: $0, world) == nil }
+            if !holders.isEmpty && !reaped.isEmpty {
+                problems.append("\(holders) hold the deleted value while \(reaped) reaped the key")
+            }
+            return problems
+        }
+        c.finalCheck = { world in
+            var problems = Self.everyRequestAnswered(world)
+            if world.replies(to: deletion, at: r[1]).first?.type != "PUT_RESP" { problems.append("delete failed") }
+            for node in world.names {
+                if let held = self.stored(key, at: node, world) { problems.append("\(node) still holds \(held)") }
+                if !world.storages[node]!.hints().isEmpty { problems.append("\(node) still holds hints") }
+            }
+            return problems
+        }
+        check("reap while a replica is away", c)
     }
 }

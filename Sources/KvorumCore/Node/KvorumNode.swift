@@ -122,6 +122,8 @@ public final class KvorumNode {
     public var suspectedPeers: [String] { state.detector.sorted }
     /// Hints waiting for handoff.
     public var pendingHintCount: Int { state.hints.count }
+    /// Whether a tombstone-reaping check this node leads waits for answers.
+    public var isCheckingTombstones: Bool { state.reaper.round != nil }
     /// Operations this node is coordinating.
     public var pendingOperationCount: Int { state.coordinator.count }
 

@@ -69,16 +69,27 @@ extension KvorumNode {
         conclude(done)
     }
 
-    /// Reaps the keys of a round that have been clean for the grace period.
+    /// Reaps the keys of a round that have been clean for the grace period,
+    /// and sends the tombstones of the others to the members that answered
+    /// without them (a copy they hold is superseded, or merged with the
+    /// tombstones if it is concurrent), so the next check can be clean
+    /// without waiting for a hint or anti-entropy.
     private func conclude(_ round: Reaper.Round) {
         var reaps: [String: [KeyDigest]] = [:]
         for key in round.keys {
             let replicas = ring.replicas(for: key, n: n)
             guard let record = storage.record(for: key), record.siblings.isDeleted,
                 MerkleTree.digest(key: key, siblings: record.siblings) == round.digests[key],
-                !state.coordinator.isWriting(key), round.isClean(key, replicas: replicas, leader: name)
+                !state.coordinator.isWriting(key)
             else {
                 state.reaper.unclean(key)
+                continue
+            }
+            guard round.isClean(key, replicas: replicas, leader: name) else {
+                state.reaper.unclean(key)
+                for peer in round.stale(key, replicas: replicas) {
+                    send(.repair(key: key, siblings: record.siblings), to: peer)
+                }
                 continue
             }
             guard state.reaper.clean(key, at: now, grace: config.reaping.grace) else { continue }

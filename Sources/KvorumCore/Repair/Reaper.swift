@@ -26,6 +26,15 @@ struct Reaper: Hashable, Sendable {
             return replicas.allSatisfy { $0 == leader || held[$0]?[key] == digest }
         }
 
+        /// The members that answered and lack the leader's very tombstones of
+        /// `key`: those holding another copy, and replicas holding none.
+        func stale(_ key: Key, replicas: [String]) -> [String] {
+            guard let digest = digests[key] else { return [] }
+            return held.keys.filter { peer in
+                held[peer]![key].map { $0 != digest } ?? replicas.contains(peer)
+            }.sorted(by: byteOrder)
+        }
+
         /// The members that hold a copy of `key`, by name.
         func holders(of key: Key) -> [String] {
             held.keys.filter { held[$0]![key] != nil }.sorted(by: byteOrder)
