@@ -16,13 +16,19 @@ public final class ServerNode: @unchecked Sendable {
         public var listenPort: Int
         public var httpHost: String
         public var httpPort: Int
+        /// The largest request body (a PUT's value) the HTTP API accepts, in bytes.
+        public var maxValueBytes: Int
 
-        public init(node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int) {
+        public init(
+            node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int,
+            maxValueBytes: Int = ServerSettings.defaultMaxValueBytes
+        ) {
             self.node = node
             self.listenHost = listenHost
             self.listenPort = listenPort
             self.httpHost = httpHost
             self.httpPort = httpPort
+            self.maxValueBytes = maxValueBytes
         }
     }
 
