@@ -69,6 +69,8 @@ public final class ServerNode: @unchecked Sendable {
     private let started = NIODeadline.now()
     private var stopping = false
     private let requestTimer = Metrics.Timer(label: "kvorum_client_request_duration_seconds")
+    /// Read and write answers that carried a sibling warning.
+    private var siblingWarnings = 0
 
     public init(configuration: Configuration, storage: any Storage, loop: EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -145,7 +147,20 @@ public final class ServerNode: @unchecked Sendable {
         Gauge(label: "kvorum_suspected_peers").record(current.suspectedPeers.count)
         Gauge(label: "kvorum_pending_operations").record(current.pendingOperations)
         Gauge(label: "kvorum_members").record(current.members.count)
-        return renderMetrics?() ?? ""
+        return (renderMetrics?() ?? "") + """
+            # HELP kvorum_sibling_warnings_total Read and write answers that warned of a key past the sibling \
+            warning threshold (--sibling-warning).
+            # TYPE kvorum_sibling_warnings_total counter
+            kvorum_sibling_warnings_total \(siblingWarnings)
+
+            """
+    }
+
+    /// Counts and logs one answer that warned of too many siblings.
+    func noteSiblingWarning(_ warning: String) {
+        loop.preconditionInEventLoop()
+        siblingWarnings += 1
+        logger.warning("sibling warning", metadata: ["detail": "\(warning)"])
     }
 
     func stats() -> Stats {
