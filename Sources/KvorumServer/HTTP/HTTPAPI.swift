@@ -56,7 +56,9 @@ struct HTTPAnswer {
 /// once (a client waiting on `Expect: 100-continue` need not send it); one
 /// that passes the limit while it arrives (chunked) is answered when it
 /// ends. Either way the rest is read and dropped, so the connection stays
-/// usable for the next request.
+/// usable for the next request; a request that asked to close is closed
+/// only once its body has ended, so the client reads the answer instead of
+/// a reset.
 private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -65,6 +67,9 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var bodyTooLarge = false
+    /// Whether to close once the current body ends: an early 413 to a
+    /// request that asked to close.
+    private var closeWhenBodyEnds = false
 
     init(node: ServerNode) { self.node = node }
 
@@ -77,9 +82,10 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             body = nil
             let announced = requestHead.headers.first(name: "Content-Length").flatMap { Int($0) } ?? 0
             bodyTooLarge = announced > limit
+            closeWhenBodyEnds = bodyTooLarge && !requestHead.isKeepAlive
             if bodyTooLarge {
                 head = nil
-                refuseTooLarge(keepAlive: requestHead.isKeepAlive, on: context.channel)
+                refuseTooLarge(keepAlive: true, on: context.channel)
             }
         case .body(var chunk):
             if bodyTooLarge { return }
@@ -92,6 +98,7 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 body!.writeBuffer(&chunk)
             }
         case .end:
+            if closeWhenBodyEnds { context.close(promise: nil) }
             guard let requestHead = head else { return }
             head = nil
             let keepAlive = requestHead.isKeepAlive
