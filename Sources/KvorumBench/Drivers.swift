@@ -102,7 +102,9 @@ final class KvorumDriver: BenchDriver {
     /// Reads `record` and returns its context.
     @discardableResult
     private func get(_ record: Int) throws -> String {
-        let response = try connection.http("GET", "/kv/\(KeyChooser.key(record))?r=\(r)")
+        // The JSON form: one answer shape whether the key has one value or siblings.
+        let response = try connection.http(
+            "GET", "/kv/\(KeyChooser.key(record))?r=\(r)", headers: [("Accept", "application/json")])
         switch response.status {
         case 200:
             let context = response.header("x-kvorum-context") ?? ""

@@ -7,6 +7,15 @@ public enum Endpoint: Sendable, Equatable {
     /// `PUT /kv/{key}?w=W`: write a value, superseding what `context` covers
     /// (`nil` or empty: nothing, the write becomes a sibling).
     case put(key: String, value: String, w: Int?, context: String?)
+    /// `PUT /kv/{key}?w=W` of any bytes, with their content type (nil: none
+    /// sent; the node serves the value as `application/octet-stream`).
+    case putBytes(key: String, bytes: [UInt8], contentType: String?, w: Int?, context: String?)
+    /// `GET /kv/{key}?r=R` asking for the raw form: one value's bytes, or
+    /// `300 Multiple Choices` with every sibling as a `multipart/mixed` part.
+    case getRaw(key: String, r: Int?)
+    /// `DELETE /kv/{key}?w=W`: a tombstone superseding what `context` covers
+    /// (nil: what the node reads at quorum `w` first).
+    case delete(key: String, w: Int?, context: String?)
     /// `GET /lookup/{key}`: the key's replicas in preference order.
     case lookup(key: String)
     /// `GET /members`: the node's view of the cluster.
@@ -34,10 +43,12 @@ public enum Endpoint: Sendable, Equatable {
         switch self {
         case .get(let key, let r):
             return ("GET", "/kv/" + Self.encodePathSegment(key), r.map { [("r", String($0))] } ?? [])
-        case .put(let key, _, let w, let context):
-            var query = w.map { [("w", String($0))] } ?? []
-            if let context, !context.isEmpty, !Self.fitsInHeader(context) { query.append(("context", context)) }
-            return ("PUT", "/kv/" + Self.encodePathSegment(key), query)
+        case .getRaw(let key, let r):
+            return ("GET", "/kv/" + Self.encodePathSegment(key), r.map { [("r", String($0))] } ?? [])
+        case .put(let key, _, let w, let context), .putBytes(let key, _, _, let w, let context):
+            return ("PUT", "/kv/" + Self.encodePathSegment(key), Self.writeQuery(w: w, context: context))
+        case .delete(let key, let w, let context):
+            return ("DELETE", "/kv/" + Self.encodePathSegment(key), Self.writeQuery(w: w, context: context))
         case .lookup(let key): return ("GET", "/lookup/" + Self.encodePathSegment(key), [])
         case .members: return ("GET", "/members", [])
         case .join: return ("POST", "/join", [])
@@ -69,9 +80,15 @@ public enum Endpoint: Sendable, Equatable {
         case .put(_, let value, _, let context):
             body = Array(value.utf8)
             headers.append(.init(name: "Content-Type", value: "text/plain; charset=utf-8"))
-            if let context, !context.isEmpty, Self.fitsInHeader(context) {
-                headers.append(.init(name: Self.contextHeader, value: context))
-            }
+            headers += Self.contextHeaders(context)
+        case .putBytes(_, let bytes, let contentType, _, let context):
+            body = bytes
+            if let contentType { headers.append(.init(name: "Content-Type", value: contentType)) }
+            headers += Self.contextHeaders(context)
+        case .delete(_, _, let context):
+            headers += Self.contextHeaders(context)
+        case .getRaw:
+            headers = [.init(name: "Accept", value: "*/*")]
         case .join(let address):
             body = Self.jsonObject(["address": address])
             headers.append(.init(name: "Content-Type", value: "application/json"))
@@ -82,6 +99,19 @@ public enum Endpoint: Sendable, Equatable {
             break
         }
         return PreparedRequest(method: target.method, target: prefix + pathAndQuery, headers: headers, body: body)
+    }
+
+    /// A write's query: `w`, and the context when it cannot go in a header.
+    private static func writeQuery(w: Int?, context: String?) -> [(String, String)] {
+        var query = w.map { [("w", String($0))] } ?? []
+        if let context, !context.isEmpty, !fitsInHeader(context) { query.append(("context", context)) }
+        return query
+    }
+
+    /// A write's context header, when the context fits in one.
+    private static func contextHeaders(_ context: String?) -> [PreparedRequest.Header] {
+        guard let context, !context.isEmpty, fitsInHeader(context) else { return [] }
+        return [.init(name: contextHeader, value: context)]
     }
 
     /// The percent-encoded path and query of the request.

@@ -111,6 +111,7 @@ private final class ResponseCollector: ChannelInboundHandler {
 
     private let answer: EventLoopPromise<HTTPResponse>
     private var status = 0
+    private var headers: [String: String] = [:]
     private var body: [UInt8] = []
 
     init(answer: EventLoopPromise<HTTPResponse>) {
@@ -121,11 +122,16 @@ private final class ResponseCollector: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            headers = [:]
+            for (name, value) in head.headers {
+                let name = name.lowercased()
+                headers[name] = headers[name].map { $0 + ", " + value } ?? value
+            }
             body = []
         case .body(let chunk):
             body.append(contentsOf: chunk.readableBytesView)
         case .end:
-            answer.succeed(HTTPResponse(status: status, body: Data(body)))
+            answer.succeed(HTTPResponse(status: status, body: Data(body), headers: headers))
         }
     }
 

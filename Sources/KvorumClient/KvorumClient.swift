@@ -21,8 +21,9 @@ public struct KvorumClient: Sendable {
     }
 
     /// Sends one request and returns the node's answer as it came, as long
-    /// as it is an answer the endpoint gives normally: 2xx, and for `.get`
-    /// also 404 with the read body (an absent key).
+    /// as it is an answer the endpoint gives normally: 2xx, for `.get` and
+    /// `.getRaw` also 404 with the read body (an absent key), and for
+    /// `.getRaw` 300 (several siblings).
     ///
     /// - Throws: `KvorumClientError` with the server's error text for any
     ///   other status, or with a nil status when no answer came.
@@ -39,8 +40,12 @@ public struct KvorumClient: Sendable {
             throw KvorumClientError(failure: error, url: baseURL, timeout: timeout)
         }
         if answer.isSuccess { return answer }
-        if case .get = endpoint, answer.status == 404, (try? answer.decode(ReadResult.self)) != nil {
-            return answer
+        switch endpoint {
+        case .get, .getRaw:
+            if answer.status == 404, (try? answer.decode(ReadResult.self)) != nil { return answer }
+            if case .getRaw = endpoint, answer.status == 300 { return answer }
+        default:
+            break
         }
         throw KvorumClientError(answer)
     }
@@ -64,6 +69,37 @@ public struct KvorumClient: Sendable {
     {
         struct Body: Decodable { var metadata: String }
         return try await send(.put(key: key, value: value, w: w, context: context)).decode(Body.self).metadata
+    }
+
+    /// Reads `key` in the raw form: every live sibling's bytes with its
+    /// content type and metadata, exactly as stored (a `300` multipart
+    /// answer read part by part).
+    public func getRaw(_ key: String, r: Int? = nil) async throws(KvorumClientError) -> RawRead {
+        try RawRead(await send(.getRaw(key: key, r: r)))
+    }
+
+    /// Writes any bytes under `key`, with their content type (nil: none;
+    /// the node serves them as `application/octet-stream`). `w` and
+    /// `context` as for `put(_:value:w:context:)`.
+    ///
+    /// - Returns: the new version's context token.
+    public func put(_ key: String, bytes: [UInt8], contentType: String?, w: Int? = nil, context: String? = nil)
+        async throws(KvorumClientError) -> String
+    {
+        struct Body: Decodable { var metadata: String }
+        let endpoint = Endpoint.putBytes(key: key, bytes: bytes, contentType: contentType, w: w, context: context)
+        return try await send(endpoint).decode(Body.self).metadata
+    }
+
+    /// Deletes `key`: writes a tombstone that supersedes what `context`
+    /// covers (a read's context: every sibling it saw). Without a context
+    /// the node reads the key at quorum `w` and deletes what it finds; a key
+    /// with no live value is then a 404 error and nothing is written.
+    ///
+    /// - Returns: the tombstone's context token.
+    public func delete(_ key: String, w: Int? = nil, context: String? = nil) async throws(KvorumClientError) -> String {
+        struct Body: Decodable { var metadata: String }
+        return try await send(.delete(key: key, w: w, context: context)).decode(Body.self).metadata
     }
 
     /// The replicas of `key` in preference order.

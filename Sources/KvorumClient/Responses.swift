@@ -4,14 +4,21 @@ import Foundation
 public struct HTTPResponse: Sendable, Equatable {
     /// The HTTP status code.
     public var status: Int
-    /// The body as the node sent it (JSON for every endpoint of the API).
+    /// The body as the node sent it (JSON for every endpoint of the API,
+    /// except a raw read: the value's bytes or a multipart body).
     public var body: Data
+    /// The header fields, names lowercased; repeated fields joined with `, `.
+    public var headers: [String: String]
 
-    /// A response with the given status and body.
-    public init(status: Int, body: Data) {
+    /// A response with the given status, body and headers.
+    public init(status: Int, body: Data, headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
+
+    /// The value of the header `name` (any case), if present.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     /// Whether the status is 2xx.
     public var isSuccess: Bool { (200..<300).contains(status) }
@@ -31,8 +38,16 @@ public struct HTTPResponse: Sendable, Equatable {
 /// The answer to a read: every sibling of the key and the causal context
 /// that covers them all.
 public struct ReadResult: Sendable, Equatable, Decodable {
-    /// The concurrent values of the key (empty when it is absent).
+    /// The concurrent values of the key as text (empty when it is absent);
+    /// a value that is not UTF-8 is read with U+FFFD for each bad sequence
+    /// (`bytes` has it exactly).
     public var values: [String]
+    /// Each value's bytes, exactly.
+    public var bytes: [[UInt8]]
+    /// Each value's content type; nil when it was written without one.
+    public var contentTypes: [String?]
+    /// How many of the key's versions are tombstones (deletes not yet reaped).
+    public var tombstones: Int
     /// `metadata[i]` is the context token of `values[i]`'s version; a write
     /// with it as context supersedes that sibling only.
     public var metadata: [String]
@@ -42,20 +57,40 @@ public struct ReadResult: Sendable, Equatable, Decodable {
     /// Whether any replica had the key (`false` for the API's 404).
     public var found: Bool
 
-    /// A result with the given parts.
+    /// A result with the given parts: text values without content types.
     public init(values: [String], metadata: [String], context: String, found: Bool) {
         self.values = values
+        self.bytes = values.map { Array($0.utf8) }
+        self.contentTypes = values.map { _ in nil }
+        self.tombstones = 0
         self.metadata = metadata
         self.context = context
         self.found = found
     }
 
-    private enum CodingKeys: String, CodingKey { case values, metadata, context }
+    private enum CodingKeys: String, CodingKey { case values, base64, contentTypes, tombstones, metadata, context }
 
-    /// Decodes the body of `GET /kv/{key}`; `found` is set by the status.
+    /// Decodes the JSON body of `GET /kv/{key}`; `found` is set by the
+    /// status. `base64`, `contentTypes` and `tombstones` are optional, so
+    /// answers of nodes that predate binary values decode too.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        values = try container.decode([String].self, forKey: .values)
+        let texts = try container.decode([String?].self, forKey: .values)
+        if let encoded = try container.decodeIfPresent([String].self, forKey: .base64) {
+            bytes = try encoded.map { text in
+                guard let data = Data(base64Encoded: text), encoded.count == texts.count else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .base64, in: container, debugDescription: "not one base64 value per value")
+                }
+                return Array(data)
+            }
+        } else {
+            bytes = texts.map { Array(($0 ?? "").utf8) }
+        }
+        values = zip(texts, bytes).map { text, bytes in text ?? String(decoding: bytes, as: UTF8.self) }
+        contentTypes =
+            try container.decodeIfPresent([String?].self, forKey: .contentTypes) ?? texts.map { _ in nil }
+        tombstones = try container.decodeIfPresent(Int.self, forKey: .tombstones) ?? 0
         metadata = try container.decodeIfPresent([String].self, forKey: .metadata) ?? []
         context = try container.decodeIfPresent(String.self, forKey: .context) ?? ""
         found = !values.isEmpty

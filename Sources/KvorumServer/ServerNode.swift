@@ -16,13 +16,19 @@ public final class ServerNode: @unchecked Sendable {
         public var listenPort: Int
         public var httpHost: String
         public var httpPort: Int
+        /// The largest request body (a PUT's value) the HTTP API accepts, in bytes.
+        public var maxValueBytes: Int
 
-        public init(node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int) {
+        public init(
+            node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int,
+            maxValueBytes: Int = ServerSettings.defaultMaxValueBytes
+        ) {
             self.node = node
             self.listenHost = listenHost
             self.listenPort = listenPort
             self.httpHost = httpHost
             self.httpPort = httpPort
+            self.maxValueBytes = maxValueBytes
         }
     }
 
@@ -63,6 +69,8 @@ public final class ServerNode: @unchecked Sendable {
     private let started = NIODeadline.now()
     private var stopping = false
     private let requestTimer = Metrics.Timer(label: "kvorum_client_request_duration_seconds")
+    /// Read and write answers that carried a sibling warning.
+    private var siblingWarnings = 0
 
     public init(configuration: Configuration, storage: any Storage, loop: EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -139,7 +147,20 @@ public final class ServerNode: @unchecked Sendable {
         Gauge(label: "kvorum_suspected_peers").record(current.suspectedPeers.count)
         Gauge(label: "kvorum_pending_operations").record(current.pendingOperations)
         Gauge(label: "kvorum_members").record(current.members.count)
-        return renderMetrics?() ?? ""
+        return (renderMetrics?() ?? "") + """
+            # HELP kvorum_sibling_warnings_total Read and write answers that warned of a key past the sibling \
+            warning threshold (--sibling-warning).
+            # TYPE kvorum_sibling_warnings_total counter
+            kvorum_sibling_warnings_total \(siblingWarnings)
+
+            """
+    }
+
+    /// Counts and logs one answer that warned of too many siblings.
+    func noteSiblingWarning(_ warning: String) {
+        loop.preconditionInEventLoop()
+        siblingWarnings += 1
+        logger.warning("sibling warning", metadata: ["detail": "\(warning)"])
     }
 
     func stats() -> Stats {

@@ -61,7 +61,9 @@ struct GetCommand: AsyncParsableCommand {
         discussion: """
             Each value is one line: as it is, or as a quoted JSON string when it is empty, holds a control \
             character (a newline), begins or ends with whitespace, or begins with '"'. An absent key prints \
-            'not found' on standard error and exits with status 1.
+            'not found' on standard error and exits with status 1. With --output the one live value is written \
+            to a file byte for byte (binary values included); a key with several siblings is an error then: \
+            read them with --json.
             """
     )
 
@@ -76,15 +78,25 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "Only the node's own copy, without a quorum (GET /admin/local/{key}); no context.")
     var local = false
 
+    @Option(help: "Write the value's raw bytes to this file; prints its content type and context.")
+    var output: String?
+
     func validate() throws {
         if key.isEmpty { throw ValidationError("the key must not be empty") }
         if local && r != nil { throw ValidationError("--local reads no quorum: drop -r") }
+        if output != nil && (local || options.json) {
+            throw ValidationError("--output cannot go with --local or --json")
+        }
     }
 
     func run() async throws {
         try await options.perform { client in
             let found: Bool
-            if local && options.json {
+            if let output {
+                let read = try await client.getRaw(key, r: r)
+                found = !read.siblings.isEmpty
+                try Self.write(read, to: output)
+            } else if local && options.json {
                 let response = try await client.send(.localCopy(key: key))
                 options.printVerbatim(response)
                 found = (try? JSONDecoder().decode(LocalCopy.self, from: response.body))?.values.isEmpty == false
@@ -110,6 +122,24 @@ struct GetCommand: AsyncParsableCommand {
             }
         }
     }
+
+    /// Writes the one live value of `read` to `path`, then prints its
+    /// content type and the context; several siblings are an error.
+    private static func write(_ read: RawRead, to path: String) throws {
+        guard read.siblings.count <= 1 else {
+            throw CLIError(
+                "the key has \(read.siblings.count) siblings, not one value to write to a file: read them all with "
+                    + "--json (each value also as base64), then write one back with --context to resolve them")
+        }
+        guard let value = read.siblings.first else { return }
+        do {
+            try Data(value.bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CLIError("cannot write \(path): \(error.localizedDescription)")
+        }
+        print("content-type: \(value.contentType)")
+        print("context: \(read.context)")
+    }
 }
 
 /// `kvorum put KEY VALUE`: writes a value.
@@ -121,7 +151,9 @@ struct PutCommand: AsyncParsableCommand {
             Without --context the write supersedes nothing and becomes a sibling of whatever is stored; \
             with the context of a get it replaces every sibling that get returned; with the context a put \
             printed, the version that put wrote. Contexts are opaque tokens with a checksum: a damaged one is \
-            refused and nothing is written.
+            refused and nothing is written. --file stores a file's bytes as they are (any bytes; a cart key \
+            takes UTF-8 text only), with --content-type if given. A key past the node's sibling limit refuses \
+            a write without --context (409): get it and write back with the context printed.
             """
     )
 
@@ -131,7 +163,16 @@ struct PutCommand: AsyncParsableCommand {
     var key: String
 
     @Argument(help: "The value (UTF-8 text); '-' reads it from standard input, byte for byte.")
-    var value: String
+    var value: String?
+
+    @Option(help: "Store this file's bytes as the value, byte for byte.")
+    var file: String?
+
+    @Option(
+        help:
+            "The value's content type, e.g. image/png (with --file; default: none, served as application/octet-stream)."
+    )
+    var contentType: String?
 
     @Option(name: [.customShort("w"), .customLong("w")], help: "Write quorum (the node's default: 2).")
     var w: Int?
@@ -141,16 +182,36 @@ struct PutCommand: AsyncParsableCommand {
 
     func validate() throws {
         if key.isEmpty { throw ValidationError("the key must not be empty") }
+        if (value == nil) == (file == nil) { throw ValidationError("give the value, or --file PATH, but not both") }
+        if contentType != nil && file == nil { throw ValidationError("--content-type goes with --file") }
     }
 
     func run() async throws {
         try await options.perform { client in
-            let text = try value == "-" ? readStandardInput() : value
-            if options.json {
-                options.printVerbatim(try await client.send(.put(key: key, value: text, w: w, context: context)))
+            let endpoint: Endpoint
+            if let file {
+                endpoint = .putBytes(
+                    key: key, bytes: try Self.read(file), contentType: contentType, w: w, context: context)
             } else {
-                print("context: \(try await client.put(key, value: text, w: w, context: context))")
+                let text = try value == "-" ? readStandardInput() : value!
+                endpoint = .put(key: key, value: text, w: w, context: context)
             }
+            let response = try await client.send(endpoint)
+            if options.json {
+                options.printVerbatim(response)
+            } else {
+                struct Body: Decodable { var metadata: String }
+                let metadata = (try? JSONDecoder().decode(Body.self, from: response.body))?.metadata ?? ""
+                print("context: \(metadata)")
+            }
+        }
+    }
+
+    private static func read(_ path: String) throws -> [UInt8] {
+        do {
+            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw CLIError("cannot read \(path): \(error.localizedDescription)")
         }
     }
 
@@ -160,6 +221,53 @@ struct PutCommand: AsyncParsableCommand {
             throw CLIError("the value on standard input is not UTF-8 text")
         }
         return text
+    }
+}
+
+/// `kvorum delete KEY`: deletes a key.
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete a key: write a tombstone; prints the tombstone's context.",
+        discussion: """
+            With --context (from get) the delete supersedes exactly what that read saw; a write concurrent \
+            with it survives as a sibling. Without --context the node reads the key at quorum -w first and \
+            deletes what it finds; a key with no live value prints 'not found' and exits with status 1, \
+            writing nothing.
+            """
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Argument(help: "The key.")
+    var key: String
+
+    @Option(name: [.customShort("w"), .customLong("w")], help: "Write quorum (the node's default: 2).")
+    var w: Int?
+
+    @Option(help: "The context of what you read, as get printed it.")
+    var context: String?
+
+    func validate() throws {
+        if key.isEmpty { throw ValidationError("the key must not be empty") }
+    }
+
+    func run() async throws {
+        try await options.perform { client in
+            do {
+                let response = try await client.send(.delete(key: key, w: w, context: context))
+                if options.json {
+                    options.printVerbatim(response)
+                } else {
+                    struct Body: Decodable { var metadata: String }
+                    let metadata = (try? JSONDecoder().decode(Body.self, from: response.body))?.metadata ?? ""
+                    print("deleted; context: \(metadata)")
+                }
+            } catch let error as KvorumClientError where error.status == 404 {
+                Console.error("not found")
+                throw ExitCode(1)
+            }
+        }
     }
 }
 

@@ -8,7 +8,8 @@ struct Kvorum: AsyncParsableCommand {
         abstract: "Kvorum: a Dynamo-style replicated key-value store.",
         version: KvorumVersion.current,
         subcommands: [
-            Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, LookupCommand.self,
+            Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, DeleteCommand.self,
+            LookupCommand.self,
             MembersCommand.self, JoinCommand.self, LeaveCommand.self, RemoveCommand.self, StatsCommand.self,
             SimulateCommand.self,
             BenchCommand.self, SimBenchCommand.self,

@@ -78,6 +78,15 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between hinted-handoff rounds.")
     var handoffInterval: Double?
 
+    @Option(help: "Server mode: the largest value a PUT may carry, in bytes (default 1048576, 1 MiB); larger: 413.")
+    var maxValueBytes: Int?
+
+    @Option(help: "Server mode: versions of one key past which answers carry a sibling warning (default 25).")
+    var siblingWarning: Int?
+
+    @Option(help: "Server mode: versions of one key past which blind writes are refused with 409 (default 100).")
+    var siblingLimit: Int?
+
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
         guard stdio else { return }
@@ -136,6 +145,9 @@ struct NodeCommand: AsyncParsableCommand {
         options.requestTimeout = requestTimeout
         options.probeInterval = probeInterval
         options.handoffInterval = handoffInterval
+        options.maxValueBytes = maxValueBytes
+        options.siblingWarning = siblingWarning
+        options.siblingLimit = siblingLimit
         return options
     }
 

@@ -124,4 +124,47 @@ struct CLIProcessTests {
         let replaced = try await node1.client().put("cart", value: "milk,eggs", w: 2, context: read.context)
         #expect(try await node1.client().get("cart", r: 2).metadata == [replaced])
     }
+
+    /// `put --file` stores a file's bytes (every byte value) with its
+    /// `--content-type`, `get --output` writes them back byte for byte; with
+    /// two siblings `get --output` refuses and points to `--json`; `delete`
+    /// removes the key, and deleting it again says "not found". A blind put
+    /// past the sibling limit shows the node's 409 message.
+    @Test(.timeLimit(.minutes(1)))
+    func binaryFilesAndDelete() async throws {
+        let cluster = try await LocalCluster.start(nodes: 3, nodeArguments: ["--sibling-limit", "2"])
+        defer { cluster.shutdown() }
+        let node = cluster.nodes[0].httpURL.absoluteString
+        func kvorum(_ arguments: [String]) throws -> ChildProcess.Result {
+            try ChildProcess.run(Paths.kvorum, arguments + ["--node", node], deadline: 20)
+        }
+        let directory = cluster.root.appendingPathComponent("cli-files")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let input = directory.appendingPathComponent("in.bin")
+        let output = directory.appendingPathComponent("out.bin")
+        let every = Data((0...255).map { UInt8($0) } + (0...255).reversed().map { UInt8($0) })
+        try every.write(to: input)
+
+        let put = try kvorum(["put", "blob", "--file", input.path, "--content-type", "image/x-test"])
+        #expect(put.status == 0 && put.stdout.hasPrefix("context: "), "\(put.stderr)")
+        let get = try kvorum(["get", "blob", "--output", output.path])
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(get.stdout.hasPrefix("content-type: image/x-test\ncontext: "), "\(get.stdout)")
+        #expect(try Data(contentsOf: output) == every)
+
+        #expect(try kvorum(["put", "blob", "second"]).status == 0)
+        let siblings = try kvorum(["get", "blob", "--output", output.path])
+        #expect(siblings.status == 1)
+        #expect(siblings.stderr.contains("2 siblings") && siblings.stderr.contains("--json"), "\(siblings.stderr)")
+        let crowded = try kvorum(["put", "blob", "third"])
+        #expect(crowded.status == 1)
+        #expect(crowded.stderr.contains("write back") && crowded.stderr.contains("HTTP 409"), "\(crowded.stderr)")
+
+        let deleted = try kvorum(["delete", "blob", "-w", "2"])
+        #expect(deleted.status == 0 && deleted.stdout.hasPrefix("deleted; context: "), "\(deleted.stderr)")
+        let gone = try kvorum(["get", "blob"])
+        #expect(gone.status == 1 && gone.stderr.contains("not found"), "\(gone.stderr)")
+        let again = try kvorum(["delete", "blob"])
+        #expect(again.status == 1 && again.stderr.contains("not found"), "\(again.stderr)")
+    }
 }

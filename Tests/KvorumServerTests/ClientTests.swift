@@ -49,6 +49,13 @@ struct ClientTests {
             (.stats, "GET", "http://127.0.0.1:8701/stats"),
             (.health, "GET", "http://127.0.0.1:8701/health"),
             (.localCopy(key: "a/b"), "GET", "http://127.0.0.1:8701/admin/local/a%2Fb"),
+            (.getRaw(key: "k", r: 1), "GET", "http://127.0.0.1:8701/kv/k?r=1"),
+            (
+                .putBytes(key: "k", bytes: [0xFF], contentType: nil, w: 2, context: nil), "PUT",
+                "http://127.0.0.1:8701/kv/k?w=2"
+            ),
+            (.delete(key: "k", w: 2, context: "AW5v"), "DELETE", "http://127.0.0.1:8701/kv/k?w=2"),
+            (.delete(key: "k", w: nil, context: nil), "DELETE", "http://127.0.0.1:8701/kv/k"),
         ]
         for (endpoint, method, url) in cases {
             #expect(endpoint.request(baseURL: Self.base).method == method)
@@ -79,6 +86,55 @@ struct ClientTests {
         let empty = Endpoint.put(key: "k", value: "v", w: nil, context: "").request(baseURL: Self.base)
         #expect(empty.header("X-Kvorum-Context") == nil)
         #expect(empty.target == "/kv/k")
+    }
+
+    /// Bytes go as they are with their content type (none when nil); a
+    /// DELETE carries its context like a PUT; only the raw read leaves out
+    /// `Accept: application/json`.
+    @Test func binaryPutDeleteAndRawRead() {
+        let bytes: [UInt8] = [0, 0xFF, 0x80]
+        let typed = Endpoint.putBytes(key: "k", bytes: bytes, contentType: "image/png", w: nil, context: "AW5v")
+            .request(baseURL: Self.base)
+        #expect(typed.body == bytes && typed.header("Content-Type") == "image/png")
+        #expect(typed.header("X-Kvorum-Context") == "AW5v")
+        let untyped = Endpoint.putBytes(key: "k", bytes: bytes, contentType: nil, w: nil, context: nil)
+            .request(baseURL: Self.base)
+        #expect(untyped.header("Content-Type") == nil)
+        #expect(
+            Endpoint.delete(key: "k", w: 2, context: "AW5v").request(baseURL: Self.base).header("X-Kvorum-Context")
+                == "AW5v")
+        #expect(Endpoint.get(key: "k", r: nil).request(baseURL: Self.base).header("Accept") == "application/json")
+        #expect(Endpoint.getRaw(key: "k", r: nil).request(baseURL: Self.base).header("Accept") == "*/*")
+    }
+
+    /// A 300 answer reads as its multipart parts; a 200 as one value; the
+    /// JSON form's base64 gives the exact bytes of a value that is not text.
+    @Test func rawAndBinaryReads() throws {
+        let body =
+            "--b\r\nContent-Type: text/plain\r\nX-Kvorum-Metadata: m1\r\n\r\none\r\n--b\r\n"
+            + "Content-Type: x/y\r\nX-Kvorum-Metadata: m2\r\n\r\n\r\n--x\r\n--b--\r\n"
+        let several = try RawRead(
+            HTTPResponse(
+                status: 300, body: Data(body.utf8),
+                headers: [
+                    "content-type": "multipart/mixed; boundary=b", "x-kvorum-context": "c", "x-kvorum-siblings": "3",
+                    "x-kvorum-tombstones": "1",
+                ]))
+        #expect(several.siblings.map(\.bytes) == [Array("one".utf8), Array("\r\n--x".utf8)])
+        #expect(several.siblings.map(\.contentType) == ["text/plain", "x/y"])
+        #expect(several.siblings.map(\.metadata) == ["m1", "m2"])
+        #expect(several.context == "c" && several.tombstones == 1 && several.versions == 3)
+        let one = try RawRead(HTTPResponse(status: 200, body: Data([0xFF]), headers: ["content-type": "a/b"]))
+        #expect(one.siblings == [RawRead.Sibling(bytes: [0xFF], contentType: "a/b", metadata: nil)])
+        #expect(MultipartParser.parts(of: Array("junk".utf8), contentType: "multipart/mixed; boundary=b") == nil)
+
+        let json = try ReadResult(
+            Self.response(
+                200,
+                #"{"base64":["/w==","aGk="],"context":"c","contentTypes":["x/y",null],"metadata":["m1","m2"],"tombstones":2,"values":[null,"hi"]}"#
+            ))
+        #expect(json.bytes == [[0xFF], Array("hi".utf8)] && json.contentTypes == ["x/y", nil])
+        #expect(json.values == ["\u{FFFD}", "hi"] && json.tombstones == 2)
     }
 
     /// JOIN sends `{"address": …}`.

@@ -59,6 +59,8 @@ final class LocalCluster: @unchecked Sendable {
     private var started: [LocalNode] = []
     private var processes: [String: Process] = [:]
     private var isShutDown = false
+    /// Flags every node of the cluster gets besides its own settings.
+    private var nodeArguments: [String] = []
 
     /// The nodes started so far, in order (node1 first).
     var nodes: [LocalNode] { lock.withLock { started } }
@@ -73,12 +75,16 @@ final class LocalCluster: @unchecked Sendable {
 
     /// Starts `count` nodes: node1 alone, then the others joining node1, and
     /// waits until every node lists all of them as members.
-    static func start(nodes count: Int, timeout: Double = 30) async throws -> LocalCluster {
+    /// `nodeArguments` are more flags for every node (e.g. `--sibling-limit 5`).
+    static func start(nodes count: Int, timeout: Double = 30, nodeArguments: [String] = []) async throws
+        -> LocalCluster
+    {
         let executable = Paths.kvorum
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ClusterError(description: "no kvorum executable at \(executable.path)")
         }
         let cluster = try LocalCluster()
+        cluster.nodeArguments = nodeArguments
         do {
             let first = try await cluster.startExtra(joining: nil)
             for _ in 1..<count { try await cluster.startExtra(joining: first) }
@@ -281,7 +287,7 @@ final class LocalCluster: @unchecked Sendable {
     /// appended to its log, and waits until it answers `/health` (or exits,
     /// or 20 s pass).
     private func launch(_ node: LocalNode, joining contact: LocalNode?) async throws {
-        let arguments = try Self.arguments(for: node, joining: contact)
+        let arguments = try Self.arguments(for: node, joining: contact) + nodeArguments
         let descriptor = open(node.log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw ClusterError(description: "cannot open \(node.log.path)") }
         let log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)

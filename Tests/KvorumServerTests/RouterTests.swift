@@ -1,3 +1,6 @@
+import Foundation
+import KvorumContextToken
+import KvorumCore
 import Testing
 
 @testable import KvorumServer
@@ -20,5 +23,82 @@ struct RouterTests {
         #expect(Router.decodeComponent("%FF") == nil)
         // A query value that does not decode is kept as sent.
         #expect(Router.splitURI("/kv/x?v=%FF").query == ["v": "%FF"])
+    }
+
+    /// JSON only when `Accept` asks for it; `*/*`, none or anything else is
+    /// the raw form, and `q=0` refuses JSON.
+    @Test func acceptChoosesTheForm() {
+        #expect(ReadFormat(accept: nil) == .raw)
+        #expect(ReadFormat(accept: "*/*") == .raw)
+        #expect(ReadFormat(accept: "image/png, text/*") == .raw)
+        #expect(ReadFormat(accept: "application/json") == .json)
+        #expect(ReadFormat(accept: "text/html, Application/JSON;q=0.5") == .json)
+        #expect(ReadFormat(accept: "application/json;q=0, */*") == .raw)
+    }
+
+    static func read(_ values: [Value], tombstones: Int = 0) -> ReadResult {
+        ReadResult(
+            values: values, metadata: values.indices.map { "n1.1:\($0 + 1)|" }, tombstones: tombstones,
+            context: VersionVector())
+    }
+
+    /// One value: its bytes and content type (none: octet-stream), and the
+    /// context; tombstones are counted in a header.
+    @Test func oneValueIsServedRaw() {
+        let bytes: [UInt8] = [0, 0xFF, 0x0A]
+        let typed = ReadRendering(key: "k", read: Self.read([Value(bytes: bytes, contentType: "image/png")]))
+            .answer(.raw)
+        #expect(typed.status == .ok && typed.body == bytes && typed.contentType == "image/png")
+        #expect(typed.headers.contains { $0.0 == "X-Kvorum-Context" })
+        #expect(!typed.headers.contains { $0.0 == "X-Kvorum-Tombstones" })
+        let untyped = ReadRendering(key: "k", read: Self.read([Value(bytes: bytes)], tombstones: 2)).answer(.raw)
+        #expect(untyped.contentType == "application/octet-stream")
+        #expect(untyped.headers.contains { $0 == ("X-Kvorum-Tombstones", "2") })
+    }
+
+    /// Several values: 300 with one part each, with its content type and
+    /// metadata token, under a boundary found in no part.
+    @Test func siblingsAreMultipart() throws {
+        let first = Value(bytes: Array("a\r\n--kvorum-0\r\n".utf8), contentType: "text/plain")
+        let second = Value(bytes: [1, 2, 3])
+        let answer = ReadRendering(key: "k", read: Self.read([first, second])).answer(.raw)
+        #expect(answer.status == .multipleChoices)
+        #expect(answer.contentType == "multipart/mixed; boundary=kvorum-1")
+        let expected =
+            "--kvorum-1\r\nContent-Type: text/plain\r\nX-Kvorum-Metadata: \(ContextToken.encode("n1.1:1|"))\r\n\r\n"
+            + "a\r\n--kvorum-0\r\n\r\n"
+            + "--kvorum-1\r\nContent-Type: application/octet-stream\r\n"
+            + "X-Kvorum-Metadata: \(ContextToken.encode("n1.1:2|"))\r\n\r\n"
+        #expect(answer.body == Array(expected.utf8) + [1, 2, 3] + Array("\r\n--kvorum-1--\r\n".utf8))
+    }
+
+    /// The JSON form: text (null when not UTF-8), base64, content types,
+    /// tombstones; 404 when no value is live, in either form.
+    @Test func jsonFormAndAbsentKeys() throws {
+        let read = Self.read([Value(text: "hi"), Value(bytes: [0xFF], contentType: "x/y")], tombstones: 1)
+        let answer = ReadRendering(key: "k", read: read).answer(.json)
+        #expect(answer.status == .ok)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+        #expect((body["values"] as? [Any])?.first as? String == "hi")
+        #expect((body["values"] as? [Any])?.last is NSNull)
+        #expect(body["base64"] as? [String] == ["aGk=", "/w=="])
+        #expect((body["contentTypes"] as? [Any])?.first is NSNull)
+        #expect((body["contentTypes"] as? [Any])?.last as? String == "x/y")
+        #expect(body["tombstones"] as? Int == 1)
+        for format in [ReadFormat.raw, .json] {
+            let absent = ReadRendering(key: "k", read: Self.read([], tombstones: 1)).answer(format)
+            #expect(absent.status == .notFound && absent.contentType == "application/json")
+            #expect(absent.headers.contains { $0.0 == "X-Kvorum-Context" })
+        }
+    }
+
+    /// Every answer says the count; past the threshold a `Warning: 199`.
+    @Test func siblingNotice() {
+        let bounds = SiblingBounds(warning: 25, limit: 100)
+        #expect(SiblingNotice(key: "k", count: 25, bounds: bounds).headers.map(\.0) == ["X-Kvorum-Siblings"])
+        let past = SiblingNotice(key: "k", count: 26, bounds: bounds)
+        #expect(past.warns)
+        #expect(past.headers.last?.0 == "Warning")
+        #expect(past.headers.last?.1 == #"199 kvorum "key k has 26 siblings; read it and write back with its context""#)
     }
 }

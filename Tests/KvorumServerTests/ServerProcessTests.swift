@@ -246,13 +246,13 @@ struct ServerProcessTests {
         let badRequests: [(String, [UInt8], Int)] = [
             ("r out of range", Self.request("GET", "/kv/x?r=9"), 400),
             ("w not a number", Self.request("PUT", "/kv/x?w=two", body: Array("v".utf8)), 400),
-            ("a value that is not UTF-8", Self.request("PUT", "/kv/x", body: invalidUTF8), 400),
+            ("a cart value that is not UTF-8", Self.request("PUT", "/kv/cart-x", body: invalidUTF8), 400),
             (
                 "a value of 1 MiB + 1",
-                Self.request("PUT", "/kv/x", body: Array(repeating: 0x61, count: (1 << 20) + 1)), 400
+                Self.request("PUT", "/kv/x", body: Array(repeating: 0x61, count: (1 << 20) + 1)), 413
             ),
             ("an unknown path", Self.request("GET", "/nope"), 404),
-            ("DELETE on a key", Self.request("DELETE", "/kv/x"), 405),
+            ("PATCH on a key", Self.request("PATCH", "/kv/x"), 405),
             ("POST on /members", Self.request("POST", "/members"), 405),
             ("an absent key", Self.request("GET", "/kv/never-written"), 404),
         ]

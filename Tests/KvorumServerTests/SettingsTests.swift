@@ -92,14 +92,20 @@ struct SettingsTests {
                 request-timeout = 0.75
                 probe-interval = 3
                 handoff-interval = 4.5
+                max-value-bytes = 4096
+                sibling-warning = 5
+                sibling-limit = 8
                 """)
         #expect(
             settings
                 == ServerSettings(
                     name: "n3", listen: "0.0.0.0:7700", advertise: "10.0.0.7:7700", http: "0.0.0.0:8700",
                     dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
-                    profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5))
+                    profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
+                    maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8))
         let server = settings.serverConfiguration
+        #expect(server.maxValueBytes == 4096)
+        #expect(server.node.siblings == SiblingBounds(warning: 5, limit: 8))
         #expect(server.listenHost == "0.0.0.0" && server.listenPort == 7700)
         #expect(server.node.address == "10.0.0.7:7700")
         #expect(server.httpHost == "0.0.0.0" && server.httpPort == 8700)
@@ -113,6 +119,7 @@ struct SettingsTests {
             "KVORUM_HTTP": "127.0.0.1:8700", "KVORUM_DATA_DIR": "/srv/n2", "KVORUM_JOIN": "10.0.0.5:7700",
             "KVORUM_DURABILITY": "fsync", "KVORUM_CACHED_RECORDS": "0", "KVORUM_PROFILE": "server",
             "KVORUM_REQUEST_TIMEOUT": "1.5", "KVORUM_PROBE_INTERVAL": "2", "KVORUM_HANDOFF_INTERVAL": "3",
+            "KVORUM_MAX_VALUE_BYTES": "2048", "KVORUM_SIBLING_WARNING": "3", "KVORUM_SIBLING_LIMIT": "6",
             "KVORUM_SOMETHING_ELSE": "ignored",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
@@ -122,7 +129,8 @@ struct SettingsTests {
                 == ServerSettings(
                     name: "n2", listen: "0.0.0.0:7700", advertise: "10.0.0.6:7700", http: "127.0.0.1:8700",
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
-                    profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3))
+                    profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
+                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
 
@@ -184,6 +192,12 @@ struct SettingsTests {
         #expect(
             Self.refusal(environment: ["KVORUM_PROBE_INTERVAL": "-1"])
                 == "KVORUM_PROBE_INTERVAL=-1.0: must be a positive number of seconds")
+        #expect(
+            Self.refusal(environment: ["KVORUM_MAX_VALUE_BYTES": "0"])
+                == "KVORUM_MAX_VALUE_BYTES=0: must be at least 1")
+        #expect(
+            Self.refusal(environment: ["KVORUM_SIBLING_LIMIT": "1k"])
+                == "KVORUM_SIBLING_LIMIT must be a whole number of versions, got '1k'")
     }
 
     /// A value from the file is quoted in messages as the file writes it.

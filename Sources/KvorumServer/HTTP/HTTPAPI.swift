@@ -13,9 +13,6 @@ import NIOPosix
 /// write's context must be one: the node decodes it to the seed protocol's
 /// metadata text before the core sees it, and refuses a damaged one.
 enum HTTPAPI {
-    /// Largest value a PUT may carry.
-    static let maximumValueSize = 1 << 20
-
     static func bind(node: ServerNode) -> EventLoopFuture<Channel> {
         ServerBootstrap(group: node.loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -32,12 +29,19 @@ enum HTTPAPI {
 /// An HTTP answer before it is written.
 struct HTTPAnswer {
     var status: HTTPResponseStatus
-    var body: String
+    var body: [UInt8]
     var contentType = "application/json"
     var headers: [(String, String)] = []
 
     static func json(_ status: HTTPResponseStatus, _ value: JSON, headers: [(String, String)] = []) -> HTTPAnswer {
-        HTTPAnswer(status: status, body: value.rendered + "\n", headers: headers)
+        HTTPAnswer(status: status, body: Array((value.rendered + "\n").utf8), headers: headers)
+    }
+
+    /// The answer with `more` headers added.
+    func adding(_ more: [(String, String)]) -> HTTPAnswer {
+        var answer = self
+        answer.headers += more
+        return answer
     }
 
     static func error(_ status: HTTPResponseStatus, _ message: String) -> HTTPAnswer {
@@ -46,6 +50,15 @@ struct HTTPAnswer {
 }
 
 /// One connection: collects a request, routes it, writes the answer.
+///
+/// A body longer than the node's `maxValueBytes` is never buffered past
+/// the limit. One whose `Content-Length` announces it is answered `413` at
+/// once (a client waiting on `Expect: 100-continue` need not send it); one
+/// that passes the limit while it arrives (chunked) is answered when it
+/// ends. Either way the rest is read and dropped, so the connection stays
+/// usable for the next request; a request that asked to close is closed
+/// only once its body has ended, so the client reads the answer instead of
+/// a reset.
 private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -54,38 +67,54 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var bodyTooLarge = false
+    /// Whether to close once the current body ends: an early 413 to a
+    /// request that asked to close.
+    private var closeWhenBodyEnds = false
 
     init(node: ServerNode) { self.node = node }
+
+    private var limit: Int { node.configuration.maxValueBytes }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
             body = nil
-            bodyTooLarge = false
+            let announced = requestHead.headers.first(name: "Content-Length").flatMap { Int($0) } ?? 0
+            bodyTooLarge = announced > limit
+            closeWhenBodyEnds = bodyTooLarge && !requestHead.isKeepAlive
+            if bodyTooLarge {
+                head = nil
+                refuseTooLarge(keepAlive: true, on: context.channel)
+            }
         case .body(var chunk):
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > HTTPAPI.maximumValueSize {
+            if bodyTooLarge { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
                 bodyTooLarge = true
+                body = nil
             } else if body == nil {
                 body = chunk
             } else {
                 body!.writeBuffer(&chunk)
             }
         case .end:
+            if closeWhenBodyEnds { context.close(promise: nil) }
             guard let requestHead = head else { return }
             head = nil
             let keepAlive = requestHead.isKeepAlive
             let channel = context.channel
+            if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, on: channel) }
             // Answers come on the loop: at once for bad requests, at the end
             // of the node's turn for everything it handles.
-            let respond: (HTTPAnswer) -> Void = { answer in self.write(answer, keepAlive: keepAlive, on: channel) }
-            if bodyTooLarge {
-                respond(.error(.badRequest, "request body exceeds \(HTTPAPI.maximumValueSize) bytes"))
-                return
+            Router(node: node).route(requestHead, body: body.map { Array($0.readableBytesView) } ?? []) { answer in
+                self.write(answer, keepAlive: keepAlive, on: channel)
             }
-            Router(node: node).route(
-                requestHead, body: body.map { Array($0.readableBytesView) } ?? [], respond: respond)
         }
+    }
+
+    private func refuseTooLarge(keepAlive: Bool, on channel: Channel) {
+        let message = "the request body is larger than this node's limit of \(limit) bytes (--max-value-bytes)"
+        write(.error(.payloadTooLarge, message), keepAlive: keepAlive, on: channel)
     }
 
     /// A malformed request: `HTTPServerProtocolErrorHandler` has already
@@ -98,14 +127,13 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private func write(_ answer: HTTPAnswer, keepAlive: Bool, on channel: Channel) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: answer.contentType)
-        headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
+        headers.add(name: "Content-Length", value: String(answer.body.count))
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let responseHead = HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)
         channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
-        var buffer = channel.allocator.buffer(capacity: answer.body.utf8.count)
-        buffer.writeString(answer.body)
-        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        channel.write(
+            HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: answer.body))), promise: nil)
         let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
         if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
     }
@@ -134,10 +162,12 @@ struct Router {
                 respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
                 return
             }
+            let format = ReadFormat(accept: head.headers.first(name: "Accept"))
             switch head.method {
-            case .GET: get(key, query: query, respond: respond)
+            case .GET: get(key, query: query, format: format, respond: respond)
             case .PUT: put(key, value: body, query: query, headers: head.headers, respond: respond)
-            default: respond(.error(.methodNotAllowed, "use GET or PUT on /kv/{key}"))
+            case .DELETE: delete(key, query: query, headers: head.headers, respond: respond)
+            default: respond(.error(.methodNotAllowed, "use GET, PUT or DELETE on /kv/{key}"))
             }
         case ("lookup", true):
             guard let key = Self.decodeComponent(rest), !key.isEmpty else {
@@ -170,42 +200,94 @@ struct Router {
 
     // MARK: - Endpoints
 
-    private func get(_ key: String, query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
+    private func get(
+        _ key: String, query: [String: String], format: ReadFormat, respond: @escaping (HTTPAnswer) -> Void
+    ) {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
         node.submit(.get(key: Key(key), quorum: quorum)) { reply in
             guard case .versions(let read) = reply else {
                 return respond(Self.failure(reply))
             }
-            let context = ContextToken.encode(Metadata.encode(read.context))
-            let answer: JSON = [
-                "key": .string(key), "values": .array(read.values.map { .string($0.text) }),
-                "metadata": Self.tokens(read.metadata), "context": .string(context),
-            ]
-            respond(.json(read.isAbsent ? .notFound : .ok, answer, headers: [("X-Kvorum-Context", context)]))
+            let answer = ReadRendering(key: key, read: read).answer(format)
+            respond(answer.adding(notice(key, siblings: read.siblings)))
         }
     }
 
+    /// PUT: any bytes, stored with the request's `Content-Type` (none: nil,
+    /// served as `application/octet-stream`). A cart's value is its item
+    /// list, text the cart merge reads, so a cart key takes UTF-8 only.
     private func put(
         _ key: String, value: [UInt8], query: [String: String], headers: HTTPHeaders,
         respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
-        guard let text = String(validating: value, as: UTF8.self) else {
-            respond(.error(.badRequest, "the value must be UTF-8 text"))
+        if MergePolicy.forKey(Key(key)) != .keepAll, String(validating: value, as: UTF8.self) == nil {
+            respond(.error(.badRequest, "'\(key)' is a cart key (cart… or xcart…): its value must be UTF-8 text"))
             return
         }
-        var context: VersionVector?
-        if let token = headers.first(name: "X-Kvorum-Context") ?? query["context"], !token.isEmpty {
-            guard let metadata = ContextToken.decode(token), let decoded = try? Metadata.context(from: metadata) else {
-                respond(.error(.badRequest, ContextToken.damagedMessage))
-                return
+        guard let context = writeContext(query: query, headers: headers, respond: respond) else { return }
+        let contentType = headers.first(name: "Content-Type").flatMap { $0.isEmpty ? nil : $0 }
+        let command = ClientCommand.put(
+            key: Key(key), value: Value(bytes: value, contentType: contentType), quorum: quorum, context: context)
+        submitWrite(command, key: key, respond: respond)
+    }
+
+    /// DELETE: writes a tombstone that supersedes what the context covers.
+    /// Without a context, the node reads the key first (quorum `w`) and
+    /// deletes what that read saw, as Riak's clients do; a key that read
+    /// finds no live value of is answered 404 and nothing is written.
+    private func delete(
+        _ key: String, query: [String: String], headers: HTTPHeaders, respond: @escaping (HTTPAnswer) -> Void
+    ) {
+        guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
+        guard let context = writeContext(query: query, headers: headers, respond: respond) else { return }
+        if let given = context {
+            submitWrite(.delete(key: Key(key), quorum: quorum, context: given), key: key, respond: respond)
+            return
+        }
+        node.submit(.get(key: Key(key), quorum: quorum)) { reply in
+            guard case .versions(let read) = reply else { return respond(Self.failure(reply)) }
+            guard !read.isAbsent else {
+                let answer = ReadRendering(key: key, read: read).answer(.json)
+                return respond(answer.adding(notice(key, siblings: read.siblings)))
             }
-            context = decoded
+            submitWrite(.delete(key: Key(key), quorum: quorum, context: read.context), key: key, respond: respond)
         }
-        node.submit(.put(key: Key(key), value: Value(text: text), quorum: quorum, context: context)) { reply in
-            guard case .written(let metadata, _) = reply else { return respond(Self.failure(reply)) }
-            respond(.json(.ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))]))
+    }
+
+    /// Submits a PUT or DELETE and answers `{"key", "metadata"}` with the
+    /// sibling count, or the failure.
+    private func submitWrite(_ command: ClientCommand, key: String, respond: @escaping (HTTPAnswer) -> Void) {
+        node.submit(command) { reply in
+            guard case .written(let metadata, let siblings) = reply else { return respond(Self.failure(reply)) }
+            let answer = HTTPAnswer.json(
+                .ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))])
+            respond(answer.adding(notice(key, siblings: siblings)))
         }
+    }
+
+    /// A write's context: the `X-Kvorum-Context` header, else the `context`
+    /// query parameter. `.some(nil)` when none is given (a blind write);
+    /// nil after answering 400 for a damaged token.
+    private func writeContext(
+        query: [String: String], headers: HTTPHeaders, respond: (HTTPAnswer) -> Void
+    ) -> VersionVector?? {
+        guard let token = headers.first(name: "X-Kvorum-Context") ?? query["context"], !token.isEmpty else {
+            return .some(nil)
+        }
+        guard let metadata = ContextToken.decode(token), let decoded = try? Metadata.context(from: metadata) else {
+            respond(.error(.badRequest, ContextToken.damagedMessage))
+            return nil
+        }
+        return decoded
+    }
+
+    /// The sibling headers of an answer about `key`; past the warning
+    /// threshold also counted in /metrics and logged.
+    private func notice(_ key: String, siblings: Int) -> [(String, String)] {
+        let notice = SiblingNotice(key: key, count: siblings, bounds: node.configuration.node.siblings)
+        if notice.warns { node.noteSiblingWarning(notice.warning) }
+        return notice.headers
     }
 
     private func lookup(_ key: String, respond: @escaping (HTTPAnswer) -> Void) {
@@ -290,7 +372,7 @@ struct Router {
     }
 
     private func metrics() -> HTTPAnswer {
-        HTTPAnswer(status: .ok, body: node.metricsText(), contentType: "text/plain; version=0.0.4")
+        HTTPAnswer(status: .ok, body: Array(node.metricsText().utf8), contentType: "text/plain; version=0.0.4")
     }
 
     // MARK: - Helpers

@@ -16,6 +16,9 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case requestTimeout = "request-timeout"
     case probeInterval = "probe-interval"
     case handoffInterval = "handoff-interval"
+    case maxValueBytes = "max-value-bytes"
+    case siblingWarning = "sibling-warning"
+    case siblingLimit = "sibling-limit"
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -40,7 +43,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     var kind: Kind {
         switch self {
         case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
-        case .cachedRecords: .integer
+        case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .requestTimeout, .probeInterval, .handoffInterval: .seconds
         }
     }
@@ -62,6 +65,9 @@ public struct SettingsLayer: Sendable, Equatable {
     public var requestTimeout: Double?
     public var probeInterval: Double?
     public var handoffInterval: Double?
+    public var maxValueBytes: Int?
+    public var siblingWarning: Int?
+    public var siblingLimit: Int?
 
     public init() {}
 
@@ -80,6 +86,9 @@ public struct SettingsLayer: Sendable, Equatable {
         case .requestTimeout: requestTimeout != nil
         case .probeInterval: probeInterval != nil
         case .handoffInterval: handoffInterval != nil
+        case .maxValueBytes: maxValueBytes != nil
+        case .siblingWarning: siblingWarning != nil
+        case .siblingLimit: siblingLimit != nil
         }
     }
 
@@ -98,6 +107,9 @@ public struct SettingsLayer: Sendable, Equatable {
         result.requestTimeout = other.requestTimeout ?? requestTimeout
         result.probeInterval = other.probeInterval ?? probeInterval
         result.handoffInterval = other.handoffInterval ?? handoffInterval
+        result.maxValueBytes = other.maxValueBytes ?? maxValueBytes
+        result.siblingWarning = other.siblingWarning ?? siblingWarning
+        result.siblingLimit = other.siblingLimit ?? siblingLimit
         return result
     }
 
@@ -131,6 +143,9 @@ public struct SettingsLayer: Sendable, Equatable {
         case .requestTimeout: requestTimeout = try number(Double.self, "a number of seconds")
         case .probeInterval: probeInterval = try number(Double.self, "a number of seconds")
         case .handoffInterval: handoffInterval = try number(Double.self, "a number of seconds")
+        case .maxValueBytes: maxValueBytes = try number(Int.self, "a whole number of bytes")
+        case .siblingWarning: siblingWarning = try number(Int.self, "a whole number of versions")
+        case .siblingLimit: siblingLimit = try number(Int.self, "a whole number of versions")
         }
     }
 

@@ -28,6 +28,16 @@ public struct ServerSettings: Sendable, Equatable {
     public var requestTimeout: Double?
     public var probeInterval: Double?
     public var handoffInterval: Double?
+    /// The largest value (request body) a PUT may carry, in bytes.
+    public var maxValueBytes: Int
+    /// Overrides of the core's sibling bounds (`SiblingBounds`): past
+    /// `siblingWarning` versions answers warn, past `siblingLimit` blind
+    /// writes are refused.
+    public var siblingWarning: Int?
+    public var siblingLimit: Int?
+
+    /// The default of `maxValueBytes`: 1 MiB.
+    public static let defaultMaxValueBytes = 1 << 20
 
     /// The core's configuration: the profile's timings with the overrides applied.
     public var nodeConfig: NodeConfig {
@@ -35,6 +45,8 @@ public struct ServerSettings: Sendable, Equatable {
         if let requestTimeout { config.requestTimeout = requestTimeout }
         if let probeInterval { config.probeInterval = probeInterval }
         if let handoffInterval { config.handoffInterval = handoffInterval }
+        config.siblings = SiblingBounds(
+            warning: siblingWarning ?? config.siblings.warning, limit: siblingLimit ?? config.siblings.limit)
         return config
     }
 
@@ -43,7 +55,8 @@ public struct ServerSettings: Sendable, Equatable {
         let (listenHost, listenPort) = HostPort.parse(listen, allowingAnyPort: true)!
         let (httpHost, httpPort) = HostPort.parse(http, allowingAnyPort: true)!
         return ServerNode.Configuration(
-            node: nodeConfig, listenHost: listenHost, listenPort: listenPort, httpHost: httpHost, httpPort: httpPort)
+            node: nodeConfig, listenHost: listenHost, listenPort: listenPort, httpHost: httpHost, httpPort: httpPort,
+            maxValueBytes: maxValueBytes)
     }
 
     /// The config file to read: `--config`, else `KVORUM_CONFIG`, else none.
@@ -133,7 +146,9 @@ private struct Resolution {
             join: join, durability: options.durability ?? .process,
             cachedRecords: options.cachedRecords ?? SQLiteStorage.defaultCachedRecords,
             profile: options.profile ?? .server, requestTimeout: options.requestTimeout,
-            probeInterval: options.probeInterval, handoffInterval: options.handoffInterval)
+            probeInterval: options.probeInterval, handoffInterval: options.handoffInterval,
+            maxValueBytes: options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes,
+            siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit)
     }
 
     private func address(_ setting: NodeSetting, _ text: String, anyPort: Bool) throws(SettingsError) -> String {
@@ -196,6 +211,13 @@ private struct Resolution {
         }
         if let cached = options.cachedRecords, cached < 0 {
             throw SettingsError("\(origins.describe(.cachedRecords, "\(cached)")): cannot be negative")
+        }
+        let positive: [(NodeSetting, Int?)] = [
+            (.maxValueBytes, options.maxValueBytes), (.siblingWarning, options.siblingWarning),
+            (.siblingLimit, options.siblingLimit),
+        ]
+        for case (let setting, let value?) in positive where value < 1 {
+            throw SettingsError("\(origins.describe(setting, "\(value)")): must be at least 1")
         }
     }
 }

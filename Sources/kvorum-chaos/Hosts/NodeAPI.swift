@@ -22,9 +22,9 @@ final class NodeAPI {
         connection = Connection(to: endpoint, timeout: timeout)
     }
 
-    /// `GET /kv/{key}?r=`.
+    /// `GET /kv/{key}?r=`, in the JSON form (every sibling as text).
     func get(_ key: String, r: Int) -> Answer {
-        call("GET", "/kv/\(Self.escape(key))?r=\(r)")
+        call("GET", "/kv/\(Self.escape(key))?r=\(r)", headers: [("Accept", "application/json")])
     }
 
     /// `PUT /kv/{key}?w=` with the context of a read, if any.
