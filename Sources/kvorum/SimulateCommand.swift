@@ -56,6 +56,7 @@ struct SimulateCommand: ParsableCommand {
         var failed: [UInt64] = []
         var operationsRun = 0
         var writes = 0
+        var deletes = (sent: 0, reaps: 0)
         var faults = 0
         var virtualTime = 0.0
         let last = from &+ seeds &- 1
@@ -65,6 +66,8 @@ struct SimulateCommand: ParsableCommand {
             let result = campaign.run()
             operationsRun += result.statistics.operations
             writes += result.statistics.writesAcknowledged
+            deletes.sent += result.statistics.deletes
+            deletes.reaps += result.statistics.reapMessages
             faults += result.statistics.faults.reduce(0) { $0 + $1.count }
             virtualTime += result.statistics.end
             if result.passed {
@@ -80,7 +83,7 @@ struct SimulateCommand: ParsableCommand {
                     }
                     Console.say("--- seed \(seed): \(result.statistics.summary)")
                     Console.say("reproduce: kvorum simulate --seeds 1 --from \(seed)" + operationsOption + " --trace")
-                    summary(passed, failed, operationsRun, writes, faults, virtualTime, started)
+                    summary(passed, failed, operationsRun, writes, deletes, faults, virtualTime, started)
                     throw ExitCode(1)
                 }
             }
@@ -90,7 +93,7 @@ struct SimulateCommand: ParsableCommand {
                     "\(done)/\(seeds) seeds, \(failed.count) failed; seed \(seed): \(result.statistics.summary)")
             }
         }
-        summary(passed, failed, operationsRun, writes, faults, virtualTime, started)
+        summary(passed, failed, operationsRun, writes, deletes, faults, virtualTime, started)
         if !failed.isEmpty { throw ExitCode(1) }
     }
 
@@ -104,14 +107,15 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func summary(
-        _ passed: Int, _ failed: [UInt64], _ operations: Int, _ writes: Int, _ faults: Int, _ virtualTime: Double,
-        _ started: ContinuousClock.Instant
+        _ passed: Int, _ failed: [UInt64], _ operations: Int, _ writes: Int, _ deletes: (sent: Int, reaps: Int),
+        _ faults: Int, _ virtualTime: Double, _ started: ContinuousClock.Instant
     ) {
         let wall = ContinuousClock.now - started
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
         Console.say(
             "summary: \(passed + failed.count) seeds from \(from), \(passed) passed, \(failed.count) failed; "
-                + "\(operations) operations, \(writes) acknowledged writes, \(faults) faults, "
+                + "\(operations) operations, \(writes) acknowledged writes (\(deletes.sent) deletes sent, "
+                + "\(deletes.reaps) reap messages), \(faults) faults, "
                 + "\(Int(virtualTime)) virtual s in \(String(format: "%.1f", seconds)) s of wall time"
         )
         if !failed.isEmpty {

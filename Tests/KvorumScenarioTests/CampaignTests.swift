@@ -91,8 +91,15 @@ struct CampaignTests {
         guard result.passed else { return }  // the seed itself is reported by `seeds`
         let model = campaign.model
         let ring = Ring(members: model.members, partitionCount: CampaignConfig.quick.partitionCount)
-        guard let write = model.acknowledgedWrites.last(where: { $0.item == nil }) else {
-            Issue.record("seed 7 acknowledged no plain write")
+        guard
+            let write = model.acknowledgedWrites.last(where: { write in
+                write.item == nil && write.kind == .put
+                    && ring.replicas(for: Key(write.key), n: 3).allSatisfy {
+                        campaign.sim.storage(of: $0).record(for: Key(write.key))?.siblings.isDeleted == false
+                    }
+            })
+        else {
+            Issue.record("seed 7 acknowledged no plain write to a key that is still live")
             return
         }
         let replica = ring.replicas(for: Key(write.key), n: 3)[0]

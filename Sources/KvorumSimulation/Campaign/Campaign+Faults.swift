@@ -170,12 +170,21 @@ extension Campaign {
         }
     }
 
-    /// Ends every fault: base network, every cut healed, every node up.
-    func stopFaults() {
+    /// Ends every fault: base network, every cut healed, every node up but,
+    /// sometimes, one crashed node kept down for a long outage.
+    /// - Returns: the node kept down and for how long, if any.
+    func stopFaults() -> (node: String, outage: Double)? {
         activeFaults = []
         sim.network = config.baseNetwork
         sim.resetNetwork()
-        for name in sim.nodeNames where !sim.isUp(name) { sim.restart(name) }
+        let down = sim.nodeNames.filter { !sim.isUp($0) }
+        var kept: (node: String, outage: Double)?
+        if let first = down.first, random.chance(config.faults.longOutageChance) {
+            let span = config.faults.longOutage
+            kept = (first, random.nextDouble(from: span.lowerBound, to: span.upperBound))
+        }
+        for name in down where name != kept?.node { sim.restart(name) }
+        return kept
     }
 
     func shuffled(_ items: [String]) -> [String] {

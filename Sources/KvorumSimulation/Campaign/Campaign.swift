@@ -17,15 +17,17 @@ import KvorumCore
 ///    start an operation at a random member that is up, with a random quorum
 ///    (1…3): a GET; a read-modify-write (GET, then PUT of a fresh value with
 ///    one returned sibling's metadata, or with the join of all returned
-///    contexts); a blind PUT; or a cart add (GET a `cart-…` key, PUT the
+///    contexts); a delete (GET a plain key, then DELETE with the joined
+///    context); a blind PUT; or a cart add (GET a `cart-…` key, PUT the
 ///    union of its items plus a fresh item with the joined context). Each
 ///    tick may also inject a fault: message loss, duplication, reordering,
 ///    long delays, a partition, a disconnected node, a crash (storage kept),
 ///    a JOIN of a spare or a LEAVE of a member (keeping at least 4). Each
 ///    fault but JOIN and LEAVE is undone after a random duration.
 /// 3. Heal: the network model returns to the base, every cut is healed,
-///    every crashed node restarts, and the cluster runs alone for
-///    `healTime` virtual seconds.
+///    every crashed node restarts (sometimes one only after a long outage,
+///    longer than the tombstone grace period), and the cluster runs alone
+///    for `healTime` virtual seconds.
 /// 4. Check every invariant and return the violations.
 ///
 /// Not thread-safe; one campaign runs once.
@@ -64,6 +66,7 @@ public final class Campaign {
         for name in names {
             sim.addNode(name: name) { node in
                 node.partitionCount = config.partitionCount
+                node.reaping = config.reaping
                 if !config.antiEntropy { node.antiEntropyInterval = nil }
             }
         }
@@ -89,7 +92,13 @@ public final class Campaign {
             model.members = initialMembers.sorted(by: byteOrder)
             model.membershipChanges.append(.init(description: "formed", at: sim.now, members: model.members))
             runWorkload()
-            stopFaults()
+            if let (node, outage) = stopFaults() {
+                sim.log("** campaign: faults stopped; \(node) stays down for \(TraceFormat.seconds(outage)) s")
+                let start = sim.now
+                deleteKeys(replicatedBy: node)
+                sim.run(for: max(0, start + outage - sim.now))
+                sim.restart(node)
+            }
             sim.log("** campaign: faults stopped; healing for \(TraceFormat.seconds(config.healTime)) s")
             sim.run(for: config.healTime)
             sim.log("** campaign: checking invariants")
@@ -101,6 +110,7 @@ public final class Campaign {
         statistics.end = sim.now
         statistics.events = sim.eventsProcessed
         statistics.messages = sim.messagesSent
+        statistics.reapMessages = sim.messagesSentByKind["reap", default: 0]
         for violation in violations { sim.log("** violation " + violation.description) }
         return CampaignResult(
             seed: seed, violations: violations, statistics: statistics,
@@ -117,6 +127,7 @@ public final class Campaign {
         found += CampaignInvariants.cartItemsKept(model: model, sim: sim, ring: ring)
         found += CampaignInvariants.uniqueDots(model: model, sim: sim)
         found += CampaignInvariants.atMostOnce(model: model, sim: sim)
+        found += CampaignInvariants.noResurrection(model: model, sim: sim)
         let probes = (0..<config.ringProbeKeys).map { "ring-probe-\($0)" }
         found += CampaignInvariants.ringPlacement(
             model: model, probeKeys: probes, partitionCount: config.partitionCount)
@@ -182,14 +193,17 @@ public final class Campaign {
             let keys = plain.isEmpty ? carts : plain
             let key = keys[keys.startIndex + random.nextInt(below: keys.count)]
             switch roll {
-            case ..<0.5:
+            case ..<0.45:
                 sendGet(client: c, key: key, at: node, purpose: .read)
-            case ..<0.65:
+            case ..<0.6:
                 sim.log("** campaign: client \(c) read-modify-write \(key) (one sibling)")
                 sendGet(client: c, key: key, at: node, purpose: .modifyOne)
-            case ..<0.8:
+            case ..<0.72:
                 sim.log("** campaign: client \(c) read-modify-write \(key) (joined context)")
                 sendGet(client: c, key: key, at: node, purpose: .modifyAll)
+            case ..<0.84 where !plain.isEmpty:
+                sim.log("** campaign: client \(c) read-delete \(key)")
+                sendGet(client: c, key: key, at: node, purpose: .delete)
             default:
                 sim.log("** campaign: client \(c) blind put to \(key)")
                 sendPut(client: c, key: key, value: "c\(c)w\(unique())", item: nil, metadata: nil, at: node)
@@ -213,6 +227,45 @@ public final class Campaign {
             sentMetadata: metadata, context: metadata.map(CampaignModel.context(ofMetadata:)) ?? VersionVector(),
             node: node, quorum: quorum, request: id, sentAt: sim.now)
         model.add(write)
+        clients[client].waiting = .put(id: id, node: node, life: model.crashes[node]!, write: write.index)
+    }
+
+    /// Deletes, while `node` is down, every plain key it is a replica of
+    /// (client 0 reads each at quorum 2 through another member and deletes
+    /// what it read), so its copies are what the others must not reap
+    /// behind its back.
+    func deleteKeys(replicatedBy node: String) {
+        let ring = Ring(members: model.members, partitionCount: config.partitionCount)
+        for key in model.keys.prefix(config.plainKeys)
+        where ring.replicas(for: Key(key), n: CampaignInvariants.replicationFactor).contains(node) {
+            guard let coordinator = reachableMembers.first(where: { $0 != node }) else { return }
+            sim.log("** campaign: client 0 deletes \(key) while \(node) is down")
+            let get = send(ClientRequest(.get(key: Key(key), quorum: 2)), to: coordinator)
+            guard let answer = sim.runUntilReply(to: get, at: coordinator, timeLimit: 10),
+                case .versions(let read)? = try? ClientReply(seed: answer), !read.isAbsent
+            else { continue }
+            sendDelete(client: 0, key: key, metadata: Metadata.encode(read.context), at: coordinator)
+            guard case .put(let id, _, _, let index)? = clients[0].waiting else { continue }
+            clients[0].waiting = nil
+            if let reply = sim.runUntilReply(to: id, at: coordinator, timeLimit: 10) {
+                onPutReply(write: index, reply)
+            } else {
+                model.writes[index].outcome = .failed("no reply within 10 s")
+            }
+        }
+    }
+
+    /// A DELETE with the joined context of the client's read.
+    func sendDelete(client: Int, key: String, metadata: String, at node: String) {
+        let quorum = pickQuorum()
+        let context = CampaignModel.context(ofMetadata: metadata)
+        let id = send(ClientRequest(.delete(key: Key(key), quorum: quorum, context: context)), to: node)
+        var write = CampaignModel.Write(
+            index: model.writes.count, client: client, key: key, value: "", item: nil, sentMetadata: metadata,
+            context: context, node: node, quorum: quorum, request: id, sentAt: sim.now)
+        write.kind = .delete
+        model.add(write)
+        statistics.deletes += 1
         clients[client].waiting = .put(id: id, node: node, life: model.crashes[node]!, write: write.index)
     }
 
@@ -278,6 +331,9 @@ public final class Campaign {
             sendPut(client: c, key: key, value: "c\(c)w\(unique())", item: nil, metadata: chosen, at: node)
         case .modifyAll:
             sendPut(client: c, key: key, value: "c\(c)w\(unique())", item: nil, metadata: joinedText, at: node)
+        case .delete:
+            guard let joinedText, !read.isAbsent else { return }
+            sendDelete(client: c, key: key, metadata: joinedText, at: node)
         case .cartAdd:
             let item = "c\(c)i\(unique())"
             sendPut(
@@ -310,6 +366,8 @@ struct ClientState {
         case modifyAll
         /// Then PUT the items plus a fresh one with the joined context.
         case cartAdd
+        /// Then DELETE with the joined context, if a live value was read.
+        case delete
     }
 
     enum Waiting {

@@ -1,3 +1,5 @@
+import KvorumCore
+
 /// The shape of one fault campaign: cluster size, workload and fault mix.
 ///
 /// Everything random inside these bounds (how many nodes, which operation,
@@ -28,6 +30,10 @@ public struct CampaignConfig: Sendable, Equatable {
     /// function of the members at any count; fewer make the ring and
     /// anti-entropy cheaper to compute in a debug build.
     public var partitionCount = 4096
+    /// When nodes reap tombstones: a grace period longer than any fault
+    /// holds a message (faults last at most 8 s, long delays add 6 s), short
+    /// enough that deletes early in the workload are reaped before the check.
+    public var reaping = Reaping(grace: 30, interval: 5)
     /// Whether nodes run anti-entropy (Dynamo §4.7) at its default interval;
     /// off shows what hinted handoff and read repair alone achieve.
     public var antiEntropy = true
@@ -87,6 +93,12 @@ public struct FaultMix: Sendable, Equatable {
     public var maxCrashed = 2
     /// A fault lasts a duration drawn from this range (virtual seconds).
     public var duration: ClosedRange<Double> = 0.5...8
+    /// How often one node still down when the faults stop stays down for a
+    /// long outage (longer than the reaping grace period) before it restarts:
+    /// a replica away while the others would reap what it missed.
+    public var longOutageChance = 0.3
+    /// How long a long outage lasts after the faults stop (virtual seconds).
+    public var longOutage: ClosedRange<Double> = 40...70
 
     public init() {}
 

@@ -24,22 +24,28 @@ public enum CampaignInvariants {
     /// No acknowledged write lost: for every write that got a `PUT_RESP`, every
     /// live replica of its key holds its version (same dot), or a version
     /// whose history covers its dot. A dotted covering version must be a
-    /// write the model knows whose client's context covers the dot (it was
-    /// written after reading the lost one); a merged cart version (no dot)
-    /// covers by its past, and the cart check vouches for its items.
+    /// write (or delete) the model knows whose client's context covers the
+    /// dot (it was written after reading the lost one); a merged cart version
+    /// (no dot) covers by its past, and the cart check vouches for its items.
+    /// A replica may hold nothing only when the write was a delete, or a
+    /// delete the model knows covered its dot: the tombstone was reaped.
     public static func noAcknowledgedWriteLost(model: CampaignModel, sim: Simulation, ring: Ring)
         -> [CampaignViolation]
     {
         var found: [CampaignViolation] = []
         for write in model.acknowledgedWrites {
             let dot = write.acknowledged!.dot
+            let deleted =
+                write.kind == .delete
+                || model.writes.contains { $0.kind == .delete && $0.key == write.key && $0.context.covers(dot) }
             for replica in liveReplicas(write.key, ring: ring, sim: sim) {
                 let siblings = stored(sim, replica, write.key)
                 if siblings.versions.contains(where: { $0.dot == dot }) { continue }
+                if siblings.isEmpty && deleted { continue }
                 let covering = siblings.versions.filter { $0.history.covers(dot) }
                 let justified = covering.contains { version in
                     guard version.dot != nil else { return true }
-                    return model.write(withValue: version.value)?.context.covers(dot) ?? false
+                    return model.writer(of: version, key: write.key)?.context.covers(dot) ?? false
                 }
                 if justified { continue }
                 var message = "\(replica) (replica of \(write.key)) lost \(write.summary): it holds "
@@ -53,12 +59,14 @@ public enum CampaignInvariants {
         return found
     }
 
-    /// Convergence: all live replicas of every key hold identical sibling sets.
+    /// Convergence: all live replicas of every key hold identical sibling
+    /// sets; tombstones alone count as nothing (a replica may have reaped
+    /// them before another).
     public static func convergence(model: CampaignModel, sim: Simulation, ring: Ring) -> [CampaignViolation] {
         var found: [CampaignViolation] = []
         for key in model.keys {
             let replicas = liveReplicas(key, ring: ring, sim: sim)
-            let sets = replicas.map { stored(sim, $0, key) }
+            let sets = replicas.map { stored(sim, $0, key) }.map { $0.isDeleted ? SiblingSet() : $0 }
             guard let first = sets.first, sets.contains(where: { $0 != first }) else { continue }
             let held = zip(replicas, sets).map { "\($0) holds \($1.summary)" }
             found.append(
@@ -79,9 +87,9 @@ public enum CampaignInvariants {
                 for i in versions.indices {
                     for j in versions.indices where i != j {
                         let (newer, older) = (versions[i], versions[j])
-                        guard let olderDot = older.dot, newer.value != older.value,
-                            let writer = model.write(withValue: newer.value),
-                            model.write(withValue: older.value) != nil,
+                        guard let olderDot = older.dot, newer.dot != nil,
+                            let writer = model.writer(of: newer, key: key),
+                            model.writer(of: older, key: key) != nil,
                             writer.context.covers(olderDot)
                         else { continue }
                         found.append(
@@ -163,7 +171,7 @@ public enum CampaignInvariants {
         var reported: Set<String> = []
         for node in sim.nodeNames {
             for key in model.keys {
-                for version in stored(sim, node, key).versions {
+                for version in stored(sim, node, key).versions where !version.isTombstone {
                     guard let dot = version.dot else { continue }
                     let name = key + "\u{0}" + version.value
                     guard let seen = firstSeen[name] else {
@@ -177,6 +185,31 @@ public enum CampaignInvariants {
                             "at-most-once",
                             "\"\(version.value)\" of \(key) was written twice: as \(seen.dot.text) at \(seen.node) "
                                 + "and as \(dot.text) at \(node)" + writer))
+                }
+            }
+        }
+        return found
+    }
+
+    /// No resurrection: a version whose dot the context of an acknowledged
+    /// delete covers is superseded by that delete's tombstone, and once the
+    /// cluster has healed no member (replica or stand-in) holds it live, the
+    /// tombstone reaped or not. A write concurrent with the delete carries
+    /// its own dot, so what it kept alive is never mistaken for a comeback.
+    /// A node that left is outside the cluster and not judged (a node that
+    /// left must be wiped before it joins again: docs/architecture.md).
+    public static func noResurrection(model: CampaignModel, sim: Simulation) -> [CampaignViolation] {
+        var found: [CampaignViolation] = []
+        for delete in model.acknowledgedDeletes {
+            for node in model.members {
+                for version in stored(sim, node, delete.key).versions where !version.isTombstone {
+                    guard let dot = version.dot, delete.context.covers(dot) else { continue }
+                    let writer = model.writer(of: version, key: delete.key).map { " (\($0.summary))" } ?? ""
+                    found.append(
+                        CampaignViolation(
+                            "resurrection",
+                            "\(node) holds \"\(version.value)\"@\(version.metadata) of \(delete.key)\(writer), "
+                                + "which \(delete.summary) deleted"))
                 }
             }
         }

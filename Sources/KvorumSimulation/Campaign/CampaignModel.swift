@@ -7,15 +7,24 @@ import KvorumCore
 /// supersedes a write W1 iff W2's context (the metadata W2's client sent,
 /// parsed with `Metadata.context(from:)`) covers W1's dot. Every written
 /// value is unique in a campaign, so a stored version is traced back to the
-/// client write that made it by its value.
+/// client write that made it by its value; a tombstone, which has no value,
+/// to a delete by its past, which is the context the delete was sent with.
 public struct CampaignModel: Sendable {
-    /// One client PUT.
+    /// What a client write does.
+    public enum Kind: Sendable, Equatable {
+        case put
+        /// A tombstone superseding what its context covers.
+        case delete
+    }
+
+    /// One client PUT or DELETE.
     public struct Write: Sendable {
         /// Index in `writes`.
         public var index: Int
         public var client: Int
+        public var kind: Kind = .put
         public var key: String
-        /// Unique in the campaign.
+        /// Unique in the campaign for a PUT; empty for a DELETE.
         public var value: String
         /// For a cart add: the fresh item it added.
         public var item: String?
@@ -37,7 +46,10 @@ public struct CampaignModel: Sendable {
 
         /// `c1.w7 "value" (put at node03 q2, ctx …)` for violation reports.
         public var summary: String {
-            var text = "write #\(index) by client \(client) \"\(value)\" to \(key) at \(node) q\(quorum)"
+            var text =
+                kind == .delete
+                ? "delete #\(index) by client \(client) of \(key) at \(node) q\(quorum)"
+                : "write #\(index) by client \(client) \"\(value)\" to \(key) at \(node) q\(quorum)"
             text += " sent \(TraceFormat.seconds(sentAt)) s"
             text += sentMetadata.map { " with metadata \($0)" } ?? " blind"
             switch outcome {
@@ -99,13 +111,26 @@ public struct CampaignModel: Sendable {
         writeByValue[value].map { writes[$0] }
     }
 
+    /// The client write or delete that produced a stored dotted version, if
+    /// the model knows it: a PUT by its unique value, a DELETE of `key` by
+    /// the context it was sent with (the tombstone's past).
+    public func writer(of version: Version, key: String) -> Write? {
+        guard version.isTombstone else { return write(withValue: version.value) }
+        return writes.first { $0.kind == .delete && $0.key == key && $0.context == version.past }
+    }
+
+    /// Acknowledged deletes, in the order they were sent.
+    public var acknowledgedDeletes: [Write] {
+        acknowledgedWrites.filter { $0.kind == .delete }
+    }
+
     /// Acknowledged writes, in the order they were sent.
     public var acknowledgedWrites: [Write] {
         writes.filter { $0.acknowledged != nil }
     }
 
     mutating func add(_ write: Write) {
-        writeByValue[write.value] = write.index
+        if write.kind == .put { writeByValue[write.value] = write.index }
         writes.append(write)
     }
 
@@ -134,6 +159,7 @@ extension Dot {
 extension SiblingSet {
     /// `["v1"@meta1, "v2"@meta2]` in full, for violation reports.
     var summary: String {
-        "[" + versions.map { "\"\($0.value)\"@\($0.metadata)" }.joined(separator: ", ") + "]"
+        "[" + versions.map { ($0.isTombstone ? "⊘" : "\"\($0.value)\"") + "@\($0.metadata)" }.joined(separator: ", ")
+            + "]"
     }
 }

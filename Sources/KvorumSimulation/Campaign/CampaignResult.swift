@@ -24,6 +24,10 @@ public struct CampaignStatistics: Sendable, Equatable {
     public var writesFailed = 0
     /// Writes whose node crashed before it replied.
     public var writesLost = 0
+    /// DELETEs sent (counted in the writes too).
+    public var deletes = 0
+    /// `reap` messages sent: tombstones removed at a replica other than their checker.
+    public var reapMessages = 0
     /// Faults injected, by kind, in `FaultKind` order.
     public var faults: [(kind: String, count: Int)] = []
     /// Virtual time when the faults stopped.
@@ -40,7 +44,8 @@ public struct CampaignStatistics: Sendable, Equatable {
     /// One line: `6 nodes, 24 ops: 9 gets (1 failed), 20 writes acked, …`.
     public var summary: String {
         var text = "\(nodes) nodes, \(operations) ops: gets \(getsAnswered) ok / \(getsFailed) failed, "
-        text += "writes \(writesAcknowledged) acked / \(writesFailed) failed / \(writesLost) lost; faults "
+        text += "writes \(writesAcknowledged) acked / \(writesFailed) failed / \(writesLost) lost"
+        text += " (\(deletes) deletes, \(reapMessages) reaps); faults "
         let injected = faults.filter { $0.count > 0 }
         text += injected.isEmpty ? "none" : injected.map { "\($0.kind)×\($0.count)" }.joined(separator: " ")
         text += "; faults end \(TraceFormat.seconds(workloadEnd)) s, checked \(TraceFormat.seconds(end)) s"
