@@ -87,6 +87,16 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: versions of one key past which blind writes are refused with 409 (default 100).")
     var siblingLimit: Int?
 
+    @Option(
+        help: """
+            Server mode: seconds every member must have held a deleted key's tombstones (or nothing of it) before \
+            they are reaped (default 3600); longer than any message can stay in flight.
+            """)
+    var tombstoneGrace: Double?
+
+    @Option(help: "Server mode: seconds between the checks that reap tombstones (default 10).")
+    var reapInterval: Double?
+
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
         guard stdio else { return }
@@ -148,6 +158,8 @@ struct NodeCommand: AsyncParsableCommand {
         options.maxValueBytes = maxValueBytes
         options.siblingWarning = siblingWarning
         options.siblingLimit = siblingLimit
+        options.tombstoneGrace = tombstoneGrace
+        options.reapInterval = reapInterval
         return options
     }
 

@@ -95,6 +95,8 @@ struct SettingsTests {
                 max-value-bytes = 4096
                 sibling-warning = 5
                 sibling-limit = 8
+                tombstone-grace = 120
+                reap-interval = 2.5
                 """)
         #expect(
             settings
@@ -102,10 +104,11 @@ struct SettingsTests {
                     name: "n3", listen: "0.0.0.0:7700", advertise: "10.0.0.7:7700", http: "0.0.0.0:8700",
                     dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
-                    maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8))
+                    maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5))
         let server = settings.serverConfiguration
         #expect(server.maxValueBytes == 4096)
         #expect(server.node.siblings == SiblingBounds(warning: 5, limit: 8))
+        #expect(server.node.reaping == Reaping(grace: 120, interval: 2.5))
         #expect(server.listenHost == "0.0.0.0" && server.listenPort == 7700)
         #expect(server.node.address == "10.0.0.7:7700")
         #expect(server.httpHost == "0.0.0.0" && server.httpPort == 8700)
@@ -120,6 +123,7 @@ struct SettingsTests {
             "KVORUM_DURABILITY": "fsync", "KVORUM_CACHED_RECORDS": "0", "KVORUM_PROFILE": "server",
             "KVORUM_REQUEST_TIMEOUT": "1.5", "KVORUM_PROBE_INTERVAL": "2", "KVORUM_HANDOFF_INTERVAL": "3",
             "KVORUM_MAX_VALUE_BYTES": "2048", "KVORUM_SIBLING_WARNING": "3", "KVORUM_SIBLING_LIMIT": "6",
+            "KVORUM_TOMBSTONE_GRACE": "0", "KVORUM_REAP_INTERVAL": "1",
             "KVORUM_SOMETHING_ELSE": "ignored",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
@@ -130,7 +134,7 @@ struct SettingsTests {
                     name: "n2", listen: "0.0.0.0:7700", advertise: "10.0.0.6:7700", http: "127.0.0.1:8700",
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
-                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6))
+                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
 

@@ -19,6 +19,8 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case maxValueBytes = "max-value-bytes"
     case siblingWarning = "sibling-warning"
     case siblingLimit = "sibling-limit"
+    case tombstoneGrace = "tombstone-grace"
+    case reapInterval = "reap-interval"
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -44,7 +46,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
         switch self {
         case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
-        case .requestTimeout, .probeInterval, .handoffInterval: .seconds
+        case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
         }
     }
 }
@@ -68,6 +70,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var maxValueBytes: Int?
     public var siblingWarning: Int?
     public var siblingLimit: Int?
+    public var tombstoneGrace: Double?
+    public var reapInterval: Double?
 
     public init() {}
 
@@ -89,6 +93,8 @@ public struct SettingsLayer: Sendable, Equatable {
         case .maxValueBytes: maxValueBytes != nil
         case .siblingWarning: siblingWarning != nil
         case .siblingLimit: siblingLimit != nil
+        case .tombstoneGrace: tombstoneGrace != nil
+        case .reapInterval: reapInterval != nil
         }
     }
 
@@ -110,6 +116,8 @@ public struct SettingsLayer: Sendable, Equatable {
         result.maxValueBytes = other.maxValueBytes ?? maxValueBytes
         result.siblingWarning = other.siblingWarning ?? siblingWarning
         result.siblingLimit = other.siblingLimit ?? siblingLimit
+        result.tombstoneGrace = other.tombstoneGrace ?? tombstoneGrace
+        result.reapInterval = other.reapInterval ?? reapInterval
         return result
     }
 
@@ -146,6 +154,8 @@ public struct SettingsLayer: Sendable, Equatable {
         case .maxValueBytes: maxValueBytes = try number(Int.self, "a whole number of bytes")
         case .siblingWarning: siblingWarning = try number(Int.self, "a whole number of versions")
         case .siblingLimit: siblingLimit = try number(Int.self, "a whole number of versions")
+        case .tombstoneGrace: tombstoneGrace = try number(Double.self, "a number of seconds")
+        case .reapInterval: reapInterval = try number(Double.self, "a number of seconds")
         }
     }
 

@@ -35,6 +35,10 @@ public struct ServerSettings: Sendable, Equatable {
     /// writes are refused.
     public var siblingWarning: Int?
     public var siblingLimit: Int?
+    /// Overrides of the core's reaping (`Reaping`): the grace period and
+    /// the interval between checks, in seconds.
+    public var tombstoneGrace: Double? = nil
+    public var reapInterval: Double? = nil
 
     /// The default of `maxValueBytes`: 1 MiB.
     public static let defaultMaxValueBytes = 1 << 20
@@ -47,6 +51,8 @@ public struct ServerSettings: Sendable, Equatable {
         if let handoffInterval { config.handoffInterval = handoffInterval }
         config.siblings = SiblingBounds(
             warning: siblingWarning ?? config.siblings.warning, limit: siblingLimit ?? config.siblings.limit)
+        if let tombstoneGrace { config.reaping.grace = tombstoneGrace }
+        if let reapInterval { config.reaping.interval = reapInterval }
         return config
     }
 
@@ -148,7 +154,8 @@ private struct Resolution {
             profile: options.profile ?? .server, requestTimeout: options.requestTimeout,
             probeInterval: options.probeInterval, handoffInterval: options.handoffInterval,
             maxValueBytes: options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes,
-            siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit)
+            siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
+            tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval)
     }
 
     private func address(_ setting: NodeSetting, _ text: String, anyPort: Bool) throws(SettingsError) -> String {
@@ -204,10 +211,13 @@ private struct Resolution {
     private func checkNumbers() throws(SettingsError) {
         let seconds: [(NodeSetting, Double?)] = [
             (.requestTimeout, options.requestTimeout), (.probeInterval, options.probeInterval),
-            (.handoffInterval, options.handoffInterval),
+            (.handoffInterval, options.handoffInterval), (.reapInterval, options.reapInterval),
         ]
         for case (let setting, let value?) in seconds where !(value > 0 && value.isFinite) {
             throw SettingsError("\(origins.describe(setting, "\(value)")): must be a positive number of seconds")
+        }
+        if let grace = options.tombstoneGrace, !(grace >= 0 && grace.isFinite) {
+            throw SettingsError("\(origins.describe(.tombstoneGrace, "\(grace)")): cannot be negative")
         }
         if let cached = options.cachedRecords, cached < 0 {
             throw SettingsError("\(origins.describe(.cachedRecords, "\(cached)")): cannot be negative")
