@@ -5,19 +5,22 @@
 /// never matches a new one. Each kind of operation keeps its own table; an id
 /// is in at most one of them. The protocol steps of each operation live in
 /// the operation types (`ReadOperation`, `WriteOperation`,
-/// `ForwardOperation`) and in `KvorumNode`'s coordination handlers.
+/// `ForwardOperation`, `ListOperation`) and in `KvorumNode`'s coordination
+/// handlers.
 struct Coordinator: Hashable {
     /// Which table an operation id is in.
     enum Kind: Hashable {
         case read
         case write
         case forward
+        case list
     }
 
     private var lastID: UInt64
     private var reads: [UInt64: ReadOperation] = [:]
     private var writes: [UInt64: WriteOperation] = [:]
     private var forwards: [UInt64: ForwardOperation] = [:]
+    private var listings: [UInt64: ListOperation] = [:]
     /// Forwarded writes coordinated lately, so none runs twice.
     private var executedForwards: ForwardLedger
 
@@ -34,15 +37,18 @@ struct Coordinator: Hashable {
     }
 
     /// How many operations are live.
-    var count: Int { reads.count + writes.count + forwards.count }
+    var count: Int { reads.count + writes.count + forwards.count + listings.count }
 
     /// Every live operation id, ascending.
-    var ids: [UInt64] { (Array(reads.keys) + Array(writes.keys) + Array(forwards.keys)).sorted() }
+    var ids: [UInt64] {
+        (Array(reads.keys) + Array(writes.keys) + Array(forwards.keys) + Array(listings.keys)).sorted()
+    }
 
     func kind(of id: UInt64) -> Kind? {
         if reads[id] != nil { return .read }
         if writes[id] != nil { return .write }
         if forwards[id] != nil { return .forward }
+        if listings[id] != nil { return .list }
         return nil
     }
 
@@ -70,6 +76,11 @@ struct Coordinator: Hashable {
         set { forwards[id] = newValue }
     }
 
+    subscript(list id: UInt64) -> ListOperation? {
+        get { listings[id] }
+        set { listings[id] = newValue }
+    }
+
     /// The operations' own invariants, described where one is broken.
     func violations() -> [String] {
         var broken: [String] = []
@@ -93,6 +104,19 @@ struct Coordinator: Hashable {
         }
         for id in forwards.keys.sorted() where forwards[id]!.handedOver && forwards[id]!.target.isEmpty {
             broken.append("forward \(id) was handed over to no one")
+        }
+        for id in listings.keys.sorted() {
+            let listing = listings[id]!
+            if listing.pending.isEmpty {
+                broken.append("listing \(id) has every answer but is still live")
+            }
+            if listing.pending.keys.contains(where: listing.failed.contains) {
+                broken.append("listing \(id) waits for a node it gave up on")
+            }
+            let asked = listing.pending.values.flatMap { $0 }
+            if Set(asked).count != asked.count {
+                broken.append("listing \(id) asked two nodes for one partition")
+            }
         }
         return broken
     }

@@ -167,6 +167,7 @@ public final class KvorumNode {
             case .read: onReadTimeout(op)
             case .write: onWriteTimeout(op)
             case .forward: onForwardTimeout(op)
+            case .list: onListingTimeout(op)
             case nil: break
             }
         }
@@ -252,6 +253,11 @@ public final class KvorumNode {
             sendRecords(keys, toAddress: address)
         case .aeRecords(let records):
             for record in records { store(record.siblings, for: record.key) }
+        case .listKeys(let op, let partitions, let query):
+            let answer = liveKeys(in: partitions, query)
+            send(.listKeysReply(op: op, keys: answer.keys, full: answer.full), toAddress: address)
+        case .listKeysReply(let op, let keys, let full):
+            onListingReply(op, from: peer, keys: keys, full: full)
         }
     }
 

@@ -96,6 +96,12 @@ public enum PeerBody: Hashable, Sendable, Codable {
     case aeFetch(keys: [Key])
     /// Anti-entropy: versions to merge (no acknowledgement).
     case aeRecords([KeyedSiblings])
+    /// Key listing: the receiver's live keys in these partitions that the
+    /// query admits, at most `query.limit` of them, in byte order.
+    case listKeys(op: UInt64, partitions: [Int], query: KeyQuery)
+    /// The answer to `listKeys`; `full` when it stopped at the limit, so that
+    /// keys after its last one may have been left out.
+    case listKeysReply(op: UInt64, keys: [Key], full: Bool)
 
     /// A short name for traces and message counts.
     public var kind: String {
@@ -121,6 +127,8 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .aeKeys: "aeKeys"
         case .aeFetch: "aeFetch"
         case .aeRecords: "aeRecords"
+        case .listKeys: "listKeys"
+        case .listKeysReply: "listKeysReply"
         }
     }
 }
@@ -150,6 +158,8 @@ public enum PeerMessageTag: UInt8, CaseIterable, Sendable {
     case viewCheck = 19
     case repair = 20
     case joinRefused = 21
+    case listKeys = 22
+    case listKeysReply = 23
 }
 
 extension PeerBody {
@@ -177,6 +187,8 @@ extension PeerBody {
         case .forwardOffer: .forwardOffer
         case .forwardReady: .forwardReady
         case .viewCheck: .viewCheck
+        case .listKeys: .listKeys
+        case .listKeysReply: .listKeysReply
         }
     }
 
@@ -192,13 +204,14 @@ extension PeerBody {
     /// promises nothing either, but it is an answer and waits like the rest.
     /// A read repair carries versions the sender already holds durably (it
     /// read them from its store or from peers' answers) and asks nothing back.
+    /// A key listing's request asks; its answer waits like the others.
     public var mayLeaveBeforeCommit: Bool {
         switch self {
         case .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
-            .aeFetch:
+            .aeFetch, .listKeys:
             true
         case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .joinRefused, .view,
-            .aeRecords:
+            .aeRecords, .listKeysReply:
             false
         }
     }

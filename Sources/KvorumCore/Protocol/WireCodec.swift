@@ -264,6 +264,16 @@ extension WireCodec {
                 varint(op)
             case .forwardReady(let op):
                 varint(op)
+            case .listKeys(let op, let partitions, let query):
+                varint(op)
+                list(partitions) { $0.int($1) }
+                key(query.prefix)
+                optionalString(query.after?.text)
+                int(query.limit)
+            case .listKeysReply(let op, let keys, let full):
+                varint(op)
+                list(keys) { $0.key($1) }
+                byte(full ? 1 : 0)
             }
         }
     }
@@ -493,6 +503,17 @@ extension WireCodec {
             case .repair:
                 let key = try self.key()
                 body = .repair(key: key, siblings: try siblings())
+            case .listKeys:
+                let op = try varint()
+                let partitions = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.int() }
+                let prefix = try key()
+                let after = try optionalString().map { Key($0) }
+                body = .listKeys(
+                    op: op, partitions: partitions, query: KeyQuery(prefix: prefix, after: after, limit: try int()))
+            case .listKeysReply:
+                let op = try varint()
+                let keys = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.key() }
+                body = .listKeysReply(op: op, keys: keys, full: try flag())
             }
             return PeerMessage(from: from, viewDigest: digest, body: body)
         }
