@@ -10,7 +10,7 @@ struct Kvorum: AsyncParsableCommand {
         subcommands: [
             Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, LookupCommand.self,
             MembersCommand.self, JoinCommand.self, LeaveCommand.self, RemoveCommand.self, StatsCommand.self,
-            SimulateCommand.self,
+            KeysCommand.self, SimulateCommand.self,
             BenchCommand.self, SimBenchCommand.self,
         ]
     )
