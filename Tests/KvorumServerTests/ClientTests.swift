@@ -49,6 +49,11 @@ struct ClientTests {
             (.stats, "GET", "http://127.0.0.1:8701/stats"),
             (.health, "GET", "http://127.0.0.1:8701/health"),
             (.localCopy(key: "a/b"), "GET", "http://127.0.0.1:8701/admin/local/a%2Fb"),
+            (.keys(prefix: nil, after: nil, limit: nil), "GET", "http://127.0.0.1:8701/kv"),
+            (
+                .keys(prefix: "a/b c", after: "\u{E9}", limit: 5), "GET",
+                "http://127.0.0.1:8701/kv?prefix=a%2Fb%20c&after=%C3%A9&limit=5"
+            ),
         ]
         for (endpoint, method, url) in cases {
             #expect(endpoint.request(baseURL: Self.base).method == method)
