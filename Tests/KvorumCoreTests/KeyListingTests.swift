@@ -91,13 +91,16 @@ struct KeyListingTests {
     }
 
     /// The memory store scans from the prefix or after the cursor, in byte
-    /// order, and stops when told to.
+    /// order, passes only the keys `include` lets through, and stops when
+    /// told to.
     @Test func memoryStorageScansARange() {
         let storage = MemoryStorage()
         for key in Self.keys { storage.setRecord(StoredRecord(siblings: SiblingSet([dotted("a", 1)])), for: key) }
-        func scan(_ prefix: Key, after: Key? = nil, stopAfter: Int = .max) -> [[UInt8]] {
+        func scan(
+            _ prefix: Key, after: Key? = nil, stopAfter: Int = .max, include: (Key) -> Bool = { _ in true }
+        ) -> [[UInt8]] {
             var seen: [Key] = []
-            storage.scanRecords(prefix: prefix, after: after) { key, record in
+            storage.scanRecords(prefix: prefix, after: after, where: include) { key, record in
                 #expect(record.siblings.values == ["a@1"])
                 seen.append(key)
                 return seen.count < stopAfter
@@ -110,5 +113,6 @@ struct KeyListingTests {
         #expect(scan("caf\u{E9}") == [Array("caf\u{E9}".utf8), Array("caf\u{E9}-1".utf8)])
         #expect(scan("k", stopAfter: 2) == [Array("k".utf8), Array("kz".utf8)])
         #expect(scan("k", after: "k\u{1F600}").isEmpty)
+        #expect(scan("k", include: { $0.utf8.count == 3 }) == [Array("k\u{80}".utf8), Array("k\u{E9}".utf8), Array("k\u{FF}".utf8), Array("k\u{100}".utf8)])
     }
 }

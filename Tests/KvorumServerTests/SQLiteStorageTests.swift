@@ -462,8 +462,8 @@ struct SQLiteStorageTests {
 
     /// The range scan of a key listing visits what the memory store's does,
     /// in byte order (keys that differ only in bytes above 0x7F, and the two
-    /// spellings of "café"), inside a batch and after a commit, and stops
-    /// when told to.
+    /// spellings of "café"), inside a batch and after a commit, passes only
+    /// the keys `include` lets through, and stops when told to.
     @Test func scanRecordsMatchesMemoryStorage() throws {
         try withTemporaryDirectory { directory in
             let store = try SQLiteStorage(directory: directory)
@@ -479,9 +479,12 @@ struct SQLiteStorageTests {
                 store.setRecord(record, for: key)
                 memory.setRecord(record, for: key)
             }
-            func scan(_ storage: any Storage, _ prefix: Key, _ after: Key?, stopAfter: Int) -> [[UInt8]] {
+            func scan(
+                _ storage: any Storage, _ prefix: Key, _ after: Key?, stopAfter: Int,
+                include: (Key) -> Bool = { _ in true }
+            ) -> [[UInt8]] {
                 var seen: [(Key, StoredRecord)] = []
-                storage.scanRecords(prefix: prefix, after: after) { key, record in
+                storage.scanRecords(prefix: prefix, after: after, where: include) { key, record in
                     seen.append((key, record))
                     return seen.count < stopAfter
                 }
@@ -499,6 +502,11 @@ struct SQLiteStorageTests {
                                 scan(store, prefix, after, stopAfter: stopAfter)
                                     == scan(memory, prefix, after, stopAfter: stopAfter),
                                 "prefix \(prefix) after \(String(describing: after)) stop \(stopAfter)")
+                            let even: (Key) -> Bool = { $0.utf8.count % 2 == 0 }
+                            #expect(
+                                scan(store, prefix, after, stopAfter: stopAfter, include: even)
+                                    == scan(memory, prefix, after, stopAfter: stopAfter, include: even),
+                                "even keys, prefix \(prefix) after \(String(describing: after)) stop \(stopAfter)")
                         }
                     }
                 }

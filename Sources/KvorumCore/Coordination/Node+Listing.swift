@@ -97,10 +97,9 @@ extension KvorumNode {
         for partition in partitions where asked.indices.contains(partition) { asked[partition] = true }
         let limit = min(max(query.limit, KeyQuery.limits.lowerBound), KeyQuery.limits.upperBound)
         var keys: [Key] = []
-        storage.scanRecords(prefix: query.prefix, after: query.after) { key, record in
-            if asked[ring.partition(of: key)] && record.siblings.versions.contains(where: { !$0.isTombstone }) {
-                keys.append(key)
-            }
+        storage.scanRecords(prefix: query.prefix, after: query.after, where: { asked[ring.partition(of: $0)] }) {
+            key, record in
+            if record.siblings.versions.contains(where: { !$0.isTombstone }) { keys.append(key) }
             return keys.count < limit
         }
         return (keys, keys.count == limit)

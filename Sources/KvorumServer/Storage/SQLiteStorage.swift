@@ -206,8 +206,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// after the cursor, whichever is later, and stops at the first key
     /// without the prefix (keys with a prefix are contiguous in byte order),
     /// so it reads the rows it visits and no others. Records are decoded
-    /// from the rows, not taken from or put in the cache.
-    public func scanRecords(prefix: Key, after: Key?, _ visit: (Key, StoredRecord) -> Bool) {
+    /// from the rows, only for keys `include` lets through, and neither taken
+    /// from nor put in the cache.
+    public func scanRecords(
+        prefix: Key, after: Key?, where include: (Key) -> Bool, _ visit: (Key, StoredRecord) -> Bool
+    ) {
         let query = KeyQuery(prefix: prefix, after: after)
         let (statement, bound): (KeyPath<Statements, SQLiteStatement>, Key) =
             if let after, after >= prefix { (\.selectRecordsAfter, after) } else { (\.selectRecordsFrom, prefix) }
@@ -215,6 +218,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             try s[keyPath: statement].scan([.text(bound.text)]) { row in
                 let key = Key(row.text(0))
                 guard query.matchesPrefix(key) else { return false }
+                guard include(key) else { return true }
                 let siblings = try WireCodec.decodeSiblings(row.bytes(1))
                 return visit(key, StoredRecord(siblings: siblings, ownActor: row.isNull(2) ? nil : row.text(2)))
             }
