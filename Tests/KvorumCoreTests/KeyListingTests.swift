@@ -109,10 +109,15 @@ struct KeyListingTests {
         }
         let sorted = Self.keys.sorted()
         #expect(scan("") == sorted.map { Array($0.utf8) })
-        #expect(scan("k", after: "k\u{E9}") == sorted.filter { $0 > "k\u{E9}" && $0.text.hasPrefix("k") }.map { Array($0.utf8) })
+        #expect(
+            scan("k", after: "k\u{E9}")
+                == sorted.filter { $0 > "k\u{E9}" && $0.text.hasPrefix("k") }.map { Array($0.utf8) })
         #expect(scan("caf\u{E9}") == [Array("caf\u{E9}".utf8), Array("caf\u{E9}-1".utf8)])
         #expect(scan("k", stopAfter: 2) == [Array("k".utf8), Array("kz".utf8)])
         #expect(scan("k", after: "k\u{1F600}").isEmpty)
-        #expect(scan("k", include: { $0.utf8.count == 3 }) == [Array("k\u{80}".utf8), Array("k\u{E9}".utf8), Array("k\u{FF}".utf8), Array("k\u{100}".utf8)])
+        #expect(
+            scan("k", include: { $0.utf8.count == 3 }) == [
+                Array("k\u{80}".utf8), Array("k\u{E9}".utf8), Array("k\u{FF}".utf8), Array("k\u{100}".utf8),
+            ])
     }
 }

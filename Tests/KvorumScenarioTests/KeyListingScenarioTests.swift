@@ -61,7 +61,9 @@ struct KeyListingScenarioTests {
         return (pages.flatMap(\.keys).map { Array($0.utf8) }, pages)
     }
 
-    static func bytes(_ keys: [String]) -> [[UInt8]] { keys.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) } }
+    static func bytes(_ keys: [String]) -> [[UInt8]] {
+        keys.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+    }
 
     /// Every key once, in byte order, over pages of at most the limit; each
     /// page costs one message to each other node and one answer back.

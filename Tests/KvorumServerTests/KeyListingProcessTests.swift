@@ -67,7 +67,9 @@ struct KeyListingProcessTests {
         let keys = (0..<40).map { "cart-\($0)" } + ["cart-\u{E9}", "carte", "other-1", "other-2"]
         for key in keys { _ = try await client.put(key, value: "v", w: 3) }
         let node = cluster.nodes[2].httpURL.absoluteString
-        let expected = keys.filter { $0.hasPrefix("cart-") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let expected = keys.filter { $0.hasPrefix("cart-") }.sorted {
+            Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
+        }
 
         let plain = try ChildProcess.run(
             Paths.kvorum, ["keys", "--prefix", "cart-", "--limit", "6", "--node", node], deadline: 30)
@@ -90,7 +92,8 @@ struct KeyListingProcessTests {
         let refused = try ChildProcess.run(Paths.kvorum, ["keys", "--limit", "0", "--node", node], deadline: 30)
         #expect(refused.status != 0)
         let bad = try RawConnection.http(
-            port: cluster.nodes[1].httpPort, Array("GET /kv?limit=20000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            port: cluster.nodes[1].httpPort,
+            Array("GET /kv?limit=20000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
         #expect(bad.status == 400, "\(bad.text)")
     }
 }

@@ -468,9 +468,10 @@ struct SQLiteStorageTests {
         try withTemporaryDirectory { directory in
             let store = try SQLiteStorage(directory: directory)
             let memory = MemoryStorage()
-            let keys = Self.keys + [
-                "k\u{E9}", "k\u{E9}\u{E9}", "k\u{FF}", "k\u{100}", "kz", "caf\u{E9}-1", "cafe\u{301}-1", "\u{FF}",
-            ]
+            let keys =
+                Self.keys + [
+                    "k\u{E9}", "k\u{E9}\u{E9}", "k\u{FF}", "k\u{100}", "kz", "caf\u{E9}-1", "cafe\u{301}-1", "\u{FF}",
+                ]
             for (index, key) in keys.enumerated() {
                 let record = StoredRecord(
                     siblings: SiblingSet([

@@ -24,7 +24,8 @@ extension KvorumNode {
             }
             guard let node = replicas.contains(name) ? name : replicas.first else {
                 failListing(
-                    id, "key listing incomplete: no replica of partition \(partition) answered (asked in turn: "
+                    id,
+                    "key listing incomplete: no replica of partition \(partition) answered (asked in turn: "
                         + ring.replicas(forPartition: partition, n: n).joined(separator: ", ") + ")")
                 return
             }

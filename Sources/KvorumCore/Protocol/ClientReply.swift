@@ -209,7 +209,8 @@ extension ClientReply {
         case "LIST_KEYS_RESP":
             let keys = try strings(response.body["keys"], "LIST_KEYS_RESP keys").map { Key($0) }
             let next = response.body["next"] ?? .null
-            self = .keyPage(KeyPage(keys: keys, next: next == .null ? nil : Key(try string(next, "LIST_KEYS_RESP next"))))
+            self = .keyPage(
+                KeyPage(keys: keys, next: next == .null ? nil : Key(try string(next, "LIST_KEYS_RESP next"))))
         case "REMOVE_RESP": self = .removed(member: try string(response.body, "REMOVE_RESP body"))
         case "ACCEPTED": self = .accepted
         case "ERROR":
