@@ -80,12 +80,12 @@ public enum TraceFormat {
             return "aeFetch " + listed(keys.map { quoted($0) })
         case .aeRecords(let records):
             return "aeRecords " + listed(records.map { "\(quoted($0.key))×\($0.siblings.versions.count)" })
-        case .listKeys(let op, let partitions, let query):
-            var text = "listKeys op:\(op) \(partitions.count) partitions prefix:\(quoted(query.prefix))"
+        case .listKeys(let op, let round, let partitions, let query):
+            var text = "listKeys op:\(op) round:\(round) \(partitions.count) partitions prefix:\(quoted(query.prefix))"
             if let after = query.after { text += " after:\(quoted(after))" }
             return text + " limit:\(query.limit)"
-        case .listKeysReply(let op, let keys, let full):
-            return "listKeysReply op:\(op) " + listed(keys.map { quoted($0) }) + (full ? " full" : "")
+        case .listKeysReply(let op, let round, let keys, let full):
+            return "listKeysReply op:\(op) round:\(round) " + listed(keys.map { quoted($0) }) + (full ? " full" : "")
         }
     }
 

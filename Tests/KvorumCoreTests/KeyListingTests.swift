@@ -120,4 +120,20 @@ struct KeyListingTests {
                 Array("k\u{80}".utf8), Array("k\u{E9}".utf8), Array("k\u{FF}".utf8), Array("k\u{100}".utf8),
             ])
     }
+
+    /// A listing takes one answer per asked node and round: an answer of an
+    /// earlier round (late, or delivered twice) or from a node not asked is
+    /// ignored.
+    @Test func onlyAnswersOfTheCurrentRoundCount() {
+        var op = ListOperation(client: 1, query: KeyQuery(limit: 5), deadline: 10)
+        op.round = 2
+        op.pending = ["n2": [0, 1]]
+        let late = op.record(["a"], full: false, from: "n2", round: 1)
+        let stranger = op.record(["a"], full: false, from: "n3", round: 2)
+        let answer = op.record(["b"], full: false, from: "n2", round: 2)
+        let twice = op.record(["c"], full: false, from: "n2", round: 2)
+        #expect(!late && !stranger && answer && !twice)
+        #expect(op.pending.isEmpty)
+        #expect(op.merge.page == KeyPage(keys: ["b"], next: nil))
+    }
 }

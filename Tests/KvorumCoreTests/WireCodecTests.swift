@@ -47,10 +47,11 @@ struct WireCodecTests {
         .joinRefused(reason: "the name 'node02' belongs to another node"),
         .view([member, MemberEntry(name: "node02", address: "h:2", status: .up, version: 3)]),
         .listKeys(
-            op: 11, partitions: [0, 7, 4095], query: KeyQuery(prefix: "cart-", after: "cart-\u{E9}", limit: 10_000)),
-        .listKeys(op: 12, partitions: [], query: KeyQuery()),
-        .listKeysReply(op: 11, keys: ["cart-z", "cart-\u{E9}", ""], full: true),
-        .listKeysReply(op: 12, keys: [], full: false),
+            op: 11, round: 2, partitions: [0, 7, 4095],
+            query: KeyQuery(prefix: "cart-", after: "cart-\u{E9}", limit: 10_000)),
+        .listKeys(op: 12, round: 1, partitions: [], query: KeyQuery()),
+        .listKeysReply(op: 11, round: 2, keys: ["cart-z", "cart-\u{E9}", ""], full: true),
+        .listKeysReply(op: 12, round: 1, keys: [], full: false),
     ]
 
     /// Each kind of message encodes and decodes to an equal message.

@@ -9,6 +9,8 @@ struct ListOperation: Hashable {
     var query: KeyQuery
     /// After this time no new node is asked; the listing fails if incomplete.
     var deadline: Double
+    /// How many times nodes were asked: only answers of the current round count.
+    var round = 0
     /// Asked nodes that have not answered yet, with the partitions each was asked for.
     var pending: [String: [Int]] = [:]
     /// Nodes that did not answer this listing in time: not asked again by it.
@@ -22,11 +24,12 @@ struct ListOperation: Hashable {
         merge = KeyPageMerge(limit: query.limit)
     }
 
-    /// Records `peer`'s answer.
-    /// - Returns: false, changing nothing, when `peer` was not waited for
-    ///   (a late answer from a node whose partitions went to another).
-    mutating func record(_ keys: [Key], full: Bool, from peer: String) -> Bool {
-        guard pending.removeValue(forKey: peer) != nil else { return false }
+    /// Records `peer`'s answer in `round`.
+    /// - Returns: false, changing nothing, when `peer` was not waited for in
+    ///   this round (a late answer from a node whose partitions went to
+    ///   another, or an earlier round's answer delivered twice).
+    mutating func record(_ keys: [Key], full: Bool, from peer: String, round: Int) -> Bool {
+        guard round == self.round, pending.removeValue(forKey: peer) != nil else { return false }
         merge.add(keys, full: full)
         return true
     }

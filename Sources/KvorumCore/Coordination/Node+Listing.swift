@@ -17,6 +17,7 @@ extension KvorumNode {
     /// for, or with an error when some partition has no replica left to ask.
     private func askForListing(_ id: UInt64, partitions: [Int]) {
         guard var op = state.coordinator[list: id] else { return }
+        op.round += 1
         var chosen: [String: [Int]] = [:]
         for partition in partitions {
             let replicas = ring.replicas(forPartition: partition, n: n).filter {
@@ -33,7 +34,7 @@ extension KvorumNode {
         }
         for node in chosen.keys.sorted(by: byteOrder) where node != name {
             op.pending[node] = chosen[node]
-            send(.listKeys(op: id, partitions: chosen[node]!, query: op.query), to: node)
+            send(.listKeys(op: id, round: op.round, partitions: chosen[node]!, query: op.query), to: node)
         }
         if let own = chosen[name] {
             let answer = liveKeys(in: own, op.query)
@@ -47,8 +48,8 @@ extension KvorumNode {
         }
     }
 
-    func onListingReply(_ id: UInt64, from peer: String, keys: [Key], full: Bool) {
-        guard state.coordinator[list: id]?.record(keys, full: full, from: peer) == true else { return }
+    func onListingReply(_ id: UInt64, round: Int, from peer: String, keys: [Key], full: Bool) {
+        guard state.coordinator[list: id]?.record(keys, full: full, from: peer, round: round) == true else { return }
         if state.coordinator[list: id]!.pending.isEmpty {
             finishListing(id)
         }

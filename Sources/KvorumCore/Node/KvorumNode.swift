@@ -253,11 +253,11 @@ public final class KvorumNode {
             sendRecords(keys, toAddress: address)
         case .aeRecords(let records):
             for record in records { store(record.siblings, for: record.key) }
-        case .listKeys(let op, let partitions, let query):
+        case .listKeys(let op, let round, let partitions, let query):
             let answer = liveKeys(in: partitions, query)
-            send(.listKeysReply(op: op, keys: answer.keys, full: answer.full), toAddress: address)
-        case .listKeysReply(let op, let keys, let full):
-            onListingReply(op, from: peer, keys: keys, full: full)
+            send(.listKeysReply(op: op, round: round, keys: answer.keys, full: answer.full), toAddress: address)
+        case .listKeysReply(let op, let round, let keys, let full):
+            onListingReply(op, round: round, from: peer, keys: keys, full: full)
         }
     }
 

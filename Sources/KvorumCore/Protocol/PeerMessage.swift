@@ -97,11 +97,14 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// Anti-entropy: versions to merge (no acknowledgement).
     case aeRecords([KeyedSiblings])
     /// Key listing: the receiver's live keys in these partitions that the
-    /// query admits, at most `query.limit` of them, in byte order.
-    case listKeys(op: UInt64, partitions: [Int], query: KeyQuery)
-    /// The answer to `listKeys`; `full` when it stopped at the limit, so that
-    /// keys after its last one may have been left out.
-    case listKeysReply(op: UInt64, keys: [Key], full: Bool)
+    /// query admits, at most `query.limit` of them, in byte order. `round`
+    /// counts the listing's asks (a silent node's partitions are asked again
+    /// in the next round), so an answer the network delivers late or twice
+    /// is never taken for an answer of a later round.
+    case listKeys(op: UInt64, round: Int, partitions: [Int], query: KeyQuery)
+    /// The answer to `listKeys`, with its round; `full` when it stopped at
+    /// the limit, so that keys after its last one may have been left out.
+    case listKeysReply(op: UInt64, round: Int, keys: [Key], full: Bool)
 
     /// A short name for traces and message counts.
     public var kind: String {
