@@ -180,4 +180,38 @@ struct KeyListingScenarioTests {
         }
         #expect(failure == .badRequest)
     }
+
+    /// On a network that delays some answers past the request timeout and
+    /// delivers messages twice, asked nodes are suspected and their
+    /// partitions asked again in a later round while their first answers
+    /// and copies still arrive. Paging (a client retrying a page that
+    /// failed) still lists every key exactly once, in byte order.
+    @Test(arguments: 1...6 as ClosedRange<UInt64>)
+    func lateAndDuplicatedAnswersAreNotCountedTwice(seed: UInt64) throws {
+        let keys = Self.keys()
+        let c = Cluster(nodes: 5, timing: .random(seed: seed))
+        c.form()
+        for (index, key) in keys.enumerated() {
+            c.put(key, "v-\(index)", at: c.names[index % 5], quorum: 3)
+        }
+        c.sim.run(for: 1)
+        c.sim.network = NetworkConfig(
+            delay: .uniform(0.01, 0.1), duplicateRate: 0.5, reorderRate: 0.2, reorderExtraDelay: 0.6)
+        var listed: [Key] = []
+        var cursor: String?
+        var pages = 0
+        var failures = 0
+        repeat {
+            switch Self.list(c, at: c.names[pages % 5], after: cursor, limit: 23, timeLimit: 12) {
+            case .keyPage(let page)?:
+                listed += page.keys
+                cursor = page.next?.text
+                pages += 1
+            default:
+                failures += 1
+            }
+        } while cursor != nil && pages < 100 && failures < 20
+        #expect(listed.map { Array($0.utf8) } == Self.bytes(keys), "\(failures) pages failed and were retried")
+        #expect(c.sim.traceText.contains("round:2"), "no listing asked a second round")
+    }
 }
