@@ -26,8 +26,9 @@ extension KvorumNode {
             guard let node = replicas.contains(name) ? name : replicas.first else {
                 failListing(
                     id,
-                    "key listing incomplete: no replica of partition \(partition) answered (asked in turn: "
-                        + ring.replicas(forPartition: partition, n: n).joined(separator: ", ") + ")")
+                    "key listing incomplete: no replica of partition \(partition) is left to ask ("
+                        + ring.replicas(forPartition: partition, n: n).joined(separator: ", ")
+                        + " are suspected or did not answer)")
                 return
             }
             chosen[node, default: []].append(partition)
