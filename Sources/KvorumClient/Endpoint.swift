@@ -34,6 +34,9 @@ public enum Endpoint: Sendable, Equatable {
     /// `GET /admin/local/{key}`: the versions of a key this node holds
     /// itself, read without a quorum.
     case localCopy(key: String)
+    /// `GET /kv?prefix=P&after=K&limit=N`: one page of the cluster's keys
+    /// (every parameter optional).
+    case keys(prefix: String?, after: String?, limit: Int?)
 
     /// The header that carries a write's causal context.
     static let contextHeader = "X-Kvorum-Context"
@@ -57,6 +60,9 @@ public enum Endpoint: Sendable, Equatable {
         case .stats: return ("GET", "/stats", [])
         case .health: return ("GET", "/health", [])
         case .localCopy(let key): return ("GET", "/admin/local/" + Self.encodePathSegment(key), [])
+        case .keys(let prefix, let after, let limit):
+            let query = [("prefix", prefix), ("after", after), ("limit", limit.map(String.init))]
+            return ("GET", "/kv", query.compactMap { name, value in value.map { (name, $0) } })
         }
     }
 
@@ -95,7 +101,7 @@ public enum Endpoint: Sendable, Equatable {
         case .remove(let name):
             body = Self.jsonObject(["name": name])
             headers.append(.init(name: "Content-Type", value: "application/json"))
-        case .get, .lookup, .members, .leave, .stats, .health, .localCopy:
+        case .get, .lookup, .members, .leave, .stats, .health, .localCopy, .keys:
             break
         }
         return PreparedRequest(method: target.method, target: prefix + pathAndQuery, headers: headers, body: body)

@@ -86,6 +86,12 @@ public enum TraceFormat {
             return "reapStatus r:\(round) " + listed(held.map { quoted($0.key) })
         case .reap(let records):
             return "reap " + listed(records.map { quoted($0.key) })
+        case .listKeys(let op, let round, let partitions, let query):
+            var text = "listKeys op:\(op) round:\(round) \(partitions.count) partitions prefix:\(quoted(query.prefix))"
+            if let after = query.after { text += " after:\(quoted(after))" }
+            return text + " limit:\(query.limit)"
+        case .listKeysReply(let op, let round, let keys, let full):
+            return "listKeysReply op:\(op) round:\(round) " + listed(keys.map { quoted($0) }) + (full ? " full" : "")
         }
     }
 

@@ -430,3 +430,50 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `kvorum keys`: every live key of the cluster, page by page.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "List the cluster's keys in byte order, one a line, asking page after page until the last.",
+        discussion: """
+            Each page is a coverage query (GET /kv): it asks one replica of every partition, so every node \
+            that holds keys, once per page. The listing is eventually consistent: a key written or deleted \
+            while it runs may or may not be listed. A key is printed as get prints a value (quoted when it \
+            would not read back as one line). With --json, each page's JSON on a line of its own.
+            """
+    )
+
+    @OptionGroup var options: NodeOptions
+
+    @Option(help: "Only keys that start with this text.")
+    var prefix: String?
+
+    @Option(help: "Only keys after this one in byte order (a cursor: the last key of an earlier listing).")
+    var after: String?
+
+    @Option(help: "Keys per page asked of the node, 1 to 10000 (the node's default: 1000).")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, !(1...10_000).contains(limit) { throw ValidationError("--limit must be between 1 and 10000") }
+    }
+
+    func run() async throws {
+        try await options.perform { client in
+            var cursor = after
+            repeat {
+                let page: KeyListingPage
+                if options.json {
+                    let response = try await client.send(.keys(prefix: prefix, after: cursor, limit: limit))
+                    options.printVerbatim(response)
+                    page = try JSONDecoder().decode(KeyListingPage.self, from: response.body)
+                } else {
+                    page = try await client.keys(prefix: prefix, after: cursor, limit: limit)
+                    for key in page.keys { print(PlainValue.line(key)) }
+                }
+                cursor = page.next
+            } while cursor != nil
+        }
+    }
+}

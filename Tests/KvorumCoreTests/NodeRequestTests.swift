@@ -51,6 +51,12 @@ struct NodeRequestTests {
         ("REMOVE", .null),
         ("REMOVE", ["name": "solo"]),
         ("DELETE", ["key": "k"]),
+        ("LIST_KEYS", .null),
+        ("LIST_KEYS", ["limit": 0]),
+        ("LIST_KEYS", ["limit": 10_001]),
+        ("LIST_KEYS", ["limit": "5"]),
+        ("LIST_KEYS", ["prefix": 3]),
+        ("LIST_KEYS", ["after": true]),
         ("", .null),
     ]
 
@@ -84,6 +90,7 @@ struct NodeRequestTests {
             ("LOOKUP", "k", "LOOKUP_RESP"),
             ("COUNT_RECORDS", .null, "COUNT_RECORDS_RESP"),
             ("DUMP_KEYS", .null, "DUMP_KEYS_RESP"),
+            ("LIST_KEYS", [:], "LIST_KEYS_RESP"),
             ("JOIN", "127.0.0.1:9701", nil),
         ]
         for (i, (type, body, expected)) in cases.enumerated() {
@@ -105,6 +112,9 @@ struct NodeRequestTests {
         #expect(count.first?.body == 1)
         let keys = replies(node.handle(.client(8, ClientRequest(type: "DUMP_KEYS")), now: 1))
         #expect(keys.first?.body == ["k"])
+        let page = replies(
+            node.handle(.client(11, ClientRequest(type: "LIST_KEYS", body: ["prefix": "k", "limit": 5])), now: 1))
+        #expect(page.first?.body == ["keys": ["k"], "next": .null])
         let absent = replies(
             node.handle(.client(9, ClientRequest(type: "GET", body: ["key": "nope", "quorum": 1])), now: 1))
         #expect(absent.first?.body == ["values": [], "metadata": []])

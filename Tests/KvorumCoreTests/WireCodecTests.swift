@@ -58,6 +58,12 @@ struct WireCodecTests {
         .join(member),
         .joinRefused(reason: "the name 'node02' belongs to another node"),
         .view([member, MemberEntry(name: "node02", address: "h:2", status: .up, version: 3)]),
+        .listKeys(
+            op: 11, round: 2, partitions: [0, 7, 4095],
+            query: KeyQuery(prefix: "cart-", after: "cart-\u{E9}", limit: 10_000)),
+        .listKeys(op: 12, round: 1, partitions: [], query: KeyQuery()),
+        .listKeysReply(op: 11, round: 2, keys: ["cart-z", "cart-\u{E9}", ""], full: true),
+        .listKeysReply(op: 12, round: 1, keys: [], full: false),
     ]
 
     /// Each kind of message encodes and decodes to an equal message.
@@ -99,7 +105,7 @@ struct WireCodecTests {
         #expect(
             early == [
                 .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
-                .aeFetch, .reapCheck,
+                .aeFetch, .reapCheck, .listKeys,
             ])
     }
 

@@ -183,3 +183,35 @@ struct DeleteScenarioTests {
         }
     }
 }
+
+extension DeleteScenarioTests {
+    /// What a delete costs in messages: the same as a put through the same
+    /// coordinator (one copy and one acknowledgement per other replica), and
+    /// then, to reap, one check and one answer per other member each round
+    /// until the grace period is over, and one `reap` per other holder.
+    @Test func deleteCostsWhatAPutCosts() {
+        let cluster = Cluster(nodes: 5, timing: .random(seed: 3), configure: Self.quickReaping)
+        cluster.form()
+        let replicas = cluster.replicas(of: "k")
+        cluster.sim.run(for: 5)
+        cluster.sim.resetCounters()
+        guard let v = cluster.put("k", "v", at: replicas[0], quorum: 3) else { return }
+        cluster.sim.run(for: 1)
+        let put = cluster.sim.messagesSentByKind.filter { $0.key == "write" || $0.key == "writeAck" }
+        cluster.sim.resetCounters()
+        guard Self.delete("k", in: cluster, at: replicas[0], quorum: 3, metadata: v) != nil else { return }
+        cluster.sim.run(for: 1)
+        let delete = cluster.sim.messagesSentByKind.filter { $0.key == "write" || $0.key == "writeAck" }
+        #expect(put == ["write": 2, "writeAck": 2])
+        #expect(delete == put)
+        cluster.sim.resetCounters()
+        cluster.sim.run(for: 20)
+        let reaping = cluster.sim.messagesSentByKind.filter { $0.key.hasPrefix("reap") }
+        let rounds = reaping["reapCheck", default: 0] / 4
+        print("delete of one key, 5 nodes: \(delete); reaping: \(reaping) in \(rounds) rounds")
+        #expect(reaping["reapStatus"] == reaping["reapCheck"])
+        #expect(reaping["reap"] == 2)
+        #expect(rounds >= 2, "two clean checks at least the grace period apart")
+        for node in cluster.names { #expect(Self.stored("k", at: node, in: cluster) == nil) }
+    }
+}

@@ -56,6 +56,11 @@ struct ClientTests {
             ),
             (.delete(key: "k", w: 2, context: "AW5v"), "DELETE", "http://127.0.0.1:8701/kv/k?w=2"),
             (.delete(key: "k", w: nil, context: nil), "DELETE", "http://127.0.0.1:8701/kv/k"),
+            (.keys(prefix: nil, after: nil, limit: nil), "GET", "http://127.0.0.1:8701/kv"),
+            (
+                .keys(prefix: "a/b c", after: "\u{E9}", limit: 5), "GET",
+                "http://127.0.0.1:8701/kv?prefix=a%2Fb%20c&after=%C3%A9&limit=5"
+            ),
         ]
         for (endpoint, method, url) in cases {
             #expect(endpoint.request(baseURL: Self.base).method == method)
@@ -241,21 +246,20 @@ struct ClientTests {
     }
 
     /// A node that accepts the connection but never answers makes the client
-    /// give up on its own timeout (the error names the 0.3 s), not hang. The
-    /// wall-clock bound is loose on purpose: a loaded machine may be slow to
-    /// schedule the timer, and this is not a performance test.
-    @Test func silentNode() async throws {
+    /// give up on its own timeout (the error names the 0.3 s), not hang: a
+    /// hang runs into the time limit. No wall-clock bound is asserted: the
+    /// answer resumes on the shared task pool, which the suite's CPU-bound
+    /// simulator tests may keep busy for a minute on two cores.
+    @Test(.timeLimit(.minutes(3))) func silentNode() async throws {
         let listener = try #require(LoopbackPorts.openListener(port: 0, reuseAddress: false))
         defer { close(listener.descriptor) }
         let client = KvorumClient(baseURL: URL(string: "http://127.0.0.1:\(listener.port)")!, timeout: 0.3)
-        let start = ContinuousClock.now
         await #expect {
             try await client.health()
         } throws: { error in
             (error as? KvorumClientError).map { $0.isUnreachable && $0.message.hasSuffix("no answer within 0.3 s") }
                 ?? false
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     // MARK: The local cluster record

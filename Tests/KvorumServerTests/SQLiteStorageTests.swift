@@ -460,6 +460,63 @@ struct SQLiteStorageTests {
         }
     }
 
+    /// The range scan of a key listing visits what the memory store's does,
+    /// in byte order (keys that differ only in bytes above 0x7F, and the two
+    /// spellings of "café"), inside a batch and after a commit, passes only
+    /// the keys `include` lets through, and stops when told to.
+    @Test func scanRecordsMatchesMemoryStorage() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory)
+            let memory = MemoryStorage()
+            let keys =
+                Self.keys + [
+                    "k\u{E9}", "k\u{E9}\u{E9}", "k\u{FF}", "k\u{100}", "kz", "caf\u{E9}-1", "cafe\u{301}-1", "\u{FF}",
+                ]
+            for (index, key) in keys.enumerated() {
+                let record = StoredRecord(
+                    siblings: SiblingSet([
+                        Version(dot: Dot(actor: "n1.1", counter: UInt64(index + 1)), past: VersionVector(), value: "v")
+                    ]))
+                store.setRecord(record, for: key)
+                memory.setRecord(record, for: key)
+            }
+            func scan(
+                _ storage: any Storage, _ prefix: Key, _ after: Key?, stopAfter: Int,
+                include: (Key) -> Bool = { _ in true }
+            ) -> [[UInt8]] {
+                var seen: [(Key, StoredRecord)] = []
+                storage.scanRecords(prefix: prefix, after: after, where: include) { key, record in
+                    seen.append((key, record))
+                    return seen.count < stopAfter
+                }
+                #expect(seen.allSatisfy { storage.record(for: $0.0) == $0.1 })
+                return seen.map { Array($0.0.utf8) }
+            }
+            let prefixes: [Key] = ["", "k", "k\u{E9}", "caf\u{E9}", "cafe", "\u{FF}", "nothing"]
+            let cursors: [Key?] = [nil, "", "a", "k", "k\u{E9}", "k\u{FF}", "caf\u{E9}", "\u{1F600}"]
+            for batch in [true, false] {
+                if batch { store.beginBatch() }
+                for prefix in prefixes {
+                    for after in cursors {
+                        for stopAfter in [1, 3, Int.max] {
+                            #expect(
+                                scan(store, prefix, after, stopAfter: stopAfter)
+                                    == scan(memory, prefix, after, stopAfter: stopAfter),
+                                "prefix \(prefix) after \(String(describing: after)) stop \(stopAfter)")
+                            let even: (Key) -> Bool = { $0.utf8.count % 2 == 0 }
+                            #expect(
+                                scan(store, prefix, after, stopAfter: stopAfter, include: even)
+                                    == scan(memory, prefix, after, stopAfter: stopAfter, include: even),
+                                "even keys, prefix \(prefix) after \(String(describing: after)) stop \(stopAfter)")
+                        }
+                    }
+                }
+                if batch { store.commitBatch() }
+            }
+            #expect(scan(store, "k", "k\u{E9}", stopAfter: .max).count == 3)
+        }
+    }
+
     // MARK: Fixtures
 
     static let childEnvironment = "KVORUM_SQLITE_CRASH_CHILD_DIRECTORY"

@@ -20,6 +20,11 @@ extension KvorumNode {
                 reply(id, .refused(refusal))
                 return
             }
+        case .listKeys(let query):
+            if let refusal = KeyQuery.limitRefusal(query.limit) {
+                reply(id, .refused(refusal))
+                return
+            }
         default: break
         }
         switch command {
@@ -57,6 +62,9 @@ extension KvorumNode {
         case .delete(let key, let quorum, let context):
             guard admit(id) else { return }
             startPut(client: id, key: key, payload: .tombstone, context: context, quorum: quorum)
+        case .listKeys(let query):
+            guard admit(id) else { return }
+            startListing(client: id, query: query)
         }
     }
 

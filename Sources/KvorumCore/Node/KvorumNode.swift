@@ -173,6 +173,7 @@ public final class KvorumNode {
             case .read: onReadTimeout(op)
             case .write: onWriteTimeout(op)
             case .forward: onForwardTimeout(op)
+            case .list: onListingTimeout(op)
             case nil: break
             }
         }
@@ -264,6 +265,11 @@ public final class KvorumNode {
             onReapStatus(round, held: held, from: peer)
         case .reap(let records):
             onReap(records)
+        case .listKeys(let op, let round, let partitions, let query):
+            let answer = liveKeys(in: partitions, query)
+            send(.listKeysReply(op: op, round: round, keys: answer.keys, full: answer.full), toAddress: address)
+        case .listKeysReply(let op, let round, let keys, let full):
+            onListingReply(op, round: round, from: peer, keys: keys, full: full)
         }
     }
 

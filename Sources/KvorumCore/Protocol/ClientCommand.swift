@@ -18,6 +18,9 @@ public enum ClientCommand: Hashable, Sendable {
     case lookup(key: Key)
     case countRecords
     case dumpKeys
+    /// Kvorum's addition: one page of the cluster's live keys, in byte order
+    /// (a coverage query: docs/architecture.md, "Key listing").
+    case listKeys(KeyQuery)
 
     /// Why a seed-shaped request could not be read.
     public struct Invalid: Error, Equatable, Sendable {
@@ -55,6 +58,13 @@ public enum ClientCommand: Hashable, Sendable {
             self = .lookup(key: Key(try Self.string(request.body, what: "LOOKUP body (a key)")))
         case "COUNT_RECORDS": self = .countRecords
         case "DUMP_KEYS": self = .dumpKeys
+        case "LIST_KEYS":
+            let fields = try Self.object(request.body, of: "LIST_KEYS")
+            let prefix = try Self.optionalString(fields["prefix"], what: "LIST_KEYS field 'prefix'")
+            let after = try Self.optionalString(fields["after"], what: "LIST_KEYS field 'after'")
+            var limit = KeyQuery.defaultLimit
+            if let value = fields["limit"] { limit = try Self.integer(value, what: "LIST_KEYS field 'limit'") }
+            self = .listKeys(KeyQuery(prefix: Key(prefix ?? ""), after: after.map { Key($0) }, limit: limit))
         default:
             throw Invalid(reason: "unknown request type '\(request.type)'")
         }
@@ -97,13 +107,24 @@ public enum ClientCommand: Hashable, Sendable {
 
     private static func quorum(_ value: JSON?) throws(Invalid) -> Int {
         guard let value else { throw Invalid(reason: "field 'quorum' is missing") }
+        return try integer(value, what: "field 'quorum'")
+    }
+
+    private static func integer(_ value: JSON, what: String) throws(Invalid) -> Int {
         guard case .int(let q) = value else {
-            throw Invalid(reason: "field 'quorum' must be an integer, got \(value.typeName)")
+            throw Invalid(reason: "\(what) must be an integer, got \(value.typeName)")
         }
-        guard let quorum = Int(exactly: q) else {
-            throw Invalid(reason: "field 'quorum' is out of range: \(q)")
+        guard let number = Int(exactly: q) else {
+            throw Invalid(reason: "\(what) is out of range: \(q)")
         }
-        return quorum
+        return number
+    }
+
+    private static func optionalString(_ value: JSON?, what: String) throws(Invalid) -> String? {
+        switch value {
+        case nil, .null?: nil
+        case let value?: try string(value, what: what)
+        }
     }
 }
 
@@ -134,6 +155,13 @@ extension ClientRequest {
         case .lookup(let key): self.init(type: "LOOKUP", body: .string(key.text))
         case .countRecords: self.init(type: "COUNT_RECORDS")
         case .dumpKeys: self.init(type: "DUMP_KEYS")
+        case .listKeys(let query):
+            self.init(
+                type: "LIST_KEYS",
+                body: [
+                    "prefix": .string(query.prefix.text), "after": query.after.map { .string($0.text) } ?? .null,
+                    "limit": .int(Int64(query.limit)),
+                ])
         }
     }
 }

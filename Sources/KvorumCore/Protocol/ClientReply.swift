@@ -41,6 +41,8 @@ public enum ClientReply: Hashable, Sendable {
     case recordCount(Int)
     /// DUMP_KEYS: the keys this node holds, in byte order.
     case keys([Key])
+    /// LIST_KEYS: one page of the cluster's live keys and the next page's cursor.
+    case keyPage(KeyPage)
     /// REMOVE: the member was removed.
     case removed(member: String)
     /// JOIN or LEAVE, sent as a typed command: the node has started it.
@@ -112,6 +114,13 @@ extension ClientResponse {
             self.init(type: "COUNT_RECORDS_RESP", body: .int(Int64(count)))
         case .keys(let keys):
             self.init(type: "DUMP_KEYS_RESP", body: .array(keys.map { .string($0.text) }))
+        case .keyPage(let page):
+            self.init(
+                type: "LIST_KEYS_RESP",
+                body: [
+                    "keys": .array(page.keys.map { .string($0.text) }),
+                    "next": page.next.map { .string($0.text) } ?? .null,
+                ])
         case .removed(let member):
             self.init(type: "REMOVE_RESP", body: .string(member))
         case .accepted:
@@ -197,6 +206,11 @@ extension ClientReply {
             }
             self = .recordCount(value)
         case "DUMP_KEYS_RESP": self = .keys(try strings(response.body, "DUMP_KEYS_RESP body").map { Key($0) })
+        case "LIST_KEYS_RESP":
+            let keys = try strings(response.body["keys"], "LIST_KEYS_RESP keys").map { Key($0) }
+            let next = response.body["next"] ?? .null
+            self = .keyPage(
+                KeyPage(keys: keys, next: next == .null ? nil : Key(try string(next, "LIST_KEYS_RESP next"))))
         case "REMOVE_RESP": self = .removed(member: try string(response.body, "REMOVE_RESP body"))
         case "ACCEPTED": self = .accepted
         case "ERROR":

@@ -106,6 +106,15 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// this digest: every member holds them or nothing, and has for the
     /// grace period.
     case reap([KeyDigest])
+    /// Key listing: the receiver's live keys in these partitions that the
+    /// query admits, at most `query.limit` of them, in byte order. `round`
+    /// counts the listing's asks (a silent node's partitions are asked again
+    /// in the next round), so an answer the network delivers late or twice
+    /// is never taken for an answer of a later round.
+    case listKeys(op: UInt64, round: Int, partitions: [Int], query: KeyQuery)
+    /// The answer to `listKeys`, with its round; `full` when it stopped at
+    /// the limit, so that keys after its last one may have been left out.
+    case listKeysReply(op: UInt64, round: Int, keys: [Key], full: Bool)
 
     /// A short name for traces and message counts.
     public var kind: String {
@@ -134,6 +143,8 @@ public enum PeerBody: Hashable, Sendable, Codable {
         case .reapCheck: "reapCheck"
         case .reapStatus: "reapStatus"
         case .reap: "reap"
+        case .listKeys: "listKeys"
+        case .listKeysReply: "listKeysReply"
         }
     }
 }
@@ -163,6 +174,8 @@ public enum PeerMessageTag: UInt8, CaseIterable, Sendable {
     case viewCheck = 19
     case repair = 20
     case joinRefused = 21
+    case listKeys = 22
+    case listKeysReply = 23
     case reapCheck = 24
     case reapStatus = 25
     case reap = 26
@@ -196,6 +209,8 @@ extension PeerBody {
         case .reapCheck: .reapCheck
         case .reapStatus: .reapStatus
         case .reap: .reap
+        case .listKeys: .listKeys
+        case .listKeysReply: .listKeysReply
         }
     }
 
@@ -211,14 +226,15 @@ extension PeerBody {
     /// promises nothing either, but it is an answer and waits like the rest.
     /// A read repair carries versions the sender already holds durably (it
     /// read them from its store or from peers' answers) and asks nothing back.
-    /// A reap check asks; its answer, and a reap, wait.
+    /// A reap check and a key listing's request ask; their answers, and a
+    /// reap, wait.
     public var mayLeaveBeforeCommit: Bool {
         switch self {
         case .forwardOffer, .forwardPut, .write, .repair, .read, .handoff, .ping, .viewCheck, .aeTree, .aeKeys,
-            .aeFetch, .reapCheck:
+            .aeFetch, .reapCheck, .listKeys:
             true
         case .forwardReady, .forwardResult, .writeAck, .readReply, .handoffAck, .pong, .join, .joinRefused, .view,
-            .aeRecords, .reapStatus, .reap:
+            .aeRecords, .reapStatus, .reap, .listKeysReply:
             false
         }
     }

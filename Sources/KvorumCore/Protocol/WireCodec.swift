@@ -276,6 +276,18 @@ extension WireCodec {
                 varint(op)
             case .forwardReady(let op):
                 varint(op)
+            case .listKeys(let op, let round, let partitions, let query):
+                varint(op)
+                int(round)
+                list(partitions) { $0.int($1) }
+                key(query.prefix)
+                optionalString(query.after?.text)
+                int(query.limit)
+            case .listKeysReply(let op, let round, let keys, let full):
+                varint(op)
+                int(round)
+                list(keys) { $0.key($1) }
+                byte(full ? 1 : 0)
             }
         }
     }
@@ -517,6 +529,20 @@ extension WireCodec {
                 body = .reapStatus(round: round, held: try keyDigests())
             case .reap:
                 body = .reap(try keyDigests())
+            case .listKeys:
+                let op = try varint()
+                let round = try int()
+                let partitions = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.int() }
+                let prefix = try key()
+                let after = try optionalString().map { Key($0) }
+                body = .listKeys(
+                    op: op, round: round, partitions: partitions,
+                    query: KeyQuery(prefix: prefix, after: after, limit: try int()))
+            case .listKeysReply:
+                let op = try varint()
+                let round = try int()
+                let keys = try list(minimumSize: 1) { reader throws(DecodeError) in try reader.key() }
+                body = .listKeysReply(op: op, round: round, keys: keys, full: try flag())
             }
             return PeerMessage(from: from, viewDigest: digest, body: body)
         }

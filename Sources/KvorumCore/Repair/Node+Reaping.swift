@@ -9,9 +9,11 @@
 /// - every member answered, and each holds exactly these tombstones or
 ///   nothing of the key (no member, stand-in or not, holds an older copy);
 /// - every replica of the key holds them (not only stand-ins);
-/// - the checks have been clean for `Reaping.grace` seconds, so that a copy
-///   that was in flight at the first clean check has arrived (and was
-///   superseded) or shows up in a later check.
+/// - a check at least `Reaping.grace` seconds after the first clean one is
+///   clean too, so that a copy that was in flight at the first clean check
+///   has arrived (and was superseded) or shows up in the later check. A key
+///   is not checked in between: so reaping costs two rounds per key when
+///   nothing goes wrong.
 /// Then it removes its own record and tells each member holding a copy to
 /// remove it if it is still the same. A member that is down or cut off holds
 /// reaping back until it answers. A tombstone that one replica reaped while
@@ -37,9 +39,11 @@ extension KvorumNode {
         if let unanswered = state.reaper.end() { conclude(unanswered) }
         defer { armReaper() }
         guard state.membership.isUp(name), !ring.isEmpty, state.membership.joinContact == nil else { return }
-        let (ring, coordinator, name, n) = (ring, state.coordinator, name, n)
+        let (ring, coordinator, reaper, name, n) = (ring, state.coordinator, state.reaper, name, n)
+        let (now, grace) = (now, config.reaping.grace)
         let keys = state.reaper.nextBatch(limit: config.reaping.batchSize) { key in
             ring.replicas(for: key, n: n).first == name && !coordinator.isWriting(key)
+                && !reaper.isWaiting(key, at: now, grace: grace)
         }
         guard !keys.isEmpty else { return }
         var digests: [Key: UInt64] = [:]

@@ -102,6 +102,13 @@ struct Reaper: Hashable, Sendable {
         return now - since >= grace
     }
 
+    /// Whether `key` had a clean check less than `grace` seconds ago: checks
+    /// in between add nothing (what was in flight then has arrived by the
+    /// end of the grace period, or shows in the check after it), so it waits.
+    func isWaiting(_ key: Key, at now: Double, grace: Double) -> Bool {
+        cleanSince[key].map { now - $0 < grace } ?? false
+    }
+
     /// Records a check of `key` that was not clean: the grace period starts over.
     mutating func unclean(_ key: Key) { cleanSince[key] = nil }
 

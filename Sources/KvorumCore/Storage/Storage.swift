@@ -37,6 +37,15 @@ public protocol Storage: AnyObject {
     func removeRecord(for key: Key)
     /// Every stored key, in byte-wise order.
     func keys() -> [Key]
+    /// Visits the stored records whose keys start with `prefix`, come after
+    /// `after` (from the first such key when nil) and pass `include`, in
+    /// byte-wise order of key, until `visit` returns false or none is left.
+    /// A store that keeps its keys ordered starts at the first such key and
+    /// stops after the last, and reads (decodes) only the records `include`
+    /// lets through, so a page of a key listing costs about the keys it
+    /// looks at. Neither closure may call the storage.
+    func scanRecords(
+        prefix: Key, after: Key?, where include: (Key) -> Bool, _ visit: (Key, StoredRecord) -> Bool)
     var recordCount: Int { get }
 
     func hints() -> [Hint]
@@ -82,6 +91,16 @@ public final class MemoryStorage: Storage {
     public func setRecord(_ record: StoredRecord, for key: Key) { contents.records[key] = record }
     public func removeRecord(for key: Key) { contents.records[key] = nil }
     public func keys() -> [Key] { contents.records.keys.sorted() }
+
+    /// Sorts the matching keys for every call (the simulator's stores are small).
+    public func scanRecords(
+        prefix: Key, after: Key?, where include: (Key) -> Bool, _ visit: (Key, StoredRecord) -> Bool
+    ) {
+        let query = KeyQuery(prefix: prefix, after: after)
+        for key in contents.records.keys.filter({ query.admits($0) && include($0) }).sorted() {
+            guard visit(key, contents.records[key]!) else { return }
+        }
+    }
     public var recordCount: Int { contents.records.count }
 
     public func hints() -> [Hint] {

@@ -169,6 +169,7 @@ struct Router {
             case .DELETE: delete(key, query: query, headers: head.headers, respond: respond)
             default: respond(.error(.methodNotAllowed, "use GET, PUT or DELETE on /kv/{key}"))
             }
+        case ("kv", false): only(.GET) { listKeys(query: query, respond: respond) }
         case ("lookup", true):
             guard let key = Self.decodeComponent(rest), !key.isEmpty else {
                 respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
@@ -288,6 +289,30 @@ struct Router {
         let notice = SiblingNotice(key: key, count: siblings, bounds: node.configuration.node.siblings)
         if notice.warns { node.noteSiblingWarning(notice.warning) }
         return notice.headers
+    }
+
+    /// One page of the cluster's keys (`GET /kv?prefix=P&after=K&limit=N`):
+    /// a coverage query, see docs/http-api.md. The node checks the limit's range.
+    private func listKeys(query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
+        var limit = KeyQuery.defaultLimit
+        if let text = query["limit"] {
+            guard let value = Int(text) else {
+                respond(.error(.badRequest, "query parameter 'limit' must be an integer, got '\(text)'"))
+                return
+            }
+            limit = value
+        }
+        let keyQuery = KeyQuery(
+            prefix: Key(query["prefix"] ?? ""), after: query["after"].map { Key($0) }, limit: limit)
+        node.submit(.listKeys(keyQuery)) { reply in
+            guard case .keyPage(let page) = reply else { return respond(Self.failure(reply)) }
+            respond(.json(.ok, Self.pageJSON(page)))
+        }
+    }
+
+    /// A page of keys as `GET /kv` answers it.
+    static func pageJSON(_ page: KeyPage) -> JSON {
+        ["keys": .array(page.keys.map { .string($0.text) }), "next": page.next.map { .string($0.text) } ?? .null]
     }
 
     private func lookup(_ key: String, respond: @escaping (HTTPAnswer) -> Void) {

@@ -154,6 +154,26 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds `values` and steps through the result rows, calling `row` for
+    /// each until it returns false or the rows run out, then resets the
+    /// statement. For reads: a write must step to completion (`run`).
+    func scan(_ values: [SQLiteValue], row: (SQLiteRow) throws -> Bool) throws {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        for (offset, value) in values.enumerated() {
+            let rc = bind(value, at: Int32(offset + 1))
+            guard rc == SQLITE_OK else { throw connection.error(rc, sql) }
+        }
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw connection.error(rc, sql) }
+            guard try row(SQLiteRow(handle: handle)) else { return }
+        }
+    }
+
     private func bind(_ value: SQLiteValue, at index: Int32) -> Int32 {
         switch value {
         case .integer(let number):

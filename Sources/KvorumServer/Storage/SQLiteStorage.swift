@@ -202,6 +202,29 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         }
     }
 
+    /// A range read on the primary key: the scan starts at the prefix or
+    /// after the cursor, whichever is later, and stops at the first key
+    /// without the prefix (keys with a prefix are contiguous in byte order),
+    /// so it reads the rows it visits and no others. Records are decoded
+    /// from the rows, only for keys `include` lets through, and neither taken
+    /// from nor put in the cache.
+    public func scanRecords(
+        prefix: Key, after: Key?, where include: (Key) -> Bool, _ visit: (Key, StoredRecord) -> Bool
+    ) {
+        let query = KeyQuery(prefix: prefix, after: after)
+        let (statement, bound): (KeyPath<Statements, SQLiteStatement>, Key) =
+            if let after, after >= prefix { (\.selectRecordsAfter, after) } else { (\.selectRecordsFrom, prefix) }
+        perform("scan records") { s in
+            try s[keyPath: statement].scan([.text(bound.text)]) { row in
+                let key = Key(row.text(0))
+                guard query.matchesPrefix(key) else { return false }
+                guard include(key) else { return true }
+                let siblings = try WireCodec.decodeSiblings(row.bytes(1))
+                return visit(key, StoredRecord(siblings: siblings, ownActor: row.isNull(2) ? nil : row.text(2)))
+            }
+        }
+    }
+
     /// Kept in memory: counted once at open, then adjusted by every change.
     public var recordCount: Int { cachedRecordCount }
 
@@ -476,6 +499,8 @@ private struct Statements {
     let insertRecord: SQLiteStatement
     let deleteRecord: SQLiteStatement
     let selectKeys: SQLiteStatement
+    let selectRecordsFrom: SQLiteStatement
+    let selectRecordsAfter: SQLiteStatement
     let selectHints: SQLiteStatement
     let upsertHint: SQLiteStatement
     let deleteHint: SQLiteStatement
@@ -494,6 +519,10 @@ private struct Statements {
         insertRecord = try connection.prepare("INSERT INTO records (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
         deleteRecord = try connection.prepare("DELETE FROM records WHERE key = ?1")
         selectKeys = try connection.prepare("SELECT key FROM records ORDER BY key")
+        selectRecordsFrom = try connection.prepare(
+            "SELECT key, siblings, own_actor FROM records WHERE key >= ?1 ORDER BY key")
+        selectRecordsAfter = try connection.prepare(
+            "SELECT key, siblings, own_actor FROM records WHERE key > ?1 ORDER BY key")
         selectHints = try connection.prepare("SELECT target, key, sequence FROM hints ORDER BY target, key")
         upsertHint = try connection.prepare(
             """
