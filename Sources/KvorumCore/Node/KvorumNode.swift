@@ -304,9 +304,13 @@ public final class KvorumNode {
     /// is not (or no longer) a replica of the key, so it keeps hints for the
     /// current replicas rather than stranding an acknowledged write (found by
     /// campaign seeds 19 and 27 with anti-entropy off). The hints drain as
-    /// usual, and then the copy is dropped.
+    /// usual, and then the copy is dropped. A node that has left does the
+    /// same with a copy a member sent it before learning of the LEAVE: kept,
+    /// it would be lost to the cluster and spared by reaping (campaign seed
+    /// 236 of the quick configuration). A node still joining keeps what it
+    /// gets: it is about to be a replica.
     func passOnIfNotReplica(_ key: Key) {
-        guard state.membership.isUp(name), !ring.isEmpty else { return }
+        guard !ring.isEmpty, state.membership.joinContact == nil else { return }
         let replicas = ring.replicas(for: key, n: n)
         guard !replicas.contains(name), storage.record(for: key) != nil else { return }
         for replica in replicas { addHint(target: replica, key: key) }

@@ -193,15 +193,14 @@ public enum CampaignInvariants {
 
     /// No resurrection: a version whose dot the context of an acknowledged
     /// delete covers is superseded by that delete's tombstone, and once the
-    /// cluster has healed no member (replica or stand-in) holds it live, the
-    /// tombstone reaped or not. A write concurrent with the delete carries
-    /// its own dot, so what it kept alive is never mistaken for a comeback.
-    /// A node that left is outside the cluster and not judged (a node that
-    /// left must be wiped before it joins again: docs/architecture.md).
+    /// cluster has healed no node holds it live, the tombstone reaped or not:
+    /// no replica, no stand-in, and no node that left (it passes on what it
+    /// is sent after leaving). A write concurrent with the delete carries its
+    /// own dot, so what it kept alive is never mistaken for a comeback.
     public static func noResurrection(model: CampaignModel, sim: Simulation) -> [CampaignViolation] {
         var found: [CampaignViolation] = []
         for delete in model.acknowledgedDeletes {
-            for node in model.members {
+            for node in sim.nodeNames {
                 for version in stored(sim, node, delete.key).versions where !version.isTombstone {
                     guard let dot = version.dot, delete.context.covers(dot) else { continue }
                     let writer = model.writer(of: version, key: delete.key).map { " (\($0.summary))" } ?? ""
