@@ -17,6 +17,12 @@ struct ReapingProcessTests {
         return counts
     }
 
+    /// Writes `key` on every replica and reads it back: the context to delete with.
+    static func written(_ key: String, by client: KvorumClient) async throws -> String {
+        _ = try await client.put(key, value: "old", w: 3)
+        return try await client.get(key, r: 3).context
+    }
+
     /// A deleted key's tombstone is stored on every replica, then reaped from
     /// every node: the key reads as absent with no tombstone left.
     @Test(.timeLimit(.minutes(1)))
@@ -24,9 +30,7 @@ struct ReapingProcessTests {
         let cluster = try await LocalCluster.start(nodes: 3, nodeArguments: Self.settings)
         defer { cluster.shutdown() }
         let client = cluster.nodes[0].client()
-        _ = try await client.put("gone", value: "v", w: 3)
-        let read = try await client.get("gone", r: 3)
-        _ = try await client.delete("gone", w: 3, context: read.context)
+        _ = try await client.delete("gone", w: 3, context: try await Self.written("gone", by: client))
         #expect(try await client.get("gone", r: 3).tombstones == 1)
         try await cluster.waitUntil("every node reaped the tombstone", timeout: 20) {
             try await Self.stored("gone", in: cluster, nodes: cluster.nodes) == [0, 0, 0]
@@ -44,11 +48,10 @@ struct ReapingProcessTests {
         let cluster = try await LocalCluster.start(nodes: 3, nodeArguments: Self.settings)
         defer { cluster.shutdown() }
         let client = cluster.nodes[0].client()
-        _ = try await client.put("held", value: "old", w: 3)
-        let read = try await client.get("held", r: 3)
+        let context = try await Self.written("held", by: client)
         let away = cluster.nodes[2]
         cluster.kill9(away)
-        _ = try await client.delete("held", w: 2, context: read.context)
+        _ = try await client.delete("held", w: 2, context: context)
         let live = Array(cluster.nodes.prefix(2))
         // An observation window, not a wait: for 5 s (five grace periods,
         // some 16 reaping rounds) the tombstone must stay on the live nodes.

@@ -138,19 +138,9 @@ final class SQLiteStatement {
     /// Stepping to `SQLITE_DONE` matters: outside an explicit transaction the
     /// statement's changes are committed only then (for `RETURNING` too).
     func run(_ values: [SQLiteValue] = [], row: (SQLiteRow) throws -> Void = { _ in }) throws {
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
-        for (offset, value) in values.enumerated() {
-            let rc = bind(value, at: Int32(offset + 1))
-            guard rc == SQLITE_OK else { throw connection.error(rc, sql) }
-        }
-        while true {
-            let rc = sqlite3_step(handle)
-            if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw connection.error(rc, sql) }
-            try row(SQLiteRow(handle: handle))
+        try scan(values) { result in
+            try row(result)
+            return true
         }
     }
 
