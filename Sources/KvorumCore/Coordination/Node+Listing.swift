@@ -102,7 +102,7 @@ extension KvorumNode {
         var keys: [Key] = []
         storage.scanRecords(prefix: query.prefix, after: query.after, where: { asked[ring.partition(of: $0)] }) {
             key, record in
-            if record.siblings.versions.contains(where: { !$0.isTombstone }) { keys.append(key) }
+            if !record.siblings.isDeleted { keys.append(key) }
             return keys.count < limit
         }
         return (keys, keys.count == limit)

@@ -133,6 +133,7 @@ public final class Campaign {
             model: model, probeKeys: probes, partitionCount: config.partitionCount)
         found += CampaignInvariants.ringAgreement(
             model: model, sim: sim, probeKeys: probes, partitionCount: config.partitionCount)
+        found += CampaignInvariants.listing(model: model, sim: sim, ring: ring)
         found += CampaignInvariants.liveness(model: model, sim: sim)
         return found
     }

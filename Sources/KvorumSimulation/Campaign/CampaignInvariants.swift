@@ -271,6 +271,39 @@ public enum CampaignInvariants {
         return found
     }
 
+    /// Listing after healing: a member pages through every key (two per
+    /// page, so the cursor is used) and gets exactly the workload keys whose
+    /// replicas hold a live version, in byte order, each once; deleted keys
+    /// (tombstones only, or reaped) are left out.
+    public static func listing(model: CampaignModel, sim: Simulation, ring: Ring) -> [CampaignViolation] {
+        guard let member = model.members.first else { return [] }
+        let expected = model.keys.map { Key($0) }.filter { key in
+            liveReplicas(key.text, ring: ring, sim: sim).contains { node in
+                let siblings = stored(sim, node, key.text)
+                return !siblings.isEmpty && !siblings.isDeleted
+            }
+        }.sorted()
+        var listed: [Key] = []
+        var after: Key?
+        for _ in 0...expected.count {
+            let request = ClientRequest(.listKeys(KeyQuery(after: after, limit: 2)))
+            guard let response = sim.request(request, at: member, timeLimit: 10),
+                case .keyPage(let page)? = try? ClientReply(seed: response)
+            else {
+                return [CampaignViolation("listing", "LIST_KEYS at \(member) after \(after.map(\.text) ?? "-") failed")]
+            }
+            listed += page.keys
+            guard let next = page.next else { break }
+            after = next
+        }
+        guard listed != expected else { return [] }
+        return [
+            CampaignViolation(
+                "listing",
+                "\(member) lists \(listed.map(\.text)), but the replicas hold live \(expected.map(\.text))")
+        ]
+    }
+
     /// Liveness: every client request got exactly one reply, unless its node
     /// crashed before answering (a crash loses the requests in hand), and no
     /// node ever replied to a request it was not asked.
