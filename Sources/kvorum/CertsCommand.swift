@@ -12,30 +12,33 @@ struct CertsCommand: ParsableCommand {
         subcommands: [CreateCA.self, CreateNode.self, CreateClient.self, List.self]
     )
 
-    /// `--certs-dir` and `--ca-key`, shared by every `certs` command.
+    /// `--certs-dir`, shared by every `certs` command.
     struct Location: ParsableArguments {
         @Option(help: ArgumentHelp("The directory of certificates and keys.", valueName: "dir"))
         var certsDir = "certs"
 
+        var url: URL { URL(fileURLWithPath: certsDir) }
+    }
+
+    /// `--ca-key`, `--lifetime` and `--overwrite`, shared by the `create-…`
+    /// commands.
+    struct Making: ParsableArguments {
         @Option(
             help: ArgumentHelp(
                 "The CA's private key (default: DIR/ca.key). Keep it off the nodes: it can sign any certificate the cluster trusts.",
                 valueName: "path"))
         var caKey: String?
 
-        var directory: CertificateDirectory {
-            CertificateDirectory(
-                directory: URL(fileURLWithPath: certsDir), caKey: caKey.map { URL(fileURLWithPath: $0) })
-        }
-    }
-
-    /// `--lifetime` and `--overwrite`, shared by the `create-…` commands.
-    struct Making: ParsableArguments {
         @Option(help: ArgumentHelp("Days the certificate stays valid (default: \(Lifetime.hint)).", valueName: "days"))
         var lifetime: Int?
 
         @Flag(help: "Replace files that already exist (otherwise they are kept and the command fails).")
         var overwrite = false
+
+        /// The certificate directory with the chosen CA key.
+        func directory(_ location: Location) -> CertificateDirectory {
+            CertificateDirectory(directory: location.url, caKey: caKey.map { URL(fileURLWithPath: $0) })
+        }
     }
 
     /// Default lifetimes: the CA outlives many rotations of the node and
@@ -55,7 +58,7 @@ struct CertsCommand: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let directory = location.directory
+                let directory = making.directory(location)
                 try directory.createAuthority(
                     lifetime: making.lifetime ?? Lifetime.authority, overwrite: making.overwrite)
                 Console.say("wrote \(directory.caCertificateFile.path) and \(directory.caKeyFile.path)")
@@ -85,7 +88,7 @@ struct CertsCommand: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let directory = location.directory
+                let directory = making.directory(location)
                 let parsed = try hosts.map(CertificateHost.init(parsing:))
                 try directory.createNode(
                     name: name, hosts: parsed, lifetime: making.lifetime ?? Lifetime.leaf,
@@ -108,7 +111,7 @@ struct CertsCommand: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let directory = location.directory
+                let directory = making.directory(location)
                 try directory.createClient(
                     name: name, lifetime: making.lifetime ?? Lifetime.leaf, overwrite: making.overwrite)
                 let files = directory.files(.client(name))
@@ -126,7 +129,7 @@ struct CertsCommand: ParsableCommand {
         func run() throws {
             try reporting {
                 let format = ISO8601DateFormatter()
-                for listed in try location.directory.list() {
+                for listed in try CertificateDirectory(directory: location.url).list() {
                     Console.say(listed.file)
                     Console.say("  subject: \(listed.subject)")
                     let hosts = listed.hosts.map(\.description).joined(separator: ", ")
