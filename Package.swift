@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.1.0"),
     ],
     targets: [
         .target(name: "KvorumCore"),
@@ -58,6 +61,16 @@ let package = Package(
             ]
         ),
         .target(name: "KvorumContextToken"),
+        // Certificates for the cluster, made without openssl. Only the CLI
+        // uses it for now, so the core and the server gain no dependency.
+        .target(
+            name: "KvorumCerts",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         .target(
             name: "KvorumBench",
             dependencies: ["KvorumCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
@@ -70,6 +83,7 @@ let package = Package(
                 "KvorumServer",
                 "KvorumClient",
                 "KvorumBench",
+                "KvorumCerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Swift 6.3.1's optimizer crashes (signal 11, in LLVM's coroutine
@@ -103,6 +117,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "KvorumCertsTests",
+            dependencies: [
+                "KvorumCerts",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .testTarget(
             name: "KvorumHostTests",

@@ -12,7 +12,7 @@ struct Kvorum: AsyncParsableCommand {
             LookupCommand.self,
             MembersCommand.self, JoinCommand.self, LeaveCommand.self, RemoveCommand.self, StatsCommand.self,
             KeysCommand.self, SimulateCommand.self,
-            BenchCommand.self, SimBenchCommand.self,
+            BenchCommand.self, SimBenchCommand.self, CertsCommand.self,
         ]
     )
 }

@@ -167,4 +167,59 @@ struct CLIProcessTests {
         let again = try kvorum(["delete", "blob"])
         #expect(again.status == 1 && again.stderr.contains("not found"), "\(again.stderr)")
     }
+
+    /// `kvorum certs`: the leaf commands refuse to run before `create-ca`,
+    /// then the CA, a node and a client certificate are made (the CA key
+    /// kept apart from the directory), `list` shows each one's subject,
+    /// hosts, issuer and expiry, and nothing is replaced without
+    /// `--overwrite`.
+    @Test func certsMakesAndListsCertificates() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kvorum-cli-certs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = ["--certs-dir", root.appendingPathComponent("certs").path]
+        let caKey = ["--ca-key", root.appendingPathComponent("safe/ca.key").path]
+        func certs(_ arguments: [String]) throws -> ChildProcess.Result {
+            let options = arguments == ["list"] ? directory : directory + caKey
+            return try ChildProcess.run(Paths.kvorum, ["certs"] + arguments + options, deadline: 20)
+        }
+
+        let early = try certs(["create-node", "node1", "--host", "127.0.0.1"])
+        #expect(early.status == 1, "\(early.stdout)")
+        #expect(early.stderr.contains("run `kvorum certs create-ca` first"), "\(early.stderr)")
+
+        for arguments in [
+            ["create-ca"],
+            ["create-node", "node1", "--host", "127.0.0.1", "--host", "localhost", "--host", "node1.example"],
+            ["create-client", "alice", "--lifetime", "30"],
+        ] {
+            let run = try certs(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("certs").path)
+        #expect(Set(files) == ["ca.crt", "node.crt", "node.key", "client.alice.crt", "client.alice.key"])
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("safe/ca.key").path))
+
+        let list = try certs(["list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.filter { !$0.hasPrefix(" ") } == ["ca.crt", "client.alice.crt", "node.crt"], "\(list.stdout)")
+        #expect(lines.contains("  subject: CN=node1,O=Kvorum"), "\(list.stdout)")
+        #expect(lines.contains("  subject: CN=alice,O=Kvorum"), "\(list.stdout)")
+        #expect(lines.contains("  hosts:   IP:127.0.0.1, DNS:localhost, DNS:node1.example"), "\(list.stdout)")
+        #expect(lines.filter { $0 == "  issuer:  CN=Kvorum CA,O=Kvorum" }.count == 3, "\(list.stdout)")
+        let expiries = lines.filter { $0.hasPrefix("  expires: ") }.compactMap {
+            ISO8601DateFormatter().date(from: String($0.dropFirst("  expires: ".count)))
+        }
+        try #require(expiries.count == 3, "\(list.stdout)")
+        let clientExpiry = Date().addingTimeInterval(30 * 86400).timeIntervalSince(expiries[1])
+        #expect(abs(clientExpiry) < 60, "30 days from now: \(list.stdout)")
+
+        let again = try certs(["create-client", "alice"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists; pass --overwrite"), "\(again.stderr)")
+        let replaced = try certs(["create-client", "alice", "--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+    }
 }
