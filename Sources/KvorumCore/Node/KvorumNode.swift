@@ -293,6 +293,12 @@ public final class KvorumNode {
         noteForReaper(key, record.siblings)
     }
 
+    /// The digest of the stored record of `key` (nil when there is none),
+    /// as the hash tree keeps it in step with every store change.
+    func storedDigest(of key: Key) -> UInt64? {
+        state.antiEntropy.digest(of: key, partition: ring.partition(of: key))
+    }
+
     /// Deletes a record from storage and from the hash tree.
     func deleteRecord(for key: Key) {
         storage.removeRecord(for: key)

@@ -13,6 +13,11 @@ struct AntiEntropyState: Hashable {
         tree.set(key: key, partition: partition, digest: digest)
     }
 
+    /// One key's digest, nil when it is not stored.
+    func digest(of key: Key, partition: Int) -> UInt64? {
+        tree.digest(of: key, partition: partition)
+    }
+
     /// The ring changed: forget which partitions are shared with whom.
     mutating func forgetSharing() { tree.forgetSharing() }
 

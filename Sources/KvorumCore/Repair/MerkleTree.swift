@@ -79,6 +79,9 @@ struct MerkleTree: Hashable {
         }
     }
 
+    /// The digest of a key in its partition, nil when the key is absent.
+    func digest(of key: Key, partition: Int) -> UInt64? { digests[partition]?[key] }
+
     /// How many keys the tree holds.
     var keyCount: Int { digests.values.reduce(0) { $0 + $1.count } }
 

@@ -47,10 +47,7 @@ extension KvorumNode {
         }
         guard !keys.isEmpty else { return }
         var digests: [Key: UInt64] = [:]
-        for key in keys {
-            guard let record = storage.record(for: key) else { continue }
-            digests[key] = MerkleTree.digest(key: key, siblings: record.siblings)
-        }
+        for key in keys { digests[key] = storedDigest(of: key) }
         let peers = view.upMembers.filter { $0 != name }
         let round = Reaper.Round(id: newOp(), keys: keys, digests: digests, awaiting: Set(peers))
         state.reaper.begin(round)
@@ -60,11 +57,7 @@ extension KvorumNode {
 
     /// A leader's check: what this node holds of each key.
     func onReapCheck(_ round: UInt64, keys: [Key], from address: Address) {
-        let held = keys.compactMap { key in
-            storage.record(for: key).map {
-                KeyDigest(key: key, digest: MerkleTree.digest(key: key, siblings: $0.siblings))
-            }
-        }
+        let held = keys.compactMap { key in storedDigest(of: key).map { KeyDigest(key: key, digest: $0) } }
         send(.reapStatus(round: round, held: held), toAddress: address)
     }
 
@@ -82,8 +75,7 @@ extension KvorumNode {
         var reaps: [String: [KeyDigest]] = [:]
         for key in round.keys {
             let replicas = ring.replicas(for: key, n: n)
-            guard let record = storage.record(for: key), record.siblings.isDeleted,
-                MerkleTree.digest(key: key, siblings: record.siblings) == round.digests[key],
+            guard state.reaper.isDeleted(key), storedDigest(of: key) == round.digests[key],
                 !state.coordinator.isWriting(key)
             else {
                 state.reaper.unclean(key)
@@ -91,8 +83,9 @@ extension KvorumNode {
             }
             guard round.isClean(key, replicas: replicas, leader: name) else {
                 state.reaper.unclean(key)
-                for peer in round.stale(key, replicas: replicas) {
-                    send(.repair(key: key, siblings: record.siblings), to: peer)
+                let stale = round.stale(key, replicas: replicas)
+                if !stale.isEmpty, let record = storage.record(for: key) {
+                    for peer in stale { send(.repair(key: key, siblings: record.siblings), to: peer) }
                 }
                 continue
             }
@@ -109,8 +102,7 @@ extension KvorumNode {
     /// exactly the tombstones it checked (anything written since stays).
     func onReap(_ records: [KeyDigest]) {
         for entry in records {
-            guard let record = storage.record(for: entry.key), record.siblings.isDeleted,
-                MerkleTree.digest(key: entry.key, siblings: record.siblings) == entry.digest,
+            guard state.reaper.isDeleted(entry.key), storedDigest(of: entry.key) == entry.digest,
                 !state.coordinator.isWriting(entry.key)
             else { continue }
             deleteRecord(for: entry.key)

@@ -52,11 +52,17 @@ struct Reaper: Hashable, Sendable {
 
     var isEmpty: Bool { deleted.isEmpty }
 
+    /// Whether the stored record of `key` holds tombstones only.
+    func isDeleted(_ key: Key) -> Bool {
+        let index = insertionIndex(of: key)
+        return index < deleted.count && deleted[index] == key
+    }
+
     /// Notes what the record of `key` now is: deleted (tombstones only), or
     /// anything else (live, or gone), which ends its clean streak.
     mutating func note(_ key: Key, isDeleted: Bool) {
         let index = insertionIndex(of: key)
-        let present = index < deleted.count && deleted[index] == key
+        let present = self.isDeleted(key)
         if isDeleted && !present { deleted.insert(key, at: index) }
         if !isDeleted {
             if present { deleted.remove(at: index) }
