@@ -245,9 +245,8 @@ public final class Campaign {
             guard let answer = sim.runUntilReply(to: get, at: coordinator, timeLimit: 10),
                 case .versions(let read)? = try? ClientReply(seed: answer), !read.isAbsent
             else { continue }
-            sendDelete(client: 0, key: key, metadata: Metadata.encode(read.context), at: coordinator)
-            guard case .put(let id, _, _, let index)? = clients[0].waiting else { continue }
-            clients[0].waiting = nil
+            let (id, index) = recordDelete(
+                client: 0, key: key, metadata: Metadata.encode(read.context), at: coordinator)
             if let reply = sim.runUntilReply(to: id, at: coordinator, timeLimit: 10) {
                 onPutReply(write: index, reply)
             } else {
@@ -258,6 +257,13 @@ public final class Campaign {
 
     /// A DELETE with the joined context of the client's read.
     func sendDelete(client: Int, key: String, metadata: String, at node: String) {
+        let (id, index) = recordDelete(client: client, key: key, metadata: metadata, at: node)
+        clients[client].waiting = .put(id: id, node: node, life: model.crashes[node]!, write: index)
+    }
+
+    /// Sends a DELETE and adds it to the model.
+    /// - Returns: its request id and its index among the model's writes.
+    func recordDelete(client: Int, key: String, metadata: String, at node: String) -> (RequestID, Int) {
         let quorum = pickQuorum()
         let context = CampaignModel.context(ofMetadata: metadata)
         let id = send(ClientRequest(.delete(key: Key(key), quorum: quorum, context: context)), to: node)
@@ -267,7 +273,7 @@ public final class Campaign {
         write.kind = .delete
         model.add(write)
         statistics.deletes += 1
-        clients[client].waiting = .put(id: id, node: node, life: model.crashes[node]!, write: write.index)
+        return (id, write.index)
     }
 
     func send(_ request: ClientRequest, to node: String) -> RequestID {
