@@ -4,9 +4,12 @@ import Prometheus
 /// The process-wide metrics system: swift-metrics backed by a Prometheus
 /// registry, rendered by `GET /metrics`.
 public enum ServerMetrics {
+    /// The process's registry. Metrics that need HELP text are made on it
+    /// directly; the rest through swift-metrics once `bootstrap()` ran.
+    static let registry = PrometheusCollectorRegistry()
+
     /// Bootstraps swift-metrics (once per process) and returns the renderer.
     public static func bootstrap() -> @Sendable () -> String {
-        let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return { registry.emitToString() }
     }

@@ -18,10 +18,12 @@ public final class ServerNode: @unchecked Sendable {
         public var httpPort: Int
         /// The largest request body (a PUT's value) the HTTP API accepts, in bytes.
         public var maxValueBytes: Int
+        /// The bounds on connections, time, sizes and queues (docs/limits.md).
+        public var limits: NodeLimits
 
         public init(
             node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int,
-            maxValueBytes: Int = ServerSettings.defaultMaxValueBytes
+            maxValueBytes: Int = ServerSettings.defaultMaxValueBytes, limits: NodeLimits = NodeLimits()
         ) {
             self.node = node
             self.listenHost = listenHost
@@ -29,6 +31,7 @@ public final class ServerNode: @unchecked Sendable {
             self.httpHost = httpHost
             self.httpPort = httpPort
             self.maxValueBytes = maxValueBytes
+            self.limits = limits
         }
     }
 
@@ -81,6 +84,7 @@ public final class ServerNode: @unchecked Sendable {
         node = KvorumNode(config: configuration.node, storage: storage)
         var limits = PeerTransport.Limits()
         limits.queueTimeout = configuration.node.requestTimeout
+        limits.apply(configuration.limits)
         transport = PeerTransport(
             loop: loop, ownAddress: configuration.node.address, limits: limits, logger: logger
         ) { [unowned self] address, message in
@@ -125,6 +129,12 @@ public final class ServerNode: @unchecked Sendable {
             reply(response)
         }
         handle(.command(id, command))
+    }
+
+    /// Client operations submitted and not yet answered, for `--max-pending-operations`.
+    var operationsInFlight: Int {
+        loop.preconditionInEventLoop()
+        return waiting.count
     }
 
     /// The versions of `key` this node holds itself (none: an empty set),

@@ -97,6 +97,36 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: seconds between the checks that reap tombstones (default 10).")
     var reapInterval: Double?
 
+    @Option(help: "Server mode: open HTTP connections; at the limit the idlest is evicted or the new one gets 503 (default 1024).")
+    var maxConnections: Int?
+
+    @Option(help: "Server mode: peer connections accepted at once (default 64).")
+    var maxPeerConnections: Int?
+
+    @Option(help: "Server mode: seconds a keep-alive HTTP connection may wait for its next request (default 60).")
+    var idleTimeout: Double?
+
+    @Option(help: "Server mode: seconds to send a whole request head (or a peer hello); past it: 408 (default 10).")
+    var requestHeaderTimeout: Double?
+
+    @Option(help: "Server mode: the largest request head, in bytes (default 16384); larger: 431.")
+    var maxHeaderBytes: Int?
+
+    @Option(help: "Server mode: the largest key, list prefix or cursor, in UTF-8 bytes (default 1024); larger: 414.")
+    var maxKeyBytes: Int?
+
+    @Option(help: "Server mode: the largest peer frame, in bytes (default 16777216); larger closes the connection.")
+    var maxFrameBytes: Int?
+
+    @Option(help: "Server mode: messages queued per unreachable peer; more are dropped (default 10000).")
+    var peerQueueLimit: Int?
+
+    @Option(help: "Server mode: bytes buffered for a peer that does not read; more messages are dropped (default 33554432).")
+    var peerBufferBytes: Int?
+
+    @Option(help: "Server mode: client operations in flight; more get 503 with Retry-After (default 10000).")
+    var maxPendingOperations: Int?
+
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
         guard stdio else { return }
@@ -160,6 +190,16 @@ struct NodeCommand: AsyncParsableCommand {
         options.siblingLimit = siblingLimit
         options.tombstoneGrace = tombstoneGrace
         options.reapInterval = reapInterval
+        options.maxConnections = maxConnections
+        options.maxPeerConnections = maxPeerConnections
+        options.idleTimeout = idleTimeout
+        options.requestHeaderTimeout = requestHeaderTimeout
+        options.maxHeaderBytes = maxHeaderBytes
+        options.maxKeyBytes = maxKeyBytes
+        options.maxFrameBytes = maxFrameBytes
+        options.peerQueueLimit = peerQueueLimit
+        options.peerBufferBytes = peerBufferBytes
+        options.maxPendingOperations = maxPendingOperations
         return options
     }
 
@@ -173,6 +213,7 @@ struct NodeCommand: AsyncParsableCommand {
         logger[metadataKey: "node"] = "\(settings.name)"
         // Before any metric is created, so every one lands in the registry.
         let renderMetrics = ServerMetrics.bootstrap()
+        FileDescriptorLimit.raise(for: settings.limits, logger: logger)
         let storage = try SQLiteStorage(
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -13,13 +13,27 @@ import NIOPosix
 /// write's context must be one: the node decodes it to the seed protocol's
 /// metadata text before the core sees it, and refuses a damaged one.
 enum HTTPAPI {
+    /// Every connection first passes the node's connection, idle and
+    /// header limits (docs/limits.md): `HTTPConnectionGuard` on its bytes,
+    /// `HTTPRequestObserver` behind the decoder, which answers its errors.
     static func bind(node: ServerNode) -> EventLoopFuture<Channel> {
-        ServerBootstrap(group: node.loop)
+        let limits = node.configuration.limits
+        let connections = HTTPConnections(limits: limits)
+        return ServerBootstrap(group: node.loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(HTTPHandler(node: node))
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    let connection = HTTPConnectionGuard(connections: connections)
+                    try pipeline.addHandler(connection)
+                    try pipeline.configureHTTPServerPipeline(
+                        withErrorHandling: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: HTTPRequestObserver.decoderLimits(
+                            maxHeaderBytes: limits.maxHeaderBytes))
+                    try pipeline.addHandler(
+                        HTTPRequestObserver(connection: connection, maxHeaderBytes: limits.maxHeaderBytes))
+                    try pipeline.addHandler(HTTPHandler(node: node))
                 }
             }
             .bind(host: node.configuration.httpHost, port: node.configuration.httpPort)
@@ -104,6 +118,8 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             let keepAlive = requestHead.isKeepAlive
             let channel = context.channel
             if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, on: channel) }
+            let limits = RequestLimits(limits: node.configuration.limits, inFlight: node.operationsInFlight)
+            if let refusal = limits.refusal(for: requestHead) { return write(refusal, keepAlive: keepAlive, on: channel) }
             // Answers come on the loop: at once for bad requests, at the end
             // of the node's turn for everything it handles.
             Router(node: node).route(requestHead, body: body.map { Array($0.readableBytesView) } ?? []) { answer in
@@ -117,9 +133,7 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         write(.error(.payloadTooLarge, message), keepAlive: keepAlive, on: channel)
     }
 
-    /// A malformed request: `HTTPServerProtocolErrorHandler` has already
-    /// answered 400 with `Connection: close`, so close the connection as
-    /// promised instead of leaving it to the client.
+    /// An error no handler before this one answered: close the connection.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }

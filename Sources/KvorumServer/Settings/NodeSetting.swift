@@ -21,6 +21,16 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case siblingLimit = "sibling-limit"
     case tombstoneGrace = "tombstone-grace"
     case reapInterval = "reap-interval"
+    case maxConnections = "max-connections"
+    case maxPeerConnections = "max-peer-connections"
+    case idleTimeout = "idle-timeout"
+    case requestHeaderTimeout = "request-header-timeout"
+    case maxHeaderBytes = "max-header-bytes"
+    case maxKeyBytes = "max-key-bytes"
+    case maxFrameBytes = "max-frame-bytes"
+    case peerQueueLimit = "peer-queue-limit"
+    case peerBufferBytes = "peer-buffer-bytes"
+    case maxPendingOperations = "max-pending-operations"
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -46,7 +56,9 @@ public enum NodeSetting: String, CaseIterable, Sendable {
         switch self {
         case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
+        case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit, .peerBufferBytes, .maxPendingOperations: .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
+        case .idleTimeout, .requestHeaderTimeout: .seconds
         }
     }
 }
@@ -72,6 +84,16 @@ public struct SettingsLayer: Sendable, Equatable {
     public var siblingLimit: Int?
     public var tombstoneGrace: Double?
     public var reapInterval: Double?
+    public var maxConnections: Int?
+    public var maxPeerConnections: Int?
+    public var idleTimeout: Double?
+    public var requestHeaderTimeout: Double?
+    public var maxHeaderBytes: Int?
+    public var maxKeyBytes: Int?
+    public var maxFrameBytes: Int?
+    public var peerQueueLimit: Int?
+    public var peerBufferBytes: Int?
+    public var maxPendingOperations: Int?
 
     public init() {}
 
@@ -95,6 +117,16 @@ public struct SettingsLayer: Sendable, Equatable {
         case .siblingLimit: siblingLimit != nil
         case .tombstoneGrace: tombstoneGrace != nil
         case .reapInterval: reapInterval != nil
+        case .maxConnections: maxConnections != nil
+        case .maxPeerConnections: maxPeerConnections != nil
+        case .idleTimeout: idleTimeout != nil
+        case .requestHeaderTimeout: requestHeaderTimeout != nil
+        case .maxHeaderBytes: maxHeaderBytes != nil
+        case .maxKeyBytes: maxKeyBytes != nil
+        case .maxFrameBytes: maxFrameBytes != nil
+        case .peerQueueLimit: peerQueueLimit != nil
+        case .peerBufferBytes: peerBufferBytes != nil
+        case .maxPendingOperations: maxPendingOperations != nil
         }
     }
 
@@ -118,6 +150,16 @@ public struct SettingsLayer: Sendable, Equatable {
         result.siblingLimit = other.siblingLimit ?? siblingLimit
         result.tombstoneGrace = other.tombstoneGrace ?? tombstoneGrace
         result.reapInterval = other.reapInterval ?? reapInterval
+        result.maxConnections = other.maxConnections ?? maxConnections
+        result.maxPeerConnections = other.maxPeerConnections ?? maxPeerConnections
+        result.idleTimeout = other.idleTimeout ?? idleTimeout
+        result.requestHeaderTimeout = other.requestHeaderTimeout ?? requestHeaderTimeout
+        result.maxHeaderBytes = other.maxHeaderBytes ?? maxHeaderBytes
+        result.maxKeyBytes = other.maxKeyBytes ?? maxKeyBytes
+        result.maxFrameBytes = other.maxFrameBytes ?? maxFrameBytes
+        result.peerQueueLimit = other.peerQueueLimit ?? peerQueueLimit
+        result.peerBufferBytes = other.peerBufferBytes ?? peerBufferBytes
+        result.maxPendingOperations = other.maxPendingOperations ?? maxPendingOperations
         return result
     }
 
@@ -156,6 +198,16 @@ public struct SettingsLayer: Sendable, Equatable {
         case .siblingLimit: siblingLimit = try number(Int.self, "a whole number of versions")
         case .tombstoneGrace: tombstoneGrace = try number(Double.self, "a number of seconds")
         case .reapInterval: reapInterval = try number(Double.self, "a number of seconds")
+        case .maxConnections: maxConnections = try number(Int.self, "a whole number of connections")
+        case .maxPeerConnections: maxPeerConnections = try number(Int.self, "a whole number of connections")
+        case .idleTimeout: idleTimeout = try number(Double.self, "a number of seconds")
+        case .requestHeaderTimeout: requestHeaderTimeout = try number(Double.self, "a number of seconds")
+        case .maxHeaderBytes: maxHeaderBytes = try number(Int.self, "a whole number of bytes")
+        case .maxKeyBytes: maxKeyBytes = try number(Int.self, "a whole number of bytes")
+        case .maxFrameBytes: maxFrameBytes = try number(Int.self, "a whole number of bytes")
+        case .peerQueueLimit: peerQueueLimit = try number(Int.self, "a whole number of messages")
+        case .peerBufferBytes: peerBufferBytes = try number(Int.self, "a whole number of bytes")
+        case .maxPendingOperations: maxPendingOperations = try number(Int.self, "a whole number of operations")
         }
     }
 

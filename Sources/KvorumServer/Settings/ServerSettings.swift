@@ -39,6 +39,8 @@ public struct ServerSettings: Sendable, Equatable {
     /// the interval between checks, in seconds.
     public var tombstoneGrace: Double? = nil
     public var reapInterval: Double? = nil
+    /// The bounds on connections, time, sizes and queues (docs/limits.md).
+    public var limits = NodeLimits()
 
     /// The default of `maxValueBytes`: 1 MiB.
     public static let defaultMaxValueBytes = 1 << 20
@@ -62,7 +64,7 @@ public struct ServerSettings: Sendable, Equatable {
         let (httpHost, httpPort) = HostPort.parse(http, allowingAnyPort: true)!
         return ServerNode.Configuration(
             node: nodeConfig, listenHost: listenHost, listenPort: listenPort, httpHost: httpHost, httpPort: httpPort,
-            maxValueBytes: maxValueBytes)
+            maxValueBytes: maxValueBytes, limits: limits)
     }
 
     /// The config file to read: `--config`, else `KVORUM_CONFIG`, else none.
@@ -155,7 +157,23 @@ private struct Resolution {
             probeInterval: options.probeInterval, handoffInterval: options.handoffInterval,
             maxValueBytes: options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes,
             siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
-            tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval)
+            tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits)
+    }
+
+    /// The limits, each from the options or its default.
+    private var limits: NodeLimits {
+        var limits = NodeLimits()
+        if let value = options.maxConnections { limits.maxConnections = value }
+        if let value = options.maxPeerConnections { limits.maxPeerConnections = value }
+        if let value = options.idleTimeout { limits.idleTimeout = value }
+        if let value = options.requestHeaderTimeout { limits.requestHeaderTimeout = value }
+        if let value = options.maxHeaderBytes { limits.maxHeaderBytes = value }
+        if let value = options.maxKeyBytes { limits.maxKeyBytes = value }
+        if let value = options.maxFrameBytes { limits.maxFrameBytes = value }
+        if let value = options.peerQueueLimit { limits.peerQueueLimit = value }
+        if let value = options.peerBufferBytes { limits.peerBufferBytes = value }
+        if let value = options.maxPendingOperations { limits.maxPendingOperations = value }
+        return limits
     }
 
     private func address(_ setting: NodeSetting, _ text: String, anyPort: Bool) throws(SettingsError) -> String {
@@ -208,10 +226,14 @@ private struct Resolution {
         }
     }
 
+    /// Room in a peer frame for what travels with a value: key, versions, metadata.
+    static let frameOverhead = 64 << 10
+
     private func checkNumbers() throws(SettingsError) {
         let seconds: [(NodeSetting, Double?)] = [
             (.requestTimeout, options.requestTimeout), (.probeInterval, options.probeInterval),
             (.handoffInterval, options.handoffInterval), (.reapInterval, options.reapInterval),
+            (.idleTimeout, options.idleTimeout), (.requestHeaderTimeout, options.requestHeaderTimeout),
         ]
         for case (let setting, let value?) in seconds where !(value > 0 && value.isFinite) {
             throw SettingsError("\(origins.describe(setting, "\(value)")): must be a positive number of seconds")
@@ -224,10 +246,21 @@ private struct Resolution {
         }
         let positive: [(NodeSetting, Int?)] = [
             (.maxValueBytes, options.maxValueBytes), (.siblingWarning, options.siblingWarning),
-            (.siblingLimit, options.siblingLimit),
+            (.siblingLimit, options.siblingLimit), (.maxConnections, options.maxConnections),
+            (.maxPeerConnections, options.maxPeerConnections), (.maxHeaderBytes, options.maxHeaderBytes),
+            (.maxKeyBytes, options.maxKeyBytes), (.maxFrameBytes, options.maxFrameBytes),
+            (.peerQueueLimit, options.peerQueueLimit), (.peerBufferBytes, options.peerBufferBytes),
+            (.maxPendingOperations, options.maxPendingOperations),
         ]
         for case (let setting, let value?) in positive where value < 1 {
             throw SettingsError("\(origins.describe(setting, "\(value)")): must be at least 1")
+        }
+        let frame = options.maxFrameBytes ?? NodeLimits().maxFrameBytes
+        let value = options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes
+        if frame < value + Resolution.frameOverhead {
+            throw SettingsError(
+                "\(origins.describe(.maxFrameBytes, "\(frame)")): must be at least max-value-bytes (\(value)) plus "
+                    + "\(Resolution.frameOverhead) bytes, or a peer could not carry the largest value a client may write")
         }
     }
 }

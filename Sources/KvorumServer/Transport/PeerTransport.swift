@@ -29,6 +29,14 @@ final class PeerTransport: @unchecked Sendable {
         var queueTimeout = 0.5
         var initialBackoff = 0.05
         var maximumBackoff = 2.0
+        /// Bytes written to a connection and not yet taken by the peer past
+        /// which more messages to it are dropped (a peer that stops reading
+        /// cannot make this node buffer without bound).
+        var outboundBufferBytes = 32 << 20
+        /// Accepted connections open at once; more are closed at once.
+        var maximumAcceptedConnections = 64
+        /// Seconds an accepted connection may take to send its hello.
+        var helloTimeout = 10.0
     }
 
     private enum HelloFrame {
@@ -55,10 +63,10 @@ final class PeerTransport: @unchecked Sendable {
     private var unflushed: [Channel] = []
     private var listener: Channel?
     private var closing = false
-    private let dropped = Counter(label: "kvorum_peer_messages_dropped_total")
+    private let metrics = LimitMetrics.shared
+    private lazy var admission = PeerAdmission(limits: limits, logger: logger)
     private let sent = Counter(label: "kvorum_peer_frames_sent_total")
     private let received = Counter(label: "kvorum_peer_frames_received_total")
-    private let rejected = Counter(label: "kvorum_peer_frames_rejected_total")
 
     init(
         loop: EventLoop, ownAddress: Address, limits: Limits = Limits(), logger: Logger,
@@ -76,8 +84,12 @@ final class PeerTransport: @unchecked Sendable {
         ServerBootstrap(group: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: limits.writeBufferWaterMark)
             .childChannelInitializer { channel in
-                self.configure(channel, dialedTo: nil)
+                guard self.admission.admit(channel, greeted: { self.isAdopted(channel) }) else {
+                    return channel.close()
+                }
+                return self.configure(channel, dialedTo: nil)
             }
             .bind(host: host, port: port)
             .map { self.listener = $0 }
@@ -95,6 +107,7 @@ final class PeerTransport: @unchecked Sendable {
         let peer = peers[address] ?? Peer()
         peers[address] = peer
         if let channel = peer.channel, channel.isActive {
+            guard channel.isWritable else { return metrics.dropped(.bufferFull) }
             channel.write(payload, promise: nil)
             if !unflushed.contains(where: { $0 === channel }) { unflushed.append(channel) }
             sent.increment()
@@ -102,7 +115,7 @@ final class PeerTransport: @unchecked Sendable {
         }
         expire(peer)
         if peer.queue.count >= limits.queueLimit {
-            dropped.increment()
+            metrics.dropped(.queueFull)
         } else {
             peer.queue.append((payload, .now() + .nanoseconds(Int64(limits.queueTimeout * 1e9))))
         }
@@ -141,6 +154,7 @@ final class PeerTransport: @unchecked Sendable {
         peer.connecting = true
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.writeBufferWaterMark, value: limits.writeBufferWaterMark)
             .connectTimeout(.seconds(2))
             .channelInitializer { channel in
                 self.configure(channel, dialedTo: address)
@@ -166,6 +180,11 @@ final class PeerTransport: @unchecked Sendable {
         hello.writeString(ownAddress)
         channel.writeAndFlush(hello, promise: nil)
         adopt(channel, for: address, dialedByUs: true)
+    }
+
+    /// Whether `channel` is registered as some peer's connection: it has said hello.
+    private func isAdopted(_ channel: Channel) -> Bool {
+        peers.values.contains { $0.channel === channel }
     }
 
     /// Whether a live connection to `address` is registered.
@@ -220,7 +239,7 @@ final class PeerTransport: @unchecked Sendable {
         let now = NIODeadline.now()
         let before = peer.queue.count
         peer.queue.removeAll { $0.expires < now }
-        if peer.queue.count < before { dropped.increment(by: before - peer.queue.count) }
+        if peer.queue.count < before { metrics.dropped(.expired, count: before - peer.queue.count) }
     }
 
     private func configure(_ channel: Channel, dialedTo address: Address?) -> EventLoopFuture<Void> {
@@ -267,7 +286,7 @@ final class PeerTransport: @unchecked Sendable {
     /// hold several) are dropped with it, not delivered.
     fileprivate func rejectConnection(_ channel: Channel, handler: InboundHandler, reason: String) {
         handler.refused = true
-        rejected.increment()
+        metrics.peerFramesRejected.increment()
         logger.warning(
             "closing peer connection",
             metadata: ["reason": "\(reason)", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])

@@ -1,0 +1,277 @@
+import KvorumCore
+import NIOCore
+import NIOHTTP1
+
+/// The open HTTP connections of a node, for `--max-connections`: admits a
+/// new connection while there is room; at the limit evicts the connection
+/// idle longest if it has idled at least `NodeLimits.evictableIdle`, else
+/// refuses the new one (`503` with `Retry-After`). Lives on the node's loop.
+final class HTTPConnections: @unchecked Sendable {
+    let limits: NodeLimits
+    private let metrics = LimitMetrics.shared
+    private var open: [ObjectIdentifier: HTTPConnectionGuard] = [:]
+    /// Refused connections that wait, output closed, for their client to
+    /// read the answer and close (`HTTPConnectionGuard.refuse`).
+    private(set) var lingering = 0
+
+    init(limits: NodeLimits) { self.limits = limits }
+
+    /// Admits `connection`, evicting an idle one if need be.
+    ///
+    /// - Returns: false if it must be refused.
+    func admit(_ connection: HTTPConnectionGuard, now: NIODeadline) -> Bool {
+        if open.count >= limits.maxConnections {
+            let idlest = open.values.compactMap { guarded in guarded.idleSince.map { (guarded, $0) } }
+                .min { $0.1 < $1.1 }
+            guard let (victim, since) = idlest,
+                now - since >= .nanoseconds(Int64(NodeLimits.evictableIdle * 1e9))
+            else { return false }
+            remove(victim)
+            metrics.connectionsEvicted.increment()
+            victim.evict()
+        }
+        open[ObjectIdentifier(connection)] = connection
+        metrics.connectionsOpen.set(Int64(open.count))
+        return true
+    }
+
+    /// Forgets a connection that closed or was refused.
+    func remove(_ connection: HTTPConnectionGuard) {
+        guard open.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        metrics.connectionsOpen.set(Int64(open.count))
+    }
+
+    /// Whether one more refused connection may linger; past
+    /// `maxConnections` of them refused ones are closed at once.
+    func beginLingering() -> Bool {
+        guard lingering < limits.maxConnections else { return false }
+        lingering += 1
+        return true
+    }
+
+    func endLingering() { lingering -= 1 }
+}
+
+/// The first handler of an HTTP connection, on raw bytes: admits it under
+/// `--max-connections`, closes it after `--idle-timeout` without a request,
+/// and answers `408` to a request head not complete within
+/// `--request-header-timeout` of its first byte, whatever trickles in
+/// meanwhile (a slowloris client gains nothing by sending slowly). A new
+/// connection gets the header timeout for its first request.
+///
+/// `HTTPRequestObserver`, behind the HTTP decoder, tells it when a head has
+/// arrived and when an answer has been written. Refusals are written here,
+/// as raw bytes, then the connection closes its output and lingers for up
+/// to `linger` seconds, dropping what the client still sends, so the client
+/// reads the answer instead of a reset.
+final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private enum Phase {
+        /// Waiting for a request; `started` once a byte of its head came.
+        case waiting(started: Bool)
+        /// A head arrived; its answer is not yet written.
+        case inRequest
+        /// Refused or evicted: nothing more is read.
+        case closing
+    }
+
+    /// Seconds a refused connection waits for its client to close.
+    static let linger = 2.0
+
+    private let connections: HTTPConnections
+    private var phase = Phase.waiting(started: false)
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    /// When the connection last became idle (no request under way and no
+    /// byte of the next one yet); nil while a request is under way.
+    private(set) var idleSince: NIODeadline?
+
+    init(connections: HTTPConnections) { self.connections = connections }
+
+    private var limits: NodeLimits { connections.limits }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let now = NIODeadline.now()
+        guard connections.admit(self, now: now) else {
+            LimitMetrics.shared.refused(.connections)
+            refuse(
+                .serviceUnavailable,
+                "this node has \(limits.maxConnections) open connections, its limit (--max-connections), and none "
+                    + "has been idle long enough to close: retry shortly", retryAfter: 1)
+            context.fireChannelActive()
+            return
+        }
+        idleSince = now
+        arm(after: limits.requestHeaderTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        connections.remove(self)
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch phase {
+        case .closing: return
+        case .waiting(started: false):
+            phase = .waiting(started: true)
+            idleSince = nil
+            arm(after: limits.requestHeaderTimeout)
+        case .waiting(started: true), .inRequest: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// A request head was decoded: its deadline is met.
+    func headReceived() {
+        guard case .waiting = phase else { return }
+        phase = .inRequest
+        idleSince = nil
+        timer?.cancel()
+    }
+
+    /// An answer was written in full: the connection idles until the next request.
+    func answerWritten() {
+        guard case .inRequest = phase else { return }
+        phase = .waiting(started: false)
+        idleSince = .now()
+        arm(after: limits.idleTimeout)
+    }
+
+    /// Closed to make room for a new connection.
+    func evict() {
+        phase = .closing
+        timer?.cancel()
+        context?.close(promise: nil)
+    }
+
+    private func arm(after seconds: Double) {
+        timer?.cancel()
+        guard let context else { return }
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [weak self] in
+            self?.deadlinePassed()
+        }
+    }
+
+    private func deadlinePassed() {
+        guard case .waiting(let started) = phase else { return }
+        if started {
+            LimitMetrics.shared.refused(.headerTimeout)
+            refuse(
+                .requestTimeout,
+                "the request head did not arrive within this node's limit of \(limits.requestHeaderTimeout) s "
+                    + "(--request-header-timeout)")
+        } else {
+            LimitMetrics.shared.connectionsIdleClosed.increment()
+            phase = .closing
+            context?.close(promise: nil)
+        }
+    }
+
+    /// Answers `status` with a JSON error and closes the connection: at
+    /// once if too many refused connections linger already, else after
+    /// the client closes or `linger` seconds.
+    func refuse(_ status: HTTPResponseStatus, _ message: String, retryAfter: Int? = nil) {
+        guard let context else { return }
+        phase = .closing
+        idleSince = nil
+        timer?.cancel()
+        connections.remove(self)
+        let answer = RawAnswer(status: status, message: message, retryAfter: retryAfter)
+        let channel = context.channel
+        let written = context.writeAndFlush(NIOAny(answer.bytes(allocator: channel.allocator)))
+        guard connections.beginLingering() else {
+            written.whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        channel.closeFuture.whenComplete { _ in self.connections.endLingering() }
+        written.whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(Self.linger * 1e9))) {
+                channel.close(promise: nil)
+            }
+        }
+    }
+}
+
+/// An HTTP/1.1 error answer as bytes, for the handlers that answer below
+/// the HTTP encoder: a JSON `{"error": …}` body, `Connection: close`.
+struct RawAnswer {
+    var status: HTTPResponseStatus
+    var message: String
+    var retryAfter: Int?
+
+    func bytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+        let body = JSON.object(["error": .string(message)]).rendered + "\n"
+        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\n"
+        head += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n"
+        if let retryAfter { head += "Retry-After: \(retryAfter)\r\n" }
+        return allocator.buffer(string: head + "\r\n" + body)
+    }
+}
+
+/// Sits behind the HTTP decoder and tells the connection's guard when a
+/// request head has arrived and when an answer has been written. Answers
+/// the decoder's errors itself, in place of NIO's handler: `431` for a
+/// head over `--max-header-bytes` (the decoder's limits are set to it),
+/// `400` for anything else malformed, then closes as the guard does.
+final class HTTPRequestObserver: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let connection: HTTPConnectionGuard
+    private let maxHeaderBytes: Int
+    /// Whether an answer has begun and not ended.
+    private var answering = false
+
+    init(connection: HTTPConnectionGuard, maxHeaderBytes: Int) {
+        self.connection = connection
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) { connection.headReceived() }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let part = unwrapOutboundIn(data)
+        switch part {
+        case .head(let head) where head.status.code >= 200: answering = true
+        case .end: answering = false
+        case .head, .body: break
+        }
+        context.write(data, promise: promise)
+        if case .end = part { connection.answerWritten() }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parserError = error as? HTTPParserError else { return context.fireErrorCaught(error) }
+        guard !answering else { return context.close(promise: nil) }
+        if parserError == .headerOverflow {
+            LimitMetrics.shared.refused(.headerTooLarge)
+            connection.refuse(
+                .requestHeaderFieldsTooLarge,
+                "the request head is larger than this node's limit of \(maxHeaderBytes) bytes (--max-header-bytes)")
+        } else {
+            connection.refuse(.badRequest, "malformed HTTP request: \(parserError)")
+        }
+    }
+
+    /// The decoder's limits for heads of at most `maxHeaderBytes`: the
+    /// request line and every header count towards it.
+    static func decoderLimits(maxHeaderBytes: Int) -> NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = maxHeaderBytes
+        limits.maxHeaderListSize = maxHeaderBytes
+        return limits
+    }
+}

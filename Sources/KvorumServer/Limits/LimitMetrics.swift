@@ -1,0 +1,99 @@
+import Prometheus
+
+/// Why the node refused an HTTP request or connection, the `reason` label of
+/// `kvorum_http_requests_refused_total`.
+enum RefusalReason: String, CaseIterable {
+    /// The request head did not arrive within `--request-header-timeout`: 408.
+    case headerTimeout = "header_timeout"
+    /// The request head passed `--max-header-bytes`: 431.
+    case headerTooLarge = "header_too_large"
+    /// A key, prefix or cursor passed `--max-key-bytes`: 414.
+    case keyTooLarge = "key_too_large"
+    /// `--max-pending-operations` were in flight: 503.
+    case pendingOperations = "pending_operations"
+    /// `--max-connections` were open and none had idled long enough to evict: 503.
+    case connections
+}
+
+/// Why the node dropped a message to a peer, the `reason` label of
+/// `kvorum_peer_messages_dropped_total`.
+enum PeerDropReason: String, CaseIterable {
+    /// The peer's queue held `--peer-queue-limit` messages.
+    case queueFull = "queue_full"
+    /// The message waited for a connection longer than the request timeout.
+    case expired
+    /// The connection held `--peer-buffer-bytes` the peer had not taken.
+    case bufferFull = "buffer_full"
+}
+
+/// The metrics of the node's limits (docs/limits.md), registered with their
+/// HELP text in the process's registry.
+final class LimitMetrics: Sendable {
+    static let shared = LimitMetrics(registry: ServerMetrics.registry)
+
+    let connectionsOpen: Gauge
+    let connectionsEvicted: Counter
+    let connectionsIdleClosed: Counter
+    let peerConnectionsOpen: Gauge
+    let peerConnectionsRefused: Counter
+    let peerFramesRejected: Counter
+    private let refused: [RefusalReason: Counter]
+    private let dropped: [PeerDropReason: Counter]
+
+    init(registry: PrometheusCollectorRegistry) {
+        connectionsOpen = registry.makeGauge(
+            descriptor: Self.named(
+                "kvorum_http_connections_open",
+            help: "Open HTTP client connections, at most --max-connections."))
+        connectionsEvicted = registry.makeCounter(
+            descriptor: Self.named(
+                "kvorum_http_connections_evicted_total",
+            help: "Idle HTTP connections closed to make room for a new one at --max-connections."))
+        connectionsIdleClosed = registry.makeCounter(
+            descriptor: Self.named(
+                "kvorum_http_connections_idle_closed_total",
+            help: "HTTP connections closed after sending nothing for --idle-timeout (or, when new, "
+                + "--request-header-timeout)."))
+        peerConnectionsOpen = registry.makeGauge(
+            descriptor: Self.named(
+                "kvorum_peer_connections_accepted_open",
+            help: "Peer connections this node accepted that are open, at most --max-peer-connections."))
+        peerConnectionsRefused = registry.makeCounter(
+            descriptor: Self.named(
+                "kvorum_peer_connections_refused_total",
+            help: "Peer connections closed at once (--max-peer-connections reached) or for sending no hello "
+                + "within --request-header-timeout."))
+        peerFramesRejected = registry.makeCounter(
+            descriptor: Self.named(
+                "kvorum_peer_frames_rejected_total",
+            help: "Peer connections closed for a frame that is no peer message or is larger than "
+                + "--max-frame-bytes."))
+        var refused: [RefusalReason: Counter] = [:]
+        for reason in RefusalReason.allCases {
+            refused[reason] = registry.makeCounter(
+                descriptor: Self.named(
+                    "kvorum_http_requests_refused_total",
+                    help: "HTTP requests and connections refused by a limit, by reason (docs/limits.md)."),
+                labels: [("reason", reason.rawValue)])
+        }
+        self.refused = refused
+        var dropped: [PeerDropReason: Counter] = [:]
+        for reason in PeerDropReason.allCases {
+            dropped[reason] = registry.makeCounter(
+                descriptor: Self.named(
+                    "kvorum_peer_messages_dropped_total",
+                    help: "Messages to peers dropped by reason: the peer's queue full (--peer-queue-limit), too "
+                        + "old, or its connection's buffer full (--peer-buffer-bytes)."),
+                labels: [("reason", reason.rawValue)])
+        }
+        self.dropped = dropped
+    }
+
+    private static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    func refused(_ reason: RefusalReason) { refused[reason]!.increment() }
+
+    func dropped(_ reason: PeerDropReason, count: Int = 1) { dropped[reason]!.increment(by: Int64(count)) }
+}
