@@ -208,6 +208,13 @@ final class LocalCluster: @unchecked Sendable {
         ProcessReaper.forget(process)
     }
 
+    /// Sends `signal` to the node's process (e.g. SIGSTOP to freeze it with
+    /// its connections open, SIGCONT to let it go on).
+    func signal(_ node: LocalNode, _ signal: Int32) {
+        guard let process = lock.withLock({ processes[node.dataDirectory.path] }), process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
     /// Sends SIGTERM and waits up to `timeout` seconds for the node to exit.
     ///
     /// - Returns: its exit status.
@@ -411,6 +418,12 @@ final class RawConnection {
             offset += sent
         }
         return true
+    }
+
+    /// Whether something (bytes, or the close) arrives within `seconds`.
+    func isReadable(within seconds: Double) -> Bool {
+        var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&waiting, 1, Int32(seconds * 1000)) == 1
     }
 
     /// Reads until the peer closes the connection, `limit` bytes arrive or

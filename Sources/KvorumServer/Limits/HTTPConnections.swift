@@ -41,10 +41,15 @@ final class HTTPConnections: @unchecked Sendable {
         metrics.connectionsOpen.set(Int64(open.count))
     }
 
+    /// Refused connections that may linger at once: as many as may be
+    /// open, and at least `minimumLingering`.
+    private var lingeringLimit: Int { max(limits.maxConnections, Self.minimumLingering) }
+    static let minimumLingering = 256
+
     /// Whether one more refused connection may linger; past
-    /// `maxConnections` of them refused ones are closed at once.
+    /// `lingeringLimit` of them refused ones are closed at once.
     func beginLingering() -> Bool {
-        guard lingering < limits.maxConnections else { return false }
+        guard lingering < lingeringLimit else { return false }
         lingering += 1
         return true
     }

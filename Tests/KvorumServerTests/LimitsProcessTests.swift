@@ -1,0 +1,256 @@
+import Foundation
+import Glibc
+import KvorumClient
+import Testing
+
+/// Every input limit (docs/limits.md) against real nodes: each abuser is
+/// refused with its documented answer while a steady writer keeps writing
+/// through another node, and every write it saw acknowledged reads back.
+@Suite(.serialized)
+struct LimitsProcessTests {
+    /// Small limits, so each is reached quickly. The idle timeout leaves a
+    /// window (1 s to 3 s) in which an idle keep-alive connection can be evicted.
+    static let settings = [
+        "--max-connections", "64", "--request-header-timeout", "1", "--idle-timeout", "3",
+        "--max-header-bytes", "4096", "--max-key-bytes", "256", "--max-frame-bytes", "2097152",
+    ]
+
+    @Test(.timeLimit(.minutes(2)))
+    func everyAbuserIsRefusedWhileTheClusterServes() async throws {
+        Self.raiseOpenFileLimit()
+        let cluster = try await LocalCluster.start(nodes: 3, nodeArguments: Self.settings)
+        defer { cluster.shutdown() }
+        let (target, writerNode, readerNode) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        let writer = SteadyWriter(client: writerNode.client())
+
+        try await Self.idleConnections(against: target, in: cluster)
+        try await Self.idleConnectionsAreEvicted(on: target, in: cluster)
+        try Self.slowloris(against: target)
+        try Self.oversizedHeaders(against: target)
+        try await Self.oversizedKeys(against: target)
+        try Self.peerAbuse(against: target, in: cluster)
+
+        #expect(try await target.client().health().status == "ok")
+        let written = try await target.client().put("after-the-abuse", value: "fine", w: 2)
+        #expect(try await readerNode.client().get("after-the-abuse", r: 2).metadata == [written])
+        let (acknowledged, failures) = await writer.stop()
+        #expect(acknowledged.count >= 10, "the writer got only \(acknowledged.count) writes through")
+        #expect(failures.isEmpty, "writes through \(writerNode) failed: \(failures.prefix(5))")
+        for (key, value) in acknowledged.sorted(by: { $0.key < $1.key }) {
+            #expect(try await readerNode.client().get(key, r: 2).values == [value], "\(key) lost")
+        }
+        for node in cluster.nodes {
+            #expect(cluster.isRunning(node), "\(node) exited:\n\(cluster.logTail(of: node))")
+        }
+    }
+
+    /// 2,000 connections that send nothing: past 64 each is answered `503`
+    /// with `Retry-After` and closed; the open-connection gauge stays at most
+    /// 64; the node takes a real write in time and, once the silent ones
+    /// have passed the 1 s header timeout, has closed every one of them.
+    private static func idleConnections(against node: LocalNode, in cluster: LocalCluster) async throws {
+        var connections: [RawConnection] = []
+        for _ in 0..<2000 { connections.append(try RawConnection(port: node.httpPort)) }
+        var open: Double?
+        try await cluster.waitUntil("node1 answers /metrics past 2,000 idle connections", timeout: 10) {
+            open = try metric("kvorum_http_connections_open", on: node)
+            return open != nil
+        }
+        #expect(open.map { $0 <= 64 } == true, "\(String(describing: open)) connections open")
+        try await cluster.waitUntil("node1 takes a write past 2,000 idle connections", timeout: 10) {
+            (try? await node.client().put("past-the-crowd", value: "yes", w: 2)) != nil
+        }
+        var refused = 0
+        var silent = 0
+        for connection in connections {
+            let (bytes, closed) = connection.receiveUntilClosed()
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(closed, "a connection was still open after the header timeout")
+            if text.isEmpty {
+                silent += 1
+            } else {
+                #expect(text.hasPrefix("HTTP/1.1 503 "), "\(text.prefix(200))")
+                #expect(text.contains("Retry-After: 1\r\n") && text.contains("--max-connections"), "\(text)")
+                refused += 1
+            }
+        }
+        // Opening 2,000 takes longer than the header timeout: the admitted
+        // ones time out and make room for later ones, which are admitted too.
+        #expect(refused >= 1000, "only \(refused) connections were refused (\(silent) closed silently)")
+        #expect(try metric("kvorum_http_requests_refused_total{reason=\"connections\"}", on: node) ?? 0 >= 1)
+    }
+
+    /// 64 keep-alive connections that each had an answer fill the node; once
+    /// they have idled a second, a new request evicts the idlest and is answered.
+    private static func idleConnectionsAreEvicted(on node: LocalNode, in cluster: LocalCluster) async throws {
+        try await cluster.waitUntil("node1 has closed the idle connections", timeout: 10) {
+            try metric("kvorum_http_connections_open", on: node) == 1
+        }
+        let evictedBefore = try metric("kvorum_http_connections_evicted_total", on: node) ?? 0
+        var keptAlive: [RawConnection] = []
+        for _ in 0..<64 {
+            let connection = try RawConnection(port: node.httpPort)
+            connection.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            keptAlive.append(connection)
+        }
+        for connection in keptAlive {
+            #expect(connection.isReadable(within: 5), "no answer on a keep-alive connection")
+        }
+        try await Task.sleep(for: .milliseconds(1200))
+        let answer = try RawConnection.http(
+            port: node.httpPort, Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+        #expect(answer.status == 200, "\(answer.text.prefix(300))")
+        #expect(try metric("kvorum_http_connections_evicted_total", on: node) ?? 0 > evictedBefore)
+        #expect(try metric("kvorum_http_connections_open", on: node) ?? 99 <= 64)
+    }
+
+    /// A client that sends its head one byte every 200 ms is answered `408`
+    /// and closed once the 1 s header timeout passes, though it never stops sending.
+    private static func slowloris(against node: LocalNode) throws {
+        let connection = try RawConnection(port: node.httpPort)
+        let start = ContinuousClock.now
+        connection.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8))
+        while ContinuousClock.now - start < .seconds(5), !connection.isReadable(within: 0.2) {
+            connection.send([UInt8(ascii: "a")])
+        }
+        let elapsed = ContinuousClock.now - start
+        let (bytes, closed) = connection.receiveUntilClosed()
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 408 "), "\(text.prefix(300))")
+        #expect(text.contains("--request-header-timeout"), "\(text)")
+        #expect(closed)
+        #expect(elapsed >= .milliseconds(900) && elapsed < .milliseconds(2500), "answered after \(elapsed)")
+    }
+
+    /// A head over the 4 KiB limit is answered `431`; so is one over NIO's
+    /// own 80 KiB cap, which used to be a bare `400`.
+    private static func oversizedHeaders(against node: LocalNode) throws {
+        for size in [5000, 200_000] {
+            let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "a", count: size))\r\n\r\n"
+            let answer = try RawConnection.http(port: node.httpPort, Array(request.utf8))
+            #expect(answer.status == 431, "a \(size)-byte header: \(answer.text.prefix(300))")
+            #expect(answer.text.contains("--max-header-bytes") && answer.closed)
+        }
+        let fits = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fits: \(String(repeating: "a", count: 3000))\r\n"
+        #expect(try RawConnection.http(port: node.httpPort, Array((fits + "Connection: close\r\n\r\n").utf8)).status == 200)
+    }
+
+    /// A key, a list prefix or a cursor over 256 bytes is answered `414`
+    /// naming the limit; a key of exactly 256 bytes is stored.
+    private static func oversizedKeys(against node: LocalNode) async throws {
+        let client = node.client()
+        let long = String(repeating: "k", count: 257)
+        let put = await #expect(throws: KvorumClientError.self) { try await client.put(long, value: "v", w: 2) }
+        #expect(put?.status == 414 && put?.message.contains("--max-key-bytes") == true, "\(String(describing: put))")
+        let get = await #expect(throws: KvorumClientError.self) { try await client.get(long, r: 2) }
+        #expect(get?.status == 414)
+        let list = await #expect(throws: KvorumClientError.self) { try await client.keys(prefix: long) }
+        #expect(list?.status == 414 && list?.message.contains("'prefix'") == true, "\(String(describing: list))")
+        let cursor = await #expect(throws: KvorumClientError.self) { try await client.keys(after: long) }
+        #expect(cursor?.status == 414)
+        let fits = String(repeating: "k", count: 256)
+        _ = try await client.put(fits, value: "v", w: 2)
+        #expect(try await client.get(fits, r: 2).values == ["v"])
+    }
+
+    /// On the peer port: a hello, then a length prefix of 4 MiB (over the
+    /// 2 MiB limit, under the old fixed 16 MiB) closes that connection, and a
+    /// connection that says nothing is closed after the hello timeout.
+    private static func peerAbuse(against node: LocalNode, in cluster: LocalCluster) throws {
+        let hello: [UInt8] = [0] + Array("127.0.0.1:1".utf8)
+        let oversized = try RawConnection(port: node.peerPort)
+        oversized.send(withUnsafeBytes(of: UInt32(hello.count).bigEndian, Array.init) + hello)
+        oversized.send([0x00, 0x40, 0x00, 0x00, 1, 2, 3])
+        #expect(oversized.receiveUntilClosed().closed, "node1 kept a connection with an oversized frame open")
+        let silent = try RawConnection(port: node.peerPort)
+        #expect(silent.receiveUntilClosed().closed, "node1 kept a silent peer connection open")
+        #expect(try metric("kvorum_peer_frames_rejected_total", on: node) ?? 0 >= 1)
+        #expect(try metric("kvorum_peer_connections_refused_total", on: node) ?? 0 >= 1)
+        #expect(cluster.logTail(of: node, lines: 200).contains("exceeds the limit of 2097152"))
+    }
+
+    /// A node that may have one client operation in flight: while a write
+    /// waits on two frozen replicas, another request is answered `503` with
+    /// `Retry-After: 1`; `/health` and `/stats` are still answered.
+    @Test(.timeLimit(.minutes(1)))
+    func pendingOperationsAreBounded() async throws {
+        let cluster = try await LocalCluster.start(
+            nodes: 3, nodeArguments: ["--max-pending-operations", "1", "--request-timeout", "3"])
+        defer { cluster.shutdown() }
+        let node = cluster.nodes[0]
+        for frozen in cluster.nodes[1...] { cluster.signal(frozen, SIGSTOP) }
+        defer { for frozen in cluster.nodes[1...] { cluster.signal(frozen, SIGCONT) } }
+        let waiting = Task { try? await node.client(timeout: 10).put("waits", value: "v", w: 3) }
+        try await cluster.waitUntil("node1 has an operation in flight", timeout: 5) {
+            try await node.client().stats().pendingOperations ?? 0 >= 1
+        }
+        let refused = try RawConnection.http(
+            port: node.httpPort, Array("GET /kv/other HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+        #expect(refused.status == 503, "\(refused.text.prefix(300))")
+        #expect(refused.text.contains("Retry-After: 1\r\n") && refused.text.contains("--max-pending-operations"))
+        #expect(try await node.client().health().status == "ok")
+        #expect(try Self.metric("kvorum_http_requests_refused_total{reason=\"pending_operations\"}", on: node) == 1)
+        for frozen in cluster.nodes[1...] { cluster.signal(frozen, SIGCONT) }
+        _ = await waiting.value
+        try await cluster.waitUntil("node1 takes writes again", timeout: 10) {
+            (try? await node.client().put("again", value: "v", w: 2)) != nil
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The value of one sample in the node's `/metrics` (`name` with its
+    /// labels, as the text spells it); nil if the node did not answer 200.
+    private static func metric(_ name: String, on node: LocalNode) throws -> Double? {
+        let answer = try RawConnection.http(
+            port: node.httpPort, Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+        guard answer.status == 200 else { return nil }
+        for line in answer.text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
+    /// Lets this test process hold its 2,000 connections and more.
+    private static func raiseOpenFileLimit() {
+        let resource = __rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue))
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(resource, &limit)
+    }
+}
+
+/// Writes fresh keys through one node, one after another, until stopped,
+/// remembering each acknowledged value and each failure.
+private final class SteadyWriter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var acknowledged: [String: String] = [:]
+    private var failures: [String] = []
+    private var task: Task<Void, Never>?
+
+    init(client: KvorumClient) {
+        task = Task {
+            var index = 0
+            while !lock.withLock({ stopped }) {
+                let (key, value) = ("steady-\(index)", "value \(index)")
+                do {
+                    _ = try await client.put(key, value: value, w: 2)
+                    lock.withLock { acknowledged[key] = value }
+                } catch {
+                    lock.withLock { failures.append("\(key): \(error)") }
+                }
+                index += 1
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// Stops writing and waits for the write under way.
+    func stop() async -> (acknowledged: [String: String], failures: [String]) {
+        lock.withLock { stopped = true }
+        await task?.value
+        return lock.withLock { (acknowledged, failures) }
+    }
+}
