@@ -97,7 +97,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: seconds between the checks that reap tombstones (default 10).")
     var reapInterval: Double?
 
-    @Option(help: "Server mode: open HTTP connections; at the limit the idlest is evicted or the new one gets 503 (default 1024).")
+    @Option(
+        help:
+            "Server mode: open HTTP connections; at the limit the idlest is evicted or the new one gets 503 (default 1024)."
+    )
     var maxConnections: Int?
 
     @Option(help: "Server mode: peer connections accepted at once (default 64).")
@@ -121,7 +124,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: messages queued per unreachable peer; more are dropped (default 10000).")
     var peerQueueLimit: Int?
 
-    @Option(help: "Server mode: bytes buffered for a peer that does not read; more messages are dropped (default 33554432).")
+    @Option(
+        help: "Server mode: bytes buffered for a peer that does not read; more messages are dropped (default 33554432)."
+    )
     var peerBufferBytes: Int?
 
     @Option(help: "Server mode: client operations in flight; more get 503 with Retry-After (default 10000).")

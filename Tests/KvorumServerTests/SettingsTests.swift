@@ -97,6 +97,16 @@ struct SettingsTests {
                 sibling-limit = 8
                 tombstone-grace = 120
                 reap-interval = 2.5
+                max-connections = 500
+                max-peer-connections = 20
+                idle-timeout = 30
+                request-header-timeout = 2.5
+                max-header-bytes = 8192
+                max-key-bytes = 512
+                max-frame-bytes = 8388608
+                peer-queue-limit = 100
+                peer-buffer-bytes = 1048576
+                max-pending-operations = 50
                 """)
         #expect(
             settings
@@ -104,8 +114,10 @@ struct SettingsTests {
                     name: "n3", listen: "0.0.0.0:7700", advertise: "10.0.0.7:7700", http: "0.0.0.0:8700",
                     dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
-                    maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5))
+                    maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5,
+                    limits: Self.smallLimits))
         let server = settings.serverConfiguration
+        #expect(server.limits == Self.smallLimits)
         #expect(server.maxValueBytes == 4096)
         #expect(server.node.siblings == SiblingBounds(warning: 5, limit: 8))
         #expect(server.node.reaping == Reaping(grace: 120, interval: 2.5))
@@ -124,6 +136,10 @@ struct SettingsTests {
             "KVORUM_REQUEST_TIMEOUT": "1.5", "KVORUM_PROBE_INTERVAL": "2", "KVORUM_HANDOFF_INTERVAL": "3",
             "KVORUM_MAX_VALUE_BYTES": "2048", "KVORUM_SIBLING_WARNING": "3", "KVORUM_SIBLING_LIMIT": "6",
             "KVORUM_TOMBSTONE_GRACE": "0", "KVORUM_REAP_INTERVAL": "1",
+            "KVORUM_MAX_CONNECTIONS": "500", "KVORUM_MAX_PEER_CONNECTIONS": "20", "KVORUM_IDLE_TIMEOUT": "30",
+            "KVORUM_REQUEST_HEADER_TIMEOUT": "2.5", "KVORUM_MAX_HEADER_BYTES": "8192", "KVORUM_MAX_KEY_BYTES": "512",
+            "KVORUM_MAX_FRAME_BYTES": "8388608", "KVORUM_PEER_QUEUE_LIMIT": "100",
+            "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
             "KVORUM_SOMETHING_ELSE": "ignored",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
@@ -134,8 +150,67 @@ struct SettingsTests {
                     name: "n2", listen: "0.0.0.0:7700", advertise: "10.0.0.6:7700", http: "127.0.0.1:8700",
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
-                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1))
+                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
+                    limits: Self.smallLimits))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
+    }
+
+    /// The limits the file and environment tests set, each unlike its default.
+    static let smallLimits = {
+        var limits = NodeLimits()
+        limits.maxConnections = 500
+        limits.maxPeerConnections = 20
+        limits.idleTimeout = 30
+        limits.requestHeaderTimeout = 2.5
+        limits.maxHeaderBytes = 8192
+        limits.maxKeyBytes = 512
+        limits.maxFrameBytes = 8 << 20
+        limits.peerQueueLimit = 100
+        limits.peerBufferBytes = 1 << 20
+        limits.maxPendingOperations = 50
+        return limits
+    }()
+
+    /// Without any limit set, each has its documented default, and they
+    /// reach the peer transport.
+    @Test func limitsDefaultAndReachTheTransport() throws {
+        let limits = try Self.resolve().limits
+        #expect(limits == NodeLimits())
+        #expect(limits.maxConnections == 1024 && limits.maxPeerConnections == 64)
+        #expect(limits.idleTimeout == 60 && limits.requestHeaderTimeout == 10)
+        #expect(limits.maxHeaderBytes == 16384 && limits.maxKeyBytes == 1024)
+        #expect(limits.maxFrameBytes == 16 << 20 && limits.peerQueueLimit == 10_000)
+        #expect(limits.peerBufferBytes == 32 << 20 && limits.maxPendingOperations == 10_000)
+        var transport = PeerTransport.Limits()
+        transport.apply(Self.smallLimits)
+        #expect(transport.maximumFrameSize == 8 << 20 && transport.queueLimit == 100)
+        #expect(transport.maximumAcceptedConnections == 20 && transport.helloTimeout == 2.5)
+        #expect(transport.writeBufferWaterMark.high == 1 << 20 && transport.writeBufferWaterMark.low == 1 << 19)
+    }
+
+    /// A limit of zero, a negative timeout, or a frame limit too small for
+    /// the largest value is refused, naming the setting as its source spells it.
+    @Test func badLimitsAreRefused() throws {
+        var flags = SettingsLayer()
+        flags.maxConnections = 0
+        #expect(Self.refusal(flags: flags) == "--max-connections 0: must be at least 1")
+        #expect(
+            Self.refusal(environment: ["KVORUM_IDLE_TIMEOUT": "-1"])
+                == "KVORUM_IDLE_TIMEOUT=-1.0: must be a positive number of seconds")
+        #expect(
+            Self.refusal(file: Self.minimalFile + "max-pending-operations = 0\n")
+                == "max-pending-operations = 0 (in \(Self.path)): must be at least 1")
+        #expect(
+            Self.refusal(environment: ["KVORUM_MAX_KEY_BYTES": "lots"])
+                == "KVORUM_MAX_KEY_BYTES must be a whole number of bytes, got 'lots'")
+        let frame = Self.refusal(file: Self.minimalFile + "max-frame-bytes = 1048576\n")
+        #expect(
+            frame.hasPrefix("max-frame-bytes = 1048576 (in \(Self.path)): must be at least max-value-bytes"), "\(frame)"
+        )
+        flags = SettingsLayer()
+        flags.maxFrameBytes = 200_000
+        flags.maxValueBytes = 100_000
+        #expect(try Self.resolve(flags: flags).limits.maxFrameBytes == 200_000)
     }
 
     /// The example in deploy/ is a valid config file, and says what it means.

@@ -119,7 +119,9 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             let channel = context.channel
             if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, on: channel) }
             let limits = RequestLimits(limits: node.configuration.limits, inFlight: node.operationsInFlight)
-            if let refusal = limits.refusal(for: requestHead) { return write(refusal, keepAlive: keepAlive, on: channel) }
+            if let refusal = limits.refusal(for: requestHead) {
+                return write(refusal, keepAlive: keepAlive, on: channel)
+            }
             // Answers come on the loop: at once for bad requests, at the end
             // of the node's turn for everything it handles.
             Router(node: node).route(requestHead, body: body.map { Array($0.readableBytesView) } ?? []) { answer in

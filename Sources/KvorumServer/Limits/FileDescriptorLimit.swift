@@ -14,14 +14,14 @@ public enum FileDescriptorLimit {
     /// even the hard limit is below what `limits` may open.
     public static func raise(for limits: NodeLimits, logger: Logger) {
         var limit = rlimit()
-        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else {
+        guard getrlimit(openFiles, &limit) == 0 else {
             logger.warning("cannot read the open-file limit (RLIMIT_NOFILE)", metadata: ["errno": "\(errno)"])
             return
         }
         let before = limit.rlim_cur
         if limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max
-            if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 {
+            if setrlimit(openFiles, &limit) != 0 {
                 logger.warning("cannot raise the open-file limit", metadata: ["errno": "\(errno)"])
                 limit.rlim_cur = before
             }
@@ -39,6 +39,6 @@ public enum FileDescriptorLimit {
         }
     }
 
-    /// `RLIMIT_NOFILE` as `getrlimit` takes it on Glibc.
-    private static var RLIMIT_NOFILE_VALUE: __rlimit_resource_t { __rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue)) }
+    /// The resource `RLIMIT_NOFILE`, as `getrlimit` takes it on Glibc.
+    private static var openFiles: __rlimit_resource_t { __rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue)) }
 }

@@ -44,30 +44,30 @@ final class LimitMetrics: Sendable {
         connectionsOpen = registry.makeGauge(
             descriptor: Self.named(
                 "kvorum_http_connections_open",
-            help: "Open HTTP client connections, at most --max-connections."))
+                help: "Open HTTP client connections, at most --max-connections."))
         connectionsEvicted = registry.makeCounter(
             descriptor: Self.named(
                 "kvorum_http_connections_evicted_total",
-            help: "Idle HTTP connections closed to make room for a new one at --max-connections."))
+                help: "Idle HTTP connections closed to make room for a new one at --max-connections."))
         connectionsIdleClosed = registry.makeCounter(
             descriptor: Self.named(
                 "kvorum_http_connections_idle_closed_total",
-            help: "HTTP connections closed after sending nothing for --idle-timeout (or, when new, "
-                + "--request-header-timeout)."))
+                help: "HTTP connections closed after sending nothing for --idle-timeout (or, when new, "
+                    + "--request-header-timeout)."))
         peerConnectionsOpen = registry.makeGauge(
             descriptor: Self.named(
                 "kvorum_peer_connections_accepted_open",
-            help: "Peer connections this node accepted that are open, at most --max-peer-connections."))
+                help: "Peer connections this node accepted that are open, at most --max-peer-connections."))
         peerConnectionsRefused = registry.makeCounter(
             descriptor: Self.named(
                 "kvorum_peer_connections_refused_total",
-            help: "Peer connections closed at once (--max-peer-connections reached) or for sending no hello "
-                + "within --request-header-timeout."))
+                help: "Peer connections closed at once (--max-peer-connections reached) or for sending no hello "
+                    + "within --request-header-timeout."))
         peerFramesRejected = registry.makeCounter(
             descriptor: Self.named(
                 "kvorum_peer_frames_rejected_total",
-            help: "Peer connections closed for a frame that is no peer message or is larger than "
-                + "--max-frame-bytes."))
+                help: "Peer connections closed for a frame that is no peer message or is larger than "
+                    + "--max-frame-bytes."))
         var refused: [RefusalReason: Counter] = [:]
         for reason in RefusalReason.allCases {
             refused[reason] = registry.makeCounter(

@@ -56,7 +56,9 @@ public enum NodeSetting: String, CaseIterable, Sendable {
         switch self {
         case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
-        case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit, .peerBufferBytes, .maxPendingOperations: .integer
+        case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit,
+            .peerBufferBytes, .maxPendingOperations:
+            .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
         case .idleTimeout, .requestHeaderTimeout: .seconds
         }

@@ -260,7 +260,8 @@ private struct Resolution {
         if frame < value + Resolution.frameOverhead {
             throw SettingsError(
                 "\(origins.describe(.maxFrameBytes, "\(frame)")): must be at least max-value-bytes (\(value)) plus "
-                    + "\(Resolution.frameOverhead) bytes, or a peer could not carry the largest value a client may write")
+                    + "\(Resolution.frameOverhead) bytes, or a peer could not carry the largest value a client may write"
+            )
         }
     }
 }
