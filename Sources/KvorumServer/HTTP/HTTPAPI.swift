@@ -27,6 +27,7 @@ enum HTTPAPI {
                     let pipeline = channel.pipeline.syncOperations
                     let connection = HTTPConnectionGuard(connections: connections)
                     try pipeline.addHandler(connection)
+                    guard connection.isAdmitted else { return }
                     try pipeline.configureHTTPServerPipeline(
                         withErrorHandling: false, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: HTTPRequestObserver.decoderLimits(

@@ -97,20 +97,27 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
 
     private var limits: NodeLimits { connections.limits }
 
-    func channelActive(context: ChannelHandlerContext) {
+    /// Whether the connection was admitted when this handler was added
+    /// (a refused one needs no HTTP handlers behind it).
+    private(set) var isAdmitted = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         let now = NIODeadline.now()
-        guard connections.admit(self, now: now) else {
+        isAdmitted = connections.admit(self, now: now)
+        if isAdmitted { idleSince = now }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if isAdmitted {
+            arm(after: limits.requestHeaderTimeout)
+        } else {
             LimitMetrics.shared.refused(.connections)
             refuse(
                 .serviceUnavailable,
                 "this node has \(limits.maxConnections) open connections, its limit (--max-connections), and none "
                     + "has been idle long enough to close: retry shortly", retryAfter: 1)
-            context.fireChannelActive()
-            return
         }
-        idleSince = now
-        arm(after: limits.requestHeaderTimeout)
         context.fireChannelActive()
     }
 
