@@ -17,17 +17,20 @@ public final class Connection {
     /// Where it connects.
     public let endpoint: Endpoint
     private let timeout: Double
-    private var socket: Socket?
+    private let security: ClientSecurity
+    private var socket: BufferedTransport?
 
-    /// A connection to `endpoint` whose reads and writes time out after `timeout` seconds.
-    public init(to endpoint: Endpoint, timeout: Double) {
+    /// A connection to `endpoint` whose reads and writes time out after
+    /// `timeout` seconds, over the transport and with the token `security` names.
+    public init(to endpoint: Endpoint, timeout: Double, security: ClientSecurity = .plain) {
         self.endpoint = endpoint
         self.timeout = timeout
+        self.security = security
     }
 
-    /// Runs one exchange on the open (or a new) socket.
-    func exchange<T>(_ body: (Socket) throws -> T) throws -> T {
-        let socket = try self.socket ?? Socket(to: endpoint, timeout: timeout)
+    /// Runs one exchange on the open (or a new) connection.
+    func exchange<T>(_ body: (BufferedTransport) throws -> T) throws -> T {
+        let socket = try self.socket ?? BufferedTransport(security.connect(to: endpoint, timeout: timeout))
         self.socket = socket
         do {
             return try body(socket)
@@ -44,6 +47,8 @@ public final class Connection {
     public func http(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
         throws -> HTTPResponse
     {
+        var headers = headers
+        if let token = security.token { headers.append(("Authorization", "Bearer \(token)")) }
         let request = HTTP1.request(
             method: method, path: path, host: endpoint.description, headers: headers, body: body)
         let response = try exchange { socket in
@@ -92,8 +97,10 @@ final class KvorumDriver: BenchDriver {
     private let contexts: ContextTable
 
     /// A driver of the node at `endpoint` with quorums `r` and `w`.
-    init(endpoint: Endpoint, r: Int, w: Int, contexts: ContextTable, timeout: Double) {
-        connection = Connection(to: endpoint, timeout: timeout)
+    init(
+        endpoint: Endpoint, r: Int, w: Int, contexts: ContextTable, timeout: Double, security: ClientSecurity
+    ) {
+        connection = Connection(to: endpoint, timeout: timeout, security: security)
         self.r = r
         self.w = w
         self.contexts = contexts

@@ -17,7 +17,8 @@ public enum BenchTarget: Sendable {
     /// An etcd member's JSON gateway; reads serializable or linearizable.
     case etcd(Endpoint, serializable: Bool)
 
-    /// The target's name in reports.
+    /// The target's name in reports (a Kvorum run adds how it connected,
+    /// `ClientSecurity.label`).
     public var name: String {
         switch self {
         case .kvorum: "kvorum"
@@ -50,6 +51,8 @@ public struct BenchConfiguration: Sendable {
     public var seed: UInt64
     /// Seconds a connection waits for an answer.
     public var timeout: Double
+    /// How Kvorum connections are made: plain or TLS, with a token or not.
+    public var security = ClientSecurity.plain
 
     /// A configuration with YCSB-like defaults for the unnamed settings.
     public init(
@@ -87,7 +90,7 @@ public enum BenchRunner {
             case .kvorum(let endpoints):
                 KvorumDriver(
                     endpoint: endpoints[index % endpoints.count], r: configuration.r, w: configuration.w,
-                    contexts: contexts, timeout: configuration.timeout)
+                    contexts: contexts, timeout: configuration.timeout, security: configuration.security)
             case .redis(let endpoint, let wait):
                 RedisDriver(endpoint: endpoint, wait: wait, timeout: configuration.timeout)
             case .etcd(let endpoint, let serializable):
@@ -140,7 +143,8 @@ public enum BenchRunner {
             latency[operation.rawValue] = LatencySummary(nanoseconds: histogram)
         }
         return BenchReport(
-            target: configuration.target.name, workload: configuration.workload,
+            target: configuration.target.name + (isKvorum ? configuration.security.label : ""),
+            workload: configuration.workload,
             distribution: configuration.distribution, records: configuration.records,
             valueSize: configuration.valueSize, concurrency: configuration.concurrency,
             r: isKvorum ? configuration.r : nil, w: isKvorum ? configuration.w : nil, seed: configuration.seed,

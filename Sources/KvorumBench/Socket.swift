@@ -84,14 +84,76 @@ protocol ByteReader: AnyObject {
     func read(count: Int) throws -> [UInt8]
 }
 
-/// A blocking TCP connection with a read buffer (TCP_NODELAY, send and
-/// receive timeouts). One thread uses it at a time.
-final class Socket: ByteReader {
-    private let fd: Int32
-    private var buffer: [UInt8]
+/// A connected byte stream the drivers talk over: a plain socket, or a
+/// channel (TLS or not) run by SwiftNIO.
+protocol Transport: AnyObject {
+    /// Sends all of `bytes`.
+    func write(_ bytes: [UInt8]) throws
+    /// Waits for bytes and copies at least one into `buffer`, returning how
+    /// many; throws when the stream closes, fails or times out.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A transport with a read buffer: the line and byte-count reads the parsers
+/// need. One thread uses it at a time.
+final class BufferedTransport: ByteReader {
+    private let transport: any Transport
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var start = 0
     private var end = 0
 
+    init(_ transport: any Transport) {
+        self.transport = transport
+    }
+
+    func write(_ bytes: [UInt8]) throws { try transport.write(bytes) }
+
+    /// Reads more bytes into the buffer (at least one).
+    private func fill() throws {
+        if start == end {
+            start = 0
+            end = 0
+        } else if end == buffer.count {
+            if start > 0 {
+                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+                end -= start
+                start = 0
+            } else {
+                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+            }
+        }
+        let end = self.end
+        self.end += try buffer.withUnsafeMutableBytes { try transport.receive(into: .init(rebasing: $0[end...])) }
+    }
+
+    func readLine() throws -> [UInt8] {
+        var scanned = 0  // bytes after `start` known not to begin a CRLF
+        while true {
+            var i = start + scanned
+            while i + 1 < end {
+                if buffer[i] == 13, buffer[i + 1] == 10 {
+                    let line = Array(buffer[start..<i])
+                    start = i + 2
+                    return line
+                }
+                i += 1
+            }
+            scanned = max(0, end - start - 1)
+            try fill()
+        }
+    }
+
+    func read(count: Int) throws -> [UInt8] {
+        while end - start < count { try fill() }
+        let bytes = Array(buffer[start..<(start + count)])
+        start += count
+        return bytes
+    }
+}
+
+/// A blocking TCP connection (TCP_NODELAY, send and receive timeouts).
+final class Socket: Transport {
+    private let fd: Int32
     /// Connects to `endpoint`; connecting, reads and writes time out after `timeout` seconds.
     init(to endpoint: Endpoint, timeout: Double) throws {
         var hints = addrinfo()
@@ -123,7 +185,6 @@ final class Socket: ByteReader {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         self.fd = fd
-        buffer = [UInt8](repeating: 0, count: 64 * 1024)
     }
 
     deinit { close(fd) }
@@ -142,54 +203,14 @@ final class Socket: ByteReader {
         }
     }
 
-    /// Reads more bytes into the buffer (at least one).
-    private func fill() throws {
-        if start == end {
-            start = 0
-            end = 0
-        } else if end == buffer.count {
-            if start > 0 {
-                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
-                end -= start
-                start = 0
-            } else {
-                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
-            }
-        }
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
-            if n > 0 {
-                end += n
-                return
-            }
+            let n = recv(fd, buffer.baseAddress!, buffer.count, 0)
+            if n > 0 { return n }
             if n == 0 { throw BenchError.io("closed by peer") }
             if errno == EINTR { continue }
             throw errno == EAGAIN || errno == EWOULDBLOCK
                 ? BenchError.timeout : BenchError.io(String(cString: strerror(errno)))
         }
-    }
-
-    func readLine() throws -> [UInt8] {
-        var scanned = 0  // bytes after `start` known not to begin a CRLF
-        while true {
-            var i = start + scanned
-            while i + 1 < end {
-                if buffer[i] == 13, buffer[i + 1] == 10 {
-                    let line = Array(buffer[start..<i])
-                    start = i + 2
-                    return line
-                }
-                i += 1
-            }
-            scanned = max(0, end - start - 1)
-            try fill()
-        }
-    }
-
-    func read(count: Int) throws -> [UInt8] {
-        while end - start < count { try fill() }
-        let bytes = Array(buffer[start..<(start + count)])
-        start += count
-        return bytes
     }
 }

@@ -81,6 +81,26 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Do not write the records first (reuse a previous load).")
     var skipLoad = false
 
+    @Option(
+        help: ArgumentHelp(
+            """
+            How Kvorum connections are made: socket (blocking sockets, the fastest client) or channel (SwiftNIO \
+            channels, the only one that speaks TLS). Compare TLS with plain TCP over channel both times.
+            """, valueName: "socket|channel"))
+    var transport: String?
+
+    @Option(help: "The cluster CA certificate (PEM): connect with TLS and trust only it (env KVORUM_CA).")
+    var ca: String?
+
+    @Option(help: "A client certificate (PEM) to present, with --key (env KVORUM_CERT).")
+    var cert: String?
+
+    @Option(help: "The client certificate's private key (PEM) (env KVORUM_KEY).")
+    var key: String?
+
+    @Option(help: "A bearer token sent with every Kvorum request (env KVORUM_TOKEN).")
+    var token: String?
+
     @Option(help: "Seed of the key, operation and value choices.")
     var seed: UInt64 = 1
 
@@ -100,6 +120,33 @@ struct BenchCommand: ParsableCommand {
         if let operations, operations < 1 { throw ValidationError("--operations must be positive") }
         guard (1...3).contains(r), (1...3).contains(w) else { throw ValidationError("--r and --w must be 1…3") }
         _ = try benchTarget()
+        _ = try security()
+    }
+
+    /// The transport, TLS files and token, from the options or the environment.
+    private func security() throws -> ClientSecurity {
+        let environment = ProcessInfo.processInfo.environment
+        var kind = ClientSecurity.Transport.socket
+        if let transport {
+            guard let named = ClientSecurity.Transport(rawValue: transport) else {
+                throw ValidationError("--transport must be socket or channel")
+            }
+            kind = named
+        }
+        let ca = ca ?? environment["KVORUM_CA"]
+        if ca != nil, kind == .socket, transport != nil {
+            throw ValidationError("TLS (--ca) runs over --transport channel only")
+        }
+        if ca == nil, node.contains(where: { $0.hasPrefix("https://") }) {
+            throw ValidationError("an https:// node needs --ca (or KVORUM_CA), the cluster's CA certificate")
+        }
+        do {
+            return try ClientSecurity(
+                transport: kind, caFile: ca, certificate: cert ?? environment["KVORUM_CERT"],
+                key: key ?? environment["KVORUM_KEY"], token: token ?? environment["KVORUM_TOKEN"])
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// The target the options name.
@@ -129,11 +176,12 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = BenchConfiguration(
+        var configuration = BenchConfiguration(
             target: try benchTarget(), workload: Workload(rawValue: workload.uppercased())!,
             distribution: KeyDistribution(rawValue: distribution)!, records: records, valueSize: valueSize,
             concurrency: concurrency, duration: duration, operations: operations, warmup: warmup, r: r, w: w,
             skipLoad: skipLoad, seed: seed)
+        configuration.security = try security()
         // A live line on a terminal only: not when piped, not in CI.
         let live = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
         var progress: (@Sendable (String) -> Void)?
