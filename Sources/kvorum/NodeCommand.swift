@@ -97,6 +97,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: seconds between the checks that reap tombstones (default 10).")
     var reapInterval: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Server mode: the node's TLS files (ca.crt, node.crt, node.key; `kvorum certs`); the HTTP API is then HTTPS and checks credentials.",
+            valueName: "dir"))
+    var certsDir: String?
+
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
         guard stdio else { return }
@@ -160,6 +166,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.siblingLimit = siblingLimit
         options.tombstoneGrace = tombstoneGrace
         options.reapInterval = reapInterval
+        options.certsDir = certsDir
         return options
     }
 
@@ -173,11 +180,16 @@ struct NodeCommand: AsyncParsableCommand {
         logger[metadataKey: "node"] = "\(settings.name)"
         // Before any metric is created, so every one lands in the registry.
         let renderMetrics = ServerMetrics.bootstrap()
+        let httpTLS = try settings.certsDir.map { directory throws(SettingsError) in
+            try HTTPTLS.load(directory: directory)
+        }
         let storage = try SQLiteStorage(
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = settings.serverConfiguration
         configuration.node.identity = storage.identity
+        configuration.httpTLS = httpTLS
+        configuration.access = settings.access
         let server = ServerNode(configuration: configuration, storage: storage, loop: group.next(), logger: logger)
         server.renderMetrics = renderMetrics
         server.onShutdown = { storage.close() }

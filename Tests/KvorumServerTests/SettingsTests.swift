@@ -123,7 +123,7 @@ struct SettingsTests {
             "KVORUM_DURABILITY": "fsync", "KVORUM_CACHED_RECORDS": "0", "KVORUM_PROFILE": "server",
             "KVORUM_REQUEST_TIMEOUT": "1.5", "KVORUM_PROBE_INTERVAL": "2", "KVORUM_HANDOFF_INTERVAL": "3",
             "KVORUM_MAX_VALUE_BYTES": "2048", "KVORUM_SIBLING_WARNING": "3", "KVORUM_SIBLING_LIMIT": "6",
-            "KVORUM_TOMBSTONE_GRACE": "0", "KVORUM_REAP_INTERVAL": "1",
+            "KVORUM_TOMBSTONE_GRACE": "0", "KVORUM_REAP_INTERVAL": "1", "KVORUM_CERTS_DIR": "/srv/certs",
             "KVORUM_SOMETHING_ELSE": "ignored",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
@@ -134,7 +134,8 @@ struct SettingsTests {
                     name: "n2", listen: "0.0.0.0:7700", advertise: "10.0.0.6:7700", http: "127.0.0.1:8700",
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
-                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1))
+                    maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
+                    certsDir: "/srv/certs"))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
 

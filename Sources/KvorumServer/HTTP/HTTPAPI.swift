@@ -5,9 +5,12 @@ import KvorumRouting
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The client API over HTTP/1.1 (docs/http-api.md), on NIOHTTP1: keep-alive,
-/// bounded request bodies, JSON answers with meaningful status codes.
+/// bounded request bodies, JSON answers with meaningful status codes. With
+/// the node's TLS material it is HTTPS, and every request's credentials
+/// are checked against its route's role (`Authenticator`, docs/security.md).
 ///
 /// Every causal context the API hands out (a read's `context` and each
 /// sibling's `metadata`, a write's `metadata`) is a `ContextToken`, and a
@@ -19,8 +22,12 @@ enum HTTPAPI {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(HTTPHandler(node: node))
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls = node.configuration.httpTLS {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(node: node))
                 }
             }
             .bind(host: node.configuration.httpHost, port: node.configuration.httpPort)
@@ -107,7 +114,10 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, on: channel) }
             // Answers come on the loop: at once for bad requests, at the end
             // of the node's turn for everything it handles.
-            Router(node: node).route(requestHead, body: body.map { Array($0.readableBytesView) } ?? []) { answer in
+            let certificateName = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))
+                .flatMap { HTTPTLS.clientName($0) }
+            let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
+            Router(node: node).route(requestHead, body: bodyBytes, certificateName: certificateName) { answer in
                 self.write(answer, keepAlive: keepAlive, on: channel)
             }
         }
@@ -144,10 +154,52 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 struct Router {
     let node: ServerNode
 
-    func route(_ head: HTTPRequestHead, body: [UInt8], respond: @escaping (HTTPAnswer) -> Void) {
+    /// Routes a request, checks its credentials against the route's role
+    /// (`certificateName`: the common name of its verified client
+    /// certificate, if any) and serves it.
+    func route(
+        _ head: HTTPRequestHead, body: [UInt8], certificateName: String?, respond: @escaping (HTTPAnswer) -> Void
+    ) {
         switch RequestRouter.route(method: head.method.rawValue, target: head.uri) {
         case .failure(let error): respond(Self.answer(error))
-        case .success(let request): serve(request, head: head, body: body, respond: respond)
+        case .success(let request):
+            let decision = node.authenticator.decide(
+                needed: request.route.requiredRole, authorization: head.headers.first(name: "Authorization"),
+                certificateName: certificateName)
+            switch decision {
+            case .allowed(let identity):
+                if let identity, request.route.requiredRole == .admin {
+                    node.logger.info(
+                        "admin request",
+                        metadata: [
+                            "route": "\(request.route.name)", "identity": "\(identity.kind.rawValue):\(identity.name)",
+                        ])
+                }
+                serve(request, head: head, body: body, respond: respond)
+            case .refused(let refusal):
+                node.noteRefusal(refusal, route: request.route.name)
+                respond(Self.answer(refusal))
+            }
+        }
+    }
+
+    /// The answer to a request refused for its credentials. Missing and
+    /// unknown credentials get the same 401 whatever was wrong with them.
+    static func answer(_ refusal: Authenticator.Refusal) -> HTTPAnswer {
+        switch refusal {
+        case .missing:
+            return .error(
+                .unauthorized,
+                "this node requires credentials: a bearer token (Authorization: Bearer …) or a client certificate"
+            ).adding([("WWW-Authenticate", "Bearer realm=\"kvorum\"")])
+        case .unknown:
+            return .error(.unauthorized, "the token or client certificate is not accepted by this node")
+                .adding([("WWW-Authenticate", "Bearer realm=\"kvorum\", error=\"invalid_token\"")])
+        case .forbidden(let identity, let needed):
+            return .error(
+                .forbidden,
+                "this request needs the role '\(needed.rawValue)'; \(identity.kind.rawValue) '\(identity.name)' "
+                    + "has the role '\(identity.role.rawValue)'")
         }
     }
 

@@ -21,6 +21,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case siblingLimit = "sibling-limit"
     case tombstoneGrace = "tombstone-grace"
     case reapInterval = "reap-interval"
+    case certsDir = "certs-dir"
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -44,7 +45,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
+        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile, .certsDir: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
         }
@@ -72,6 +73,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var siblingLimit: Int?
     public var tombstoneGrace: Double?
     public var reapInterval: Double?
+    /// The directory of the node's TLS files (`ca.crt`, `node.crt`, `node.key`).
+    public var certsDir: String?
 
     public init() {}
 
@@ -95,6 +98,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .siblingLimit: siblingLimit != nil
         case .tombstoneGrace: tombstoneGrace != nil
         case .reapInterval: reapInterval != nil
+        case .certsDir: certsDir != nil
         }
     }
 
@@ -118,6 +122,7 @@ public struct SettingsLayer: Sendable, Equatable {
         result.siblingLimit = other.siblingLimit ?? siblingLimit
         result.tombstoneGrace = other.tombstoneGrace ?? tombstoneGrace
         result.reapInterval = other.reapInterval ?? reapInterval
+        result.certsDir = other.certsDir ?? certsDir
         return result
     }
 
@@ -156,6 +161,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .siblingLimit: siblingLimit = try number(Int.self, "a whole number of versions")
         case .tombstoneGrace: tombstoneGrace = try number(Double.self, "a number of seconds")
         case .reapInterval: reapInterval = try number(Double.self, "a number of seconds")
+        case .certsDir: certsDir = text
         }
     }
 
