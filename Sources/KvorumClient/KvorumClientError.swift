@@ -48,6 +48,7 @@ public struct KvorumClientError: Error, Sendable, Equatable, CustomStringConvert
         case .unknownHost: reason = "unknown host"
         case .connectionLost: reason = "the connection was lost"
         case .notHTTP: reason = "not an HTTP answer"
+        case .tls(let explained): reason = explained
         case .other(let description): reason = description
         }
         self.init(status: nil, message: "cannot reach the Kvorum node at \(url.absoluteString): \(reason)")
