@@ -64,6 +64,15 @@ struct ClientAuthProcessTests {
         }
         #expect(foreign.status == nil && foreign.message.contains("not signed by the node's CA"), "\(foreign)")
 
+        // Plain HTTP to the HTTPS port: the node closes the connection, and the client says what to try.
+        let plainURL = URL(string: "http://127.0.0.1:\(node.url.port!)")!
+        do {
+            _ = try await KvorumClient(baseURL: plainURL, timeout: 5).health()
+            Issue.record("plain HTTP was answered")
+        } catch {
+            #expect(error.status == nil && error.message.contains("use an https:// URL"), "\(error)")
+        }
+
         // Through all of it the node served, and counted every refusal.
         #expect(try await node.client(node.credentials(token: tokens[.read]!)).get("k2", r: 1).values == ["from alice"])
         let text = try await node.metricsText(token: tokens[.monitor]!)
