@@ -11,7 +11,8 @@ public struct ClusterFile: Codable, Sendable, Equatable {
         public var name: String
         /// The peer address (`host:port`), also its address in the ring.
         public var peer: String
-        /// The URL of its HTTP API, e.g. `http://127.0.0.1:8701`.
+        /// The URL of its HTTP API, e.g. `http://127.0.0.1:8701` (`https://…`
+        /// when the cluster is secure).
         public var http: String
         /// Its data directory (absolute).
         public var dataDir: String
@@ -36,15 +37,42 @@ public struct ClusterFile: Codable, Sendable, Equatable {
         public var httpPort: Int? { URL(string: http)?.port }
     }
 
+    /// How CLI commands reach a secure cluster (`cluster up --secure`): the
+    /// CA to verify the nodes' `https` URLs with and a file holding an
+    /// admin token (the token itself stays out of `cluster.json`, in a file
+    /// only its owner can read). Paths are absolute.
+    public struct Security: Codable, Sendable, Equatable {
+        /// The cluster CA's certificate (`ca.crt`).
+        public var caFile: String
+        /// A file whose first line is a bearer token with the `admin` role.
+        public var tokenFile: String?
+
+        public init(caFile: String, tokenFile: String?) {
+            self.caFile = caFile
+            self.tokenFile = tokenFile
+        }
+
+        /// The credentials a CLI command uses: the CA, and the token read
+        /// from its file (none if the file cannot be read).
+        public var credentials: ClientCredentials {
+            let token = tokenFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+                .flatMap { $0.split(whereSeparator: \.isNewline).first.map(String.init) }
+            return ClientCredentials(caFile: caFile, token: token)
+        }
+    }
+
     /// The nodes, node1 first.
     public var nodes: [Node]
     /// The process id of the `kvorum cluster up` that supervises the nodes.
     public var supervisor: Int32?
+    /// Set when the nodes serve HTTPS; nil for a plain-HTTP cluster.
+    public var security: Security?
 
     /// A record of the given nodes.
-    public init(nodes: [Node], supervisor: Int32? = nil) {
+    public init(nodes: [Node], supervisor: Int32? = nil, security: Security? = nil) {
         self.nodes = nodes
         self.supervisor = supervisor
+        self.security = security
     }
 
     /// The file's name inside the cluster's data directory.
@@ -82,10 +110,16 @@ public struct ClusterFile: Codable, Sendable, Equatable {
     /// recorded in `WORKING_DIRECTORY/kvorum-data/cluster.json`, else
     /// `http://127.0.0.1:8701` (also when the record is unreadable).
     public static func defaultNodeURL(workingDirectory: URL) -> URL {
+        defaultNode(workingDirectory: workingDirectory).url
+    }
+
+    /// The default node (see `defaultNodeURL`) with the credentials of its
+    /// cluster's record: for a secure cluster its CA and admin token.
+    public static func defaultNode(workingDirectory: URL) -> (url: URL, credentials: ClientCredentials) {
         let directory = workingDirectory.appendingPathComponent(defaultDirectory)
         guard let record = try? read(from: directory), let first = record.nodes.first,
             let url = URL(string: first.http), url.scheme != nil, url.host != nil
-        else { return fallbackNodeURL }
-        return url
+        else { return (fallbackNodeURL, ClientCredentials()) }
+        return (url, record.security?.credentials ?? ClientCredentials())
     }
 }

@@ -29,6 +29,8 @@ public enum Endpoint: Sendable, Equatable {
     case remove(name: String)
     /// `GET /stats`: the node's counters.
     case stats
+    /// `GET /metrics`: the node's metrics as Prometheus text.
+    case metrics
     /// `GET /health`: whether the node is serving.
     case health
     /// `GET /admin/local/{key}`: the versions of a key this node holds
@@ -58,6 +60,7 @@ public enum Endpoint: Sendable, Equatable {
         case .leave: return ("POST", "/leave", [])
         case .remove: return ("POST", "/remove", [])
         case .stats: return ("GET", "/stats", [])
+        case .metrics: return ("GET", "/metrics", [])
         case .health: return ("GET", "/health", [])
         case .localCopy(let key): return ("GET", "/admin/local/" + Self.encodePathSegment(key), [])
         case .keys(let prefix, let after, let limit):
@@ -101,7 +104,7 @@ public enum Endpoint: Sendable, Equatable {
         case .remove(let name):
             body = Self.jsonObject(["name": name])
             headers.append(.init(name: "Content-Type", value: "application/json"))
-        case .get, .lookup, .members, .leave, .stats, .health, .localCopy, .keys:
+        case .get, .lookup, .members, .leave, .stats, .metrics, .health, .localCopy, .keys:
             break
         }
         return PreparedRequest(method: target.method, target: prefix + pathAndQuery, headers: headers, body: body)

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One HTTP/1.1 request over its own connection, with one deadline for
 /// connecting, sending and receiving the whole answer.
@@ -17,14 +18,17 @@ enum HTTPExchange {
         case unknownHost
         case connectionLost
         case notHTTP
+        /// The TLS handshake or session failed: the error as NIOSSL raised it.
+        case tls(String)
         case other(String)
     }
 
     /// Sends `request` to `host:port` and returns the whole answer, or
-    /// fails once `timeout` seconds have passed without it.
-    static func perform(_ request: PreparedRequest, host: String, port: Int, timeout: Double)
-        async throws(Failure) -> HTTPResponse
-    {
+    /// fails once `timeout` seconds have passed without it. With `tls`, the
+    /// connection is HTTPS: the node's certificate is verified for `host`.
+    static func perform(
+        _ request: PreparedRequest, host: String, port: Int, timeout: Double, tls: NIOSSLContext? = nil
+    ) async throws(Failure) -> HTTPResponse {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let answer = loop.makePromise(of: HTTPResponse.self)
         // Capped at a year, so any finite timeout fits in nanoseconds.
@@ -36,6 +40,13 @@ enum HTTPExchange {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // An IP address is checked against the certificate's
+                        // addresses; TLS carries only names as SNI.
+                        let handler = try NIOSSLClientHandler(
+                            context: tls, serverHostname: host.isIPAddress ? nil : host)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector(answer: answer))
                 }
@@ -141,7 +152,13 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        answer.fail(error is HTTPParserError ? HTTPExchange.Failure.notHTTP : .connectionLost)
+        if error is HTTPParserError {
+            answer.fail(HTTPExchange.Failure.notHTTP)
+        } else if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+            answer.fail(HTTPExchange.Failure.tls(String(describing: error)))
+        } else {
+            answer.fail(HTTPExchange.Failure.connectionLost)
+        }
         context.close(promise: nil)
     }
 }

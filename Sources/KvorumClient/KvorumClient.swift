@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 
 /// A client of one Kvorum node's HTTP API (docs/http-api.md), on SwiftNIO.
 ///
@@ -6,18 +7,22 @@ import Foundation
 /// `timeout` seconds (to the nanosecond, sub-second timeouts included) for
 /// the whole answer. The wait is on the socket, so it costs no CPU. Failures
 /// are `KvorumClientError`s: `status` nil when the node gave no HTTP answer,
-/// else the status and the server's error text. Only `http` URLs: the node
-/// serves plain HTTP.
+/// else the status and the server's error text. `https` URLs are verified
+/// against the credentials' CA, and the credentials' client certificate and
+/// token sent (docs/security.md).
 public struct KvorumClient: Sendable {
-    /// The node's API root, e.g. `http://127.0.0.1:8701`.
+    /// The node's API root, e.g. `http://127.0.0.1:8701` or `https://node1.example:8701`.
     public let baseURL: URL
     /// Seconds to wait for each answer.
     public let timeout: Double
+    /// The CA, client certificate and token to use.
+    public let credentials: ClientCredentials
 
     /// A client of the node at `baseURL`.
-    public init(baseURL: URL, timeout: Double = 5) {
+    public init(baseURL: URL, timeout: Double = 5, credentials: ClientCredentials = ClientCredentials()) {
         self.baseURL = baseURL
         self.timeout = timeout
+        self.credentials = credentials
     }
 
     /// Sends one request and returns the node's answer as it came, as long
@@ -28,16 +33,25 @@ public struct KvorumClient: Sendable {
     /// - Throws: `KvorumClientError` with the server's error text for any
     ///   other status, or with a nil status when no answer came.
     public func send(_ endpoint: Endpoint) async throws(KvorumClientError) -> HTTPResponse {
-        guard baseURL.scheme == "http", let host = baseURL.host, !host.isEmpty else {
+        let secure = baseURL.scheme == "https"
+        guard baseURL.scheme == "http" || secure, let host = baseURL.host, !host.isEmpty else {
             throw KvorumClientError(
-                status: nil, message: "\(baseURL.absoluteString) is not an http://HOST:PORT URL of a Kvorum node")
+                status: nil,
+                message: "\(baseURL.absoluteString) is not an http(s)://HOST:PORT URL of a Kvorum node")
         }
+        let tls: NIOSSLContext? = if secure { try credentials.tlsContext() } else { nil }
+        var request = endpoint.request(baseURL: baseURL)
+        request.headers += credentials.headers
+        let port = baseURL.port ?? (secure ? 443 : 80)
         let answer: HTTPResponse
         do {
-            answer = try await HTTPExchange.perform(
-                endpoint.request(baseURL: baseURL), host: host, port: baseURL.port ?? 80, timeout: timeout)
+            answer = try await HTTPExchange.perform(request, host: host, port: port, timeout: timeout, tls: tls)
         } catch {
-            throw KvorumClientError(failure: error, url: baseURL, timeout: timeout)
+            var failure = error
+            if case .tls(let text) = error {
+                failure = .tls(await TLSDiagnosis.explain(text, host: host, port: port, credentials: credentials))
+            }
+            throw KvorumClientError(failure: failure, url: baseURL, timeout: timeout)
         }
         if answer.isSuccess { return answer }
         switch endpoint {

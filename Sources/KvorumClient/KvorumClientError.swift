@@ -46,11 +46,20 @@ public struct KvorumClientError: Error, Sendable, Equatable, CustomStringConvert
         case .refused: reason = "connection refused"
         case .timedOut: reason = "no answer within \(timeout.formatted()) s"
         case .unknownHost: reason = "unknown host"
-        case .connectionLost: reason = "the connection was lost"
-        case .notHTTP: reason = "not an HTTP answer"
+        case .connectionLost: reason = "the connection was lost" + Self.httpsHint(url)
+        case .notHTTP: reason = "not an HTTP answer" + Self.httpsHint(url)
+        case .tls(let explained): reason = explained
         case .other(let description): reason = description
         }
         self.init(status: nil, message: "cannot reach the Kvorum node at \(url.absoluteString): \(reason)")
+    }
+}
+
+extension KvorumClientError {
+    /// A node serving HTTPS closes a plain-HTTP connection (or answers it
+    /// with a TLS alert): say what to try.
+    fileprivate static func httpsHint(_ url: URL) -> String {
+        url.scheme == "http" ? " (if the node serves HTTPS, use an https:// URL)" : ""
     }
 }
 

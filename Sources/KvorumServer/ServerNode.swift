@@ -20,6 +20,10 @@ public final class ServerNode: @unchecked Sendable {
         public var maxValueBytes: Int
         /// The bounds on connections, time, sizes and queues (docs/limits.md).
         public var limits: NodeLimits
+        /// With TLS material the HTTP API is HTTPS (docs/security.md).
+        public var httpTLS: HTTPTLS? = nil
+        /// The HTTP API's clients and their roles.
+        public var access = AccessList()
 
         public init(
             node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int,
@@ -74,6 +78,10 @@ public final class ServerNode: @unchecked Sendable {
     private let requestTimer = Metrics.Timer(label: "kvorum_client_request_duration_seconds")
     /// Read and write answers that carried a sibling warning.
     private var siblingWarnings = 0
+    /// Who may use which HTTP endpoint.
+    let authenticator: Authenticator
+    /// HTTP requests refused for their credentials, by reason.
+    private var authRefusals: [String: Int] = [:]
 
     public init(configuration: Configuration, storage: any Storage, loop: EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -81,6 +89,7 @@ public final class ServerNode: @unchecked Sendable {
         self.logger = logger
         self.storage = storage
         groupCommit = storage as? GroupCommitStorage
+        authenticator = Authenticator(access: configuration.access, tls: configuration.httpTLS != nil)
         node = KvorumNode(config: configuration.node, storage: storage)
         var limits = PeerTransport.Limits()
         limits.queueTimeout = configuration.node.requestTimeout
@@ -162,8 +171,29 @@ public final class ServerNode: @unchecked Sendable {
             warning threshold (--sibling-warning).
             # TYPE kvorum_sibling_warnings_total counter
             kvorum_sibling_warnings_total \(siblingWarnings)
+            # HELP kvorum_http_auth_refused_total HTTP requests refused for their credentials: missing (none \
+            given, 401), unknown (a token or client certificate this node does not list, 401), forbidden (a role \
+            too low for the endpoint, 403).
+            # TYPE kvorum_http_auth_refused_total counter
+            kvorum_http_auth_refused_total{reason="missing"} \(authRefusals["missing", default: 0])
+            kvorum_http_auth_refused_total{reason="unknown"} \(authRefusals["unknown", default: 0])
+            kvorum_http_auth_refused_total{reason="forbidden"} \(authRefusals["forbidden", default: 0])
 
             """
+    }
+
+    /// Counts and logs one request refused for its credentials (never the
+    /// token itself: only the identity it resolved to, if any).
+    func noteRefusal(_ refusal: Authenticator.Refusal, route: String) {
+        loop.preconditionInEventLoop()
+        authRefusals[refusal.reason, default: 0] += 1
+        var metadata: Logger.Metadata = ["route": "\(route)", "reason": "\(refusal.reason)"]
+        if case .forbidden(let identity, let needed) = refusal {
+            metadata["identity"] = "\(identity.kind.rawValue):\(identity.name)"
+            metadata["role"] = "\(identity.role.rawValue)"
+            metadata["needed"] = "\(needed.rawValue)"
+        }
+        logger.warning("refused request", metadata: metadata)
     }
 
     /// Counts and logs one answer that warned of too many siblings.

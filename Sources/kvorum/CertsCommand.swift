@@ -1,15 +1,17 @@
 import ArgumentParser
 import Foundation
 import KvorumCerts
+import KvorumRouting
+import KvorumServer
 
 /// `kvorum certs …`: the cluster's CA and the node and client certificates
-/// it signs, as PEM files in one directory (see docs/security.md). The nodes
-/// do not use them yet; TLS between nodes and for clients comes later.
+/// it signs, as PEM files in one directory, and bearer tokens for the HTTP
+/// API (see docs/security.md). A node given `--certs-dir` serves HTTPS.
 struct CertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
-        abstract: "Make and list the cluster's TLS certificates (not yet used by the nodes).",
-        subcommands: [CreateCA.self, CreateNode.self, CreateClient.self, List.self]
+        abstract: "Make and list the cluster's TLS certificates, and bearer tokens for the HTTP API.",
+        subcommands: [CreateCA.self, CreateNode.self, CreateClient.self, CreateToken.self, List.self]
     )
 
     /// `--certs-dir`, shared by every `certs` command.
@@ -120,6 +122,43 @@ struct CertsCommand: ParsableCommand {
         }
     }
 
+    /// `kvorum certs create-token NAME --role ROLE`: a bearer token for the
+    /// HTTP API. Nothing is written: the token is printed once, with the
+    /// config lines that list its hash.
+    struct CreateToken: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-token",
+            abstract: "Make a bearer token for the HTTP API: prints it once, and the config lines listing its hash.",
+            discussion: """
+                The first line of the output is the token: give it to the client (--token or KVORUM_TOKEN). \
+                The node stores only its SHA-256: paste the [[auth.tokens]] lines into each node's config file \
+                and restart the node. The token is not kept anywhere else; a lost token is replaced by a new one.
+                """)
+
+        @Argument(help: "A name for the token, shown in the nodes' logs (e.g. the client's or the job's name).")
+        var name: String
+
+        @Option(help: "What the token may do: monitor, read, write or admin (each includes those before it).")
+        var role: Role
+
+        func validate() throws {
+            guard !name.isEmpty, !name.contains("\""), !name.contains("\n") else {
+                throw ValidationError("the name must be non-empty and hold no quote or newline")
+            }
+        }
+
+        func run() {
+            let token = AccessToken.make()
+            print(token)
+            print("# Give the token above to the client (--token or KVORUM_TOKEN); it is shown only this once.")
+            print("# Add these lines to each node's config file (--config):")
+            print("[[auth.tokens]]")
+            print("name = \"\(name)\"")
+            print("role = \"\(role.rawValue)\"")
+            print("sha256 = \"\(AccessToken.hexHash(token))\"")
+        }
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "Show each certificate's file, subject, hosts, issuer and expiry.")
@@ -152,3 +191,5 @@ private func reporting(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
+
+extension Role: ExpressibleByArgument {}

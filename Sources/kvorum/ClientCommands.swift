@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import KvorumClient
 
-/// The options every client command takes: which node, how to print.
+/// The options every client command takes: which node, how to print, and
+/// the credentials for a node that serves HTTPS and checks access.
 struct NodeOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The node's HTTP URL, also host:port (default: the first node in ./kvorum-data/cluster.json, else http://127.0.0.1:8701).",
+            "The node's URL, http:// or https://, also host:port (default: the first node in ./kvorum-data/cluster.json, else http://127.0.0.1:8701).",
             valueName: "url"))
     var node: String?
 
@@ -16,18 +17,44 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Seconds to wait for the node's answer.")
     var timeout: Double = 10
 
+    @Option(
+        help: ArgumentHelp(
+            "The CA certificate that signed the node's certificate, for https:// (default: $KVORUM_CA).",
+            valueName: "file"))
+    var ca: String?
+
+    @Option(help: ArgumentHelp("A client certificate to authenticate with (default: $KVORUM_CERT).", valueName: "file"))
+    var cert: String?
+
+    @Option(help: ArgumentHelp("The client certificate's key (default: $KVORUM_KEY).", valueName: "file"))
+    var key: String?
+
+    @Option(help: ArgumentHelp("A bearer token to authenticate with (default: $KVORUM_TOKEN).", valueName: "token"))
+    var token: String?
+
     func validate() throws {
-        if let node, nodeURL(node) == nil { throw ValidationError("--node must be a URL like http://127.0.0.1:8701") }
+        if let node, nodeURL(node) == nil {
+            throw ValidationError("--node must be a URL like http://127.0.0.1:8701 or https://node1.example:8701")
+        }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number") }
     }
 
-    /// A client of the chosen node.
+    /// A client of the chosen node. Each credential comes from its flag,
+    /// else its `KVORUM_…` variable, else (with no --node) the local
+    /// cluster's record.
     var client: KvorumClient {
-        let url =
-            node.flatMap(nodeURL)
-            ?? ClusterFile.defaultNodeURL(
-                workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        return KvorumClient(baseURL: url, timeout: timeout)
+        let local = ClusterFile.defaultNode(
+            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let url = node.flatMap(nodeURL) ?? local.url
+        let recorded = node == nil ? local.credentials : ClientCredentials()
+        let environment = ProcessInfo.processInfo.environment
+        func given(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let credentials = ClientCredentials(
+            caFile: given(ca, "KVORUM_CA") ?? recorded.caFile, certificateFile: given(cert, "KVORUM_CERT"),
+            keyFile: given(key, "KVORUM_KEY"), token: given(token, "KVORUM_TOKEN") ?? recorded.token)
+        return KvorumClient(baseURL: url, timeout: timeout, credentials: credentials)
     }
 
     /// Runs `body` against the chosen node, reporting failures the CLI way
@@ -45,10 +72,10 @@ struct NodeOptions: ParsableArguments {
         print(text, terminator: "")
     }
 
-    /// `host:port` is taken as `http://host:port`. Nodes serve plain HTTP.
+    /// `host:port` is taken as `http://host:port`.
     private func nodeURL(_ text: String) -> URL? {
         let url = URL(string: text.contains("://") ? text : "http://" + text)
-        guard let url, url.scheme == "http", url.host?.isEmpty == false else { return nil }
+        guard let url, url.scheme == "http" || url.scheme == "https", url.host?.isEmpty == false else { return nil }
         return url
     }
 }

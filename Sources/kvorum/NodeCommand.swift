@@ -131,6 +131,10 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(help: "Server mode: client operations in flight; more get 503 with Retry-After (default 10000).")
     var maxPendingOperations: Int?
+        help: ArgumentHelp(
+            "Server mode: the node's TLS files (ca.crt, node.crt, node.key; `kvorum certs`); the HTTP API is then HTTPS and checks credentials.",
+            valueName: "dir"))
+    var certsDir: String?
 
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
@@ -205,6 +209,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.peerQueueLimit = peerQueueLimit
         options.peerBufferBytes = peerBufferBytes
         options.maxPendingOperations = maxPendingOperations
+        options.certsDir = certsDir
         return options
     }
 
@@ -219,11 +224,16 @@ struct NodeCommand: AsyncParsableCommand {
         // Before any metric is created, so every one lands in the registry.
         let renderMetrics = ServerMetrics.bootstrap()
         FileDescriptorLimit.raise(for: settings.limits, logger: logger)
+        let httpTLS = try settings.certsDir.map { directory throws(SettingsError) in
+            try HTTPTLS.load(directory: directory)
+        }
         let storage = try SQLiteStorage(
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = settings.serverConfiguration
         configuration.node.identity = storage.identity
+        configuration.httpTLS = httpTLS
+        configuration.access = settings.access
         let server = ServerNode(configuration: configuration, storage: storage, loop: group.next(), logger: logger)
         server.renderMetrics = renderMetrics
         server.onShutdown = { storage.close() }

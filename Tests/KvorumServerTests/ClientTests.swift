@@ -308,6 +308,31 @@ struct ClientTests {
         }
     }
 
+    /// A secure cluster's record: https URLs, the CA and the admin token's
+    /// file. The CLI's default node comes with that CA and the token read
+    /// from the file; a plain record brings no credentials.
+    @Test func secureClusterRecord() throws {
+        try Self.inScratchDirectory { directory in
+            let data = directory.appendingPathComponent(ClusterFile.defaultDirectory)
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            let tokenFile = data.appendingPathComponent("admin.token")
+            try Data("kvt_secret\n".utf8).write(to: tokenFile)
+            let record = ClusterFile(
+                nodes: [
+                    .init(
+                        name: "node1", peer: "127.0.0.1:7701", http: "https://127.0.0.1:8801", dataDir: "/d/node1",
+                        pid: 11)
+                ], supervisor: 10, security: .init(caFile: "/d/certs/ca.crt", tokenFile: tokenFile.path))
+            try record.write(to: data)
+            #expect(try ClusterFile.read(from: data) == record)
+            let chosen = ClusterFile.defaultNode(workingDirectory: directory)
+            #expect(chosen.url == URL(string: "https://127.0.0.1:8801")!)
+            #expect(chosen.credentials == ClientCredentials(caFile: "/d/certs/ca.crt", token: "kvt_secret"))
+            try Self.record.write(to: data)
+            #expect(ClusterFile.defaultNode(workingDirectory: directory).credentials == ClientCredentials())
+        }
+    }
+
     /// Allocated ports are distinct, outside the excluded set and free; a
     /// port with a listener is not free.
     @Test func freePorts() throws {

@@ -140,6 +140,7 @@ struct SettingsTests {
             "KVORUM_REQUEST_HEADER_TIMEOUT": "2.5", "KVORUM_MAX_HEADER_BYTES": "8192", "KVORUM_MAX_KEY_BYTES": "512",
             "KVORUM_MAX_FRAME_BYTES": "8388608", "KVORUM_PEER_QUEUE_LIMIT": "100",
             "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
+            "KVORUM_CERTS_DIR": "/srv/certs",
             "KVORUM_SOMETHING_ELSE": "ignored",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
@@ -151,7 +152,7 @@ struct SettingsTests {
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
                     maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
-                    limits: Self.smallLimits))
+                    limits: Self.smallLimits, certsDir: "/srv/certs"))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
 

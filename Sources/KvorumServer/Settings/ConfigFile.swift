@@ -5,6 +5,7 @@ extension SettingsLayer {
     /// setting (`NodeSetting.fileKey`), text in quotes, numbers bare.
     /// A key that is no setting, a value of the wrong type or text that is
     /// not TOML is an error naming the file and the key, never skipped.
+    /// The `[auth]` tables are read by `AccessList(configFile:path:)`.
     ///
     /// - Parameters:
     ///   - text: the file's contents.
@@ -18,10 +19,10 @@ extension SettingsLayer {
             throw SettingsError("\(path): not valid TOML: \(error)")
         }
         let known = NodeSetting.allCases.map(\.fileKey).joined(separator: ", ")
-        for key in table.keys.sorted() {
+        for key in table.keys.sorted() where key != AccessList.fileKey {
             let value = table[key]!.tomlValue
             guard let setting = NodeSetting(rawValue: key) else {
-                throw SettingsError("\(path): unknown key '\(key)' (the keys are \(known))")
+                throw SettingsError("\(path): unknown key '\(key)' (the keys are \(known), and the [auth] tables)")
             }
             let text: String
             switch (setting.kind, value.type) {
@@ -47,5 +48,26 @@ extension SettingsLayer {
     private static func name(of type: TOMLType) -> String {
         let word = type.description
         return (word.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + word
+    }
+}
+
+extension AccessList {
+    /// The credentials a config file lists in its `[auth]` tables (none: an
+    /// empty list).
+    public init(configFile text: String, path: String) throws(SettingsError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch {
+            throw SettingsError("\(path): not valid TOML: \(error)")
+        }
+        guard let value = table[Self.fileKey] else {
+            self.init()
+            return
+        }
+        guard let auth = value.table else {
+            throw SettingsError("\(path): 'auth' must be a table ([[auth.tokens]], [[auth.clients]])")
+        }
+        try self.init(table: auth, path: path)
     }
 }

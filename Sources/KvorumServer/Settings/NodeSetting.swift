@@ -31,6 +31,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case peerQueueLimit = "peer-queue-limit"
     case peerBufferBytes = "peer-buffer-bytes"
     case maxPendingOperations = "max-pending-operations"
+    case certsDir = "certs-dir"
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -54,7 +55,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
+        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile, .certsDir: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit,
             .peerBufferBytes, .maxPendingOperations:
@@ -96,6 +97,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var peerQueueLimit: Int?
     public var peerBufferBytes: Int?
     public var maxPendingOperations: Int?
+    /// The directory of the node's TLS files (`ca.crt`, `node.crt`, `node.key`).
+    public var certsDir: String?
 
     public init() {}
 
@@ -129,6 +132,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .peerQueueLimit: peerQueueLimit != nil
         case .peerBufferBytes: peerBufferBytes != nil
         case .maxPendingOperations: maxPendingOperations != nil
+        case .certsDir: certsDir != nil
         }
     }
 
@@ -162,6 +166,7 @@ public struct SettingsLayer: Sendable, Equatable {
         result.peerQueueLimit = other.peerQueueLimit ?? peerQueueLimit
         result.peerBufferBytes = other.peerBufferBytes ?? peerBufferBytes
         result.maxPendingOperations = other.maxPendingOperations ?? maxPendingOperations
+        result.certsDir = other.certsDir ?? certsDir
         return result
     }
 
@@ -210,6 +215,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .peerQueueLimit: peerQueueLimit = try number(Int.self, "a whole number of messages")
         case .peerBufferBytes: peerBufferBytes = try number(Int.self, "a whole number of bytes")
         case .maxPendingOperations: maxPendingOperations = try number(Int.self, "a whole number of operations")
+        case .certsDir: certsDir = text
         }
     }
 

@@ -41,6 +41,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var reapInterval: Double? = nil
     /// The bounds on connections, time, sizes and queues (docs/limits.md).
     public var limits = NodeLimits()
+    /// The directory of the node's TLS files: with it the HTTP API is HTTPS.
+    public var certsDir: String? = nil
+    /// The credentials of the HTTP API's clients (the config file's `[auth]`).
+    public var access = AccessList()
 
     /// The default of `maxValueBytes`: 1 MiB.
     public static let defaultMaxValueBytes = 1 << 20
@@ -95,12 +99,18 @@ public struct ServerSettings: Sendable, Equatable {
         configFile: (path: String, text: String)?, environment: [String: String], flags: SettingsLayer
     ) throws(SettingsError) -> ServerSettings {
         var file = SettingsLayer()
-        if let configFile { file = try SettingsLayer(configFile: configFile.text, path: configFile.path) }
+        var access = AccessList()
+        if let configFile {
+            file = try SettingsLayer(configFile: configFile.text, path: configFile.path)
+            access = try AccessList(configFile: configFile.text, path: configFile.path)
+        }
         let origins = Origins(
             flags: flags, environment: try SettingsLayer(environment: environment), file: file,
             path: configFile?.path)
         let options = origins.file.overridden(by: origins.environment).overridden(by: origins.flags)
-        return try Resolution(options: options, origins: origins).settings()
+        var settings = try Resolution(options: options, origins: origins).settings()
+        settings.access = access
+        return settings
     }
 }
 
@@ -157,7 +167,8 @@ private struct Resolution {
             probeInterval: options.probeInterval, handoffInterval: options.handoffInterval,
             maxValueBytes: options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes,
             siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
-            tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits)
+            tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits,
+            certsDir: options.certsDir.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// The limits, each from the options or its default.
