@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         .target(name: "KvorumCore"),
@@ -50,6 +51,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -61,8 +63,8 @@ let package = Package(
             ]
         ),
         .target(name: "KvorumContextToken"),
-        // Certificates for the cluster, made without openssl. Only the CLI
-        // uses it for now, so the core and the server gain no dependency.
+        // Certificates for the cluster, made without openssl, for the CLI
+        // and for kvorum-chaos; the core and the server gain no dependency.
         .target(
             name: "KvorumCerts",
             dependencies: [
@@ -99,6 +101,7 @@ let package = Package(
                 "KvorumContextToken",
                 "KvorumCore",
                 "KvorumBench",
+                "KvorumCerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -114,7 +117,10 @@ let package = Package(
             name: "KvorumServerTests",
             dependencies: [
                 "KvorumCore", "KvorumServer", "KvorumClient", "KvorumContextToken", "KvorumBench", "KvorumTestKit",
+                "KvorumCerts",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
