@@ -21,6 +21,8 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case siblingLimit = "sibling-limit"
     case tombstoneGrace = "tombstone-grace"
     case reapInterval = "reap-interval"
+    case certsDir = "certs-dir"
+    case insecure
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -31,6 +33,9 @@ public enum NodeSetting: String, CaseIterable, Sendable {
         case integer
         /// A number of seconds, whole or fractional.
         case seconds
+        /// On or off: a bare flag on the command line, `true`/`false` in the
+        /// file, `1`/`0`, `true`/`false` or `yes`/`no` in the environment.
+        case boolean
     }
 
     /// The command-line option.
@@ -44,9 +49,10 @@ public enum NodeSetting: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile: .text
+        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile, .certsDir: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
+        case .insecure: .boolean
         }
     }
 }
@@ -72,6 +78,10 @@ public struct SettingsLayer: Sendable, Equatable {
     public var siblingLimit: Int?
     public var tombstoneGrace: Double?
     public var reapInterval: Double?
+    /// The node's certificate directory: TLS on.
+    public var certsDir: String?
+    /// Run without TLS even off loopback.
+    public var insecure: Bool?
 
     public init() {}
 
@@ -95,6 +105,8 @@ public struct SettingsLayer: Sendable, Equatable {
         case .siblingLimit: siblingLimit != nil
         case .tombstoneGrace: tombstoneGrace != nil
         case .reapInterval: reapInterval != nil
+        case .certsDir: certsDir != nil
+        case .insecure: insecure != nil
         }
     }
 
@@ -118,6 +130,8 @@ public struct SettingsLayer: Sendable, Equatable {
         result.siblingLimit = other.siblingLimit ?? siblingLimit
         result.tombstoneGrace = other.tombstoneGrace ?? tombstoneGrace
         result.reapInterval = other.reapInterval ?? reapInterval
+        result.certsDir = other.certsDir ?? certsDir
+        result.insecure = other.insecure ?? insecure
         return result
     }
 
@@ -156,6 +170,13 @@ public struct SettingsLayer: Sendable, Equatable {
         case .siblingLimit: siblingLimit = try number(Int.self, "a whole number of versions")
         case .tombstoneGrace: tombstoneGrace = try number(Double.self, "a number of seconds")
         case .reapInterval: reapInterval = try number(Double.self, "a number of seconds")
+        case .certsDir: certsDir = text
+        case .insecure:
+            switch text.lowercased() {
+            case "1", "true", "yes": insecure = true
+            case "0", "false", "no": insecure = false
+            default: throw SettingsError("must be true or false (1 or 0, yes or no), got '\(text)'")
+            }
         }
     }
 
