@@ -52,6 +52,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                "KvorumCerts",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -63,8 +67,8 @@ let package = Package(
             ]
         ),
         .target(name: "KvorumContextToken"),
-        // Certificates for the cluster, made without openssl, for the CLI
-        // and for kvorum-chaos; the core and the server gain no dependency.
+        // Certificates for the cluster, made without openssl: the CLI and
+        // kvorum-chaos make them, the server reads them (the core does not).
         .target(
             name: "KvorumCerts",
             dependencies: [
@@ -121,6 +125,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -98,7 +98,7 @@ struct ClusterUp: AsyncParsableCommand {
             for node in plan {
                 try FileManager.default.createDirectory(atPath: node.dataDir, withIntermediateDirectories: true)
             }
-            let certificates = secure ? try makeCertificates(for: plan, in: directory) : [:]
+            let certificates = try secure ? makeCertificates(for: plan, in: directory) : [:]
             let supervisor = ClusterSupervisor(
                 plan: plan, directory: directory, displayDirectory: dataDirectory.path, durability: durability,
                 defaultLocation: dataDirectory.isDefault, certificates: certificates)
@@ -115,12 +115,12 @@ struct ClusterUp: AsyncParsableCommand {
     ///
     /// - Returns: each node's certificate directory, by name.
     private func makeCertificates(for plan: [ClusterFile.Node], in directory: URL) throws -> [String: String] {
-        let set = try CertificateSet(
+        let certificates = try CertificateSet(
             root: directory.appendingPathComponent("certs"), lifetime: CertsCommand.Lifetime.authority)
         var directories: [String: String] = [:]
         for node in plan {
             directories[node.name] =
-                try set.node(
+                try certificates.node(
                     node.name, hosts: [.ipAddress([127, 0, 0, 1]), .dnsName("localhost")],
                     lifetime: CertsCommand.Lifetime.leaf
                 ).path

@@ -4,6 +4,7 @@ import KvorumCore
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// A cluster CA and node certificate directories under `root`, made
 /// in-process with KvorumCerts (`CertificateSet`): `root/NAME` is node

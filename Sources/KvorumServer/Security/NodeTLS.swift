@@ -95,8 +95,9 @@ public struct NodeTLS: Sendable {
     /// certificate; an IP address (which TLS does not send as a server
     /// name) is checked against the certificate's IP entries.
     func dialerHandler(host: String) throws -> NIOSSLClientHandler {
-        let isAddress = (try? CertificateHost(parsing: host)).map { if case .ipAddress = $0 { true } else { false } }
-        return try NIOSSLClientHandler(context: clientContext, serverHostname: isAddress == true ? nil : host)
+        var serverName: String? = host
+        if case .ipAddress? = try? CertificateHost(parsing: host) { serverName = nil }
+        return try NIOSSLClientHandler(context: clientContext, serverHostname: serverName)
     }
 
     private static func readText(_ path: String) throws(NodeTLSError) -> String {
@@ -133,11 +134,12 @@ public struct PeerCertificate: Sendable, Equatable {
         var commonName: String?
         for name in certificate.subject {
             for attribute in name where attribute.type == .RDNAttributeType.commonName {
-                commonName = String(describing: attribute.value)
+                commonName = String(attribute.value)
             }
         }
-        let alternatives = (try? certificate.extensions.subjectAlternativeNames) ?? nil
-        let hosts = (alternatives.map(Array.init) ?? []).compactMap { name -> CertificateHost? in
+        let alternatives: SubjectAlternativeNames? = try? certificate.extensions.subjectAlternativeNames
+        let names: [GeneralName] = alternatives.map { Array($0) } ?? []
+        let hosts = names.compactMap { name -> CertificateHost? in
             switch name {
             case .dnsName(let text): .dnsName(text)
             case .ipAddress(let octets): .ipAddress(Array(octets.bytes))

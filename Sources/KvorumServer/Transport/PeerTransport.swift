@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// TCP between peers: one connection per peer pair, reused for every message
 /// in both directions, reconnected with backoff, with a bounded queue for
