@@ -53,6 +53,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                "KvorumCerts",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -71,8 +74,8 @@ let package = Package(
         // The HTTP API's request targets read into named routes, with the role
         // each needs. Depends on nothing, so a fuzzer build of it stays small.
         .target(name: "KvorumRouting"),
-        // Certificates for the cluster, made without openssl. Only the CLI
-        // uses it for now, so the core and the server gain no dependency.
+        // Certificates for the cluster, made without openssl: the CLI and
+        // kvorum-chaos make them, the server reads them (the core does not).
         .target(
             name: "KvorumCerts",
             dependencies: [
@@ -116,6 +119,7 @@ let package = Package(
                 "KvorumContextToken",
                 "KvorumCore",
                 "KvorumBench",
+                "KvorumCerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -135,6 +139,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

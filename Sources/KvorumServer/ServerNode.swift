@@ -24,10 +24,13 @@ public final class ServerNode: @unchecked Sendable {
         public var httpTLS: HTTPTLS? = nil
         /// The HTTP API's clients and their roles.
         public var access = AccessList()
+        /// Mutual TLS between peers (`--certs-dir`), or nil for plain TCP.
+        public var peerTLS: NodeTLS?
 
         public init(
             node: NodeConfig, listenHost: String, listenPort: Int, httpHost: String, httpPort: Int,
-            maxValueBytes: Int = ServerSettings.defaultMaxValueBytes, limits: NodeLimits = NodeLimits()
+            maxValueBytes: Int = ServerSettings.defaultMaxValueBytes, limits: NodeLimits = NodeLimits(),
+            peerTLS: NodeTLS? = nil
         ) {
             self.node = node
             self.listenHost = listenHost
@@ -36,6 +39,7 @@ public final class ServerNode: @unchecked Sendable {
             self.httpPort = httpPort
             self.maxValueBytes = maxValueBytes
             self.limits = limits
+            self.peerTLS = peerTLS
         }
     }
 
@@ -95,12 +99,16 @@ public final class ServerNode: @unchecked Sendable {
         limits.queueTimeout = configuration.node.requestTimeout
         limits.apply(configuration.limits)
         transport = PeerTransport(
-            loop: loop, ownAddress: configuration.node.address, limits: limits, logger: logger
+            loop: loop, ownName: configuration.node.name, ownAddress: configuration.node.address, limits: limits,
+            tls: configuration.peerTLS, logger: logger
         ) { [unowned self] address, message in
             if case .joinRefused(let reason) = message.body {
                 self.logger.error("this node was refused as a member", metadata: ["reason": "\(reason)"])
             }
             self.handle(.peer(from: address, message))
+        }
+        transport.memberAt = { [unowned self] address in
+            self.node.memberEntries.first { $0.address == address && $0.status == .up }?.name
         }
     }
 
@@ -166,7 +174,7 @@ public final class ServerNode: @unchecked Sendable {
         Gauge(label: "kvorum_suspected_peers").record(current.suspectedPeers.count)
         Gauge(label: "kvorum_pending_operations").record(current.pendingOperations)
         Gauge(label: "kvorum_members").record(current.members.count)
-        return (renderMetrics?() ?? "") + """
+        return (renderMetrics?() ?? "") + transport.refusalMetricsText() + """
             # HELP kvorum_sibling_warnings_total Read and write answers that warned of a key past the sibling \
             warning threshold (--sibling-warning).
             # TYPE kvorum_sibling_warnings_total counter

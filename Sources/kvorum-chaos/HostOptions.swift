@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KvorumCerts
 
 /// How a test host's node keeps its writes (`kvorum node --durability`).
 enum NodeDurability: String, CaseIterable, ExpressibleByArgument {
@@ -24,6 +25,13 @@ struct HostOptions: ParsableArguments {
     @Option(help: "The kvorum executable (default: the one beside kvorum-chaos).")
     var kvorum: String?
 
+    @Flag(
+        help: """
+            Mutual TLS between the nodes: a CA and a certificate per host (for its address) are made under \
+            WORK/certs and each node runs with --certs-dir. Without it the nodes run --insecure.
+            """)
+    var tls = false
+
     func validate() throws {
         guard (3...20).contains(hosts) else { throw ValidationError("--hosts must be 3…20") }
         let octets = subnet.split(separator: ".")
@@ -40,9 +48,10 @@ struct HostOptions: ParsableArguments {
 
     /// Makes the hosts and prepares (does not start) a node on each.
     func makeCluster(workDirectory: String) throws -> TestCluster {
-        try TestCluster(
+        let certificates = try tls ? CertificateSet(root: URL(fileURLWithPath: workDirectory + "/certs")) : nil
+        return try TestCluster(
             count: hosts, prefix: subnet, tag: tag, workDirectory: workDirectory, kvorum: kvorumPath,
-            durability: durability)
+            durability: durability, certificates: certificates)
     }
 
     /// `kvorum` in the directory of this executable.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KvorumCerts
 import KvorumClient
 
 #if canImport(Glibc)
@@ -44,6 +45,10 @@ struct ClusterUp: AsyncParsableCommand {
             where the other kvorum commands find their default node. Running `cluster up` again with the same \
             DIR restarts the nodes on their data, and on their previous ports when those are free. \
             Ctrl-C (or SIGTERM) stops every node: SIGTERM, then SIGKILL after 10 s.
+
+            Without --secure the nodes run without TLS, which a cluster on loopback may. With --secure, a CA \
+            and a certificate per node are made under DIR/certs (kept for later runs) and the nodes speak \
+            mutual TLS to each other (docs/security.md).
             """
     )
 
@@ -60,6 +65,9 @@ struct ClusterUp: AsyncParsableCommand {
 
     @Option(help: "Durability of the nodes' writes: process or fsync (default: the node's).")
     var durability: String?
+
+    @Flag(help: "Make a CA and node certificates under DIR/certs and run the nodes with TLS between them.")
+    var secure = false
 
     /// Seconds to wait for the nodes to form one cluster.
     static let startupDeadline = 30.0
@@ -90,9 +98,10 @@ struct ClusterUp: AsyncParsableCommand {
             for node in plan {
                 try FileManager.default.createDirectory(atPath: node.dataDir, withIntermediateDirectories: true)
             }
+            let certificates = try secure ? makeCertificates(for: plan, in: directory) : [:]
             let supervisor = ClusterSupervisor(
                 plan: plan, directory: directory, displayDirectory: dataDirectory.path, durability: durability,
-                defaultLocation: dataDirectory.isDefault)
+                defaultLocation: dataDirectory.isDefault, certificates: certificates)
             let succeeded = try await supervisor.run()
             if !succeeded { throw ExitCode(1) }
         }
@@ -100,6 +109,25 @@ struct ClusterUp: AsyncParsableCommand {
 
     /// Fails if processes recorded in `record` still run: two supervisors
     /// on one data directory would fight over it.
+    /// `--secure`: a CA in DIR/certs/ca and each node's certificate
+    /// directory, DIR/certs/NAME (for 127.0.0.1 and localhost); what exists
+    /// from an earlier run is kept.
+    ///
+    /// - Returns: each node's certificate directory, by name.
+    private func makeCertificates(for plan: [ClusterFile.Node], in directory: URL) throws -> [String: String] {
+        let certificates = try CertificateSet(
+            root: directory.appendingPathComponent("certs"), lifetime: CertsCommand.Lifetime.authority)
+        var directories: [String: String] = [:]
+        for node in plan {
+            directories[node.name] =
+                try certificates.node(
+                    node.name, hosts: [.ipAddress([127, 0, 0, 1]), .dnsName("localhost")],
+                    lifetime: CertsCommand.Lifetime.leaf
+                ).path
+        }
+        return directories
+    }
+
     private func refuseIfRunning(_ record: ClusterFile) throws {
         var running: [String] = []
         if let pid = record.supervisor, Processes.isRunning(pid, commandLineContains: ["cluster", "up"]) {

@@ -34,6 +34,8 @@ final class ClusterSupervisor {
     private let displayDirectory: String
     private let durability: String?
     private let defaultLocation: Bool
+    /// Each node's certificate directory (`--secure`), by name.
+    private let certificates: [String: String]
     private let executable = Processes.currentExecutable()
     /// How the line that `cluster up` writes into a node's log before each
     /// start begins.
@@ -48,14 +50,18 @@ final class ClusterSupervisor {
     /// A supervisor of the planned nodes (their `pid`s are filled in as
     /// they start). `displayDirectory` is the data directory as the user
     /// wrote it; `defaultLocation` says whether it is the one the CLI finds
-    /// by itself (so the printed examples need no --node).
-    init(plan: [ClusterFile.Node], directory: URL, displayDirectory: String, durability: String?, defaultLocation: Bool)
-    {
+    /// by itself (so the printed examples need no --node). A node named in
+    /// `certificates` is started with that directory as `--certs-dir`.
+    init(
+        plan: [ClusterFile.Node], directory: URL, displayDirectory: String, durability: String?, defaultLocation: Bool,
+        certificates: [String: String] = [:]
+    ) {
         nodes = plan
         self.directory = directory
         self.displayDirectory = displayDirectory
         self.durability = durability
         self.defaultLocation = defaultLocation
+        self.certificates = certificates
         (events, sink) = AsyncStream.makeStream(of: ClusterEvent.self)
     }
 
@@ -137,6 +143,7 @@ final class ClusterSupervisor {
         ]
         if index > 0 { arguments += ["--join", nodes[0].peer] }
         if let durability { arguments += ["--durability", durability] }
+        if let certsDir = certificates[node.name] { arguments += ["--certs-dir", certsDir] }
         let log = node.dataDir + "/node.log"
         let banner = "\(Self.banner) \(Date()): kvorum \(arguments.joined(separator: " "))\n"
         let descriptor = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)

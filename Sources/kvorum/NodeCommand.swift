@@ -23,6 +23,11 @@ struct NodeCommand: AsyncParsableCommand {
             --listen, which must then name a concrete host, not 0.0.0.0). Clients use the HTTP API on --http \
             (docs/http-api.md). SIGINT/SIGTERM stop it cleanly. Deploying across hosts: docs/deploy.md.
 
+            Security: with --certs-dir DIR (ca.crt, node.crt, node.key from `kvorum certs`), peers speak \
+            mutual TLS and each must hold a certificate of the cluster CA for the name it claims. A node any of \
+            whose addresses is not loopback refuses to start without --certs-dir unless given --insecure \
+            (docs/security.md).
+
             Stdio mode: kvorum node --stdio --name NAME --address HOST:PORT. The node reads events as JSON lines \
             on standard input and answers each with one line of effects (docs/stdio-protocol.md); the course \
             harness drives it this way through compat/dslib/node.py.
@@ -131,10 +136,17 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(help: "Server mode: client operations in flight; more get 503 with Retry-After (default 10000).")
     var maxPendingOperations: Int?
+
+    @Option(
         help: ArgumentHelp(
-            "Server mode: the node's TLS files (ca.crt, node.crt, node.key; `kvorum certs`); the HTTP API is then HTTPS and checks credentials.",
-            valueName: "dir"))
+            """
+            Server mode: directory of ca.crt, node.crt and node.key (kvorum certs); turns TLS on: peers speak \
+            mutual TLS, the HTTP API is HTTPS and checks credentials.
+            """, valueName: "dir"))
     var certsDir: String?
+
+    @Flag(help: "Server mode: run without TLS although an address is not loopback (a network you trust).")
+    var insecure = false
 
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
@@ -210,10 +222,14 @@ struct NodeCommand: AsyncParsableCommand {
         options.peerBufferBytes = peerBufferBytes
         options.maxPendingOperations = maxPendingOperations
         options.certsDir = certsDir
+        options.insecure = insecure ? true : nil
         return options
     }
 
     private func serve(_ settings: ServerSettings) async throws {
+        let peerTLS = try settings.certsDir.map { directory in
+            try NodeTLS.load(directory: directory, nodeName: settings.name)
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -234,6 +250,13 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.node.identity = storage.identity
         configuration.httpTLS = httpTLS
         configuration.access = settings.access
+        configuration.peerTLS = peerTLS
+        if let peerTLS {
+            logger.info(
+                "peer TLS on", metadata: ["certs-dir": "\(settings.certsDir!)", "expires": "\(peerTLS.expires)"])
+        } else if settings.insecure {
+            logger.warning("running without TLS (--insecure): anyone who can reach the ports can use them")
+        }
         let server = ServerNode(configuration: configuration, storage: storage, loop: group.next(), logger: logger)
         server.renderMetrics = renderMetrics
         server.onShutdown = { storage.close() }

@@ -42,8 +42,9 @@ struct DeployProcessTests {
             name: "listener", peerPort: listener.port, httpPort: 0, dataDirectory: cluster.root)
         let node = try await cluster.startExtra(joining: contact, style: .wildcardListen)
         let hello = try listener.firstFrame(timeout: 10)
-        #expect(hello.first == 0)
-        #expect(String(decoding: hello.dropFirst(), as: UTF8.self) == node.peer)
+        // Marker 0, version 1, the name's 2-byte length and the name, then the address.
+        #expect(Array(hello.prefix(4)) == [0, 1, 0, UInt8(node.name.utf8.count)])
+        #expect(String(decoding: hello.dropFirst(4), as: UTF8.self) == node.name + node.peer)
     }
 
     /// A node given nothing but `--config FILE` reads every setting from

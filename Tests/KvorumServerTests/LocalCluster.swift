@@ -61,6 +61,9 @@ final class LocalCluster: @unchecked Sendable {
     private var isShutDown = false
     /// Flags every node of the cluster gets besides its own settings.
     private var nodeArguments: [String] = []
+    /// Flags for one node by its name (e.g. its `--certs-dir`), asked at
+    /// every launch.
+    var perNodeArguments: @Sendable (String) throws -> [String] = { _ in [] }
 
     /// The nodes started so far, in order (node1 first).
     var nodes: [LocalNode] { lock.withLock { started } }
@@ -75,16 +78,19 @@ final class LocalCluster: @unchecked Sendable {
 
     /// Starts `count` nodes: node1 alone, then the others joining node1, and
     /// waits until every node lists all of them as members.
-    /// `nodeArguments` are more flags for every node (e.g. `--sibling-limit 5`).
-    static func start(nodes count: Int, timeout: Double = 30, nodeArguments: [String] = []) async throws
-        -> LocalCluster
-    {
+    /// `nodeArguments` are more flags for every node (e.g. `--sibling-limit 5`),
+    /// `perNode` more flags for the node of a name.
+    static func start(
+        nodes count: Int, timeout: Double = 30, nodeArguments: [String] = [],
+        perNode: @escaping @Sendable (String) throws -> [String] = { _ in [] }
+    ) async throws -> LocalCluster {
         let executable = Paths.kvorum
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ClusterError(description: "no kvorum executable at \(executable.path)")
         }
         let cluster = try LocalCluster()
         cluster.nodeArguments = nodeArguments
+        cluster.perNodeArguments = perNode
         do {
             let first = try await cluster.startExtra(joining: nil)
             for _ in 1..<count { try await cluster.startExtra(joining: first) }
@@ -294,7 +300,7 @@ final class LocalCluster: @unchecked Sendable {
     /// appended to its log, and waits until it answers `/health` (or exits,
     /// or 20 s pass).
     private func launch(_ node: LocalNode, joining contact: LocalNode?) async throws {
-        let arguments = try Self.arguments(for: node, joining: contact) + nodeArguments
+        let arguments = try Self.arguments(for: node, joining: contact) + nodeArguments + perNodeArguments(node.name)
         let descriptor = open(node.log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw ClusterError(description: "cannot open \(node.log.path)") }
         let log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
@@ -343,7 +349,9 @@ extension LocalCluster {
         }
         if let contact { settings.append(("join", contact.peer)) }
         guard node.style == .configFile else {
-            return ["node"] + settings.flatMap { ["--\($0.0)", $0.1] }
+            // Listening or advertising off loopback needs TLS or --insecure.
+            let exposed = node.style != .flags ? ["--insecure"] : []
+            return ["node"] + settings.flatMap { ["--\($0.0)", $0.1] } + exposed
         }
         let toml = settings.map { "\($0.0) = \"\($0.1)\"\n" }.joined()
         try Data(toml.utf8).write(to: node.configFile)

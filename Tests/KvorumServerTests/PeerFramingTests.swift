@@ -84,7 +84,7 @@ struct PeerFramingTests {
     @Test(
         arguments: [
             [], [1], [9, 1, 2, 3], Array(WireCodec.encode(PeerBytes.message).dropLast()),
-            [0] + Array("127.0.0.1:7003".utf8),
+            [0, 1, 0, 1] + Array("n127.0.0.1:7003".utf8),
         ] as [[UInt8]])
     func malformedPayloadClosesTheConnection(payload: [UInt8]) throws {
         let peer = PeerTestTransport()

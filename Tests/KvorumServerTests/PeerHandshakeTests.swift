@@ -6,7 +6,8 @@ import Testing
 @testable import KvorumServer
 
 /// The hello that opens every peer connection: the dialer's first frame is
-/// the marker byte 0 and its peer address, which is what the acceptor
+/// the marker byte 0, the hello's version (1), the dialer's name and its peer
+/// address, which is what the acceptor
 /// registers the connection under and names as the sender of every message
 /// on it. An accepted connection whose first frame is anything else is
 /// closed before it can deliver a message.
@@ -44,11 +45,15 @@ struct PeerHandshakeTests {
 
     /// A first frame that is a hello in form only is refused like any other:
     /// empty, a marker without an address, an address without a port or
-    /// with port 0, or text that is no `host:port` at all.
+    /// with port 0, or text that is no `host:port` at all; a hello of the
+    /// first version (an address but no version byte and no name), another
+    /// version, an empty name, a name longer than the frame.
     @Test(
         arguments: [
-            [], [0], [0] + Array("127.0.0.1".utf8), [0] + Array("127.0.0.1:0".utf8), [0] + Array("node2".utf8),
-            [0xFF] + Array("127.0.0.1:7002".utf8),
+            [], [0], [0, 1, 0, 1] + Array("n127.0.0.1".utf8), [0, 1, 0, 1] + Array("n127.0.0.1:0".utf8),
+            [0, 1, 0, 1] + Array("nnode2".utf8), [0xFF, 1, 0, 1] + Array("n127.0.0.1:7002".utf8),
+            [0] + Array("127.0.0.1:7002".utf8), [0, 2, 0, 1] + Array("n127.0.0.1:7002".utf8),
+            [0, 1, 0, 0] + Array("127.0.0.1:7002".utf8), [0, 1, 0, 99] + Array("n127.0.0.1:7002".utf8),
         ] as [[UInt8]])
     func malformedHelloIsRefused(payload: [UInt8]) throws {
         let peer = PeerTestTransport()
@@ -65,7 +70,8 @@ struct PeerHandshakeTests {
     @Test func dialedConnectionOpensWithOwnHello() throws {
         let peer = PeerTestTransport()
         let channel = try peer.connection(dialedTo: Self.dialer)
-        #expect(try channel.sentBytes() == PeerBytes.hello(PeerTestTransport.ownAddress))
+        #expect(
+            try channel.sentBytes() == PeerBytes.hello(PeerTestTransport.ownAddress, name: PeerTestTransport.ownName))
         #expect(peer.transport.isConnected(to: Self.dialer))
         try channel.receive(PeerBytes.frame(PeerBytes.message))
         #expect(peer.delivered.map(\.from) == [Self.dialer])

@@ -12,6 +12,7 @@ import NIOEmbedded
 /// Embedded channels run on the thread that made them, so each test builds
 /// its own and stays synchronous.
 final class PeerTestTransport {
+    static let ownName = "node1"
     static let ownAddress: Address = "127.0.0.1:7001"
 
     private final class Inbox {
@@ -28,7 +29,7 @@ final class PeerTestTransport {
         limits.maximumFrameSize = maximumFrameSize
         self.inbox = inbox
         transport = PeerTransport(
-            loop: loop, ownAddress: ownAddress, limits: limits,
+            loop: loop, ownName: Self.ownName, ownAddress: ownAddress, limits: limits,
             logger: Logger(label: "peer-test", factory: { _ in SwiftLogNoOpLogHandler() }),
             deliver: { inbox.delivered.append(($0, $1)) })
     }
@@ -60,9 +61,11 @@ enum PeerBytes {
         return [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + payload
     }
 
-    /// A hello frame: marker byte 0, then the dialer's peer address.
-    static func hello(_ address: Address) -> [UInt8] {
-        frame([0] + Array(address.utf8))
+    /// A hello frame: marker byte 0, version 1, the dialer's name (2-byte
+    /// big-endian length, then UTF-8), then its peer address.
+    static func hello(_ address: Address, name: String = "node2") -> [UInt8] {
+        let length = UInt16(name.utf8.count)
+        return frame([0, 1, UInt8(length >> 8), UInt8(length & 0xFF)] + Array(name.utf8) + Array(address.utf8))
     }
 
     static func frame(_ message: PeerMessage) -> [UInt8] {

@@ -211,7 +211,7 @@ struct ServerProcessTests {
         defer { cluster.shutdown() }
         let (node1, node2) = (cluster.nodes[0], cluster.nodes[1])
 
-        let hello: [UInt8] = [0] + Array("127.0.0.1:1".utf8)
+        let hello: [UInt8] = [0, 1, 0, 1] + Array("n127.0.0.1:1".utf8)
         let peerAbuse: [(String, [UInt8])] = [
             ("garbage", Array("this is not a frame at all\r\n".utf8)),
             ("a 4 GiB length prefix", [0xFF, 0xFF, 0xFF, 0xFF] + Array(repeating: 0x41, count: 64)),

@@ -11,12 +11,14 @@ import Testing
 struct SettingsTests {
     static let path = "/etc/kvorum/kvorum.toml"
 
-    /// The settings every node needs, as a config file.
+    /// The settings every node needs, as a config file (without TLS, which
+    /// a node off loopback must then be told: `insecure`).
     static let minimalFile = """
         name = "n1"
         listen = "10.0.0.5:7700"
         http = "10.0.0.5:8700"
         data-dir = "/var/lib/kvorum"
+        insecure = true
 
         """
 
@@ -107,6 +109,8 @@ struct SettingsTests {
                 peer-queue-limit = 100
                 peer-buffer-bytes = 1048576
                 max-pending-operations = 50
+                certs-dir = "/srv/kvorum/certs"
+                insecure = false
                 """)
         #expect(
             settings
@@ -115,7 +119,7 @@ struct SettingsTests {
                     dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
                     maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5,
-                    limits: Self.smallLimits))
+                    limits: Self.smallLimits, certsDir: "/srv/kvorum/certs", insecure: false))
         let server = settings.serverConfiguration
         #expect(server.limits == Self.smallLimits)
         #expect(server.maxValueBytes == 4096)
@@ -140,8 +144,7 @@ struct SettingsTests {
             "KVORUM_REQUEST_HEADER_TIMEOUT": "2.5", "KVORUM_MAX_HEADER_BYTES": "8192", "KVORUM_MAX_KEY_BYTES": "512",
             "KVORUM_MAX_FRAME_BYTES": "8388608", "KVORUM_PEER_QUEUE_LIMIT": "100",
             "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
-            "KVORUM_CERTS_DIR": "/srv/certs",
-            "KVORUM_SOMETHING_ELSE": "ignored",
+            "KVORUM_CERTS_DIR": "/srv/n2/certs", "KVORUM_INSECURE": "no", "KVORUM_SOMETHING_ELSE": "ignored",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
         let settings = try Self.resolve(file: nil, environment: environment)
@@ -152,7 +155,7 @@ struct SettingsTests {
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
                     maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
-                    limits: Self.smallLimits, certsDir: "/srv/certs"))
+                    limits: Self.smallLimits, certsDir: "/srv/n2/certs", insecure: false))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
 
@@ -225,6 +228,7 @@ struct SettingsTests {
         #expect(settings.advertise == "10.0.0.1:7700")
         #expect(settings.join == "10.0.0.2:7700")
         #expect(settings.durability == .fsync)
+        #expect(settings.certsDir == "/etc/kvorum/certs" && !settings.insecure)
     }
 
     /// The config file's path: `--config`, else `KVORUM_CONFIG`.
@@ -344,6 +348,66 @@ struct SettingsTests {
         #expect(try Self.resolve(flags: flags).join == "127.0.0.1:7700")
         flags.join = "0.0.0.0:7700"
         #expect(Self.refusal(flags: flags).hasPrefix("--join 0.0.0.0:7700 is a wildcard address"))
+    }
+
+    // MARK: Secure by default
+
+    /// The minimal settings without `insecure`: a node on 10.0.0.5.
+    static let exposedFile = minimalFile.replacingOccurrences(of: "insecure = true\n", with: "")
+
+    /// A node any of whose addresses is not loopback refuses to start
+    /// without certificates, naming the address and the commands that make
+    /// them; `insecure` (from any source) lets it run without.
+    @Test func offLoopbackWithoutCertificatesIsRefused() throws {
+        let message = Self.refusal(file: Self.exposedFile)
+        #expect(
+            message.hasPrefix("listen = \"10.0.0.5:7700\" (in \(Self.path)) is not a loopback address"), "\(message)")
+        #expect(message.contains("kvorum certs create-ca --certs-dir DIR"), "\(message)")
+        #expect(message.contains("kvorum certs create-node n1 --host 10.0.0.5 --certs-dir DIR"), "\(message)")
+        #expect(message.contains("--certs-dir (or KVORUM_CERTS_DIR"), "\(message)")
+        #expect(message.contains("--insecure"), "\(message)")
+        var flags = SettingsLayer()
+        flags.insecure = true
+        #expect(try Self.resolve(file: Self.exposedFile, flags: flags).insecure)
+        #expect(try Self.resolve(file: Self.exposedFile, environment: ["KVORUM_INSECURE": "1"]).insecure)
+        flags = SettingsLayer()
+        flags.certsDir = "/etc/kvorum/certs"
+        #expect(try Self.resolve(file: Self.exposedFile, flags: flags).certsDir == "/etc/kvorum/certs")
+    }
+
+    /// Each address counts: a wildcard listener, a routable advertise
+    /// address, an HTTP port off loopback.
+    @Test func everyAddressMustBeLoopbackToRunWithoutTLS() throws {
+        var flags = SettingsLayer()
+        (flags.name, flags.listen, flags.http, flags.dataDir) = ("n1", "127.0.0.1:7700", "127.0.0.1:8700", "/d")
+        #expect(try Self.resolve(file: nil, flags: flags).certsDir == nil)
+        var wildcard = flags
+        (wildcard.listen, wildcard.advertise) = ("0.0.0.0:7700", "127.0.0.1:7700")
+        #expect(Self.refusal(file: nil, flags: wildcard).hasPrefix("--listen 0.0.0.0:7700 is not a loopback address"))
+        var advertised = flags
+        advertised.advertise = "10.0.0.9:7700"
+        let message = Self.refusal(file: nil, flags: advertised)
+        #expect(message.hasPrefix("--advertise 10.0.0.9:7700 is not a loopback address"))
+        #expect(message.contains("create-node n1 --host 10.0.0.9 --host 127.0.0.1 --certs-dir"), "\(message)")
+        var http = flags
+        http.http = "[::]:8700"
+        #expect(Self.refusal(file: nil, flags: http).hasPrefix("--http [::]:8700 is not a loopback address"))
+    }
+
+    /// TLS on and off at once is a contradiction; a malformed `insecure` is named.
+    @Test func certificatesAndInsecureContradict() {
+        var flags = SettingsLayer()
+        flags.certsDir = "/etc/kvorum/certs"
+        #expect(
+            Self.refusal(flags: flags)
+                == "--certs-dir /etc/kvorum/certs turns TLS on and insecure = true (in \(Self.path)) turns it off: "
+                + "give only one")
+        #expect(
+            Self.refusal(environment: ["KVORUM_INSECURE": "maybe"])
+                == "KVORUM_INSECURE must be true or false (1 or 0, yes or no), got 'maybe'")
+        #expect(
+            Self.refusal(file: Self.exposedFile + "insecure = \"yes\"\n")
+                == "\(Self.path): 'insecure' must be true or false, got a string")
     }
 
     /// IPv6 hosts are written in brackets and handed to sockets without them.

@@ -29,12 +29,15 @@ extension SettingsLayer {
             case (.text, .string): text = value.string!
             case (.integer, .int), (.seconds, .int): text = String(value.int!)
             case (.seconds, .double): text = String(value.double!)
+            case (.boolean, .bool): text = String(value.bool!)
             case (.text, _):
                 throw SettingsError("\(path): '\(key)' must be a string in quotes, got \(Self.name(of: value.type))")
             case (.integer, _):
                 throw SettingsError("\(path): '\(key)' must be an integer, got \(Self.name(of: value.type))")
             case (.seconds, _):
                 throw SettingsError("\(path): '\(key)' must be a number, got \(Self.name(of: value.type))")
+            case (.boolean, _):
+                throw SettingsError("\(path): '\(key)' must be true or false, got \(Self.name(of: value.type))")
             }
             do {
                 try set(setting, text: text)

@@ -32,6 +32,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case peerBufferBytes = "peer-buffer-bytes"
     case maxPendingOperations = "max-pending-operations"
     case certsDir = "certs-dir"
+    case insecure
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -42,6 +43,9 @@ public enum NodeSetting: String, CaseIterable, Sendable {
         case integer
         /// A number of seconds, whole or fractional.
         case seconds
+        /// On or off: a bare flag on the command line, `true`/`false` in the
+        /// file, `1`/`0`, `true`/`false` or `yes`/`no` in the environment.
+        case boolean
     }
 
     /// The command-line option.
@@ -62,6 +66,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
             .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
         case .idleTimeout, .requestHeaderTimeout: .seconds
+        case .insecure: .boolean
         }
     }
 }
@@ -99,6 +104,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var maxPendingOperations: Int?
     /// The directory of the node's TLS files (`ca.crt`, `node.crt`, `node.key`).
     public var certsDir: String?
+    /// Run without TLS even off loopback.
+    public var insecure: Bool?
 
     public init() {}
 
@@ -133,6 +140,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .peerBufferBytes: peerBufferBytes != nil
         case .maxPendingOperations: maxPendingOperations != nil
         case .certsDir: certsDir != nil
+        case .insecure: insecure != nil
         }
     }
 
@@ -167,6 +175,7 @@ public struct SettingsLayer: Sendable, Equatable {
         result.peerBufferBytes = other.peerBufferBytes ?? peerBufferBytes
         result.maxPendingOperations = other.maxPendingOperations ?? maxPendingOperations
         result.certsDir = other.certsDir ?? certsDir
+        result.insecure = other.insecure ?? insecure
         return result
     }
 
@@ -216,6 +225,12 @@ public struct SettingsLayer: Sendable, Equatable {
         case .peerBufferBytes: peerBufferBytes = try number(Int.self, "a whole number of bytes")
         case .maxPendingOperations: maxPendingOperations = try number(Int.self, "a whole number of operations")
         case .certsDir: certsDir = text
+        case .insecure:
+            switch text.lowercased() {
+            case "1", "true", "yes": insecure = true
+            case "0", "false", "no": insecure = false
+            default: throw SettingsError("must be true or false (1 or 0, yes or no), got '\(text)'")
+            }
         }
     }
 

@@ -41,10 +41,13 @@ public struct ServerSettings: Sendable, Equatable {
     public var reapInterval: Double? = nil
     /// The bounds on connections, time, sizes and queues (docs/limits.md).
     public var limits = NodeLimits()
-    /// The directory of the node's TLS files: with it the HTTP API is HTTPS.
+    /// The certificate directory (`ca.crt`, `node.crt`, `node.key`): with
+    /// one, peers speak mutual TLS (`NodeTLS`) and the HTTP API is HTTPS.
     public var certsDir: String? = nil
     /// The credentials of the HTTP API's clients (the config file's `[auth]`).
     public var access = AccessList()
+    /// Whether the operator chose to run without TLS off loopback.
+    public var insecure = false
 
     /// The default of `maxValueBytes`: 1 MiB.
     public static let defaultMaxValueBytes = 1 << 20
@@ -123,7 +126,7 @@ private struct Origins {
 
     /// `setting` with its value, as its winning source spells it.
     func describe(_ setting: NodeSetting, _ value: String) -> String {
-        if flags.sets(setting) { return "\(setting.flag) \(value)" }
+        if flags.sets(setting) { return setting.kind == .boolean ? setting.flag : "\(setting.flag) \(value)" }
         if environment.sets(setting) { return "\(setting.environmentVariable)=\(value)" }
         if let path, file.sets(setting) {
             let written = setting.kind == .text ? "\"\(value)\"" : value
@@ -159,6 +162,7 @@ private struct Resolution {
         if let join {
             try checkReachable(advertise: advertise, contact: join)
         }
+        try checkSecurity(listen: listen, advertise: advertise, http: http)
         return ServerSettings(
             name: options.name!, listen: listen, advertise: advertise, http: http, dataDir: options.dataDir!,
             join: join, durability: options.durability ?? .process,
@@ -168,7 +172,7 @@ private struct Resolution {
             maxValueBytes: options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes,
             siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
             tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits,
-            certsDir: options.certsDir.flatMap { $0.isEmpty ? nil : $0 })
+            certsDir: options.certsDir, insecure: options.insecure ?? false)
     }
 
     /// The limits, each from the options or its default.
@@ -185,6 +189,45 @@ private struct Resolution {
         if let value = options.peerBufferBytes { limits.peerBufferBytes = value }
         if let value = options.maxPendingOperations { limits.maxPendingOperations = value }
         return limits
+    }
+
+    /// Secure by default: a node reachable from other hosts (any of its
+    /// addresses not loopback) needs certificates, unless `insecure` says
+    /// to run without; asking for both is a contradiction.
+    private func checkSecurity(listen: String, advertise: String, http: String) throws(SettingsError) {
+        let insecure = options.insecure ?? false
+        if let certsDir = options.certsDir {
+            guard !insecure else {
+                throw SettingsError(
+                    "\(origins.describe(.certsDir, certsDir)) turns TLS on and \(origins.describe(.insecure, "true")) "
+                        + "turns it off: give only one")
+            }
+            return
+        }
+        guard !insecure else { return }
+        let addresses: [(NodeSetting, String)] = [(.listen, listen), (.advertise, advertise), (.http, http)]
+        guard case (let setting, let exposed)? = addresses.first(where: { AddressScope(address: $0.1) != .loopback })
+        else {
+            return
+        }
+        let name = options.name ?? "NAME"
+        let hosts = addresses.compactMap { HostPort.parse($0.1, allowingAnyPort: true)?.host }
+            .filter { AddressScope(host: $0) != .wildcard }
+        let hostFlags = Array(Set(hosts)).sorted().map { "--host \($0)" }.joined(separator: " ")
+        let described =
+            setting == .advertise && options.advertise == nil
+            ? "\(origins.describe(.listen, exposed)) (advertised, as no --advertise is set)"
+            : origins.describe(setting, exposed)
+        throw SettingsError(
+            """
+            \(described) is not a loopback address, and the node has no certificates: anyone who can reach it \
+            could join the cluster's traffic and read and write every key. Make certificates (docs/security.md):
+                kvorum certs create-ca --certs-dir DIR --ca-key CA_DIR/ca.key
+                kvorum certs create-node \(name) \(hostFlags.isEmpty ? "--host HOST" : hostFlags) --certs-dir DIR \
+            --ca-key CA_DIR/ca.key
+            and start the node with \(Origins.ways(.certsDir)); or, on a network you trust completely, \
+            run without TLS with --insecure (or KVORUM_INSECURE=1, or 'insecure = true' in the config file)
+            """)
     }
 
     private func address(_ setting: NodeSetting, _ text: String, anyPort: Bool) throws(SettingsError) -> String {

@@ -3,15 +3,23 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 
 /// TCP between peers: one connection per peer pair, reused for every message
 /// in both directions, reconnected with backoff, with a bounded queue for
 /// messages waiting for a connection.
 ///
-/// A connection opens with a hello frame naming the dialer's peer address, so
-/// the acceptor knows whom it talks to. When two nodes dial each other at the
-/// same moment, the connection dialed by the lower address wins and the other
-/// is closed. Everything here runs on the node's single event loop, which is
+/// A connection opens with a hello frame naming the dialer's node name and
+/// peer address, so the acceptor knows whom it talks to. With TLS
+/// (`NodeTLS`), every connection is mutual TLS and the other side's
+/// certificate must match who it is (`PeerIdentity`): the acceptor checks
+/// the hello against the dialer's certificate before it registers the
+/// connection, and the dialer checks the acceptor's certificate against the
+/// dialed address before it sends anything. A connection that fails either
+/// check is logged, counted by reason and closed. When two nodes dial each
+/// other at the same moment, the connection dialed by the lower address wins
+/// and the other is closed. Everything here runs on the node's single event loop, which is
 /// what makes the unchecked `Sendable` conformances sound.
 final class PeerTransport: @unchecked Sendable {
     struct Limits {
@@ -39,10 +47,42 @@ final class PeerTransport: @unchecked Sendable {
         var helloTimeout = 10.0
     }
 
-    private enum HelloFrame {
+    /// The first frame of a connection, from the dialer: the marker byte,
+    /// the hello's version, the dialer's node name (a 2-byte big-endian
+    /// length, then UTF-8) and its peer address (UTF-8, the rest).
+    struct Hello: Equatable {
         /// The first payload byte of a hello; peer messages start with
         /// `WireCodec.version` (1), so the two never collide.
         static let marker: UInt8 = 0
+        /// Version 1 added the name; the first hellos held only the address.
+        static let version: UInt8 = 1
+
+        var name: String
+        var address: Address
+
+        func encode(into buffer: inout ByteBuffer) {
+            buffer.writeInteger(Self.marker)
+            buffer.writeInteger(Self.version)
+            buffer.writeInteger(UInt16(name.utf8.count))
+            buffer.writeString(name)
+            buffer.writeString(address)
+        }
+
+        /// The hello in `payload`, or nil when it is none of this version.
+        init?(_ payload: inout ByteBuffer) {
+            guard payload.readInteger(as: UInt8.self) == Self.marker,
+                payload.readInteger(as: UInt8.self) == Self.version,
+                let length = payload.readInteger(as: UInt16.self), length > 0,
+                let name = payload.readString(length: Int(length)),
+                let address = payload.readString(length: payload.readableBytes), HostPort.parse(address) != nil
+            else { return nil }
+            self.init(name: name, address: address)
+        }
+
+        init(name: String, address: Address) {
+            self.name = name
+            self.address = address
+        }
     }
 
     private final class Peer: @unchecked Sendable {
@@ -54,8 +94,16 @@ final class PeerTransport: @unchecked Sendable {
     }
 
     let loop: EventLoop
+    let ownName: String
     let ownAddress: Address
     let limits: Limits
+    /// Mutual TLS with every peer, or nil for plain TCP.
+    private let tls: NodeTLS?
+    /// The name of the member the node knows at an address, if any: what a
+    /// peer at that address must be named in its certificate.
+    var memberAt: (Address) -> String? = { _ in nil }
+    /// Connections refused for who the peer is, by reason.
+    private var refusals: [PeerRefusal.Reason: Int] = [:]
     private let logger: Logger
     private let deliver: (Address, PeerMessage) -> Void
     private var peers: [Address: Peer] = [:]
@@ -69,11 +117,13 @@ final class PeerTransport: @unchecked Sendable {
     private let received = Counter(label: "kvorum_peer_frames_received_total")
 
     init(
-        loop: EventLoop, ownAddress: Address, limits: Limits = Limits(), logger: Logger,
-        deliver: @escaping (Address, PeerMessage) -> Void
+        loop: EventLoop, ownName: String, ownAddress: Address, limits: Limits = Limits(), tls: NodeTLS? = nil,
+        logger: Logger, deliver: @escaping (Address, PeerMessage) -> Void
     ) {
         self.loop = loop
+        self.ownName = ownName
         self.ownAddress = ownAddress
+        self.tls = tls
         self.limits = limits
         self.logger = logger
         self.deliver = deliver
@@ -160,6 +210,7 @@ final class PeerTransport: @unchecked Sendable {
                 self.configure(channel, dialedTo: address)
             }
             .connect(host: host, port: port)
+            .flatMap { channel in self.verifyAcceptor(on: channel, dialedTo: address) }
             .whenComplete { result in
                 peer.connecting = false
                 switch result {
@@ -171,13 +222,46 @@ final class PeerTransport: @unchecked Sendable {
             }
     }
 
+    /// Without TLS, `channel` as it is. With TLS, `channel` once the
+    /// handshake is done and the acceptor's certificate is that of the
+    /// member at `address` (if the node knows one there) and names its
+    /// host; fails (and closes the connection) otherwise.
+    private func verifyAcceptor(on channel: Channel, dialedTo address: Address) -> EventLoopFuture<Channel> {
+        guard tls != nil else { return channel.eventLoop.makeSucceededFuture(channel) }
+        let watcher: HandshakeWatcher
+        do {
+            watcher = try channel.pipeline.syncOperations.handler(type: HandshakeWatcher.self)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return watcher.done.futureResult.flatMapThrowing { _ in
+            guard let certificate = Self.peerCertificate(of: channel) else {
+                throw self.refuse(channel, .handshake("the acceptor presented no certificate"))
+            }
+            if let refusal = PeerIdentity.refusal(
+                of: certificate, claimedName: nil, address: address, memberAt: self.memberAt)
+            {
+                throw self.refuse(channel, refusal)
+            }
+            return channel
+        }
+    }
+
+    /// What the other side's certificate says, once the TLS handshake on
+    /// `channel` is done.
+    private static func peerCertificate(of channel: Channel) -> PeerCertificate? {
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self),
+            let certificate = handler.peerCertificate
+        else { return nil }
+        return PeerCertificate(certificate)
+    }
+
     /// A connection this node dialed to `address` is up: opens it with the
-    /// hello (the marker byte, then this node's peer address as UTF-8) and
-    /// makes it the connection to `address`.
+    /// hello (this node's name and peer address) and makes it the
+    /// connection to `address`.
     func greet(_ channel: Channel, dialedTo address: Address) {
-        var hello = channel.allocator.buffer(capacity: 1 + ownAddress.utf8.count)
-        hello.writeInteger(HelloFrame.marker)
-        hello.writeString(ownAddress)
+        var hello = channel.allocator.buffer(capacity: 4 + ownName.utf8.count + ownAddress.utf8.count)
+        Hello(name: ownName, address: ownAddress).encode(into: &hello)
         channel.writeAndFlush(hello, promise: nil)
         adopt(channel, for: address, dialedByUs: true)
     }
@@ -248,11 +332,21 @@ final class PeerTransport: @unchecked Sendable {
         }
     }
 
-    /// Builds a peer connection's pipeline: frame decoder and encoder, then
-    /// the handler that hands frames to this transport. `address` is the peer
-    /// this node dialed, or nil for an accepted connection, whose first frame
-    /// must then be the dialer's hello.
+    /// Builds a peer connection's pipeline: with TLS, the TLS handler (and,
+    /// on a dialed connection, the watcher of its handshake); frame decoder
+    /// and encoder, then the handler that hands frames to this transport.
+    /// `address` is the peer this node dialed, or nil for an accepted
+    /// connection, whose first frame must then be the dialer's hello.
     func installPeerHandlers(on channel: Channel, dialedTo address: Address?) throws {
+        if let tls {
+            if let address {
+                let host = HostPort.parse(address)?.host ?? address
+                try channel.pipeline.syncOperations.addHandler(try tls.dialerHandler(host: host))
+                try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(done: channel.eventLoop.makePromise()))
+            } else {
+                try channel.pipeline.syncOperations.addHandler(tls.acceptorHandler())
+            }
+        }
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(FrameDecoder(maximumFrameSize: limits.maximumFrameSize)))
         try channel.pipeline.syncOperations.addHandler(FrameEncoder())
@@ -262,22 +356,90 @@ final class PeerTransport: @unchecked Sendable {
     fileprivate func onFrame(_ payload: ByteBuffer, on channel: Channel, handler: InboundHandler) {
         var payload = payload
         if handler.peerAddress == nil {
-            guard payload.readInteger(as: UInt8.self) == HelloFrame.marker,
-                let address = payload.readString(length: payload.readableBytes), HostPort.parse(address) != nil
-            else {
+            guard let hello = Hello(&payload) else {
                 rejectConnection(channel, handler: handler, reason: "first frame is not a hello")
                 return
             }
-            handler.peerAddress = address
-            adopt(channel, for: address, dialedByUs: false)
+            if tls != nil {
+                guard let certificate = Self.peerCertificate(of: channel) else {
+                    refuse(channel, handler: handler, .handshake("the dialer presented no certificate"))
+                    return
+                }
+                if let refusal = PeerIdentity.refusal(
+                    of: certificate, claimedName: hello.name, address: hello.address, memberAt: memberAt)
+                {
+                    refuse(channel, handler: handler, refusal)
+                    return
+                }
+                handler.certifiedName = certificate.commonName
+            }
+            handler.peerAddress = hello.address
+            adopt(channel, for: hello.address, dialedByUs: false)
             return
         }
         do {
             let message = try WireCodec.decode(payload.readableBytesView)
+            if let certified = handler.certifiedName, case .join(let entry) = message.body,
+                let refusal = PeerIdentity.joinRefusal(joiningName: entry.name, connectionName: certified)
+            {
+                refuse(channel, handler: handler, refusal)
+                return
+            }
             received.increment()
             deliver(handler.peerAddress!, message)
         } catch {
             rejectConnection(channel, handler: handler, reason: error.description)
+        }
+    }
+
+    /// Closes a connection whose peer is not who it claims (or could not
+    /// show who it is); logs the reason once and counts it.
+    @discardableResult
+    fileprivate func refuse(_ channel: Channel, handler: InboundHandler? = nil, _ refusal: PeerRefusal)
+        -> PeerRefusal
+    {
+        if let handler {
+            guard !handler.refused else { return refusal }
+            handler.refused = true
+        }
+        refusals[refusal.reason, default: 0] += 1
+        logger.warning(
+            "refusing peer connection",
+            metadata: [
+                "reason": "\(refusal)", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+            ])
+        channel.close(promise: nil)
+        return refusal
+    }
+
+    /// `kvorum_peer_connections_refused_total` in Prometheus text, one line
+    /// per reason (zeros included, so the metric is there to alert on).
+    func refusalMetricsText() -> String {
+        loop.preconditionInEventLoop()
+        var text = """
+            # HELP kvorum_peer_connections_refused_total Peer connections closed because the peer's TLS handshake \
+            failed or its certificate did not match the name and address it claimed.
+            # TYPE kvorum_peer_connections_refused_total counter
+
+            """
+        for reason in PeerRefusal.Reason.allCases {
+            text += "kvorum_peer_connections_refused_total{reason=\"\(reason.rawValue)\"} \(refusals[reason] ?? 0)\n"
+        }
+        return text
+    }
+
+    /// An error on a connection: a failed TLS handshake is a refusal; a
+    /// peer that went away without closing TLS is no fault of anyone's;
+    /// anything else is a protocol violation.
+    fileprivate func onError(_ error: Error, on channel: Channel, handler: InboundHandler) {
+        switch error as? NIOSSLError {
+        case .handshakeFailed(let detail)?:
+            refuse(channel, handler: handler, .handshake("\(detail)"))
+        case .uncleanShutdown?:
+            handler.refused = true
+            channel.close(promise: nil)
+        default:
+            rejectConnection(channel, handler: handler, reason: "\(error)")
         }
     }
 
@@ -300,6 +462,8 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
 
     unowned let transport: PeerTransport
     var peerAddress: Address?
+    /// On an accepted TLS connection, the name its certificate was checked for.
+    var certifiedName: String?
     /// Set when the transport refuses this connection: nothing more is read from it.
     var refused = false
 
@@ -315,6 +479,39 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !refused else { return }
-        transport.rejectConnection(context.channel, handler: self, reason: "\(error)")
+        transport.onError(error, on: context.channel, handler: self)
+    }
+}
+
+/// Completes `done` when the TLS handshake of a dialed connection is
+/// finished, or fails it when the connection ends first.
+private final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    struct ClosedBeforeHandshake: Error {}
+
+    let done: EventLoopPromise<Void>
+    private var finished = false
+
+    init(done: EventLoopPromise<Void>) { self.done = done }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted? = event as? TLSUserEvent { finish(nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(ClosedBeforeHandshake())
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(ClosedBeforeHandshake())
+    }
+
+    private func finish(_ error: Error?) {
+        guard !finished else { return }
+        finished = true
+        if let error { done.fail(error) } else { done.succeed() }
     }
 }

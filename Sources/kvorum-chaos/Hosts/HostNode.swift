@@ -1,4 +1,5 @@
 import Foundation
+import KvorumCerts
 
 import struct KvorumBench.Endpoint
 
@@ -19,6 +20,9 @@ final class HostNode {
     let logPath: String
     private let kvorum: String
     private let durability: NodeDurability
+    /// Where the node's certificates are issued from (peer TLS), or nil
+    /// to run it `--insecure`.
+    private let certificates: CertificateSet?
     private var process: Process?
     private(set) var paused = false
     private let lock = NSLock()
@@ -36,12 +40,16 @@ final class HostNode {
     var http: Endpoint { Endpoint(host: host.address, port: Self.httpPort) }
     var isRunning: Bool { process?.isRunning == true }
 
-    init(host: TestHost, workDirectory: String, kvorum: String, durability: NodeDurability) {
+    init(
+        host: TestHost, workDirectory: String, kvorum: String, durability: NodeDurability,
+        certificates: CertificateSet? = nil
+    ) {
         self.host = host
         dataDirectory = "\(workDirectory)/data/\(host.name)"
         logPath = "\(workDirectory)/logs/\(host.name).log"
         self.kvorum = kvorum
         self.durability = durability
+        self.certificates = certificates
         currentName = host.name
     }
 
@@ -68,6 +76,7 @@ final class HostNode {
             "--data-dir", dataDirectory, "--durability", durability.rawValue,
         ]
         if let join { arguments += ["--join", join.peerAddress] }
+        arguments += try securityArguments()
         let process = Process()
         process.executableURL = ip
         process.arguments = arguments
@@ -77,6 +86,15 @@ final class HostNode {
         try process.run()
         self.process = process
         paused = false
+    }
+
+    /// `--certs-dir` with a certificate for the node's current name and its
+    /// host's address (issued on first use), or `--insecure`: the node
+    /// listens off loopback, which it refuses to do without either.
+    private func securityArguments() throws -> [String] {
+        guard let certificates else { return ["--insecure"] }
+        let directory = try certificates.node(name, hosts: [try CertificateHost(parsing: host.address)])
+        return ["--certs-dir", directory.path]
     }
 
     /// `kill -9`: the process dies at once, its store as it was.

@@ -1,4 +1,5 @@
 import Foundation
+import KvorumCerts
 
 /// A Kvorum cluster on test hosts: the network and one node per host.
 /// `shutdown()` stops every node it started and removes the network; it is
@@ -14,14 +15,19 @@ final class TestCluster: @unchecked Sendable {
 
     /// Makes `count` hosts on `prefix`.0/24 and prepares (does not start) a
     /// node on each.
-    init(count: Int, prefix: String, tag: String, workDirectory: String, kvorum: String, durability: NodeDurability)
-        throws
-    {
+    /// With `certificates`, every node runs with peer TLS, its certificate
+    /// issued from that set for its host's address.
+    init(
+        count: Int, prefix: String, tag: String, workDirectory: String, kvorum: String, durability: NodeDurability,
+        certificates: CertificateSet? = nil
+    ) throws {
         try Self.checkMachine(kvorum: kvorum)
         network = try TestNetwork(prefix: prefix, count: count, tag: tag)
         self.workDirectory = workDirectory
         nodes = network.hosts.map {
-            HostNode(host: $0, workDirectory: workDirectory, kvorum: kvorum, durability: durability)
+            HostNode(
+                host: $0, workDirectory: workDirectory, kvorum: kvorum, durability: durability,
+                certificates: certificates)
         }
     }
 
