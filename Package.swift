@@ -120,6 +120,7 @@ let package = Package(
                 "KvorumCore",
                 "KvorumBench",
                 "KvorumCerts",
+                "KvorumServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

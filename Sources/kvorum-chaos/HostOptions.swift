@@ -27,8 +27,9 @@ struct HostOptions: ParsableArguments {
 
     @Flag(
         help: """
-            Mutual TLS between the nodes: a CA and a certificate per host (for its address) are made under \
-            WORK/certs and each node runs with --certs-dir. Without it the nodes run --insecure.
+            TLS: a CA, a certificate per host (for its address) and an admin token are made under WORK/certs; \
+            each node runs with --certs-dir (mutual TLS between nodes, HTTPS) and requires the token, which the \
+            kit's clients send. Without it the nodes run --insecure.
             """)
     var tls = false
 
@@ -48,10 +49,10 @@ struct HostOptions: ParsableArguments {
 
     /// Makes the hosts and prepares (does not start) a node on each.
     func makeCluster(workDirectory: String) throws -> TestCluster {
-        let certificates = try tls ? CertificateSet(root: URL(fileURLWithPath: workDirectory + "/certs")) : nil
+        let security = try tls ? ClusterSecurity(root: URL(fileURLWithPath: workDirectory + "/certs")) : nil
         return try TestCluster(
             count: hosts, prefix: subnet, tag: tag, workDirectory: workDirectory, kvorum: kvorumPath,
-            durability: durability, certificates: certificates)
+            durability: durability, security: security)
     }
 
     /// `kvorum` in the directory of this executable.

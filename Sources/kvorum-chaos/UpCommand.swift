@@ -34,7 +34,7 @@ struct UpCommand: ParsableCommand {
         try cluster.start()
         for node in cluster.nodes {
             say(
-                "\(node.host.name): namespace \(node.host.namespace), peer \(node.peerAddress), http http://\(node.http)"
+                "\(node.host.name): namespace \(node.host.namespace), peer \(node.peerAddress), http \(host.tls ? "https" : "http")://\(node.http)"
             )
         }
         let (a, b) = (cluster.nodes[0].host, cluster.nodes[1].host)

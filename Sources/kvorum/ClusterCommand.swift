@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KvorumCerts
 import KvorumClient
+import KvorumServer
 
 #if canImport(Glibc)
     import Glibc
@@ -46,9 +47,11 @@ struct ClusterUp: AsyncParsableCommand {
             DIR restarts the nodes on their data, and on their previous ports when those are free. \
             Ctrl-C (or SIGTERM) stops every node: SIGTERM, then SIGKILL after 10 s.
 
-            Without --secure the nodes run without TLS, which a cluster on loopback may. With --secure, a CA \
-            and a certificate per node are made under DIR/certs (kept for later runs) and the nodes speak \
-            mutual TLS to each other (docs/security.md).
+            Without --secure the nodes run without TLS or credentials, which a cluster on loopback may. With \
+            --secure, a CA, a certificate per node and an admin token are made under DIR/certs (kept for later \
+            runs): the nodes speak mutual TLS to each other, serve HTTPS and require the token, and \
+            DIR/cluster.json records the CA and the token's file, so the other kvorum commands use them \
+            (docs/security.md).
             """
     )
 
@@ -66,7 +69,7 @@ struct ClusterUp: AsyncParsableCommand {
     @Option(help: "Durability of the nodes' writes: process or fsync (default: the node's).")
     var durability: String?
 
-    @Flag(help: "Make a CA and node certificates under DIR/certs and run the nodes with TLS between them.")
+    @Flag(help: "Make a CA, node certificates and an admin token under DIR/certs; run the nodes with TLS and HTTPS.")
     var secure = false
 
     /// Seconds to wait for the nodes to form one cluster.
@@ -98,10 +101,10 @@ struct ClusterUp: AsyncParsableCommand {
             for node in plan {
                 try FileManager.default.createDirectory(atPath: node.dataDir, withIntermediateDirectories: true)
             }
-            let certificates = try secure ? makeCertificates(for: plan, in: directory) : [:]
+            let security = try secure ? makeSecurity(for: plan, in: directory) : nil
             let supervisor = ClusterSupervisor(
                 plan: plan, directory: directory, displayDirectory: dataDirectory.path, durability: durability,
-                defaultLocation: dataDirectory.isDefault, certificates: certificates)
+                defaultLocation: dataDirectory.isDefault, security: security)
             let succeeded = try await supervisor.run()
             if !succeeded { throw ExitCode(1) }
         }
@@ -109,14 +112,14 @@ struct ClusterUp: AsyncParsableCommand {
 
     /// Fails if processes recorded in `record` still run: two supervisors
     /// on one data directory would fight over it.
-    /// `--secure`: a CA in DIR/certs/ca and each node's certificate
-    /// directory, DIR/certs/NAME (for 127.0.0.1 and localhost); what exists
-    /// from an earlier run is kept.
-    ///
-    /// - Returns: each node's certificate directory, by name.
-    private func makeCertificates(for plan: [ClusterFile.Node], in directory: URL) throws -> [String: String] {
-        let certificates = try CertificateSet(
-            root: directory.appendingPathComponent("certs"), lifetime: CertsCommand.Lifetime.authority)
+    /// `--secure`: a CA in DIR/certs/ca, each node's certificate
+    /// directory DIR/certs/NAME (for 127.0.0.1 and localhost), an admin
+    /// token in DIR/certs/admin.token (mode 0600) and DIR/certs/auth.toml
+    /// listing its hash, the nodes' `--config`; what exists from an earlier
+    /// run is kept.
+    private func makeSecurity(for plan: [ClusterFile.Node], in directory: URL) throws -> LocalClusterSecurity {
+        let root = directory.appendingPathComponent("certs")
+        let certificates = try CertificateSet(root: root, lifetime: CertsCommand.Lifetime.authority)
         var directories: [String: String] = [:]
         for node in plan {
             directories[node.name] =
@@ -125,7 +128,32 @@ struct ClusterUp: AsyncParsableCommand {
                     lifetime: CertsCommand.Lifetime.leaf
                 ).path
         }
-        return directories
+        let tokenFile = root.appendingPathComponent("admin.token")
+        let token: String
+        if let stored = try? String(contentsOf: tokenFile, encoding: .utf8),
+            let line = stored.split(whereSeparator: \.isNewline).first, line.hasPrefix(AccessToken.prefix)
+        {
+            token = String(line)
+        } else {
+            token = AccessToken.make()
+            guard
+                FileManager.default.createFile(
+                    atPath: tokenFile.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else { throw CLIError("cannot write \(tokenFile.path)") }
+        }
+        let configFile = root.appendingPathComponent("auth.toml")
+        let config = """
+            # Written by `kvorum cluster up --secure`: the admin token in admin.token, by its hash.
+            [[auth.tokens]]
+            name = "admin"
+            role = "admin"
+            sha256 = "\(AccessToken.hexHash(token))"
+
+            """
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        return LocalClusterSecurity(
+            certsDirs: directories, configFile: configFile.path,
+            record: ClusterFile.Security(caFile: certificates.caCertificateFile.path, tokenFile: tokenFile.path))
     }
 
     private func refuseIfRunning(_ record: ClusterFile) throws {
@@ -181,10 +209,21 @@ struct ClusterUp: AsyncParsableCommand {
         }
         return names.map { name in
             ClusterFile.Node(
-                name: name, peer: "127.0.0.1:\(ports[name]!.peer)", http: "http://127.0.0.1:\(ports[name]!.http)",
+                name: name, peer: "127.0.0.1:\(ports[name]!.peer)",
+                http: "\(secure ? "https" : "http")://127.0.0.1:\(ports[name]!.http)",
                 dataDir: directory.appendingPathComponent(name).path, pid: 0)
         }
     }
+}
+
+/// What `cluster up --secure` made for its nodes and its record.
+struct LocalClusterSecurity {
+    /// Each node's certificate directory (its `--certs-dir`), by name.
+    var certsDirs: [String: String]
+    /// The config file every node reads (`--config`): the admin token's hash.
+    var configFile: String
+    /// What DIR/cluster.json says: the CA and the token's file.
+    var record: ClusterFile.Security
 }
 
 /// `kvorum cluster down`: stops the cluster recorded in a data directory.

@@ -34,8 +34,8 @@ final class ClusterSupervisor {
     private let displayDirectory: String
     private let durability: String?
     private let defaultLocation: Bool
-    /// Each node's certificate directory (`--secure`), by name.
-    private let certificates: [String: String]
+    /// What `--secure` made: certificates, config and the record's credentials.
+    private let security: LocalClusterSecurity?
     private let executable = Processes.currentExecutable()
     /// How the line that `cluster up` writes into a node's log before each
     /// start begins.
@@ -50,18 +50,18 @@ final class ClusterSupervisor {
     /// A supervisor of the planned nodes (their `pid`s are filled in as
     /// they start). `displayDirectory` is the data directory as the user
     /// wrote it; `defaultLocation` says whether it is the one the CLI finds
-    /// by itself (so the printed examples need no --node). A node named in
-    /// `certificates` is started with that directory as `--certs-dir`.
+    /// by itself (so the printed examples need no --node). With `security`,
+    /// each node gets its `--certs-dir` and the shared `--config`.
     init(
         plan: [ClusterFile.Node], directory: URL, displayDirectory: String, durability: String?, defaultLocation: Bool,
-        certificates: [String: String] = [:]
+        security: LocalClusterSecurity? = nil
     ) {
         nodes = plan
         self.directory = directory
         self.displayDirectory = displayDirectory
         self.durability = durability
         self.defaultLocation = defaultLocation
-        self.certificates = certificates
+        self.security = security
         (events, sink) = AsyncStream.makeStream(of: ClusterEvent.self)
     }
 
@@ -74,7 +74,8 @@ final class ClusterSupervisor {
         try start(0)
         writeRecord()
         let (plan, sink) = (nodes, sink)
-        let watcher = Task { await ClusterSupervisor.awaitFormation(of: plan, sink) }
+        let credentials = security?.record.credentials ?? ClientCredentials()
+        let watcher = Task { await ClusterSupervisor.awaitFormation(of: plan, credentials: credentials, sink) }
         for await event in events {
             handle(event)
             if phase == .stopping && running.isEmpty { break }
@@ -143,7 +144,9 @@ final class ClusterSupervisor {
         ]
         if index > 0 { arguments += ["--join", nodes[0].peer] }
         if let durability { arguments += ["--durability", durability] }
-        if let certsDir = certificates[node.name] { arguments += ["--certs-dir", certsDir] }
+        if let security, let certsDir = security.certsDirs[node.name] {
+            arguments += ["--certs-dir", certsDir, "--config", security.configFile]
+        }
         let log = node.dataDir + "/node.log"
         let banner = "\(Self.banner) \(Date()): kvorum \(arguments.joined(separator: " "))\n"
         let descriptor = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
@@ -160,7 +163,7 @@ final class ClusterSupervisor {
     /// Records the nodes and their pids in DIR/cluster.json.
     private func writeRecord() {
         do {
-            try ClusterFile(nodes: nodes, supervisor: getpid()).write(to: directory)
+            try ClusterFile(nodes: nodes, supervisor: getpid(), security: security?.record).write(to: directory)
         } catch {
             Console.error("warning: cannot write \(ClusterFile.location(in: directory).path): \(error)")
         }
@@ -203,11 +206,13 @@ final class ClusterSupervisor {
 
     /// Waits for node1 to answer, reports it, then waits until every node
     /// lists all of them as members, or the startup deadline passes.
-    private static func awaitFormation(of nodes: [ClusterFile.Node], _ sink: AsyncStream<ClusterEvent>.Continuation)
-        async
-    {
+    private static func awaitFormation(
+        of nodes: [ClusterFile.Node], credentials: ClientCredentials, _ sink: AsyncStream<ClusterEvent>.Continuation
+    ) async {
         let deadline = ContinuousClock.now + .seconds(ClusterUp.startupDeadline)
-        let clients = nodes.map { KvorumClient(baseURL: URL(string: $0.http)!, timeout: 1) }
+        let clients = nodes.map {
+            KvorumClient(baseURL: URL(string: $0.http)!, timeout: 1, credentials: credentials)
+        }
         var views = [String](repeating: "no answer yet", count: nodes.count)
         var firstServes = false
         while !Task.isCancelled {
@@ -249,7 +254,7 @@ final class ClusterSupervisor {
     /// The table of nodes and a few commands to try.
     private func printWelcome() {
         let first = nodes[0]
-        let node = defaultLocation ? "" : " --node \(first.http)"
+        var node = defaultLocation ? "" : " --node \(first.http)"
         let nameWidth = max(4, nodes.map(\.name.count).max() ?? 0) + 2
         let peerWidth = max(4, nodes.map(\.peer.count).max() ?? 0) + 2
         func row(_ name: String, _ peer: String, _ http: String) -> String {
@@ -263,16 +268,26 @@ final class ClusterSupervisor {
             row("NAME", "PEER", "HTTP"),
         ]
         lines += nodes.map { row($0.name, $0.peer, $0.http) }
+        // A secure cluster wants its CA and token from commands that are
+        // not told them by cluster.json (curl, and a CLI given --node).
+        var curl = "curl -s"
+        var credentials = ""
+        if let record = security?.record, let tokenFile = record.tokenFile {
+            curl += " --cacert \(record.caFile) -H \"Authorization: Bearer $(cat \(tokenFile))\""
+            credentials = " --ca \(record.caFile) --token \"$(cat \(tokenFile))\""
+            lines += ["", "TLS and HTTPS on: the CA is \(record.caFile), an admin token is in \(tokenFile)."]
+            if !node.isEmpty { node += credentials }
+        }
         lines += [
             "",
             "Try, in another terminal\(defaultLocation ? " in this directory" : ""):",
             "  kvorum put greeting hello\(node)",
             "  kvorum get greeting\(node)",
             "  kvorum lookup greeting\(node)",
-            "  kvorum members --node \(nodes[nodes.count - 1].http)",
-            "  curl -s -X PUT --data-binary hello '\(put.absoluteString)'",
-            "  curl -s '\(key)'",
-            "  curl -s \(first.http)/stats",
+            "  kvorum members --node \(nodes[nodes.count - 1].http)\(credentials)",
+            "  \(curl) -X PUT --data-binary hello '\(put.absoluteString)'",
+            "  \(curl) '\(key)'",
+            "  \(curl) \(first.http)/stats",
             "",
             "Node logs: \(displayDirectory)/nodeK/node.log. Ctrl-C stops every node; "
                 + "`kvorum cluster up` again restarts them on the same data.",

@@ -7,7 +7,9 @@ import XCTest
 
 /// A short seeded fault run on five test hosts, as `kvorum-chaos run` does it
 /// by hand (docs/chaos.md): real nodes, every kind of fault, three workloads,
-/// and the history checker's verdict. Needs root and iproute2; without them
+/// and the history checker's verdict. It runs with `--tls`, as a cluster
+/// across hosts must: mutual TLS between the nodes, and the kit's clients on
+/// HTTPS with a token. Needs root and iproute2; without them
 /// it prints a `SKIPPED:` line and passes.
 final class FaultRunTests: XCTestCase {
     /// The run's seed: its nemesis schedule is fixed (see `Nemesis`).
@@ -28,7 +30,7 @@ final class FaultRunTests: XCTestCase {
             chaos,
             [
                 "run", "--seconds", "60", "--seed", "\(seed)", "--hosts", "5", "--subnet", "10.213.9", "--tag", tag,
-                "--work-dir", work.path, "--kvorum", Paths.kvorum.path,
+                "--work-dir", work.path, "--kvorum", Paths.kvorum.path, "--tls",
             ], deadline: 400)
         let output = result.stdout + result.stderr
         XCTAssertFalse(result.timedOut, "the fault run overran its deadline:\n\(output)")
@@ -53,6 +55,8 @@ final class FaultRunTests: XCTestCase {
             XCTAssertGreaterThan(acknowledged[workload, default: 0], 100, "too few acknowledged \(workload) writes")
         }
         XCTAssertGreaterThanOrEqual(faults.count, 4, "the nemesis applied only \(faults)")
+        let log = try String(contentsOf: work.appendingPathComponent("logs/h1.log"), encoding: .utf8)
+        XCTAssertTrue(log.contains("peer TLS on"), "h1 did not run with TLS")
         XCTAssertFalse(
             FileManager.default.fileExists(atPath: "/run/netns/kvc\(tag)h1"),
             "the run left its namespaces behind")

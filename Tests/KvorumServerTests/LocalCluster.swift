@@ -30,10 +30,12 @@ struct LocalNode: Sendable, CustomStringConvertible {
     let httpPort: Int
     let dataDirectory: URL
     var style = LaunchStyle.flags
+    /// What a client of an HTTPS node presents (nil: the node serves plain HTTP).
+    var credentials: ClientCredentials? = nil
 
     /// The peer address, also the node's address in the ring.
     var peer: String { "127.0.0.1:\(peerPort)" }
-    var httpURL: URL { URL(string: "http://127.0.0.1:\(httpPort)")! }
+    var httpURL: URL { URL(string: "\(credentials == nil ? "http" : "https")://127.0.0.1:\(httpPort)")! }
     var log: URL { dataDirectory.appendingPathComponent("node.log") }
     /// The config file of a `.configFile` node.
     var configFile: URL { dataDirectory.appendingPathComponent("kvorum.toml") }
@@ -41,7 +43,7 @@ struct LocalNode: Sendable, CustomStringConvertible {
 
     /// A client of the node's HTTP API.
     func client(timeout: Double = 5) -> KvorumClient {
-        KvorumClient(baseURL: httpURL, timeout: timeout)
+        KvorumClient(baseURL: httpURL, timeout: timeout, credentials: credentials ?? ClientCredentials())
     }
 }
 
@@ -64,6 +66,8 @@ final class LocalCluster: @unchecked Sendable {
     /// Flags for one node by its name (e.g. its `--certs-dir`), asked at
     /// every launch.
     var perNodeArguments: @Sendable (String) throws -> [String] = { _ in [] }
+    /// The credentials of every node's clients when the nodes serve HTTPS.
+    private var credentials: ClientCredentials?
 
     /// The nodes started so far, in order (node1 first).
     var nodes: [LocalNode] { lock.withLock { started } }
@@ -79,9 +83,10 @@ final class LocalCluster: @unchecked Sendable {
     /// Starts `count` nodes: node1 alone, then the others joining node1, and
     /// waits until every node lists all of them as members.
     /// `nodeArguments` are more flags for every node (e.g. `--sibling-limit 5`),
-    /// `perNode` more flags for the node of a name.
+    /// `perNode` more flags for the node of a name; `credentials` are what
+    /// clients present when those flags make the nodes serve HTTPS.
     static func start(
-        nodes count: Int, timeout: Double = 30, nodeArguments: [String] = [],
+        nodes count: Int, timeout: Double = 30, nodeArguments: [String] = [], credentials: ClientCredentials? = nil,
         perNode: @escaping @Sendable (String) throws -> [String] = { _ in [] }
     ) async throws -> LocalCluster {
         let executable = Paths.kvorum
@@ -91,6 +96,7 @@ final class LocalCluster: @unchecked Sendable {
         let cluster = try LocalCluster()
         cluster.nodeArguments = nodeArguments
         cluster.perNodeArguments = perNode
+        cluster.credentials = credentials
         do {
             let first = try await cluster.startExtra(joining: nil)
             for _ in 1..<count { try await cluster.startExtra(joining: first) }
@@ -126,7 +132,7 @@ final class LocalCluster: @unchecked Sendable {
             let name = "node\(started.count + 1)"
             let node = LocalNode(
                 name: name, peerPort: ports[0], httpPort: ports[1],
-                dataDirectory: root.appendingPathComponent(name), style: style)
+                dataDirectory: root.appendingPathComponent(name), style: style, credentials: credentials)
             started.append(node)
             return node
         }
@@ -145,7 +151,8 @@ final class LocalCluster: @unchecked Sendable {
             let ports = try LoopbackPorts.allocate(2, excluding: used)
             return LocalNode(
                 name: member.name, peerPort: ports[0], httpPort: ports[1],
-                dataDirectory: root.appendingPathComponent(member.name + "-impostor"), style: member.style)
+                dataDirectory: root.appendingPathComponent(member.name + "-impostor"), style: member.style,
+                credentials: credentials)
         }
         try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
         try await launch(node, joining: contact)
@@ -164,7 +171,7 @@ final class LocalCluster: @unchecked Sendable {
             let name = "node\(started.count + 1)"
             let node = LocalNode(
                 name: name, peerPort: dead.peerPort, httpPort: try LoopbackPorts.allocate(1, excluding: used)[0],
-                dataDirectory: root.appendingPathComponent(name), style: dead.style)
+                dataDirectory: root.appendingPathComponent(name), style: dead.style, credentials: credentials)
             started.append(node)
             return node
         }
@@ -193,7 +200,7 @@ final class LocalCluster: @unchecked Sendable {
             let ports = try LoopbackPorts.allocate(2, excluding: used)
             let moved = LocalNode(
                 name: node.name, peerPort: ports[0], httpPort: ports[1], dataDirectory: node.dataDirectory,
-                style: node.style)
+                style: node.style, credentials: credentials)
             started = started.map { $0.name == node.name ? moved : $0 }
             return moved
         }

@@ -1,6 +1,7 @@
 import Foundation
 import KvorumClient
 import KvorumCore
+import KvorumServer
 import KvorumTestKit
 import Testing
 
@@ -12,23 +13,32 @@ import Testing
 /// newly issued certificate takes part again.
 @Suite(.serialized)
 struct PeerTLSProcessTests {
-    /// A three-node cluster of one CA, each node with its own certificate directory.
+    /// A three-node cluster of one CA, each node with its own certificate
+    /// directory, serving HTTPS to clients with an admin token.
     static func startCluster() async throws -> (LocalCluster, TestCertificates) {
         let certificates = try TestCertificates(
             root: FileManager.default.temporaryDirectory.appendingPathComponent("kvorum-tls-\(UUID().uuidString)"))
-        let cluster = try await LocalCluster.start(nodes: 3) { name in
-            ["--certs-dir", try certificates.node(name).path]
+        let token = AccessToken.make()
+        let config = certificates.root.appendingPathComponent("auth.toml")
+        try """
+        [[auth.tokens]]
+        name = "test"
+        role = "admin"
+        sha256 = "\(AccessToken.hexHash(token))"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let credentials = ClientCredentials(caFile: certificates.caFile.path, token: token)
+        let cluster = try await LocalCluster.start(nodes: 3, credentials: credentials) { name in
+            ["--certs-dir", try certificates.node(name).path, "--config", config.path]
         }
         return (cluster, certificates)
     }
 
     /// The value of `kvorum_peer_connections_refused_total{reason=…}` on `node`.
-    static func refusals(_ reason: String, on node: LocalNode) throws -> Int {
-        let request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        let answer = try RawConnection.http(port: node.httpPort, Array(request.utf8))
+    static func refusals(_ reason: String, on node: LocalNode) async throws -> Int {
+        let text = String(decoding: try await node.client().send(.metrics).body, as: UTF8.self)
         let prefix = "kvorum_peer_connections_refused_total{reason=\"\(reason)\"} "
-        guard let line = answer.text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else {
-            throw ClusterError(description: "no \(prefix)line in /metrics:\n\(answer.text.prefix(2000))")
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else {
+            throw ClusterError(description: "no \(prefix)line in /metrics:\n\(text.prefix(2000))")
         }
         return Int(line.dropFirst(prefix.count).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
@@ -98,10 +108,10 @@ struct PeerTLSProcessTests {
         #expect(!honest.isClosed)
         #expect(claimsName.messages().isEmpty && claimsAddress.messages().isEmpty)
         honest.close()
-        #expect(try Self.refusals("tls_handshake", on: node1) >= 3)
-        #expect(try Self.refusals("name_mismatch", on: node1) == 1)
-        #expect(try Self.refusals("member_mismatch", on: node1) == 1)
-        #expect(try Self.refusals("join_mismatch", on: node1) == 1)
+        #expect(try await Self.refusals("tls_handshake", on: node1) >= 3)
+        #expect(try await Self.refusals("name_mismatch", on: node1) == 1)
+        #expect(try await Self.refusals("member_mismatch", on: node1) == 1)
+        #expect(try await Self.refusals("join_mismatch", on: node1) == 1)
         let log = try String(contentsOf: node1.log, encoding: .utf8)
         #expect(log.contains("peer certificate is for node4 but the hello claims node2"))
         #expect(log.contains("\(node2.peer) is member node2's address but the peer certificate is for node4"))
@@ -134,7 +144,7 @@ struct PeerTLSProcessTests {
                 let key = "k\(written.count)"
                 written[key] = try await node1.client(timeout: 3).put(key, value: "v", w: 2)
             }
-            return try Self.refusals("member_mismatch", on: node1) > 0
+            return try await Self.refusals("member_mismatch", on: node1) > 0
         }
         #expect(impostor.handshakes > 0)
         #expect(impostor.received.isEmpty, "a node sent \(impostor.received.count) bytes to the impostor")

@@ -1,3 +1,4 @@
+import KvorumRouting
 import NIOHTTP1
 
 /// The limits a request is held to once its head has arrived: the size of
@@ -16,10 +17,10 @@ struct RequestLimits {
 
     /// The answer refusing `head`, or nil if it is within the limits.
     func refusal(for head: HTTPRequestHead) -> HTTPAnswer? {
-        let (path, query) = Router.splitURI(head.uri)
+        let (path, query) = RequestRouter.splitTarget(head.uri)
         var named: [(what: String, text: String)] = []
         if let prefix = Self.keyedPaths.first(where: { path.hasPrefix($0) }),
-            let key = Router.decodeComponent(String(path.dropFirst(prefix.count)))
+            let key = PercentDecoding.decode(String(path.dropFirst(prefix.count)))
         {
             named.append(("key", key))
         }

@@ -1,5 +1,4 @@
 import Foundation
-import KvorumCerts
 
 import struct KvorumBench.Endpoint
 
@@ -20,9 +19,8 @@ final class HostNode {
     let logPath: String
     private let kvorum: String
     private let durability: NodeDurability
-    /// Where the node's certificates are issued from (peer TLS), or nil
-    /// to run it `--insecure`.
-    private let certificates: CertificateSet?
+    /// Certificates and credentials (`--tls`), or nil to run it `--insecure`.
+    private let security: ClusterSecurity?
     private var process: Process?
     private(set) var paused = false
     private let lock = NSLock()
@@ -42,14 +40,14 @@ final class HostNode {
 
     init(
         host: TestHost, workDirectory: String, kvorum: String, durability: NodeDurability,
-        certificates: CertificateSet? = nil
+        security: ClusterSecurity? = nil
     ) {
         self.host = host
         dataDirectory = "\(workDirectory)/data/\(host.name)"
         logPath = "\(workDirectory)/logs/\(host.name).log"
         self.kvorum = kvorum
         self.durability = durability
-        self.certificates = certificates
+        self.security = security
         currentName = host.name
     }
 
@@ -89,12 +87,17 @@ final class HostNode {
     }
 
     /// `--certs-dir` with a certificate for the node's current name and its
-    /// host's address (issued on first use), or `--insecure`: the node
-    /// listens off loopback, which it refuses to do without either.
+    /// host's address (issued on first use) and the config listing the
+    /// kit's token, or `--insecure`: the node listens off loopback, which it
+    /// refuses to do without either.
     private func securityArguments() throws -> [String] {
-        guard let certificates else { return ["--insecure"] }
-        let directory = try certificates.node(name, hosts: [try CertificateHost(parsing: host.address)])
-        return ["--certs-dir", directory.path]
+        guard let security else { return ["--insecure"] }
+        return try security.nodeArguments(name: name, host: host.address)
+    }
+
+    /// A client of this node's HTTP API (HTTPS with the kit's token under `--tls`).
+    func api(timeout: Double) -> NodeAPI {
+        NodeAPI(http, timeout: timeout, security: security?.client ?? .plain)
     }
 
     /// `kill -9`: the process dies at once, its store as it was.

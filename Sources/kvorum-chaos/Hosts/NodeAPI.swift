@@ -1,5 +1,6 @@
 import Foundation
 
+import struct KvorumBench.ClientSecurity
 import class KvorumBench.Connection
 import struct KvorumBench.Endpoint
 
@@ -18,8 +19,8 @@ final class NodeAPI {
 
     private let connection: Connection
 
-    init(_ endpoint: Endpoint, timeout: Double) {
-        connection = Connection(to: endpoint, timeout: timeout)
+    init(_ endpoint: Endpoint, timeout: Double, security: ClientSecurity = .plain) {
+        connection = Connection(to: endpoint, timeout: timeout, security: security)
     }
 
     /// `GET /kv/{key}?r=`, in the JSON form (every sibling as text).

@@ -1,5 +1,4 @@
 import Foundation
-import KvorumCerts
 
 /// A Kvorum cluster on test hosts: the network and one node per host.
 /// `shutdown()` stops every node it started and removes the network; it is
@@ -15,11 +14,11 @@ final class TestCluster: @unchecked Sendable {
 
     /// Makes `count` hosts on `prefix`.0/24 and prepares (does not start) a
     /// node on each.
-    /// With `certificates`, every node runs with peer TLS, its certificate
-    /// issued from that set for its host's address.
+    /// With `security`, every node runs with TLS (peers and HTTPS), its
+    /// certificate issued for its host's address, and requires the kit's token.
     init(
         count: Int, prefix: String, tag: String, workDirectory: String, kvorum: String, durability: NodeDurability,
-        certificates: CertificateSet? = nil
+        security: ClusterSecurity? = nil
     ) throws {
         try Self.checkMachine(kvorum: kvorum)
         network = try TestNetwork(prefix: prefix, count: count, tag: tag)
@@ -27,7 +26,7 @@ final class TestCluster: @unchecked Sendable {
         nodes = network.hosts.map {
             HostNode(
                 host: $0, workDirectory: workDirectory, kvorum: kvorum, durability: durability,
-                certificates: certificates)
+                security: security)
         }
     }
 
@@ -49,7 +48,7 @@ final class TestCluster: @unchecked Sendable {
     /// waits until every node lists every member.
     func start(timeout: Double = 60) throws {
         try nodes[0].start(joining: nil)
-        try wait("\(nodes[0].host) answers", timeout: timeout) { NodeAPI(self.nodes[0].http, timeout: 1).healthy() }
+        try wait("\(nodes[0].host) answers", timeout: timeout) { self.nodes[0].api(timeout: 1).healthy() }
         for node in nodes.dropFirst() { try node.start(joining: nodes[0]) }
         try waitForMembership(timeout: timeout)
     }
@@ -59,7 +58,7 @@ final class TestCluster: @unchecked Sendable {
     func waitForMembership(timeout: Double) throws {
         let expected = nodes.map(\.name).sorted()
         try wait("every node lists \(expected.joined(separator: " "))", timeout: timeout) {
-            self.nodes.allSatisfy { NodeAPI($0.http, timeout: 1).members()?.sorted() == expected }
+            self.nodes.allSatisfy { $0.api(timeout: 1).members()?.sorted() == expected }
         }
     }
 

@@ -91,7 +91,7 @@ struct FaultRun {
     private func converge(
         _ cluster: TestCluster, keys: [(key: String, workload: Workload)], recorder: HistoryRecorder
     ) -> Bool {
-        let apis = cluster.nodes.map { NodeAPI($0.http, timeout: settings.requestTimeout) }
+        let apis = cluster.nodes.map { $0.api(timeout: settings.requestTimeout) }
         let deadline = Date().addingTimeInterval(settings.convergenceTimeout)
         var replicasOf: [String: [String]] = [:]
         var copies: [FinalRecord] = []

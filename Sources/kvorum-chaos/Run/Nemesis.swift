@@ -137,7 +137,7 @@ final class Nemesis {
             let dead = victim.name
             victim.kill()
             try victim.wipe()
-            if let refusal = NodeAPI(contact.http, timeout: 5).remove(dead) {
+            if let refusal = contact.api(timeout: 5).remove(dead) {
                 throw KitError.failed("\(contact.name) would not remove \(dead): \(refusal)")
             }
             return AppliedFault(kind: kind, detail: "\(dead) wiped, removed at \(contact.name), replaced") {

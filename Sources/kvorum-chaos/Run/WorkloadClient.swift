@@ -107,7 +107,7 @@ final class WorkloadClient: @unchecked Sendable {
 
     private func api(for node: HostNode) -> NodeAPI {
         if let api = apis[node.host.name] { return api }
-        let api = NodeAPI(node.http, timeout: timeout)
+        let api = node.api(timeout: timeout)
         apis[node.host.name] = api
         return api
     }
