@@ -1,6 +1,7 @@
 import Foundation
 import KvorumContextToken
 import KvorumCore
+import KvorumRouting
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -144,59 +145,39 @@ struct Router {
     let node: ServerNode
 
     func route(_ head: HTTPRequestHead, body: [UInt8], respond: @escaping (HTTPAnswer) -> Void) {
-        let (rawPath, query) = Self.splitURI(head.uri)
-        let segments = rawPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let first = segments.count > 1 ? String(segments[1].prefix { $0 != "/" }) : ""
-        let rest = segments.count > 1 ? String(segments[1].dropFirst(first.count + 1)) : ""
-        let hasRest = segments.count > 1 && segments[1].count > first.count
-        func only(_ method: HTTPMethod, _ action: () -> Void) {
-            if head.method == method {
-                action()
-            } else {
-                respond(.error(.methodNotAllowed, "\(head.method) is not allowed on \(rawPath)"))
-            }
+        switch RequestRouter.route(method: head.method.rawValue, target: head.uri) {
+        case .failure(let error): respond(Self.answer(error))
+        case .success(let request): serve(request, head: head, body: body, respond: respond)
         }
-        switch (first, hasRest) {
-        case ("kv", true):
-            guard let key = Self.decodeComponent(rest), !key.isEmpty else {
-                respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
-                return
-            }
-            let format = ReadFormat(accept: head.headers.first(name: "Accept"))
-            switch head.method {
-            case .GET: get(key, query: query, format: format, respond: respond)
-            case .PUT: put(key, value: body, query: query, headers: head.headers, respond: respond)
-            case .DELETE: delete(key, query: query, headers: head.headers, respond: respond)
-            default: respond(.error(.methodNotAllowed, "use GET, PUT or DELETE on /kv/{key}"))
-            }
-        case ("kv", false): only(.GET) { listKeys(query: query, respond: respond) }
-        case ("lookup", true):
-            guard let key = Self.decodeComponent(rest), !key.isEmpty else {
-                respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
-                return
-            }
-            only(.GET) { lookup(key, respond: respond) }
-        case ("admin", true):
-            guard rest.hasPrefix(Self.localPrefix) else {
-                respond(.error(.notFound, "no such endpoint: \(rawPath) (the admin endpoint is /admin/local/{key})"))
-                return
-            }
-            guard let key = Self.decodeComponent(String(rest.dropFirst(Self.localPrefix.count))), !key.isEmpty else {
-                respond(.error(.badRequest, "the key must be non-empty, percent-encoded UTF-8"))
-                return
-            }
-            only(.GET) { respond(.json(.ok, localCopy(key))) }
-        case ("members", false): only(.GET) { members(respond: respond) }
-        case ("join", false): only(.POST) { join(body, respond: respond) }
-        case ("leave", false): only(.POST) { leave(respond: respond) }
-        case ("remove", false): only(.POST) { remove(body, respond: respond) }
-        case ("stats", false): only(.GET) { respond(.json(.ok, statsJSON())) }
-        case ("metrics", false): only(.GET) { respond(metrics()) }
-        case ("health", false):
-            only(.GET) { respond(.json(.ok, ["status": "ok", "name": .string(node.configuration.node.name)])) }
-        default:
-            respond(.error(.notFound, "no such endpoint: \(rawPath)"))
+    }
+
+    /// Serves a routed request.
+    func serve(
+        _ request: RoutedRequest, head: HTTPRequestHead, body: [UInt8], respond: @escaping (HTTPAnswer) -> Void
+    ) {
+        let query = request.query
+        switch request.route {
+        case .getKey(let key):
+            get(key, query: query, format: ReadFormat(accept: head.headers.first(name: "Accept")), respond: respond)
+        case .putKey(let key): put(key, value: body, query: query, headers: head.headers, respond: respond)
+        case .deleteKey(let key): delete(key, query: query, headers: head.headers, respond: respond)
+        case .listKeys: listKeys(query: query, respond: respond)
+        case .lookup(let key): lookup(key, respond: respond)
+        case .localCopy(let key): respond(.json(.ok, localCopy(key)))
+        case .members: members(respond: respond)
+        case .join: join(body, respond: respond)
+        case .leave: leave(respond: respond)
+        case .remove: remove(body, respond: respond)
+        case .stats: respond(.json(.ok, statsJSON()))
+        case .metrics: respond(metrics())
+        case .health: respond(.json(.ok, ["status": "ok", "name": .string(node.configuration.node.name)]))
         }
+    }
+
+    /// The answer to a request target that names no route.
+    static func answer(_ error: RoutingError) -> HTTPAnswer {
+        let answer = HTTPAnswer.error(HTTPResponseStatus(statusCode: error.status), error.message)
+        return error.allow.map { answer.adding([("Allow", $0)]) } ?? answer
     }
 
     // MARK: - Endpoints
@@ -402,9 +383,6 @@ struct Router {
 
     // MARK: - Helpers
 
-    /// What follows `/admin/` on the path of a local-copy read.
-    private static let localPrefix = "local/"
-
     /// A quorum parameter: absent means 2 (a majority of 3). Only its form
     /// is checked here; the node checks its range.
     private func quorum(_ text: String?, name: String, respond: (HTTPAnswer) -> Void) -> Int? {
@@ -432,33 +410,5 @@ struct Router {
     /// Versions' metadata as the API hands it out: one token each.
     static func tokens(_ metadata: [String]) -> JSON {
         .array(metadata.map { .string(ContextToken.encode($0)) })
-    }
-
-    /// The path and the query parameters of a request target, split on its
-    /// UTF-8 bytes (the separators are ASCII).
-    static func splitURI(_ uri: String) -> (path: String, query: [String: String]) {
-        let bytes = uri.utf8
-        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (uri, [:]) }
-        var query: [String: String] = [:]
-        for pair in bytes[bytes.index(after: mark)...].split(separator: UInt8(ascii: "&")) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decodeComponent(plusAsSpace(parts[0])) else { continue }
-            let value = parts.count > 1 ? plusAsSpace(parts[1]) : ""
-            query[name] = decodeComponent(value) ?? value
-        }
-        return (String(uri[..<mark]), query)
-    }
-
-    /// A query component with `+` read as a space (form encoding).
-    private static func plusAsSpace(_ bytes: Substring.UTF8View) -> String {
-        let plus = UInt8(ascii: "+")
-        guard bytes.contains(plus) else { return String(decoding: bytes, as: UTF8.self) }
-        return String(decoding: bytes.map { $0 == plus ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-    }
-
-    /// Percent-decodes a path or query component; nil if the result is not UTF-8.
-    static func decodeComponent(_ text: String) -> String? {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
-        return text.removingPercentEncoding
     }
 }

@@ -1,0 +1,107 @@
+/// One endpoint of the HTTP API (docs/http-api.md) with what its path
+/// carries: the request a node serves, named, after the method and the
+/// request target have been checked.
+public enum Route: Equatable, Sendable {
+    /// `GET /kv/{key}`: a quorum read.
+    case getKey(String)
+    /// `PUT /kv/{key}`: a write.
+    case putKey(String)
+    /// `DELETE /kv/{key}`: a tombstone.
+    case deleteKey(String)
+    /// `GET /kv`: one page of the cluster's keys.
+    case listKeys
+    /// `GET /lookup/{key}`: the key's replicas.
+    case lookup(String)
+    /// `GET /admin/local/{key}`: this node's own copy, no quorum.
+    case localCopy(String)
+    /// `GET /members`.
+    case members
+    /// `POST /join`: join the ring through a contact.
+    case join
+    /// `POST /leave`: this node leaves the ring.
+    case leave
+    /// `POST /remove`: take a dead member out of the ring.
+    case remove
+    /// `GET /stats`.
+    case stats
+    /// `GET /metrics`: Prometheus text.
+    case metrics
+    /// `GET /health`: liveness, for probes.
+    case health
+
+    /// The least role a client needs for this route; nil when the route is
+    /// open to everyone (`/health`, so probes need no credentials).
+    public var requiredRole: Role? {
+        switch self {
+        case .health: nil
+        case .stats, .metrics, .members: .monitor
+        case .getKey, .listKeys, .lookup: .read
+        case .putKey, .deleteKey: .write
+        case .join, .leave, .remove, .localCopy: .admin
+        }
+    }
+
+    /// A short name for logs and metrics labels (no key in it).
+    public var name: String {
+        switch self {
+        case .getKey: "get"
+        case .putKey: "put"
+        case .deleteKey: "delete"
+        case .listKeys: "list"
+        case .lookup: "lookup"
+        case .localCopy: "local"
+        case .members: "members"
+        case .join: "join"
+        case .leave: "leave"
+        case .remove: "remove"
+        case .stats: "stats"
+        case .metrics: "metrics"
+        case .health: "health"
+        }
+    }
+}
+
+/// A routed request: the route, the raw path (for messages) and the
+/// decoded query parameters.
+public struct RoutedRequest: Equatable, Sendable {
+    public var route: Route
+    public var path: String
+    public var query: [String: String]
+
+    public init(route: Route, path: String, query: [String: String]) {
+        self.route = route
+        self.path = path
+        self.query = query
+    }
+}
+
+/// Why a request target names no route: each case is one HTTP answer.
+public enum RoutingError: Error, Equatable, Sendable {
+    /// 404: no endpoint has this path.
+    case notFound(message: String)
+    /// 405: the path exists but not for this method; `allowed` goes in `Allow`.
+    case methodNotAllowed(allowed: [String], message: String)
+    /// 400: the path's key is empty or not percent-encoded UTF-8.
+    case badRequest(message: String)
+
+    /// The HTTP status code.
+    public var status: Int {
+        switch self {
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .badRequest: 400
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .notFound(let message), .methodNotAllowed(_, let message), .badRequest(let message): message
+        }
+    }
+
+    /// The `Allow` header's value for a 405, nil otherwise.
+    public var allow: String? {
+        guard case .methodNotAllowed(let allowed, _) = self else { return nil }
+        return allowed.joined(separator: ", ")
+    }
+}

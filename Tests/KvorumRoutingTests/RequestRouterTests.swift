@@ -1,0 +1,137 @@
+import KvorumRouting
+import Testing
+
+/// How the HTTP API reads request targets: every route and its method, the
+/// 400/404/405 answers, path and query split, percent-decoding.
+struct RequestRouterTests {
+    private func route(_ method: String, _ target: String) -> Route? {
+        try? RequestRouter.route(method: method, target: target).get().route
+    }
+
+    private func error(_ method: String, _ target: String) -> RoutingError? {
+        guard case .failure(let error) = RequestRouter.route(method: method, target: target) else { return nil }
+        return error
+    }
+
+    @Test func everyRoute() {
+        #expect(route("GET", "/kv/a") == .getKey("a"))
+        #expect(route("PUT", "/kv/a") == .putKey("a"))
+        #expect(route("DELETE", "/kv/a") == .deleteKey("a"))
+        #expect(route("GET", "/kv") == .listKeys)
+        #expect(route("GET", "/kv?prefix=p&limit=3") == .listKeys)
+        #expect(route("GET", "/lookup/a") == .lookup("a"))
+        #expect(route("GET", "/admin/local/a") == .localCopy("a"))
+        #expect(route("GET", "/members") == .members)
+        #expect(route("POST", "/join") == .join)
+        #expect(route("POST", "/leave") == .leave)
+        #expect(route("POST", "/remove") == .remove)
+        #expect(route("GET", "/stats") == .stats)
+        #expect(route("GET", "/metrics") == .metrics)
+        #expect(route("GET", "/health") == .health)
+    }
+
+    /// A key is everything after the endpoint's prefix, decoded: encoded
+    /// and bare slashes, UTF-8, spaces.
+    @Test func keysAreDecoded() {
+        #expect(route("GET", "/kv/a%2Fb") == .getKey("a/b"))
+        #expect(route("GET", "/kv/a/b") == .getKey("a/b"))
+        #expect(route("PUT", "/kv/caf%C3%A9?w=3") == .putKey("caf\u{E9}"))
+        #expect(route("GET", "/lookup/x%20y") == .lookup("x y"))
+        #expect(route("GET", "/admin/local/a%2F/b") == .localCopy("a//b"))
+        // `+` is a space only in the query.
+        #expect(route("GET", "/kv/a+b") == .getKey("a+b"))
+    }
+
+    /// An empty key or one that does not decode is a 400, checked before
+    /// the method.
+    @Test func badKeysAre400() {
+        for target in ["/kv/", "/kv/%FF", "/kv/%", "/kv/a%2", "/kv/%zz", "/lookup/", "/lookup/%C3", "/admin/local/"] {
+            #expect(error("GET", target) == .badRequest(message: "the key must be non-empty, percent-encoded UTF-8"))
+        }
+        #expect(error("POST", "/kv/%FF")?.status == 400)
+    }
+
+    @Test func unknownPathsAre404() {
+        for target in ["/", "", "/nope", "/kvx/a", "/health/", "/members/x", "/stats/", "/lookup", "/admin"] {
+            #expect(error("GET", target)?.status == 404, "\(target)")
+        }
+        #expect(error("GET", "/nope?x=1") == .notFound(message: "no such endpoint: /nope"))
+        #expect(
+            error("GET", "/admin/other/a")
+                == .notFound(message: "no such endpoint: /admin/other/a (the admin endpoint is /admin/local/{key})"))
+    }
+
+    /// A known path with the wrong method: 405 with the methods it takes.
+    @Test func wrongMethodsAre405WithAllow() {
+        let onKey = error("POST", "/kv/a")
+        #expect(onKey?.status == 405)
+        #expect(onKey?.allow == "GET, PUT, DELETE")
+        #expect(onKey?.message == "use GET, PUT or DELETE on /kv/{key}")
+        let cases: [(String, String, String)] = [
+            ("PUT", "/kv", "GET"), ("DELETE", "/lookup/a", "GET"), ("PUT", "/admin/local/a", "GET"),
+            ("POST", "/members", "GET"), ("GET", "/join", "POST"), ("GET", "/leave", "POST"),
+            ("PUT", "/remove", "POST"), ("POST", "/stats", "GET"), ("DELETE", "/metrics", "GET"),
+            ("HEAD", "/health", "GET"),
+        ]
+        for (method, target, allowed) in cases {
+            let refused = error(method, target)
+            #expect(refused?.status == 405, "\(method) \(target)")
+            #expect(refused?.allow == allowed, "\(method) \(target)")
+        }
+        #expect(error("GET", "/leave?x=1")?.message == "GET is not allowed on /leave")
+        #expect(error("GET", "/health")?.allow == nil)
+    }
+
+    @Test func splitsPathAndQuery() {
+        #expect(RequestRouter.splitTarget("/kv/a").path == "/kv/a")
+        #expect(RequestRouter.splitTarget("/kv/a").query.isEmpty)
+        let (path, query) = RequestRouter.splitTarget("/kv/a%2Fb?w=2&context=n1.1%3A3&flag&note=two+words%21")
+        #expect(path == "/kv/a%2Fb")
+        #expect(query == ["w": "2", "context": "n1.1:3", "flag": "", "note": "two words!"])
+        #expect(RequestRouter.splitTarget("/kv/x?a+b=c+d%2Be").query == ["a b": "c d+e"])
+        // The last of a repeated name counts; a name that does not decode is dropped.
+        #expect(RequestRouter.splitTarget("/kv?w=1&w=3&%FF=x&&").query == ["w": "3"])
+        let routed = try? RequestRouter.route(method: "GET", target: "/kv/k?r=3").get()
+        #expect(routed == RoutedRequest(route: .getKey("k"), path: "/kv/k", query: ["r": "3"]))
+    }
+
+    @Test func decodesComponents() {
+        #expect(PercentDecoding.decode("plain") == "plain")
+        #expect(PercentDecoding.decode("caf%C3%A9") == "caf\u{E9}")
+        #expect(PercentDecoding.decode("%2f%2F") == "//")
+        #expect(PercentDecoding.decode("%00") == "\u{0}")
+        #expect(PercentDecoding.decode("%FF") == nil)
+        #expect(PercentDecoding.decode("%") == nil)
+        #expect(PercentDecoding.decode("%4") == nil)
+        #expect(PercentDecoding.decode("%g0") == nil)
+        // Bytes already in the text pass through, even non-ASCII ones.
+        #expect(PercentDecoding.decode("\u{E9}%20") == "\u{E9} ")
+        // A query value that does not decode is kept as sent.
+        #expect(RequestRouter.splitTarget("/kv/x?v=%FF").query == ["v": "%FF"])
+    }
+
+    /// Each route's role: probes need none, the node's state `monitor`, keys
+    /// `read`, writes `write`, membership and local copies `admin`.
+    @Test func roleTable() {
+        let table: [(Route, Role?)] = [
+            (.health, nil), (.stats, .monitor), (.metrics, .monitor), (.members, .monitor),
+            (.getKey("k"), .read), (.listKeys, .read), (.lookup("k"), .read),
+            (.putKey("k"), .write), (.deleteKey("k"), .write),
+            (.join, .admin), (.leave, .admin), (.remove, .admin), (.localCopy("k"), .admin),
+        ]
+        for (route, role) in table { #expect(route.requiredRole == role, "\(route)") }
+    }
+
+    /// Roles are ordered; each includes those below it and none above.
+    @Test func rolesIncludeThoseBelow() {
+        #expect(Role.allCases == [.monitor, .read, .write, .admin])
+        for held in Role.allCases {
+            for needed in Role.allCases {
+                let expected = Role.allCases.firstIndex(of: needed)! <= Role.allCases.firstIndex(of: held)!
+                #expect(held.includes(needed) == expected, "\(held) \(needed)")
+            }
+        }
+        #expect(Role(rawValue: "write") == .write)
+        #expect(Role(rawValue: "root") == nil)
+    }
+}
