@@ -12,6 +12,7 @@ let package = Package(
         // modules alone, without NIO or the crypto packages.
         .library(name: "KvorumStdio", targets: ["KvorumStdio"]),
         .library(name: "KvorumContextToken", targets: ["KvorumContextToken"]),
+        .library(name: "KvorumRouting", targets: ["KvorumRouting"]),
         .executable(name: "kvorum", targets: ["kvorum"]),
         .executable(name: "kvorum-chaos", targets: ["kvorum-chaos"]),
     ],

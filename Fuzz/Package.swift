@@ -25,5 +25,13 @@ let package = Package(
                 .product(name: "KvorumCore", package: "Kvorum"),
                 .product(name: "KvorumStdio", package: "Kvorum"),
             ]),
+        .executableTarget(
+            name: "fuzz-http-request",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "KvorumCore", package: "Kvorum"),
+                .product(name: "KvorumContextToken", package: "Kvorum"),
+                .product(name: "KvorumRouting", package: "Kvorum"),
+            ]),
     ]
 )
