@@ -16,6 +16,9 @@ let package = Package(
             name: "fuzz-peer-frames",
             dependencies: ["FuzzSupport", .product(name: "KvorumCore", package: "Kvorum")]),
         .executableTarget(
+            name: "fuzz-peer-node",
+            dependencies: ["FuzzSupport", .product(name: "KvorumCore", package: "Kvorum")]),
+        .executableTarget(
             name: "fuzz-stored-siblings",
             dependencies: ["FuzzSupport", .product(name: "KvorumCore", package: "Kvorum")]),
         .executableTarget(
