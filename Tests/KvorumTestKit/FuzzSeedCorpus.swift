@@ -8,9 +8,10 @@ import Foundation
 /// files. With `KVORUM_WRITE_FUZZ_SEEDS=1` it writes them instead, which is
 /// how the corpus is made again after a format change.
 public enum FuzzSeedCorpus {
-    /// The directory of a target's seeds in this checkout.
-    public static func directory(_ target: String, file: StaticString = #filePath) -> URL {
-        URL(fileURLWithPath: "\(file)")
+    /// The directory of a target's seeds in this checkout (this file is
+    /// `Tests/KvorumTestKit/FuzzSeedCorpus.swift`).
+    private static func directory(_ target: String) -> URL {
+        URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fuzz/corpus/\(target)")
     }
@@ -18,16 +19,16 @@ public enum FuzzSeedCorpus {
     /// The seed names whose file is missing or differs from the bytes given;
     /// empty when the corpus is current (or has just been written).
     public static func mismatches(target: String, seeds: [(name: String, bytes: [UInt8])]) throws -> [String] {
-        let directory = directory(target)
+        let folder = directory(target)
         if ProcessInfo.processInfo.environment["KVORUM_WRITE_FUZZ_SEEDS"] == "1" {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             for seed in seeds {
-                try Data(seed.bytes).write(to: directory.appendingPathComponent("seed-\(seed.name)"))
+                try Data(seed.bytes).write(to: folder.appendingPathComponent("seed-\(seed.name)"))
             }
             return []
         }
         return seeds.compactMap { seed in
-            let stored = try? Data(contentsOf: directory.appendingPathComponent("seed-\(seed.name)"))
+            let stored = try? Data(contentsOf: folder.appendingPathComponent("seed-\(seed.name)"))
             return stored.map(Array.init) == seed.bytes ? nil : seed.name
         }
     }
