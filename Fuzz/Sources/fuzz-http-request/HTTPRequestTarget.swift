@@ -56,7 +56,11 @@ private func checkRoute(method: String, target: String) {
 /// text without `%` changes nothing.
 private func checkPercentDecoding(_ text: String) {
     Fuzz.check(PercentDecoding.decode(percentEncoded(text)) == text, "percent round trip of \(text)")
-    if !text.contains("%") { Fuzz.check(PercentDecoding.decode(text) == text, "decoded \(text) without escapes") }
+    // Bytes, not characters: `%` followed by a combining mark is one
+    // character that is not "%", yet still an escape.
+    if !text.utf8.contains(UInt8(ascii: "%")) {
+        Fuzz.check(PercentDecoding.decode(text) == text, "decoded \(text) without escapes")
+    }
 }
 
 private func checkToken(_ token: String) {
