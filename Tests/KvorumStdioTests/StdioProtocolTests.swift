@@ -116,6 +116,20 @@ struct StdioProtocolTests {
         #expect(logged.count == 1)
     }
 
+    /// fuzz-stdio: a read reply with `"tombstones": 0` and a context
+    /// decoded to a result whose context no version covers, which the
+    /// encoder (it writes both only when the read met tombstones) dropped,
+    /// so the effect did not survive a round trip. Such a reply is refused.
+    @Test func zeroTombstonesWithAContextAreRefused() throws {
+        let found =
+            #"{"effects":[{"reply":{"body":{"context":"n1.1:2,n2.1:1","metadata":[],"tombstones":0,"values":[]},"#
+            + #""id":11,"type":"GET_RESP"}}]}"#
+        #expect(throws: StdioProtocol.LineError.self) { try StdioProtocol.decodeEffects(found) }
+        let withTombstone = found.replacing(#""tombstones":0"#, with: #""tombstones":1"#)
+        let effects = try StdioProtocol.decodeEffects(withTombstone)
+        #expect(try StdioProtocol.decodeEffects(StdioProtocol.encode(effects)) == effects)
+    }
+
     /// The stdio fuzzer's seed corpus (docs/fuzzing.md) is what the encoder
     /// writes: each event line, an effects line, an error line and the
     /// handshake (regenerate with `KVORUM_WRITE_FUZZ_SEEDS=1`).
