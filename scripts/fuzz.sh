@@ -39,8 +39,12 @@ per_target=$(( seconds / ${#targets[@]} ))
 
 if [ "$build" = yes ]; then
     echo "fuzz.sh: building the fuzz targets (release, -sanitize=fuzzer)"
-    swift build --package-path Fuzz --scratch-path Fuzz/.build-fuzz -c release \
-        -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+    # Product by product: a plain `swift build` would also build every
+    # target of the main package (a path dependency), NIO and crypto included.
+    for target in "${targets[@]}"; do
+        swift build --package-path Fuzz --scratch-path Fuzz/.build-fuzz -c release \
+            -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --product "fuzz-$target"
+    done
 fi
 bin="$(swift build --package-path Fuzz --scratch-path Fuzz/.build-fuzz -c release --show-bin-path)"
 
