@@ -8,6 +8,11 @@ let package = Package(
         .library(name: "KvorumCore", targets: ["KvorumCore"]),
         .library(name: "KvorumSimulation", targets: ["KvorumSimulation"]),
         .library(name: "KvorumClient", targets: ["KvorumClient"]),
+        // For the fuzzers (Fuzz/Package.swift), which build these pure
+        // modules alone, without NIO or the crypto packages.
+        .library(name: "KvorumStdio", targets: ["KvorumStdio"]),
+        .library(name: "KvorumContextToken", targets: ["KvorumContextToken"]),
+        .library(name: "KvorumRouting", targets: ["KvorumRouting"]),
         .executable(name: "kvorum", targets: ["kvorum"]),
         .executable(name: "kvorum-chaos", targets: ["kvorum-chaos"]),
     ],

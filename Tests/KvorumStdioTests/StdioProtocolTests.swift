@@ -1,5 +1,6 @@
 import KvorumCore
 import KvorumStdio
+import KvorumTestKit
 import Testing
 
 /// The JSON-lines codec: every event and effect survives a round trip, and
@@ -37,26 +38,29 @@ struct StdioProtocolTests {
         #expect(try StdioProtocol.decodeEvent(line) == event)
     }
 
+    /// One effect of each kind.
+    static let effects: [Effect] = [
+        .send(to: "127.0.0.1:9703", Self.message),
+        .reply(
+            9,
+            .versions(
+                ReadResult(
+                    values: [Value(text: "a")], metadata: ["n1.1:2|n1.1:1"], tombstones: 0,
+                    context: VersionVector(["n1.1": 2])))),
+        .reply(
+            11,
+            .versions(
+                ReadResult(
+                    values: [], metadata: [], tombstones: 2, context: VersionVector(["n1.1": 2, "n2.1": 1])))),
+        .reply(12, .written(metadata: "n1.1:3|n1.1:2", siblings: 2)),
+        .reply(10, .failed("read quorum not reached", .unavailable)),
+        .setTimer(.probe, after: 1),
+        .cancelTimer(.operation(1)),
+    ]
+
     /// Effects lines round-trip, in order.
     @Test func effectsRoundTrip() throws {
-        let effects: [Effect] = [
-            .send(to: "127.0.0.1:9703", Self.message),
-            .reply(
-                9,
-                .versions(
-                    ReadResult(
-                        values: [Value(text: "a")], metadata: ["n1.1:2|n1.1:1"], tombstones: 0,
-                        context: VersionVector(["n1.1": 2])))),
-            .reply(
-                11,
-                .versions(
-                    ReadResult(
-                        values: [], metadata: [], tombstones: 2, context: VersionVector(["n1.1": 2, "n2.1": 1])))),
-            .reply(12, .written(metadata: "n1.1:3|n1.1:2", siblings: 2)),
-            .reply(10, .failed("read quorum not reached", .unavailable)),
-            .setTimer(.probe, after: 1),
-            .cancelTimer(.operation(1)),
-        ]
+        let effects = Self.effects
         let line = StdioProtocol.encode(effects)
         #expect(!line.contains("\n"))
         #expect(line.contains(#""type":"write""#))
@@ -110,5 +114,35 @@ struct StdioProtocolTests {
         #expect(output[2].contains("error"))
         #expect(output[3].contains("MEMBERS"))
         #expect(logged.count == 1)
+    }
+
+    /// fuzz-stdio: a read reply with `"tombstones": 0` and a context
+    /// decoded to a result whose context no version covers, which the
+    /// encoder (it writes both only when the read met tombstones) dropped,
+    /// so the effect did not survive a round trip. Such a reply is refused.
+    @Test func zeroTombstonesWithAContextAreRefused() throws {
+        let found =
+            #"{"effects":[{"reply":{"body":{"context":"n1.1:2,n2.1:1","metadata":[],"tombstones":0,"values":[]},"#
+            + #""id":11,"type":"GET_RESP"}}]}"#
+        #expect(throws: StdioProtocol.LineError.self) { try StdioProtocol.decodeEffects(found) }
+        let withTombstone = found.replacing(#""tombstones":0"#, with: #""tombstones":1"#)
+        let effects = try StdioProtocol.decodeEffects(withTombstone)
+        #expect(try StdioProtocol.decodeEffects(StdioProtocol.encode(effects)) == effects)
+    }
+
+    /// The stdio fuzzer's seed corpus (docs/fuzzing.md) is what the encoder
+    /// writes: each event line, an effects line, an error line and the
+    /// handshake (regenerate with `KVORUM_WRITE_FUZZ_SEEDS=1`).
+    @Test func fuzzSeedsAreCurrent() throws {
+        var lines = Self.events.enumerated().map { index, event in
+            (name: "event-\(index)", line: StdioProtocol.encode(StdioProtocol.TimedEvent(event, time: 12.5)))
+        }
+        lines += [
+            (name: "effects", line: StdioProtocol.encode(Self.effects)),
+            (name: "error", line: StdioProtocol.encodeError("event line 3: bad")),
+            (name: "handshake", line: StdioProtocol.handshake(name: "node01", address: "127.0.0.1:9701")),
+        ]
+        let seeds = lines.map { (name: $0.name, bytes: Array($0.line.utf8)) }
+        #expect(try FuzzSeedCorpus.mismatches(target: "stdio", seeds: seeds) == [])
     }
 }

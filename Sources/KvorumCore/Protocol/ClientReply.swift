@@ -162,8 +162,11 @@ extension ClientReply {
             var tombstones = 0
             var covering = metadata
             if let count = response.body["tombstones"] {
-                guard case .int(let n) = count, let value = Int(exactly: n), value >= 0 else {
-                    throw ClientCommand.Invalid(reason: "GET_RESP tombstones is not a count")
+                // Present only when the read met tombstones, as the encoder
+                // writes it: a zero count would smuggle in a context that no
+                // version covers, which re-encoding drops.
+                guard case .int(let n) = count, let value = Int(exactly: n), value > 0 else {
+                    throw ClientCommand.Invalid(reason: "GET_RESP tombstones is not a positive count")
                 }
                 tombstones = value
                 covering.append(try string(response.body["context"] ?? .null, "GET_RESP context"))

@@ -414,7 +414,9 @@ extension WireCodec {
         }
 
         mutating func siblings() throws(DecodeError) -> SiblingSet {
-            let versions = try list(minimumSize: 4) { reader throws(DecodeError) in
+            // The smallest version is a dotless tombstone with an empty
+            // past: its flags byte and two empty counts.
+            let versions = try list(minimumSize: 3) { reader throws(DecodeError) in
                 let flags = try reader.byte()
                 guard flags < 32, flags & 8 == 0 || flags & 16 == 0 else {
                     throw reader.fail("bad version flags \(flags)")
