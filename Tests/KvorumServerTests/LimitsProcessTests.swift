@@ -165,9 +165,10 @@ struct LimitsProcessTests {
     /// 2 MiB limit, under the old fixed 16 MiB) closes that connection, and a
     /// connection that says nothing is closed after the hello timeout.
     private static func peerAbuse(against node: LocalNode, in cluster: LocalCluster) throws {
-        let hello: [UInt8] = [0] + Array("127.0.0.1:1".utf8)
+        // A well-formed hello (plain TCP: this cluster runs without TLS), so
+        // the frame after it is refused for its size, not for the hello.
         let oversized = try RawConnection(port: node.peerPort)
-        oversized.send(withUnsafeBytes(of: UInt32(hello.count).bigEndian, Array.init) + hello)
+        oversized.send(PeerBytes.hello("127.0.0.1:1", name: "stranger"))
         oversized.send([0x00, 0x40, 0x00, 0x00, 1, 2, 3])
         #expect(oversized.receiveUntilClosed().closed, "node1 kept a connection with an oversized frame open")
         let silent = try RawConnection(port: node.peerPort)
