@@ -240,9 +240,7 @@ struct NodeCommand: AsyncParsableCommand {
         // Before any metric is created, so every one lands in the registry.
         let renderMetrics = ServerMetrics.bootstrap()
         FileDescriptorLimit.raise(for: settings.limits, logger: logger)
-        let httpTLS = try settings.certsDir.map { directory throws(SettingsError) in
-            try HTTPTLS.load(directory: directory)
-        }
+        let httpTLS = peerTLS.map(HTTPTLS.init(node:))
         let storage = try SQLiteStorage(
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -11,35 +11,10 @@ import NIOSSL
 public struct HTTPTLS: Sendable {
     let context: NIOSSLContext
 
-    /// Loads the node's TLS files from `directory`.
-    ///
-    /// - Throws: a message naming the file that is missing or unreadable and
-    ///   how to make it.
-    public static func load(directory: String) throws(SettingsError) -> HTTPTLS {
-        let base = directory.hasSuffix("/") ? directory : directory + "/"
-        let authority = try read(base + "ca.crt") { try NIOSSLCertificate.fromPEMFile($0) }
-        let chain = try read(base + "node.crt") { try NIOSSLCertificate.fromPEMFile($0) }
-        let key = try read(base + "node.key") { try NIOSSLPrivateKey(file: $0, format: .pem) }
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.trustRoots = .certificates(authority)
-        configuration.certificateVerification = .optionalVerification
-        do {
-            return HTTPTLS(context: try NIOSSLContext(configuration: configuration))
-        } catch {
-            throw SettingsError("\(base)node.crt and node.key do not make a TLS identity: \(error)")
-        }
-    }
-
-    private static func read<T>(_ path: String, _ load: (String) throws -> T) throws(SettingsError) -> T {
-        do {
-            return try load(path)
-        } catch {
-            throw SettingsError(
-                "cannot load \(path) (\(error)): make the node's certificates with `kvorum certs create-ca` and "
-                    + "`kvorum certs create-node NAME --host HOST …` (docs/security.md)")
-        }
+    /// The HTTPS side of the TLS files `node` has loaded and checked (the
+    /// node reads its certificate directory once, for peers and clients).
+    public init(node: NodeTLS) {
+        context = node.httpContext
     }
 
     /// The common name of a verified client certificate, if the connection

@@ -23,6 +23,10 @@ public struct NodeTLS: Sendable {
     public let expires: Date
     private let serverContext: NIOSSLContext
     private let clientContext: NIOSSLContext
+    /// The client port's HTTPS context (`HTTPTLS`): the same certificate,
+    /// TLS 1.2 at least, and a client certificate optional but, when
+    /// presented, verified against the same CA.
+    let httpContext: NIOSSLContext
 
     /// Reads and checks the directory's files, and builds the TLS contexts.
     ///
@@ -76,10 +80,15 @@ public struct NodeTLS: Sendable {
             client.trustRoots = roots
             client.certificateVerification = .fullVerification
             client.minimumTLSVersion = .tlsv13
+            var http = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: privateKey)
+            http.minimumTLSVersion = .tlsv12
+            http.trustRoots = roots
+            http.certificateVerification = .optionalVerification
             return NodeTLS(
                 certificate: identity, expires: certificate.notValidAfter,
                 serverContext: try NIOSSLContext(configuration: server),
-                clientContext: try NIOSSLContext(configuration: client))
+                clientContext: try NIOSSLContext(configuration: client),
+                httpContext: try NIOSSLContext(configuration: http))
         } catch {
             throw .unreadable(path: directory, reason: "TLS refused the files: \(error)")
         }
