@@ -64,6 +64,7 @@ public final class ServerNode: @unchecked Sendable {
     public var onShutdown: (() -> Void)?
     public let loop: EventLoop
     let logger: Logger
+    private let observationLog: ObservationLog
     private let node: KvorumNode
     private let storage: any Storage
     private var transport: PeerTransport!
@@ -91,6 +92,7 @@ public final class ServerNode: @unchecked Sendable {
         self.configuration = configuration
         self.loop = loop
         self.logger = logger
+        observationLog = ObservationLog(logger: logger)
         self.storage = storage
         groupCommit = storage as? GroupCommitStorage
         authenticator = Authenticator(access: configuration.access, tls: configuration.httpTLS != nil)
@@ -263,6 +265,7 @@ public final class ServerNode: @unchecked Sendable {
             case .setTimer, .cancelTimer: carryOut(effect)
             }
         }
+        for observation in node.observations { observationLog.record(observation) }
     }
 
     /// Ends the turn. When it changed the store, the turn's requests to

@@ -22,8 +22,10 @@ struct FailureDetector: Hashable {
     }
 
     /// A message from `peer` arrived: it is alive.
-    mutating func heard(from peer: String) {
-        suspects.remove(peer)
+    /// - Returns: true if it was suspected until now.
+    @discardableResult
+    mutating func heard(from peer: String) -> Bool {
+        suspects.remove(peer) != nil
     }
 
     /// Stops suspecting every peer that is not a member.

@@ -31,6 +31,8 @@ public final class KvorumNode {
     private(set) var now: Double = 0
     /// The effects of the event being handled.
     var effects: [Effect] = []
+    /// What the event being handled made happen, for logs and metrics.
+    public private(set) var observations: [Observation] = []
 
     var n: Int { config.replicationFactor }
     var name: String { config.name }
@@ -76,6 +78,7 @@ public final class KvorumNode {
         // The caller has dropped the previous result by now, so the buffer is
         // reused rather than allocated again for every event.
         effects.removeAll(keepingCapacity: true)
+        observations.removeAll(keepingCapacity: true)
         switch event {
         case .start:
             onStart()
@@ -157,6 +160,11 @@ public final class KvorumNode {
 
     func newOp() -> UInt64 { state.coordinator.newID() }
 
+    /// Records something an operator may want to see (it changes nothing the node does).
+    func observe(_ observation: Observation) {
+        observations.append(observation)
+    }
+
     // MARK: - Timers
 
     func onTimer(_ timer: NodeTimer) {
@@ -187,6 +195,7 @@ public final class KvorumNode {
     /// members are not tracked (nothing picks them).
     func suspect(_ peer: String) {
         guard peer != name, state.membership.isUp(peer), state.detector.suspect(peer) else { return }
+        observe(.peerSuspected(peer))
         setTimerIfIdle(.probe, after: config.probeInterval)
     }
 
@@ -202,7 +211,7 @@ public final class KvorumNode {
 
     func onPeer(from address: Address, _ message: PeerMessage) {
         let peer = message.from
-        state.detector.heard(from: peer)
+        if state.detector.heard(from: peer) { observe(.peerRecovered(peer)) }
         switch message.body {
         case .view, .join, .joinRefused, .viewCheck: break
         default:
