@@ -116,10 +116,26 @@ public struct ClusterFile: Codable, Sendable, Equatable {
     /// The default node (see `defaultNodeURL`) with the credentials of its
     /// cluster's record: for a secure cluster its CA and admin token.
     public static func defaultNode(workingDirectory: URL) -> (url: URL, credentials: ClientCredentials) {
+        let nodes = defaultNodes(workingDirectory: workingDirectory)
+        return (nodes.urls[0], nodes.credentials)
+    }
+
+    /// Every node of the cluster recorded in
+    /// `WORKING_DIRECTORY/kvorum-data/cluster.json`, node1 first, with the
+    /// record's credentials (`found` true); else `http://127.0.0.1:8701`
+    /// alone (`found` false), also when the record is unreadable or one of
+    /// its URLs is not a URL.
+    public static func defaultNodes(workingDirectory: URL) -> (
+        urls: [URL], credentials: ClientCredentials, found: Bool
+    ) {
         let directory = workingDirectory.appendingPathComponent(defaultDirectory)
-        guard let record = try? read(from: directory), let first = record.nodes.first,
-            let url = URL(string: first.http), url.scheme != nil, url.host != nil
-        else { return (fallbackNodeURL, ClientCredentials()) }
-        return (url, record.security?.credentials ?? ClientCredentials())
+        let fallback = ([fallbackNodeURL], ClientCredentials(), false)
+        guard let record = try? read(from: directory), !record.nodes.isEmpty else { return fallback }
+        var urls: [URL] = []
+        for node in record.nodes {
+            guard let url = URL(string: node.http), url.scheme != nil, url.host != nil else { return fallback }
+            urls.append(url)
+        }
+        return (urls, record.security?.credentials ?? ClientCredentials(), true)
     }
 }

@@ -14,13 +14,30 @@ enum HTTPExchange {
     /// Why no HTTP answer came.
     enum Failure: Error, Equatable {
         case refused
+        /// No connection within the timeout: nothing was sent.
+        case connectTimedOut
+        /// Connected and sent, but no whole answer within the timeout.
         case timedOut
         case unknownHost
+        /// Connecting failed otherwise (e.g. no route to the host): nothing was sent.
+        case connectFailed(String)
         case connectionLost
         case notHTTP
         /// The TLS handshake or session failed: the error as NIOSSL raised it.
         case tls(String)
         case other(String)
+
+        /// Whether the request surely never reached the node: the
+        /// connection was never made, or its TLS handshake failed (NIOSSL
+        /// holds the request's bytes until the handshake completes). A
+        /// timeout, a lost connection or a garbled answer after connecting
+        /// may come after the node got the request.
+        var isUndelivered: Bool {
+            switch self {
+            case .refused, .connectTimedOut, .unknownHost, .connectFailed, .tls: return true
+            case .timedOut, .connectionLost, .notHTTP, .other: return false
+            }
+        }
     }
 
     /// Sends `request` to `host:port` and returns the whole answer, or
@@ -33,7 +50,12 @@ enum HTTPExchange {
         let answer = loop.makePromise(of: HTTPResponse.self)
         // Capped at a year, so any finite timeout fits in nanoseconds.
         let limit = TimeAmount.nanoseconds(Int64((min(timeout, 31_536_000) * 1e9).rounded(.up)))
-        let deadline = loop.scheduleTask(in: limit) { answer.fail(Failure.timedOut) }
+        // Set on the loop once connected: the deadline then means the
+        // request went out and its answer did not come back.
+        let isConnected = NIOLoopBoundBox.makeEmptyBox(valueType: Bool.self, eventLoop: loop)
+        let deadline = loop.scheduleTask(in: limit) {
+            answer.fail(isConnected.value == true ? Failure.timedOut : Failure.connectTimedOut)
+        }
         answer.futureResult.whenComplete { _ in deadline.cancel() }
         ClientBootstrap(group: loop)
             .connectTimeout(limit)
@@ -55,6 +77,7 @@ enum HTTPExchange {
             .whenComplete { connected in
                 switch connected {
                 case .success(let channel):
+                    isConnected.value = true
                     // Also closes a connection that came after the deadline.
                     answer.futureResult.whenComplete { _ in channel.close(promise: nil) }
                     write(request, host: host, port: port, on: channel)
@@ -99,9 +122,9 @@ extension HTTPExchange.Failure {
         } else if attempts.contains(where: Self.isRefusal) {
             self = .refused
         } else if attempts.contains(where: Self.isConnectTimeout) {
-            self = .timedOut
+            self = .connectTimedOut
         } else {
-            self = .other(String(describing: attempts[0]))
+            self = .connectFailed(String(describing: attempts[0]))
         }
     }
 

@@ -1,48 +1,82 @@
 import Foundation
 import NIOSSL
 
-/// A client of one Kvorum node's HTTP API (docs/http-api.md), on SwiftNIO.
+/// A client of a Kvorum cluster's HTTP API (docs/http-api.md), on SwiftNIO,
+/// through one node or, failing over, through the first of several that
+/// can serve each request (`Failover`).
 ///
 /// Every method sends one request over its own connection and waits at most
 /// `timeout` seconds (to the nanosecond, sub-second timeouts included) for
-/// the whole answer. The wait is on the socket, so it costs no CPU. Failures
-/// are `KvorumClientError`s: `status` nil when the node gave no HTTP answer,
-/// else the status and the server's error text. `https` URLs are verified
-/// against the credentials' CA, and the credentials' client certificate and
-/// token sent (docs/security.md).
+/// the whole answer, per node asked. The wait is on the socket, so it costs
+/// no CPU. Failures are `KvorumClientError`s: `status` nil when no node gave
+/// an HTTP answer, else the status and the server's error text. `https`
+/// URLs are verified against the credentials' CA, and the credentials'
+/// client certificate and token sent (docs/security.md).
 public struct KvorumClient: Sendable {
-    /// The node's API root, e.g. `http://127.0.0.1:8701` or `https://node1.example:8701`.
-    public let baseURL: URL
-    /// Seconds to wait for each answer.
+    /// The nodes' API roots, in the order they are asked, e.g.
+    /// `http://127.0.0.1:8701` or `https://node1.example:8701`.
+    public let nodes: [URL]
+    /// Seconds to wait for each node's answer.
     public let timeout: Double
     /// The CA, client certificate and token to use.
     public let credentials: ClientCredentials
 
+    /// The first node's API root.
+    public var baseURL: URL { nodes[0] }
+
     /// A client of the node at `baseURL`.
     public init(baseURL: URL, timeout: Double = 5, credentials: ClientCredentials = ClientCredentials()) {
-        self.baseURL = baseURL
+        self.init(nodes: [baseURL], timeout: timeout, credentials: credentials)
+    }
+
+    /// A client that asks `nodes` in order (at least one): a request goes
+    /// to the next node when one cannot serve it and its `Repetition`
+    /// allows it (see `Failover`).
+    public init(nodes: [URL], timeout: Double = 5, credentials: ClientCredentials = ClientCredentials()) {
+        precondition(!nodes.isEmpty, "a client needs a node")
+        self.nodes = nodes
         self.timeout = timeout
         self.credentials = credentials
     }
 
-    /// Sends one request and returns the node's answer as it came, as long
-    /// as it is an answer the endpoint gives normally: 2xx, for `.get` and
+    /// A client of the first node alone, for requests meant for one node
+    /// (its own copy of a key, its counters, its joining or leaving).
+    public var firstNodeOnly: KvorumClient {
+        KvorumClient(nodes: [baseURL], timeout: timeout, credentials: credentials)
+    }
+
+    /// Sends one request and returns the answer as it came, as long as it
+    /// is an answer the endpoint gives normally: 2xx, for `.get` and
     /// `.getRaw` also 404 with the read body (an absent key), and for
-    /// `.getRaw` 300 (several siblings).
+    /// `.getRaw` 300 (several siblings). With several nodes, the request
+    /// goes to the next one when a node cannot serve it and the endpoint's
+    /// `repetition` allows it.
     ///
     /// - Throws: `KvorumClientError` with the server's error text for any
-    ///   other status, or with a nil status when no answer came.
+    ///   other status, or with a nil status when no node answered.
     public func send(_ endpoint: Endpoint) async throws(KvorumClientError) -> HTTPResponse {
-        let secure = baseURL.scheme == "https"
-        guard baseURL.scheme == "http" || secure, let host = baseURL.host, !host.isEmpty else {
-            throw KvorumClientError(
-                status: nil,
-                message: "\(baseURL.absoluteString) is not an http(s)://HOST:PORT URL of a Kvorum node")
+        try await Failover(nodes: nodes, repetition: endpoint.repetition).run { node in
+            await attempt(endpoint, at: node)
         }
-        let tls: NIOSSLContext? = if secure { try credentials.tlsContext() } else { nil }
-        var request = endpoint.request(baseURL: baseURL)
+    }
+
+    /// Sends the request to one node and says what came of it.
+    private func attempt(_ endpoint: Endpoint, at node: URL) async -> Failover.Outcome {
+        let secure = node.scheme == "https"
+        guard node.scheme == "http" || secure, let host = node.host, !host.isEmpty else {
+            return .refused(
+                KvorumClientError(
+                    status: nil, message: "\(node.absoluteString) is not an http(s)://HOST:PORT URL of a Kvorum node"))
+        }
+        let tls: NIOSSLContext?
+        do {
+            tls = if secure { try credentials.tlsContext() } else { nil }
+        } catch {
+            return .refused(error)
+        }
+        var request = endpoint.request(baseURL: node)
         request.headers += credentials.headers
-        let port = baseURL.port ?? (secure ? 443 : 80)
+        let port = node.port ?? (secure ? 443 : 80)
         let answer: HTTPResponse
         do {
             answer = try await HTTPExchange.perform(request, host: host, port: port, timeout: timeout, tls: tls)
@@ -51,17 +85,26 @@ public struct KvorumClient: Sendable {
             if case .tls(let text) = error {
                 failure = .tls(await TLSDiagnosis.explain(text, host: host, port: port, credentials: credentials))
             }
-            throw KvorumClientError(failure: failure, url: baseURL, timeout: timeout)
+            return .failed(
+                Failover.Failure(
+                    kind: failure.isUndelivered ? .undelivered : .unanswered,
+                    reason: KvorumClientError.reason(failure, url: node, timeout: timeout),
+                    error: KvorumClientError(failure: failure, url: node, timeout: timeout)))
         }
-        if answer.isSuccess { return answer }
+        if answer.isSuccess { return .served(answer) }
         switch endpoint {
         case .get, .getRaw:
-            if answer.status == 404, (try? answer.decode(ReadResult.self)) != nil { return answer }
-            if case .getRaw = endpoint, answer.status == 300 { return answer }
+            if answer.status == 404, (try? answer.decode(ReadResult.self)) != nil { return .served(answer) }
+            if case .getRaw = endpoint, answer.status == 300 { return .served(answer) }
         default:
             break
         }
-        throw KvorumClientError(answer)
+        let error = KvorumClientError(answer)
+        guard answer.status == 503 else { return .refused(error) }
+        return .failed(
+            Failover.Failure(
+                kind: answer.header("Retry-After") == nil ? .unavailable : .declined,
+                reason: "HTTP 503: \(error.message)", error: error))
     }
 
     /// Reads `key` with read quorum `r` (the node's default when nil).

@@ -41,17 +41,25 @@ public struct KvorumClientError: Error, Sendable, Equatable, CustomStringConvert
 
     /// The error of a request to `url` that got no HTTP answer.
     init(failure: HTTPExchange.Failure, url: URL, timeout: Double) {
-        let reason: String
+        self.init(
+            status: nil,
+            message: "cannot reach the Kvorum node at \(url.absoluteString): "
+                + Self.reason(failure, url: url, timeout: timeout))
+    }
+
+    /// Why a request to `url` got no HTTP answer, in a few words.
+    static func reason(_ failure: HTTPExchange.Failure, url: URL, timeout: Double) -> String {
         switch failure {
-        case .refused: reason = "connection refused"
-        case .timedOut: reason = "no answer within \(timeout.formatted()) s"
-        case .unknownHost: reason = "unknown host"
-        case .connectionLost: reason = "the connection was lost" + Self.httpsHint(url)
-        case .notHTTP: reason = "not an HTTP answer" + Self.httpsHint(url)
-        case .tls(let explained): reason = explained
-        case .other(let description): reason = description
+        case .refused: return "connection refused"
+        case .connectTimedOut: return "no connection within \(timeout.formatted()) s"
+        case .timedOut: return "no answer within \(timeout.formatted()) s"
+        case .unknownHost: return "unknown host"
+        case .connectFailed(let description): return description
+        case .connectionLost: return "the connection was lost" + httpsHint(url)
+        case .notHTTP: return "not an HTTP answer" + httpsHint(url)
+        case .tls(let explained): return explained
+        case .other(let description): return description
         }
-        self.init(status: nil, message: "cannot reach the Kvorum node at \(url.absoluteString): \(reason)")
     }
 }
 

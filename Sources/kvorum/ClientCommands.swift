@@ -2,19 +2,33 @@ import ArgumentParser
 import Foundation
 import KvorumClient
 
-/// The options every client command takes: which node, how to print, and
-/// the credentials for a node that serves HTTPS and checks access.
+/// The options every client command takes: which nodes, how to print, and
+/// the credentials for nodes that serve HTTPS and check access.
+///
+/// The nodes are `--node` (one), else `--nodes` (several, asked in order),
+/// else `$KVORUM_NODES`, else every node of `./kvorum-data/cluster.json`,
+/// else `http://127.0.0.1:8701`. A request goes to the next node when one
+/// cannot serve it, as far as it is safe to repeat it (`Failover` in
+/// KvorumClient; docs/cli.md, "Several nodes").
 struct NodeOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The node's URL, http:// or https://, also host:port (default: the first node in ./kvorum-data/cluster.json, else http://127.0.0.1:8701).",
+            "The node's URL, http:// or https://, also host:port (a list of one; default: see --nodes).",
             valueName: "url"))
     var node: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Nodes to ask in order, comma-separated: a request goes to the next one when a node is unreachable "
+                + "(default: $KVORUM_NODES, else every node in ./kvorum-data/cluster.json, else "
+                + "http://127.0.0.1:8701).",
+            valueName: "url,url,..."))
+    var nodes: String?
 
     @Flag(help: "Print the node's JSON answer verbatim.")
     var json = false
 
-    @Option(help: "Seconds to wait for the node's answer.")
+    @Option(help: "Seconds to wait for each node's answer.")
     var timeout: Double = 10
 
     @Option(
@@ -32,21 +46,55 @@ struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A bearer token to authenticate with (default: $KVORUM_TOKEN).", valueName: "token"))
     var token: String?
 
+    /// The variable naming the nodes when no flag does.
+    static let nodesVariable = "KVORUM_NODES"
+
     func validate() throws {
-        if let node, nodeURL(node) == nil {
+        if node != nil && nodes != nil { throw ValidationError("give --node or --nodes, not both") }
+        if let node, NodeURLs.parse(node) == nil {
             throw ValidationError("--node must be a URL like http://127.0.0.1:8701 or https://node1.example:8701")
+        }
+        if let nodes, NodeURLs.parseList(nodes) == nil {
+            throw ValidationError(
+                "--nodes must be URLs separated by commas, like http://127.0.0.1:8701,http://127.0.0.1:8702")
+        }
+        if node == nil, nodes == nil, let listed = Self.environmentNodes, NodeURLs.parseList(listed) == nil {
+            throw ValidationError(
+                "\(Self.nodesVariable) must be URLs separated by commas, like "
+                    + "http://127.0.0.1:8701,http://127.0.0.1:8702")
         }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number") }
     }
 
-    /// A client of the chosen node. Each credential comes from its flag,
-    /// else its `KVORUM_…` variable, else (with no --node) the local
-    /// cluster's record.
-    var client: KvorumClient {
-        let local = ClusterFile.defaultNode(
+    /// Where the nodes come from.
+    private enum Source {
+        case flag, environment, clusterFile, fallback
+    }
+
+    /// `$KVORUM_NODES` unless unset or empty.
+    private static var environmentNodes: String? {
+        ProcessInfo.processInfo.environment[nodesVariable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The nodes in order, the credentials their record gives (a secure
+    /// local cluster's CA and token), and where they came from.
+    private var chosen: (urls: [URL], recorded: ClientCredentials, source: Source) {
+        if let urls = node.flatMap(NodeURLs.parse).map({ [$0] }) ?? nodes.flatMap(NodeURLs.parseList) {
+            return (urls, ClientCredentials(), .flag)
+        }
+        if let urls = Self.environmentNodes.flatMap(NodeURLs.parseList) {
+            return (urls, ClientCredentials(), .environment)
+        }
+        let local = ClusterFile.defaultNodes(
             workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        let url = node.flatMap(nodeURL) ?? local.url
-        let recorded = node == nil ? local.credentials : ClientCredentials()
+        return (local.urls, local.credentials, local.found ? .clusterFile : .fallback)
+    }
+
+    /// A client of the chosen nodes. Each credential comes from its flag,
+    /// else its `KVORUM_…` variable, else (nodes from the local cluster's
+    /// record) the record.
+    var client: KvorumClient {
+        let (urls, recorded, _) = chosen
         let environment = ProcessInfo.processInfo.environment
         func given(_ flag: String?, _ variable: String) -> String? {
             flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
@@ -54,15 +102,35 @@ struct NodeOptions: ParsableArguments {
         let credentials = ClientCredentials(
             caFile: given(ca, "KVORUM_CA") ?? recorded.caFile, certificateFile: given(cert, "KVORUM_CERT"),
             keyFile: given(key, "KVORUM_KEY"), token: given(token, "KVORUM_TOKEN") ?? recorded.token)
-        return KvorumClient(baseURL: url, timeout: timeout, credentials: credentials)
+        return KvorumClient(nodes: urls, timeout: timeout, credentials: credentials)
     }
 
-    /// Runs `body` against the chosen node, reporting failures the CLI way
-    /// (see `Console.reportingErrors`).
+    /// Runs `body` against the chosen nodes, failing over between them,
+    /// reporting failures the CLI way (see `Console.reportingErrors`).
     func perform(_ body: (KvorumClient) async throws -> Void) async throws {
         let hint =
-            node == nil ? "(start a local cluster with `kvorum cluster up`, or name a node with --node URL)" : nil
+            chosen.source == .fallback
+            ? "(start a local cluster with `kvorum cluster up`, or name nodes with --node URL or --nodes URL,URL,...)"
+            : nil
         try await Console.reportingErrors(hint: hint) { try await body(client) }
+    }
+
+    /// Runs `body` against the first of the chosen nodes alone, never
+    /// another: for `command`s about one node (its own copy of a key, its
+    /// counters, its joining or leaving), which would mean something else
+    /// on another node.
+    func performOnOneNode(_ command: String, _ body: (KvorumClient) async throws -> Void) async throws {
+        let (urls, _, source) = chosen
+        let hint: String? =
+            switch source {
+            case .fallback:
+                "(start a local cluster with `kvorum cluster up`, or name the node with --node URL)"
+            case _ where urls.count > 1:
+                "(`kvorum \(command)` asks one node, the first of the \(urls.count) given, and no other: "
+                    + "name the node with --node URL)"
+            default: nil
+            }
+        try await Console.reportingErrors(hint: hint) { try await body(client.firstNodeOnly) }
     }
 
     /// Prints a node's JSON answer as it came (with a final newline).
@@ -70,13 +138,6 @@ struct NodeOptions: ParsableArguments {
         var text = String(decoding: response.body, as: UTF8.self)
         if !text.hasSuffix("\n") { text += "\n" }
         print(text, terminator: "")
-    }
-
-    /// `host:port` is taken as `http://host:port`.
-    private func nodeURL(_ text: String) -> URL? {
-        let url = URL(string: text.contains("://") ? text : "http://" + text)
-        guard let url, url.scheme == "http" || url.scheme == "https", url.host?.isEmpty == false else { return nil }
-        return url
     }
 }
 
@@ -117,36 +178,43 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await options.perform { client in
-            let found: Bool
-            if let output {
-                let read = try await client.getRaw(key, r: r)
-                found = !read.siblings.isEmpty
-                try Self.write(read, to: output)
-            } else if local && options.json {
-                let response = try await client.send(.localCopy(key: key))
-                options.printVerbatim(response)
-                found = (try? JSONDecoder().decode(LocalCopy.self, from: response.body))?.values.isEmpty == false
-            } else if local {
-                let copy = try await client.localCopy(key)
-                for value in copy.values { print(PlainValue.line(value)) }
-                found = !copy.values.isEmpty
-            } else if options.json {
-                let response = try await client.send(.get(key: key, r: r))
-                options.printVerbatim(response)
-                found = response.status != 404
-            } else {
-                let result = try await client.get(key, r: r)
-                found = result.found
-                if found {
-                    for value in result.values { print(PlainValue.line(value)) }
-                    print("context: \(result.context)")
-                }
+        if local {
+            try await options.performOnOneNode("get --local", read(from:))
+        } else {
+            try await options.perform(read(from:))
+        }
+    }
+
+    /// Reads the key through `client` and prints it as the flags say.
+    private func read(from client: KvorumClient) async throws {
+        let found: Bool
+        if let output {
+            let read = try await client.getRaw(key, r: r)
+            found = !read.siblings.isEmpty
+            try Self.write(read, to: output)
+        } else if local && options.json {
+            let response = try await client.send(.localCopy(key: key))
+            options.printVerbatim(response)
+            found = (try? JSONDecoder().decode(LocalCopy.self, from: response.body))?.values.isEmpty == false
+        } else if local {
+            let copy = try await client.localCopy(key)
+            for value in copy.values { print(PlainValue.line(value)) }
+            found = !copy.values.isEmpty
+        } else if options.json {
+            let response = try await client.send(.get(key: key, r: r))
+            options.printVerbatim(response)
+            found = response.status != 404
+        } else {
+            let result = try await client.get(key, r: r)
+            found = result.found
+            if found {
+                for value in result.values { print(PlainValue.line(value)) }
+                print("context: \(result.context)")
             }
-            if !found {
-                Console.error("not found")
-                throw ExitCode(1)
-            }
+        }
+        if !found {
+            Console.error("not found")
+            throw ExitCode(1)
         }
     }
 
@@ -360,7 +428,10 @@ struct JoinCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
         abstract: "Make the node at --node join the cluster of the node at a peer address.",
-        discussion: "The join completes in the background; `kvorum members` shows when it has."
+        discussion: """
+            The join completes in the background; `kvorum members` shows when it has. Asks the first of the \
+            nodes given and never another (no failover).
+            """
     )
 
     @OptionGroup var options: NodeOptions
@@ -369,7 +440,7 @@ struct JoinCommand: AsyncParsableCommand {
     var address: String
 
     func run() async throws {
-        try await options.perform { client in
+        try await options.performOnOneNode("join") { client in
             if options.json {
                 options.printVerbatim(try await client.send(.join(address: address)))
             } else {
@@ -384,13 +455,14 @@ struct JoinCommand: AsyncParsableCommand {
 struct LeaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leave",
-        abstract: "Make the node at --node hand its data over and leave the cluster."
+        abstract: "Make the node at --node hand its data over and leave the cluster.",
+        discussion: "Asks the first of the nodes given and never another (no failover)."
     )
 
     @OptionGroup var options: NodeOptions
 
     func run() async throws {
-        try await options.perform { client in
+        try await options.performOnOneNode("leave") { client in
             if options.json {
                 options.printVerbatim(try await client.send(.leave))
             } else {
@@ -431,7 +503,8 @@ struct RemoveCommand: AsyncParsableCommand {
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Show the node's counters: records, hints pending, suspected peers, ring."
+        abstract: "Show the node's counters: records, hints pending, suspected peers, ring.",
+        discussion: "Asks the first of the nodes given and never another (no failover)."
     )
 
     @OptionGroup var options: NodeOptions
@@ -442,7 +515,7 @@ struct StatsCommand: AsyncParsableCommand {
     ]
 
     func run() async throws {
-        try await options.perform { client in
+        try await options.performOnOneNode("stats") { client in
             if options.json {
                 options.printVerbatim(try await client.send(.stats))
                 return

@@ -32,6 +32,20 @@ struct CLIProcessTests {
         #expect(run.stdout == KvorumVersion.current + "\n", "\(run.stdout)")
     }
 
+    /// `--generate-completion-script` writes a script for bash, zsh and fish
+    /// that completes the client commands' options (`--nodes` among them),
+    /// and the committed man page (scripts/man.sh) documents `--nodes`.
+    @Test func completionScriptsAndManPage() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let run = try ChildProcess.run(Paths.kvorum, ["--generate-completion-script", shell], deadline: 20)
+            #expect(run.status == 0, "\(shell): \(run.stderr)")
+            #expect(run.stdout.contains("--nodes") && run.stdout.contains("cluster"), "\(shell)")
+        }
+        let page = try String(
+            contentsOf: Paths.repository.appendingPathComponent("docs/man/kvorum.1"), encoding: .utf8)
+        #expect(page.contains(".Nm kvorum") && page.contains("Fl -nodes Ar url,url,..."))
+    }
+
     /// Plain output has one line per sibling: a value with a newline, an
     /// empty value and one with a leading quote are printed quoted; `put`
     /// and `get` both print `context:`, and the context a put printed
