@@ -13,4 +13,9 @@ public enum ServerMetrics {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return { registry.emitToString() }
     }
+
+    /// A metric's name with its HELP text: every metric this node exports has one.
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
 }

@@ -1,6 +1,5 @@
 import KvorumCore
 import Logging
-import Metrics
 import NIOCore
 import NIOPosix
 
@@ -80,7 +79,8 @@ public final class ServerNode: @unchecked Sendable {
     private var nextRequest: RequestID = 1
     private let started = NIODeadline.now()
     private var stopping = false
-    private let requestTimer = Metrics.Timer(label: "kvorum_client_request_duration_seconds")
+    private let metrics = NodeMetrics.shared
+    private let observationMetrics = ObservationMetrics(registry: ServerMetrics.registry)
     /// Read and write answers that carried a sibling warning.
     private var siblingWarnings = 0
     /// Who may use which HTTP endpoint.
@@ -142,11 +142,7 @@ public final class ServerNode: @unchecked Sendable {
         }
         let id = nextRequest
         nextRequest += 1
-        let begin = NIODeadline.now()
-        waiting[id] = { [requestTimer] response in
-            requestTimer.recordNanoseconds((NIODeadline.now() - begin).nanoseconds)
-            reply(response)
-        }
+        waiting[id] = reply
         handle(.command(id, command))
     }
 
@@ -171,25 +167,26 @@ public final class ServerNode: @unchecked Sendable {
     /// Prometheus text of every metric, with the node's gauges brought up to date.
     func metricsText() -> String {
         let current = stats()
-        Gauge(label: "kvorum_records").record(current.records)
-        Gauge(label: "kvorum_hints_pending").record(current.hintsPending)
-        Gauge(label: "kvorum_suspected_peers").record(current.suspectedPeers.count)
-        Gauge(label: "kvorum_pending_operations").record(current.pendingOperations)
-        Gauge(label: "kvorum_members").record(current.members.count)
-        return (renderMetrics?() ?? "") + transport.refusalMetricsText() + """
-            # HELP kvorum_sibling_warnings_total Read and write answers that warned of a key past the sibling \
-            warning threshold (--sibling-warning).
-            # TYPE kvorum_sibling_warnings_total counter
-            kvorum_sibling_warnings_total \(siblingWarnings)
-            # HELP kvorum_http_auth_refused_total HTTP requests refused for their credentials: missing (none \
-            given, 401), unknown (a token or client certificate this node does not list, 401), forbidden (a role \
-            too low for the endpoint, 403).
-            # TYPE kvorum_http_auth_refused_total counter
-            kvorum_http_auth_refused_total{reason="missing"} \(authRefusals["missing", default: 0])
-            kvorum_http_auth_refused_total{reason="unknown"} \(authRefusals["unknown", default: 0])
-            kvorum_http_auth_refused_total{reason="forbidden"} \(authRefusals["forbidden", default: 0])
+        metrics.records.set(Int64(current.records))
+        metrics.suspectedPeers.set(Int64(current.suspectedPeers.count))
+        metrics.pendingOperations.set(Int64(current.pendingOperations))
+        metrics.members.set(Int64(current.members.count))
+        if let store = storage as? SQLiteStorage { metrics.storeBytes.set(Int64(store.bytesOnDisk)) }
+        return (renderMetrics?() ?? "")
+            + observationMetrics.text(pending: node.pendingHintsByTarget) + """
+                # HELP kvorum_sibling_warnings_total Read and write answers that warned of a key past the sibling \
+                warning threshold (--sibling-warning).
+                # TYPE kvorum_sibling_warnings_total counter
+                kvorum_sibling_warnings_total \(siblingWarnings)
+                # HELP kvorum_http_auth_refused_total HTTP requests refused for their credentials: missing (none \
+                given, 401), unknown (a token or client certificate this node does not list, 401), forbidden (a role \
+                too low for the endpoint, 403).
+                # TYPE kvorum_http_auth_refused_total counter
+                kvorum_http_auth_refused_total{reason="missing"} \(authRefusals["missing", default: 0])
+                kvorum_http_auth_refused_total{reason="unknown"} \(authRefusals["unknown", default: 0])
+                kvorum_http_auth_refused_total{reason="forbidden"} \(authRefusals["forbidden", default: 0])
 
-            """
+                """
     }
 
     /// Counts and logs one request refused for its credentials (never the
@@ -204,6 +201,16 @@ public final class ServerNode: @unchecked Sendable {
             metadata["needed"] = "\(needed.rawValue)"
         }
         logger.warning("refused request", metadata: metadata)
+    }
+
+    /// Counts and times one answered client request (`RequestMetrics`).
+    func noteRequest(_ op: RequestOperation, _ outcome: RequestOutcome, since begin: NIODeadline) {
+        RequestMetrics.shared.record(op, outcome, duration: .nanoseconds((NIODeadline.now() - begin).nanoseconds))
+    }
+
+    /// Notes how many versions a read answered with (`kvorum_read_siblings`).
+    func noteRead(siblings: Int) {
+        if siblings > 0 { metrics.readSiblings.record(Double(siblings)) }
     }
 
     /// Counts and logs one answer that warned of too many siblings.
@@ -265,7 +272,10 @@ public final class ServerNode: @unchecked Sendable {
             case .setTimer, .cancelTimer: carryOut(effect)
             }
         }
-        for observation in node.observations { observationLog.record(observation) }
+        for observation in node.observations {
+            observationLog.record(observation)
+            observationMetrics.record(observation)
+        }
     }
 
     /// Ends the turn. When it changed the store, the turn's requests to
@@ -280,7 +290,9 @@ public final class ServerNode: @unchecked Sendable {
                 transport.send(message, to: address)
             }
             transport.flush()
+            let begin = NIODeadline.now()
             groupCommit.commitBatch()
+            metrics.commitDuration.record(.nanoseconds((NIODeadline.now() - begin).nanoseconds))
             for effect in effects {
                 if case .send(_, let message) = effect, message.body.mayLeaveBeforeCommit { continue }
                 carryOut(effect)

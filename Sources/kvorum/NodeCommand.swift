@@ -148,6 +148,17 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(help: "Server mode: run without TLS although an address is not loopback (a network you trust).")
     var insecure = false
 
+    @Option(help: "Server mode: seconds between anti-entropy rounds (default 10).")
+    var antiEntropyInterval: Double?
+
+    @Option(
+        help:
+            "Server mode: the least level logged: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: Logger.Level?
+
+    @Option(help: "Server mode: text or json (one JSON object per line) on standard error (default text).")
+    var logFormat: LogFormat?
+
     /// Stdio mode only; server mode checks its settings once resolved (`ServerSettings.resolve`).
     func validate() throws {
         guard stdio else { return }
@@ -223,6 +234,9 @@ struct NodeCommand: AsyncParsableCommand {
         options.maxPendingOperations = maxPendingOperations
         options.certsDir = certsDir
         options.insecure = insecure ? true : nil
+        options.antiEntropyInterval = antiEntropyInterval
+        options.logLevel = logLevel
+        options.logFormat = logFormat
         return options
     }
 
@@ -230,11 +244,7 @@ struct NodeCommand: AsyncParsableCommand {
         let peerTLS = try settings.certsDir.map { directory in
             try NodeTLS.load(directory: directory, nodeName: settings.name)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in NodeLogHandler(level: settings.logLevel, format: settings.logFormat) }
         var logger = Logger(label: "kvorum")
         logger[metadataKey: "node"] = "\(settings.name)"
         // Before any metric is created, so every one lands in the registry.
@@ -292,3 +302,5 @@ struct NodeService: Service {
 
 extension NodeConfig.Profile: ExpressibleByArgument {}
 extension SQLiteStorage.Durability: ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}

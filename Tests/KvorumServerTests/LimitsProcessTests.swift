@@ -174,7 +174,7 @@ struct LimitsProcessTests {
         let silent = try RawConnection(port: node.peerPort)
         #expect(silent.receiveUntilClosed().closed, "node1 kept a silent peer connection open")
         #expect(try metric("kvorum_peer_frames_rejected_total", on: node) ?? 0 >= 1)
-        #expect(try metric("kvorum_peer_connections_refused_total", on: node) ?? 0 >= 1)
+        #expect(try metric("kvorum_peer_connections_refused_total{reason=\"no_hello\"}", on: node) ?? 0 >= 1)
         #expect(cluster.logTail(of: node, lines: 200).contains("exceeds the limit of 2097152"))
     }
 

@@ -289,7 +289,8 @@ struct ServerProcessTests {
         #expect(status == 0)
         let log = try String(contentsOf: node3.log, encoding: .utf8)
         #expect(log.contains("shutting down"), "\(cluster.logTail(of: node3))")
-        #expect(log.split(separator: "\n").contains { $0.hasSuffix(" stopped") }, "\(cluster.logTail(of: node3))")
+        #expect(
+            log.split(separator: "\n").contains { $0.contains(" info stopped node=") }, "\(cluster.logTail(of: node3))")
 
         try await cluster.restart(node3)
         let local = try await node3.client().get("before-sigterm", r: 1)

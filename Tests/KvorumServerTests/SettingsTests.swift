@@ -111,6 +111,9 @@ struct SettingsTests {
                 max-pending-operations = 50
                 certs-dir = "/srv/kvorum/certs"
                 insecure = false
+                anti-entropy-interval = 2
+                log-level = "debug"
+                log-format = "json"
                 """)
         #expect(
             settings
@@ -119,8 +122,10 @@ struct SettingsTests {
                     dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
                     maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5,
-                    limits: Self.smallLimits, certsDir: "/srv/kvorum/certs", insecure: false))
+                    limits: Self.smallLimits, certsDir: "/srv/kvorum/certs", insecure: false,
+                    antiEntropyInterval: 2, logLevel: .debug, logFormat: .json))
         let server = settings.serverConfiguration
+        #expect(server.node.antiEntropyInterval == 2)
         #expect(server.limits == Self.smallLimits)
         #expect(server.maxValueBytes == 4096)
         #expect(server.node.siblings == SiblingBounds(warning: 5, limit: 8))
@@ -145,6 +150,7 @@ struct SettingsTests {
             "KVORUM_MAX_FRAME_BYTES": "8388608", "KVORUM_PEER_QUEUE_LIMIT": "100",
             "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
             "KVORUM_CERTS_DIR": "/srv/n2/certs", "KVORUM_INSECURE": "no", "KVORUM_SOMETHING_ELSE": "ignored",
+            "KVORUM_ANTI_ENTROPY_INTERVAL": "0.5", "KVORUM_LOG_LEVEL": "warning", "KVORUM_LOG_FORMAT": "text",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
         let settings = try Self.resolve(file: nil, environment: environment)
@@ -155,8 +161,23 @@ struct SettingsTests {
                     dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
                     maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
-                    limits: Self.smallLimits, certsDir: "/srv/n2/certs", insecure: false))
+                    limits: Self.smallLimits, certsDir: "/srv/n2/certs", insecure: false,
+                    antiEntropyInterval: 0.5, logLevel: .warning, logFormat: .text))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
+    }
+
+    /// The log settings default to info and text; a level or format that
+    /// does not exist is refused with the choices, as its source spells it.
+    @Test func logSettingsDefaultAndRefuseUnknownWords() throws {
+        let settings = try Self.resolve()
+        #expect(settings.logLevel == .info && settings.logFormat == .text)
+        #expect(
+            Self.refusal(environment: ["KVORUM_LOG_LEVEL": "loud"])
+                == "KVORUM_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical, got 'loud'")
+        #expect(Self.refusal(file: Self.minimalFile + "log-format = \"xml\"\n").contains("must be one of text, json"))
+        #expect(
+            Self.refusal(environment: ["KVORUM_ANTI_ENTROPY_INTERVAL": "0"]).contains(
+                "must be a positive number of seconds"))
     }
 
     /// The limits the file and environment tests set, each unlike its default.

@@ -181,7 +181,9 @@ extension KvorumNode {
         }
         let merged = op.merged
         guard !merged.isEmpty else { return }
-        for reply in op.replies where op.replicas.contains(reply.peer) && reply.siblings != merged {
+        let stale = op.replies.filter { op.replicas.contains($0.peer) && $0.siblings != merged }
+        if !stale.isEmpty { observe(.readRepaired(key: op.key, replicas: stale.count)) }
+        for reply in stale {
             if reply.peer == name {
                 store(merged, for: op.key)
             } else {

@@ -37,6 +37,12 @@ struct HintQueue: Hashable {
     /// How many hints are pending.
     var count: Int { pending.values.reduce(0) { $0 + $1.count } }
 
+    /// How many hints are pending for `target`.
+    func count(for target: String) -> Int { pending[target]?.count ?? 0 }
+
+    /// Whether a batch for `target` awaits its acknowledgement.
+    func hasBatchInFlight(for target: String) -> Bool { inFlight.values.contains { $0.target == target } }
+
     /// The nodes hints are pending for, in byte order.
     var targets: [String] { pending.keys.sorted(by: byteOrder) }
 

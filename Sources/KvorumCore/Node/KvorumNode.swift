@@ -125,6 +125,10 @@ public final class KvorumNode {
     public var suspectedPeers: [String] { state.detector.sorted }
     /// Hints waiting for handoff.
     public var pendingHintCount: Int { state.hints.count }
+    /// Hints pending per target node, in byte order of the targets.
+    public var pendingHintsByTarget: [(target: String, count: Int)] {
+        state.hints.targets.map { (target: $0, count: state.hints.count(for: $0)) }
+    }
     /// Whether a tombstone-reaping check this node leads waits for answers.
     public var isCheckingTombstones: Bool { state.reaper.round != nil }
     /// Operations this node is coordinating.
@@ -267,7 +271,8 @@ public final class KvorumNode {
         case .aeFetch(let keys):
             sendRecords(keys, toAddress: address)
         case .aeRecords(let records):
-            for record in records { store(record.siblings, for: record.key) }
+            let repaired = records.filter { store($0.siblings, for: $0.key) }.count
+            if repaired > 0 { observe(.antiEntropyRepaired(keys: repaired)) }
         case .reapCheck(let round, let keys):
             onReapCheck(round, keys: keys, from: address)
         case .reapStatus(let round, let held):
@@ -332,12 +337,15 @@ public final class KvorumNode {
     }
 
     /// Merges versions into the local record, keeping the local actor.
-    func store(_ siblings: SiblingSet, for key: Key) {
+    /// - Returns: whether the stored record changed.
+    @discardableResult
+    func store(_ siblings: SiblingSet, for key: Key) -> Bool {
         let existing = storage.record(for: key)
         var record = existing ?? StoredRecord(siblings: SiblingSet())
         let merged = record.siblings.merged(with: siblings, policy: MergePolicy.forKey(key))
-        guard !merged.isEmpty, merged != existing?.siblings else { return }
+        guard !merged.isEmpty, merged != existing?.siblings else { return false }
         record.siblings = merged
         putRecord(record, for: key)
+        return true
     }
 }

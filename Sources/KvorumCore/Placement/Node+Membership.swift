@@ -90,6 +90,7 @@ extension KvorumNode {
                 name: name, address: config.address, status: .left, version: current.version + 1,
                 identity: config.identity))
         for peer in others { pushView(to: peer) }
+        observe(.memberLeft(name: name, address: config.address))
         viewChanged()
     }
 
@@ -107,6 +108,7 @@ extension KvorumNode {
             return
         }
         if state.membership.merge(entry) {
+            observe(.joinAccepted(name: entry.name, address: entry.address))
             viewChanged()
             for peer in view.upMembers where peer != name { pushView(to: peer) }
         } else {
@@ -147,6 +149,7 @@ extension KvorumNode {
     /// paired in preference order; a dropped replica sends its copy only to
     /// its partner, so a JOIN or LEAVE moves each record once per changed slot.
     func viewChanged() {
+        observe(.viewChanged(members: view.upMembers))
         storage.setMembership(view.sorted)
         let oldRing = state.membership.rebuildRing()
         state.antiEntropy.forgetSharing()

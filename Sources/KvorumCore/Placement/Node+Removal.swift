@@ -27,6 +27,7 @@ extension KvorumNode {
                 name: member, address: entry.address, status: .left, version: entry.version + 1,
                 identity: entry.identity))
         for peer in others { pushView(to: peer) }
+        observe(.memberRemoved(name: member, address: entry.address))
         viewChanged()
         return .removed(member: member)
     }

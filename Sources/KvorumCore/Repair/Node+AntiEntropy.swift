@@ -21,6 +21,7 @@ extension KvorumNode {
         else { return }
         let shared = sharedPartitions(with: peer)
         guard shared.contains(where: { $0 != 0 }) else { return }
+        observe(.antiEntropyRound(peer: peer))
         send(
             .aeTree(level: 1, entries: tree.hashes(level: 1, indices: 0..<tree.width(at: 1), sharedWith: peer)),
             to: peer)
@@ -71,6 +72,9 @@ extension KvorumNode {
         let ourDigest = Dictionary(ours.map { ($0.key, $0.digest) }, uniquingKeysWith: { first, _ in first })
         let give = ours.filter { theirDigest[$0.key] != $0.digest }.map(\.key)
         let want = theirs.filter { ourDigest[$0.key] != $0.digest }.map(\.key)
+        if !give.isEmpty || !want.isEmpty {
+            observe(.antiEntropyKeysExchanged(sent: give.count, requested: want.count))
+        }
         sendRecords(give, toAddress: address)
         if !want.isEmpty { send(.aeFetch(keys: want), toAddress: address) }
     }

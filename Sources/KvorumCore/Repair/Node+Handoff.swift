@@ -6,6 +6,7 @@ extension KvorumNode {
         guard target != name,
             state.hints.add(target: target, key: key, limit: config.maxHints, storage: storage)
         else { return }
+        observe(.hintStored(target: target))
         armHandoff()
     }
 
@@ -21,11 +22,18 @@ extension KvorumNode {
 
     /// Sends one batch of hinted records to `target`. A batch still waiting
     /// for its acknowledgement is superseded: its late ack is ignored.
-    func sendHandoff(to target: String) {
+    ///
+    /// A handoff starts (an observation) with a batch that follows no
+    /// batch in flight for the target, unless it `continues` one that was
+    /// just acknowledged; it finishes when an acknowledgement leaves no
+    /// hint pending for the target.
+    func sendHandoff(to target: String, continues: Bool = false) {
+        let starts = !continues && !state.hints.hasBatchInFlight(for: target)
         guard view.address(of: target) != nil,
             let (batch, records) = state.hints.collectBatch(
                 for: target, limit: config.handoffBatchSize, storage: storage)
         else { return }
+        if starts { observe(.handoffStarted(target: target, keys: state.hints.count(for: target))) }
         let id = newOp()
         state.hints.dispatched(batch, id: id)
         send(.handoff(batch: id, records: records), to: target)
@@ -36,7 +44,12 @@ extension KvorumNode {
     func onHandoffAck(_ batch: UInt64) {
         guard let (target, cleared) = state.hints.acknowledge(batch, storage: storage) else { return }
         for key in cleared { dropIfNotResponsible(key) }
-        if state.hints.hasPending(for: target) { sendHandoff(to: target) }
+        if !cleared.isEmpty { observe(.hintsHandedOff(target: target, keys: cleared.count)) }
+        if state.hints.hasPending(for: target) {
+            sendHandoff(to: target, continues: true)
+        } else {
+            observe(.handoffFinished(target: target))
+        }
     }
 
     /// Drops a record this node holds for no one: it is not a replica of the

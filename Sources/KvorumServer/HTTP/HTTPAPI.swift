@@ -179,8 +179,16 @@ struct Router {
         _ head: HTTPRequestHead, body: [UInt8], certificateName: String?, respond: @escaping (HTTPAnswer) -> Void
     ) {
         switch RequestRouter.route(method: head.method.rawValue, target: head.uri) {
-        case .failure(let error): respond(Self.answer(error))
+        case .failure(let error):
+            let answer = Self.answer(error)
+            node.logger.debug(
+                "refused request",
+                metadata: [
+                    "method": "\(head.method.rawValue)", "status": "\(answer.status.code)", "error": "\(error.message)",
+                ])
+            respond(answer)
         case .success(let request):
+            let respondMeasured = measured(request.route, respond: respond)
             let decision = node.authenticator.decide(
                 needed: request.route.requiredRole, authorization: head.headers.first(name: "Authorization"),
                 certificateName: certificateName)
@@ -193,11 +201,32 @@ struct Router {
                             "route": "\(request.route.name)", "identity": "\(identity.kind.rawValue):\(identity.name)",
                         ])
                 }
-                serve(request, head: head, body: body, respond: respond)
+                serve(request, head: head, body: body, respond: respondMeasured)
             case .refused(let refusal):
                 node.noteRefusal(refusal, route: request.route.name)
-                respond(Self.answer(refusal))
+                respondMeasured(Self.answer(refusal))
             }
+        }
+    }
+
+    /// `respond`, counting and timing the answer by operation and outcome
+    /// (`RequestMetrics`) and logging a bad request at debug level (the
+    /// outcome counts it; a client's mistakes do not fill the log).
+    private func measured(_ route: Route, respond: @escaping (HTTPAnswer) -> Void) -> (HTTPAnswer) -> Void {
+        guard let op = RequestOperation(route) else { return respond }
+        let begin = NIODeadline.now()
+        return { [node] answer in
+            let outcome = RequestOutcome(status: answer.status)
+            node.noteRequest(op, outcome, since: begin)
+            if outcome == .badRequest {
+                node.logger.debug(
+                    "bad request",
+                    metadata: [
+                        "op": "\(op.rawValue)", "status": "\(answer.status.code)",
+                        "error": "\(String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .newlines))",
+                    ])
+            }
+            respond(answer)
         }
     }
 
@@ -260,6 +289,7 @@ struct Router {
             guard case .versions(let read) = reply else {
                 return respond(Self.failure(reply))
             }
+            node.noteRead(siblings: read.siblings)
             let answer = ReadRendering(key: key, read: read).answer(format)
             respond(answer.adding(notice(key, siblings: read.siblings)))
         }

@@ -26,6 +26,16 @@ enum PeerDropReason: String, CaseIterable {
     case bufferFull = "buffer_full"
 }
 
+/// Why the node closed an accepted peer connection before it was a peer
+/// (besides TLS and identity, `PeerRefusal.Reason`): reasons of
+/// `kvorum_peer_connections_refused_total`.
+enum PeerAdmissionRefusal: String, CaseIterable {
+    /// `--max-peer-connections` accepted connections were open.
+    case maxPeerConnections = "max_peer_connections"
+    /// No hello within `--request-header-timeout`.
+    case noHello = "no_hello"
+}
+
 /// The metrics of the node's limits (docs/limits.md), registered with their
 /// HELP text in the process's registry.
 final class LimitMetrics: Sendable {
@@ -35,10 +45,10 @@ final class LimitMetrics: Sendable {
     let connectionsEvicted: Counter
     let connectionsIdleClosed: Counter
     let peerConnectionsOpen: Gauge
-    let peerConnectionsRefused: Counter
     let peerFramesRejected: Counter
     private let refused: [RefusalReason: Counter]
     private let dropped: [PeerDropReason: Counter]
+    private let peerRefused: [String: Counter]
 
     init(registry: PrometheusCollectorRegistry) {
         connectionsOpen = registry.makeGauge(
@@ -58,11 +68,6 @@ final class LimitMetrics: Sendable {
             descriptor: Self.named(
                 "kvorum_peer_connections_accepted_open",
                 help: "Peer connections this node accepted that are open, at most --max-peer-connections."))
-        peerConnectionsRefused = registry.makeCounter(
-            descriptor: Self.named(
-                "kvorum_peer_connections_refused_total",
-                help: "Peer connections closed at once (--max-peer-connections reached) or for sending no hello "
-                    + "within --request-header-timeout."))
         peerFramesRejected = registry.makeCounter(
             descriptor: Self.named(
                 "kvorum_peer_frames_rejected_total",
@@ -87,6 +92,18 @@ final class LimitMetrics: Sendable {
                 labels: [("reason", reason.rawValue)])
         }
         self.dropped = dropped
+        var peerRefused: [String: Counter] = [:]
+        let reasons = PeerAdmissionRefusal.allCases.map(\.rawValue) + PeerRefusal.Reason.allCases.map(\.rawValue)
+        for reason in reasons {
+            peerRefused[reason] = registry.makeCounter(
+                descriptor: Self.named(
+                    "kvorum_peer_connections_refused_total",
+                    help: "Peer connections closed at once, by reason: --max-peer-connections reached, no hello "
+                        + "within --request-header-timeout, a failed TLS handshake, or a certificate that does not "
+                        + "match the name and address the peer claimed."),
+                labels: [("reason", reason)])
+        }
+        self.peerRefused = peerRefused
     }
 
     private static func named(_ name: String, help: String) -> MetricNameDescriptor {
@@ -96,4 +113,8 @@ final class LimitMetrics: Sendable {
     func refused(_ reason: RefusalReason) { refused[reason]!.increment() }
 
     func dropped(_ reason: PeerDropReason, count: Int = 1) { dropped[reason]!.increment(by: Int64(count)) }
+
+    func peerRefused(_ reason: PeerAdmissionRefusal) { peerRefused[reason.rawValue]!.increment() }
+
+    func peerRefused(_ reason: PeerRefusal.Reason) { peerRefused[reason.rawValue]!.increment() }
 }

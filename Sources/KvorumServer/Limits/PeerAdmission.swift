@@ -38,14 +38,17 @@ final class PeerAdmission: @unchecked Sendable {
     /// once the hello timeout passes, whether the connection said hello.
     func admit(_ channel: Channel, greeted: @escaping @Sendable () -> Bool) -> Bool {
         guard open < limits.maximumAcceptedConnections else {
-            refuse(channel, reason: "\(open) accepted peer connections open, the limit (--max-peer-connections)")
+            refuse(
+                channel, .maxPeerConnections,
+                detail: "\(open) accepted peer connections open, the limit (--max-peer-connections)")
             return false
         }
         open += 1
         metrics.peerConnectionsOpen.set(Int64(open))
         let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(limits.helloTimeout * 1e9))) {
             guard channel.isActive, !greeted() else { return }
-            self.refuse(channel, reason: "no hello within \(self.limits.helloTimeout) s (--request-header-timeout)")
+            self.refuse(
+                channel, .noHello, detail: "no hello within \(self.limits.helloTimeout) s (--request-header-timeout)")
             channel.close(promise: nil)
         }
         channel.closeFuture.whenComplete { _ in
@@ -56,10 +59,10 @@ final class PeerAdmission: @unchecked Sendable {
         return true
     }
 
-    private func refuse(_ channel: Channel, reason: String) {
-        metrics.peerConnectionsRefused.increment()
+    private func refuse(_ channel: Channel, _ reason: PeerAdmissionRefusal, detail: String) {
+        metrics.peerRefused(reason)
         logger.warning(
             "closing accepted peer connection",
-            metadata: ["reason": "\(reason)", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            metadata: ["reason": "\(detail)", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
     }
 }

@@ -1,4 +1,5 @@
 import KvorumCore
+import Logging
 
 /// One setting of a server node, spelled alike in every source: `--data-dir`
 /// on the command line, `KVORUM_DATA_DIR` in the environment, `data-dir` in
@@ -33,6 +34,9 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case maxPendingOperations = "max-pending-operations"
     case certsDir = "certs-dir"
     case insecure
+    case antiEntropyInterval = "anti-entropy-interval"
+    case logLevel = "log-level"
+    case logFormat = "log-format"
 
     /// The kind of value a setting takes, which decides how a config file
     /// must write it.
@@ -60,11 +64,13 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     var kind: Kind {
         switch self {
         case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile, .certsDir: .text
+        case .logLevel, .logFormat: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit,
             .peerBufferBytes, .maxPendingOperations:
             .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
+        case .antiEntropyInterval: .seconds
         case .idleTimeout, .requestHeaderTimeout: .seconds
         case .insecure: .boolean
         }
@@ -106,6 +112,9 @@ public struct SettingsLayer: Sendable, Equatable {
     public var certsDir: String?
     /// Run without TLS even off loopback.
     public var insecure: Bool?
+    public var antiEntropyInterval: Double?
+    public var logLevel: Logger.Level?
+    public var logFormat: LogFormat?
 
     public init() {}
 
@@ -141,6 +150,9 @@ public struct SettingsLayer: Sendable, Equatable {
         case .maxPendingOperations: maxPendingOperations != nil
         case .certsDir: certsDir != nil
         case .insecure: insecure != nil
+        case .antiEntropyInterval: antiEntropyInterval != nil
+        case .logLevel: logLevel != nil
+        case .logFormat: logFormat != nil
         }
     }
 
@@ -176,6 +188,9 @@ public struct SettingsLayer: Sendable, Equatable {
         result.maxPendingOperations = other.maxPendingOperations ?? maxPendingOperations
         result.certsDir = other.certsDir ?? certsDir
         result.insecure = other.insecure ?? insecure
+        result.antiEntropyInterval = other.antiEntropyInterval ?? antiEntropyInterval
+        result.logLevel = other.logLevel ?? logLevel
+        result.logFormat = other.logFormat ?? logFormat
         return result
     }
 
@@ -231,6 +246,17 @@ public struct SettingsLayer: Sendable, Equatable {
             case "0", "false", "no": insecure = false
             default: throw SettingsError("must be true or false (1 or 0, yes or no), got '\(text)'")
             }
+        case .antiEntropyInterval: antiEntropyInterval = try number(Double.self, "a number of seconds")
+        case .logLevel:
+            guard let value = Logger.Level(rawValue: text) else {
+                throw SettingsError("must be one of \(Self.choices(Logger.Level.self)), got '\(text)'")
+            }
+            logLevel = value
+        case .logFormat:
+            guard let value = LogFormat(rawValue: text) else {
+                throw SettingsError("must be one of \(Self.choices(LogFormat.self)), got '\(text)'")
+            }
+            logFormat = value
         }
     }
 

@@ -1,4 +1,5 @@
 import KvorumCore
+import Logging
 
 /// Everything a server node runs with, resolved from its sources in this
 /// order, the first that gives a setting winning: command-line flags,
@@ -48,6 +49,11 @@ public struct ServerSettings: Sendable, Equatable {
     public var access = AccessList()
     /// Whether the operator chose to run without TLS off loopback.
     public var insecure = false
+    /// Override of the profile's seconds between anti-entropy rounds.
+    public var antiEntropyInterval: Double? = nil
+    /// The least level the node logs, and how it writes its lines (docs/operations.md).
+    public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .text
 
     /// The default of `maxValueBytes`: 1 MiB.
     public static let defaultMaxValueBytes = 1 << 20
@@ -62,6 +68,7 @@ public struct ServerSettings: Sendable, Equatable {
             warning: siblingWarning ?? config.siblings.warning, limit: siblingLimit ?? config.siblings.limit)
         if let tombstoneGrace { config.reaping.grace = tombstoneGrace }
         if let reapInterval { config.reaping.interval = reapInterval }
+        if let antiEntropyInterval { config.antiEntropyInterval = antiEntropyInterval }
         return config
     }
 
@@ -172,7 +179,9 @@ private struct Resolution {
             maxValueBytes: options.maxValueBytes ?? ServerSettings.defaultMaxValueBytes,
             siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
             tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits,
-            certsDir: options.certsDir, insecure: options.insecure ?? false)
+            certsDir: options.certsDir, insecure: options.insecure ?? false,
+            antiEntropyInterval: options.antiEntropyInterval, logLevel: options.logLevel ?? .info,
+            logFormat: options.logFormat ?? .text)
     }
 
     /// The limits, each from the options or its default.
@@ -288,6 +297,7 @@ private struct Resolution {
             (.requestTimeout, options.requestTimeout), (.probeInterval, options.probeInterval),
             (.handoffInterval, options.handoffInterval), (.reapInterval, options.reapInterval),
             (.idleTimeout, options.idleTimeout), (.requestHeaderTimeout, options.requestHeaderTimeout),
+            (.antiEntropyInterval, options.antiEntropyInterval),
         ]
         for case (let setting, let value?) in seconds where !(value > 0 && value.isFinite) {
             throw SettingsError("\(origins.describe(setting, "\(value)")): must be a positive number of seconds")

@@ -228,6 +228,14 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// Kept in memory: counted once at open, then adjusted by every change.
     public var recordCount: Int { cachedRecordCount }
 
+    /// The store's size on disk: the database file and its write-ahead log.
+    public var bytesOnDisk: Int {
+        [path, path + "-wal"].reduce(0) { total, file in
+            var info = stat()
+            return total + (stat(file, &info) == 0 ? Int(info.st_size) : 0)
+        }
+    }
+
     // MARK: Hints
 
     /// Every pending hint, by target then key, both in byte-wise order.

@@ -1,10 +1,10 @@
 import KvorumCore
 import Logging
-import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Prometheus
 
 /// TCP between peers: one connection per peer pair, reused for every message
 /// in both directions, reconnected with backoff, with a bounded queue for
@@ -102,8 +102,6 @@ final class PeerTransport: @unchecked Sendable {
     /// The name of the member the node knows at an address, if any: what a
     /// peer at that address must be named in its certificate.
     var memberAt: (Address) -> String? = { _ in nil }
-    /// Connections refused for who the peer is, by reason.
-    private var refusals: [PeerRefusal.Reason: Int] = [:]
     private let logger: Logger
     private let deliver: (Address, PeerMessage) -> Void
     private var peers: [Address: Peer] = [:]
@@ -113,8 +111,10 @@ final class PeerTransport: @unchecked Sendable {
     private var closing = false
     private let metrics = LimitMetrics.shared
     private lazy var admission = PeerAdmission(limits: limits, logger: logger)
-    private let sent = Counter(label: "kvorum_peer_frames_sent_total")
-    private let received = Counter(label: "kvorum_peer_frames_received_total")
+    private let sent = ServerMetrics.registry.makeCounter(
+        descriptor: ServerMetrics.named("kvorum_peer_frames_sent_total", help: "Peer messages this node sent."))
+    private let received = ServerMetrics.registry.makeCounter(
+        descriptor: ServerMetrics.named("kvorum_peer_frames_received_total", help: "Peer messages this node received."))
 
     init(
         loop: EventLoop, ownName: String, ownAddress: Address, limits: Limits = Limits(), tls: NodeTLS? = nil,
@@ -402,7 +402,7 @@ final class PeerTransport: @unchecked Sendable {
             guard !handler.refused else { return refusal }
             handler.refused = true
         }
-        refusals[refusal.reason, default: 0] += 1
+        metrics.peerRefused(refusal.reason)
         logger.warning(
             "refusing peer connection",
             metadata: [
@@ -410,22 +410,6 @@ final class PeerTransport: @unchecked Sendable {
             ])
         channel.close(promise: nil)
         return refusal
-    }
-
-    /// `kvorum_peer_connections_refused_total` in Prometheus text, one line
-    /// per reason (zeros included, so the metric is there to alert on).
-    func refusalMetricsText() -> String {
-        loop.preconditionInEventLoop()
-        var text = """
-            # HELP kvorum_peer_connections_refused_total Peer connections closed because the peer's TLS handshake \
-            failed or its certificate did not match the name and address it claimed.
-            # TYPE kvorum_peer_connections_refused_total counter
-
-            """
-        for reason in PeerRefusal.Reason.allCases {
-            text += "kvorum_peer_connections_refused_total{reason=\"\(reason.rawValue)\"} \(refusals[reason] ?? 0)\n"
-        }
-        return text
     }
 
     /// An error on a connection: a failed TLS handshake is a refusal; a

@@ -17,8 +17,9 @@ struct NodeStateTests {
     @Test func everyStoredPropertyOfTheNodeIsInItsStateOrAccountedFor() {
         let labels = Mirror(reflecting: startedNode()).children.compactMap(\.label)
         // config: constant; storage: the durable half, compared by the model
-        // checker on its own; now and effects: the event being handled.
-        #expect(labels == ["config", "storage", "state", "now", "effects"])
+        // checker on its own; now, effects and observations: the event being
+        // handled (observations change nothing the node does).
+        #expect(labels == ["config", "storage", "state", "now", "effects", "observations"])
     }
 
     @Test func theStateIsMadeOfTheParts() {
