@@ -59,6 +59,7 @@ public enum RequestRouter {
         case ("stats", false): return only("GET", .stats)
         case ("metrics", false): return only("GET", .metrics)
         case ("health", false): return only("GET", .health)
+        case ("ui", false): return only("GET", .console)
         default: return .failure(.notFound(message: "no such endpoint: \(path)"))
         }
     }

@@ -28,12 +28,17 @@ public enum Route: Equatable, Sendable {
     case metrics
     /// `GET /health`: liveness, for probes.
     case health
+    /// `GET /ui`: the web console, one self-contained HTML page that holds
+    /// no data; its script fetches `/status` and `/metrics` with the
+    /// token the operator types in (docs/operations.md#web-console).
+    case console
 
     /// The least role a client needs for this route; nil when the route is
-    /// open to everyone (`/health`, so probes need no credentials).
+    /// open to everyone (`/health`, so probes need no credentials, and
+    /// `/ui`, a page without data that asks for a token itself).
     public var requiredRole: Role? {
         switch self {
-        case .health: nil
+        case .health, .console: nil
         case .stats, .metrics, .members: .monitor
         case .getKey, .listKeys, .lookup: .read
         case .putKey, .deleteKey: .write
@@ -57,6 +62,7 @@ public enum Route: Equatable, Sendable {
         case .stats: "stats"
         case .metrics: "metrics"
         case .health: "health"
+        case .console: "ui"
         }
     }
 }

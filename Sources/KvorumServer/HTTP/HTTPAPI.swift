@@ -241,6 +241,7 @@ struct Router {
         case .stats: respond(.json(.ok, statsJSON()))
         case .metrics: respond(metrics())
         case .health: respond(.json(.ok, ["status": "ok", "name": .string(node.configuration.node.name)]))
+        case .console: respond(ConsolePage.answer)
         }
     }
 
