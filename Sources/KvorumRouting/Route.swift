@@ -26,15 +26,19 @@ public enum Route: Equatable, Sendable {
     case stats
     /// `GET /metrics`: Prometheus text.
     case metrics
-    /// `GET /health`: liveness, for probes.
+    /// `GET /health`: liveness (the process answers), for probes.
     case health
+    /// `GET /ready`: readiness (the node can coordinate), for probes.
+    case ready
+    /// `GET /status`: the cluster as this node sees it.
+    case status
 
     /// The least role a client needs for this route; nil when the route is
-    /// open to everyone (`/health`, so probes need no credentials).
+    /// open to everyone (`/health` and `/ready`, so probes need no credentials).
     public var requiredRole: Role? {
         switch self {
-        case .health: nil
-        case .stats, .metrics, .members: .monitor
+        case .health, .ready: nil
+        case .stats, .metrics, .members, .status: .monitor
         case .getKey, .listKeys, .lookup: .read
         case .putKey, .deleteKey: .write
         case .join, .leave, .remove, .localCopy: .admin
@@ -57,6 +61,8 @@ public enum Route: Equatable, Sendable {
         case .stats: "stats"
         case .metrics: "metrics"
         case .health: "health"
+        case .ready: "ready"
+        case .status: "status"
         }
     }
 }
