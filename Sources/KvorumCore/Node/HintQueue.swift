@@ -119,6 +119,9 @@ struct HintQueue: Hashable {
         return (batch.target, cleared)
     }
 
+    /// How many hints are pending for `target`.
+    func count(for target: String) -> Int { pending[target]?.count ?? 0 }
+
     /// Whether hints are pending for `target`.
     func hasPending(for target: String) -> Bool { pending[target] != nil }
 }

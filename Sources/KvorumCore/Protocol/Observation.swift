@@ -12,4 +12,8 @@ public enum Observation: Hashable, Sendable {
     case peerSuspected(String)
     /// A suspected member was heard from again.
     case peerRecovered(String)
+    /// A member was not heard from for `NodeConfig.downAfter` seconds.
+    case peerDown(String)
+    /// A member reported down was heard from again.
+    case peerUp(String)
 }

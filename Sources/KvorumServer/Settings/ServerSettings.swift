@@ -62,7 +62,17 @@ public struct ServerSettings: Sendable, Equatable {
             warning: siblingWarning ?? config.siblings.warning, limit: siblingLimit ?? config.siblings.limit)
         if let tombstoneGrace { config.reaping.grace = tombstoneGrace }
         if let reapInterval { config.reaping.interval = reapInterval }
+        config.httpAddress = Self.reachableHTTP(http, advertise: advertise)
         return config
+    }
+
+    /// The HTTP address peers report in their status tables: `http`, with
+    /// a wildcard host replaced by the advertised peer host.
+    static func reachableHTTP(_ http: String, advertise: String) -> String {
+        guard AddressScope(address: http) == .wildcard, let port = HostPort.parse(http, allowingAnyPort: true)?.port,
+            let colon = advertise.lastIndex(of: ":")
+        else { return http }
+        return "\(advertise[..<colon]):\(port)"
     }
 
     /// The server's configuration: the core's, and where to listen.
