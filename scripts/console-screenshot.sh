@@ -2,7 +2,7 @@
 # Regenerates docs/console.png: starts a live 3-node cluster (`kvorum cluster
 # up` on free ports, in a temporary directory), sends it writes and reads,
 # kills node3 with SIGKILL, and has scripts/browser.py take a 1280x800
-# screenshot of node1's /ui once node3 shows down and a request rate shows.
+# screenshot of node1's /ui once node3 shows down and 30 s of request rates show.
 # Every wait is bounded; the cluster and the browser are stopped on exit.
 #
 #   scripts/console-screenshot.sh [OUT.png]     (default: docs/console.png)
@@ -57,7 +57,8 @@ traffic_pid=$!
 sleep 5
 kill -9 "$(node_field node3 pid)"
 
-python3 scripts/browser.py screenshot --url "$node1/ui" --out "$out" --timeout 60 --max-seconds 120 \
+python3 scripts/browser.py screenshot --url "$node1/ui" --out "$out" --timeout 90 --max-seconds 150 \
     --wait "document.querySelector('[data-member=\"node3\"]')?.dataset.state === 'down'
-            && Number(document.querySelector('[data-request-rate]').dataset.value) > 0"
+            && Number(document.querySelector('[data-request-rate]').dataset.value) > 0
+            && document.querySelector('[data-rate-history] polyline').points.numberOfItems >= 30"
 echo "wrote $out"

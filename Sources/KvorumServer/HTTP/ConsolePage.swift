@@ -67,7 +67,7 @@ enum ConsolePage {
           </section>
           <section class="ring">
             <h2>Ring</h2>
-            <svg data-ring viewBox="0 0 120 120" width="220" height="220" role="img" aria-label="ring shares"></svg>
+            <svg data-ring viewBox="0 0 120 120" width="200" height="200" role="img" aria-label="ring shares"></svg>
             <ul class="legend" data-ring-legend></ul>
           </section>
           <section class="requests">
@@ -82,7 +82,7 @@ enum ConsolePage {
               <polyline points=""></polyline>
             </svg>
             <div class="caption">request rate, last 60 s</div>
-            <table class="ops">
+            <table class="ops" data-ops-table hidden>
               <thead><tr><th>operation</th><th class="number">requests/s</th><th class="number">mean latency</th></tr></thead>
               <tbody data-ops></tbody>
             </table>
@@ -112,12 +112,12 @@ enum ConsolePage {
         background:#ffebe9;color:var(--down)}
         .token{margin:12px 24px 0;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
         .token span{color:var(--muted)}
-        main{display:grid;grid-template-columns:minmax(0,1fr) 280px;gap:16px;padding:16px 24px}
+        main{display:grid;grid-template-columns:minmax(0,1fr) 250px;gap:16px;padding:16px 24px}
         section{border:1px solid var(--line);border-radius:6px;padding:12px 16px;overflow-x:auto}
         .members,.requests{grid-column:1}
         .ring{grid-column:2;grid-row:1/span 2}
         table{border-collapse:collapse;width:100%}
-        th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);white-space:nowrap}
+        th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);white-space:nowrap}
         th{font-weight:600;color:var(--muted);font-size:12px}
         td.number,th.number{text-align:right;font-variant-numeric:tabular-nums}
         .state{display:inline-block;min-width:76px;padding:1px 8px;border-radius:10px;color:#fff;text-align:center}
@@ -265,6 +265,7 @@ enum ConsolePage {
             rows.push(row);
           }
           $("[data-ops]").replaceChildren(...rows);
+          $("[data-ops-table]").hidden = rows.length === 0;
         }
 
         function cell(text, className) {
