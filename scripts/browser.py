@@ -54,7 +54,7 @@ class DriverError(Exception):
 class Browser:
     """One headless Chromium in its own process group."""
 
-    def __init__(self, executable, startup_timeout):
+    def __init__(self, executable, startup_timeout, extra_arguments=()):
         self.profile = tempfile.mkdtemp(prefix="kvorum-chromium-")
         self.stderr_tail = []
         command = [
@@ -62,7 +62,7 @@ class Browser:
             "--user-data-dir=" + self.profile, "--no-first-run", "--no-default-browser-check",
             "--disable-gpu", "--disable-extensions", "--disable-background-networking",
             "--disable-component-update", "--hide-scrollbars", "--window-size=%d,%d" % (WIDTH, HEIGHT),
-            "about:blank",
+            *extra_arguments, "about:blank",
         ]
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -297,6 +297,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=30, help="screenshot: how long to wait for --wait")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
     parser.add_argument("--max-seconds", type=float, default=300, help="kill everything after this long")
+    parser.add_argument("--chromium-arg", action="append", default=[],
+                        help="one more chromium flag (repeatable), e.g. --chromium-arg=--ignore-certificate-errors")
     arguments = parser.parse_args()
     if arguments.mode == "screenshot" and not arguments.out:
         parser.error("screenshot needs --out")
@@ -322,7 +324,7 @@ def main():
     threading.Thread(target=watchdog, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: (cleanup(), os._exit(143)))
     try:
-        browser = Browser(executable, startup_timeout=30)
+        browser = Browser(executable, startup_timeout=30, extra_arguments=arguments.chromium_arg)
         page = Page(WebSocket(browser.page_websocket_url(), timeout=60))
         page.open(arguments.url, timeout=30)
         if arguments.mode == "serve":

@@ -35,16 +35,18 @@ final class BrowserSession {
     private var buffered: [UInt8] = []
     private let stderrFile: URL
 
-    /// Starts Chromium and opens `url`; returns once the page has loaded.
-    init(url: URL, chromium: String, maxSeconds: Int = 180) throws {
+    /// Starts Chromium (with `arguments` besides the driver's own) and
+    /// opens `url`; returns once the page has loaded.
+    init(url: URL, chromium: String, arguments: [String] = [], maxSeconds: Int = 180) throws {
         stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "kvorum-browser-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Paths.repository.appendingPathComponent("scripts/browser.py").path, "serve", "--url",
-            url.absoluteString, "--chromium", chromium, "--max-seconds", String(maxSeconds),
-        ]
+        process.arguments =
+            [
+                "python3", Paths.repository.appendingPathComponent("scripts/browser.py").path, "serve", "--url",
+                url.absoluteString, "--chromium", chromium, "--max-seconds", String(maxSeconds),
+            ] + arguments.map { "--chromium-arg=\($0)" }
         process.standardInput = input
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: stderrFile)

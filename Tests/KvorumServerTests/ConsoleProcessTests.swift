@@ -63,6 +63,37 @@ struct ConsoleProcessTests {
         #expect(try page.evaluate("window.violations.length") as? Int == 0)
     }
 
+    /// On an HTTPS node that checks credentials the page loads without any
+    /// (it holds no data), finds `/status` refused and asks for a token;
+    /// with a `monitor` token typed in, it keeps the token in the tab's
+    /// `sessionStorage`, sends it as a bearer header and renders the node.
+    /// (The browser skips certificate checks here: trusting the cluster's
+    /// CA is the operator's browser's business.)
+    @Test(.timeLimit(.minutes(2)))
+    func secureNodeAsksForAToken() async throws {
+        guard let chromium = BrowserSession.chromium else {
+            Issue.record(
+                "the browser test cannot run: no chromium on this machine. Install it: \(BrowserSession.installHint)")
+            return
+        }
+        let node = try await SecureNode.start()
+        defer { node.stop() }
+        let page = try BrowserSession(
+            url: node.url.appendingPathComponent("ui"), chromium: chromium, arguments: ["--ignore-certificate-errors"])
+        defer { page.close() }
+        let form = "document.querySelector('[data-token-form]')"
+        let banner = try page.wait(
+            until: "!\(form).hidden && document.querySelector('[data-banner]').textContent", timeout: 15)
+        #expect((banner as? String)?.contains("401") == true, "\(String(describing: banner))")
+        #expect(try page.evaluate("document.querySelector('[data-member]') === null") as? Bool == true)
+
+        let token = try #require(node.tokens[.monitor])
+        try page.evaluate("\(form).elements.token.value = '\(token)'; \(form).requestSubmit(); true")
+        try page.wait(until: "\(Self.states(["node1": "up"])) && \(form).hidden", timeout: 15)
+        #expect(try page.evaluate("sessionStorage.getItem('kvorum-token')") as? String == token)
+        #expect(try page.evaluate("document.querySelector('[data-banner]').hidden") as? Bool == true)
+    }
+
     /// A JavaScript condition: each named member's row shows that state.
     static func states(_ expected: [String: String]) -> String {
         expected.sorted { $0.key < $1.key }.map { name, state in
