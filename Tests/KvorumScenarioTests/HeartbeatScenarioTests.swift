@@ -129,15 +129,18 @@ struct HeartbeatScenarioTests {
         sim.run(for: 6)
         sim.resetCounters()
         let window = 20.0
+        let end = sim.now + window
         var index = 0
-        while sim.now < 6 + window {
+        while sim.now < end {
             index += 1
             for name in Self.names {
                 sim.send(
-                    ClientRequest(type: "PUT", body: ["key": .string("k\(index)-\(name)"), "value": "v"]), to: name)
+                    ClientRequest(type: "PUT", body: ["key": .string("k\(index)-\(name)"), "value": "v", "quorum": 2]),
+                    to: name)
             }
             sim.run(for: 0.2)
         }
+        #expect(sim.messagesSentByKind["writeAck", default: 0] > 0)
         let pings = sim.messagesSentByKind["ping", default: 0]
         let refreshBound = Self.names.count * (Self.names.count - 1) * (Int(window / (Self.interval * 5)) + 1)
         #expect(pings <= refreshBound, "\(pings) pings, bound \(refreshBound)")
