@@ -28,6 +28,8 @@ struct RequestRouterTests {
         #expect(route("GET", "/stats") == .stats)
         #expect(route("GET", "/metrics") == .metrics)
         #expect(route("GET", "/health") == .health)
+        #expect(route("GET", "/ready") == .ready)
+        #expect(route("GET", "/status") == .status)
     }
 
     /// A key is everything after the endpoint's prefix, decoded: encoded
@@ -114,7 +116,7 @@ struct RequestRouterTests {
     /// `read`, writes `write`, membership and local copies `admin`.
     @Test func roleTable() {
         let table: [(Route, Role?)] = [
-            (.health, nil), (.stats, .monitor), (.metrics, .monitor), (.members, .monitor),
+            (.health, nil), (.ready, nil), (.status, .monitor), (.stats, .monitor), (.metrics, .monitor), (.members, .monitor),
             (.getKey("k"), .read), (.listKeys, .read), (.lookup("k"), .read),
             (.putKey("k"), .write), (.deleteKey("k"), .write),
             (.join, .admin), (.leave, .admin), (.remove, .admin), (.localCopy("k"), .admin),
