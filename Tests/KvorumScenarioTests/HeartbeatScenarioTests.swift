@@ -177,7 +177,8 @@ struct HeartbeatScenarioTests {
         #expect(abs(shares.reduce(0, +) - 1) < 1e-9)
     }
 
-    /// A node asking to join is not ready until its contact answers; then it is.
+    /// A node asking to join is not ready until its contact answers; then it
+    /// is, until it leaves.
     @Test func aJoiningNodeIsNotReadyUntilItsContactAnswers() throws {
         let sim = Self.cluster()
         sim.addNode(name: "node04") { $0.heartbeatInterval = Self.interval }
@@ -195,5 +196,12 @@ struct HeartbeatScenarioTests {
         sim.run(for: 3)
         #expect(joining.readiness == .ready)
         #expect(try Self.observer(sim, "node01").node.readiness == .ready)
+        #expect(joining.clusterStatus(at: sim.now).first { $0.isSelf }?.state == .up)
+
+        sim.send(ClientRequest(type: "LEAVE"), to: "node04")
+        sim.run(for: 1)
+        #expect(joining.readiness == .notReady(reason: "node node04 has left the ring"))
+        #expect(joining.clusterStatus(at: sim.now).first { $0.isSelf }?.state == .leaving)
+        #expect(try Self.observer(sim, "node01").node.clusterStatus(at: sim.now).map(\.name) == Self.names)
     }
 }
