@@ -28,6 +28,8 @@ struct RequestRouterTests {
         #expect(route("GET", "/stats") == .stats)
         #expect(route("GET", "/metrics") == .metrics)
         #expect(route("GET", "/health") == .health)
+        #expect(route("GET", "/ready") == .ready)
+        #expect(route("GET", "/status") == .status)
         #expect(route("GET", "/ui") == .console)
         #expect(route("GET", "/ui?tab=ring") == .console)
     }
@@ -120,7 +122,8 @@ struct RequestRouterTests {
     /// `read`, writes `write`, membership and local copies `admin`.
     @Test func roleTable() {
         let table: [(Route, Role?)] = [
-            (.health, nil), (.console, nil), (.stats, .monitor), (.metrics, .monitor), (.members, .monitor),
+            (.health, nil), (.ready, nil), (.console, nil), (.status, .monitor), (.stats, .monitor),
+            (.metrics, .monitor), (.members, .monitor),
             (.getKey("k"), .read), (.listKeys, .read), (.lookup("k"), .read),
             (.putKey("k"), .write), (.deleteKey("k"), .write),
             (.join, .admin), (.leave, .admin), (.remove, .admin), (.localCopy("k"), .admin),

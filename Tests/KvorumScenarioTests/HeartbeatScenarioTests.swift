@@ -129,15 +129,18 @@ struct HeartbeatScenarioTests {
         sim.run(for: 6)
         sim.resetCounters()
         let window = 20.0
+        let end = sim.now + window
         var index = 0
-        while sim.now < 6 + window {
+        while sim.now < end {
             index += 1
             for name in Self.names {
                 sim.send(
-                    ClientRequest(type: "PUT", body: ["key": .string("k\(index)-\(name)"), "value": "v"]), to: name)
+                    ClientRequest(type: "PUT", body: ["key": .string("k\(index)-\(name)"), "value": "v", "quorum": 2]),
+                    to: name)
             }
             sim.run(for: 0.2)
         }
+        #expect(sim.messagesSentByKind["writeAck", default: 0] > 0)
         let pings = sim.messagesSentByKind["ping", default: 0]
         let refreshBound = Self.names.count * (Self.names.count - 1) * (Int(window / (Self.interval * 5)) + 1)
         #expect(pings <= refreshBound, "\(pings) pings, bound \(refreshBound)")
@@ -174,7 +177,8 @@ struct HeartbeatScenarioTests {
         #expect(abs(shares.reduce(0, +) - 1) < 1e-9)
     }
 
-    /// A node asking to join is not ready until its contact answers; then it is.
+    /// A node asking to join is not ready until its contact answers; then it
+    /// is, until it leaves.
     @Test func aJoiningNodeIsNotReadyUntilItsContactAnswers() throws {
         let sim = Self.cluster()
         sim.addNode(name: "node04") { $0.heartbeatInterval = Self.interval }
@@ -192,5 +196,12 @@ struct HeartbeatScenarioTests {
         sim.run(for: 3)
         #expect(joining.readiness == .ready)
         #expect(try Self.observer(sim, "node01").node.readiness == .ready)
+        #expect(joining.clusterStatus(at: sim.now).first { $0.isSelf }?.state == .up)
+
+        sim.send(ClientRequest(type: "LEAVE"), to: "node04")
+        sim.run(for: 1)
+        #expect(joining.readiness == .notReady(reason: "node node04 has left the ring"))
+        #expect(joining.clusterStatus(at: sim.now).first { $0.isSelf }?.state == .leaving)
+        #expect(try Self.observer(sim, "node01").node.clusterStatus(at: sim.now).map(\.name) == Self.names)
     }
 }

@@ -6,9 +6,11 @@ public enum MemberState: String, Hashable, Sendable, CaseIterable {
     case suspected
     /// Not heard from for `NodeConfig.downAfter` seconds.
     case down
-    /// Asking to join, not yet answered with a view (as it reported).
+    /// Asking to join, not yet answered with a view (as it reported); for
+    /// the node itself also while it is no member at all (a refused JOIN).
     case joining
-    /// Left the ring and still handing its records over (as it reported).
+    /// Left the ring and handing its records over (as it reported, or the
+    /// node itself once it left).
     case leaving
 }
 

@@ -62,10 +62,12 @@ extension KvorumNode {
             hints: state.hints.targets.map { PeerReport.HintCount(target: $0, count: state.hints.count(for: $0)) })
     }
 
-    /// Where this node's own membership stands.
+    /// Where this node's own membership stands: joining until a JOIN is
+    /// answered (or while it is not a member at all, e.g. refused), leaving
+    /// once its entry says it left (it hands its records over; then the
+    /// others drop it from their tables), else normal.
     var ownPhase: PeerReport.Phase {
-        if state.membership.joinContact != nil { return .joining }
-        if !state.membership.isUp(name) && view.entries[name] != nil && !state.hints.isEmpty { return .leaving }
-        return .normal
+        if state.membership.isUp(name) { return state.membership.joinContact == nil ? .normal : .joining }
+        return view.entries[name] == nil ? .joining : .leaving
     }
 }

@@ -16,9 +16,10 @@ struct NodeStateTests {
 
     @Test func everyStoredPropertyOfTheNodeIsInItsStateOrAccountedFor() {
         let labels = Mirror(reflecting: startedNode()).children.compactMap(\.label)
-        // config: constant but for the HTTP address the driver may fill in; storage: the durable half, compared by the model
-        // checker on its own; now and effects: the event being handled.
-        #expect(labels == ["config", "storage", "state", "now", "effects"])
+        // config: constant but for the HTTP address the driver may fill in;
+        // storage: the durable half, compared by the model checker on its
+        // own; now, effects and observations: the event being handled.
+        #expect(labels == ["config", "storage", "state", "now", "effects", "observations"])
     }
 
     @Test func theStateIsMadeOfTheParts() {
