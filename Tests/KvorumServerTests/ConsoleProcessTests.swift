@@ -50,7 +50,9 @@ struct ConsoleProcessTests {
         try page.wait(until: "Number(document.querySelector('[data-request-rate]').dataset.value) > 0", timeout: 15)
 
         cluster.kill9(node3)
+        let killed = ContinuousClock.now
         try page.wait(until: Self.states(["node1": "up", "node2": "up", "node3": "down"]), timeout: 45)
+        print("console: node3 shown down \(ContinuousClock.now - killed) after kill -9")
         #expect(try page.evaluate("window.testMarker") as? String == "same page")
         #expect(try page.evaluate("document.querySelector('[data-banner]').hidden") as? Bool == true)
 
