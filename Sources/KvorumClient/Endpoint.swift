@@ -33,6 +33,10 @@ public enum Endpoint: Sendable, Equatable {
     case metrics
     /// `GET /health`: whether the node is serving.
     case health
+    /// `GET /ready`: whether the node can coordinate (200, or 503 and why).
+    case ready
+    /// `GET /status`: the cluster as the node sees it.
+    case status
     /// `GET /admin/local/{key}`: the versions of a key this node holds
     /// itself, read without a quorum.
     case localCopy(key: String)
@@ -62,6 +66,8 @@ public enum Endpoint: Sendable, Equatable {
         case .stats: return ("GET", "/stats", [])
         case .metrics: return ("GET", "/metrics", [])
         case .health: return ("GET", "/health", [])
+        case .ready: return ("GET", "/ready", [])
+        case .status: return ("GET", "/status", [])
         case .localCopy(let key): return ("GET", "/admin/local/" + Self.encodePathSegment(key), [])
         case .keys(let prefix, let after, let limit):
             let query = [("prefix", prefix), ("after", after), ("limit", limit.map(String.init))]
@@ -104,7 +110,7 @@ public enum Endpoint: Sendable, Equatable {
         case .remove(let name):
             body = Self.jsonObject(["name": name])
             headers.append(.init(name: "Content-Type", value: "application/json"))
-        case .get, .lookup, .members, .leave, .stats, .metrics, .health, .localCopy, .keys:
+        case .get, .lookup, .members, .leave, .stats, .metrics, .health, .ready, .status, .localCopy, .keys:
             break
         }
         return PreparedRequest(method: target.method, target: prefix + pathAndQuery, headers: headers, body: body)

@@ -96,6 +96,8 @@ public struct KvorumClient: Sendable {
         case .get, .getRaw:
             if answer.status == 404, (try? answer.decode(ReadResult.self)) != nil { return .served(answer) }
             if case .getRaw = endpoint, answer.status == 300 { return .served(answer) }
+        case .ready:
+            if answer.status == 503, (try? answer.decode(Readiness.self)) != nil { return .served(answer) }
         default:
             break
         }
@@ -204,6 +206,17 @@ public struct KvorumClient: Sendable {
     /// alone (no quorum, no other replica asked).
     public func localCopy(_ key: String) async throws(KvorumClientError) -> LocalCopy {
         try await send(.localCopy(key: key)).decode(LocalCopy.self)
+    }
+
+    /// Whether the node can coordinate requests (`/ready`): a node that
+    /// answers 503 is not ready, and says why.
+    public func ready() async throws(KvorumClientError) -> Readiness {
+        try await send(.ready).decode(Readiness.self)
+    }
+
+    /// The cluster as the node sees it (`/status`).
+    public func status() async throws(KvorumClientError) -> ClusterStatus {
+        try await send(.status).decode(ClusterStatus.self)
     }
 
     /// Whether the node serves, and its name.

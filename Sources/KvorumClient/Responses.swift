@@ -156,6 +156,47 @@ public struct Health: Sendable, Equatable, Decodable {
     public var name: String?
 }
 
+/// The body of `GET /ready`.
+public struct Readiness: Sendable, Equatable, Decodable {
+    public var ready: Bool
+    /// Why the node is not ready; nil when it is.
+    public var reason: String?
+}
+
+/// The body of `GET /status` (docs/http-api.md): the cluster as one node sees it.
+public struct ClusterStatus: Sendable, Equatable, Codable {
+    /// A member's state, as the node sees it (docs/operations.md).
+    public enum State: String, Sendable, Equatable, Codable {
+        case up, suspected, down, joining, leaving
+    }
+
+    public struct Member: Sendable, Equatable, Codable {
+        public var name: String
+        public var state: State
+        public var address: String
+        public var http: String?
+        public var records: Int?
+        public var hintsPending: Int
+        public var ringShare: Double
+        public var lastHeardSeconds: Double?
+        public var rttMs: Double?
+        public var isSelf: Bool
+
+        private enum CodingKeys: String, CodingKey {
+            case name, state, address, http, records, hintsPending, ringShare, lastHeardSeconds, rttMs
+            case isSelf = "self"
+        }
+    }
+
+    /// The name of the node that answered.
+    public var node: String
+    public var ready: Bool
+    /// The node's clock, in seconds since it started.
+    public var time: Double
+    /// Every member, sorted by name.
+    public var members: [Member]
+}
+
 /// The body of `GET /stats`: the documented counters, typed, and every field
 /// the node reported (documented or not) for display.
 public struct Stats: Sendable, Equatable, Decodable {

@@ -59,6 +59,9 @@ public enum RequestRouter {
         case ("stats", false): return only("GET", .stats)
         case ("metrics", false): return only("GET", .metrics)
         case ("health", false): return only("GET", .health)
+        case ("ready", false): return only("GET", .ready)
+        case ("status", false): return only("GET", .status)
+        case ("ui", false): return only("GET", .console)
         default: return .failure(.notFound(message: "no such endpoint: \(path)"))
         }
     }

@@ -26,15 +26,24 @@ public enum Route: Equatable, Sendable {
     case stats
     /// `GET /metrics`: Prometheus text.
     case metrics
-    /// `GET /health`: liveness, for probes.
+    /// `GET /health`: liveness (the process answers), for probes.
     case health
+    /// `GET /ready`: readiness (the node can coordinate), for probes.
+    case ready
+    /// `GET /status`: the cluster as this node sees it.
+    case status
+    /// `GET /ui`: the web console, one self-contained HTML page that holds
+    /// no data; its script fetches `/status` and `/metrics` with the
+    /// token the operator types in (docs/operations.md#web-console).
+    case console
 
     /// The least role a client needs for this route; nil when the route is
-    /// open to everyone (`/health`, so probes need no credentials).
+    /// open to everyone (`/health` and `/ready`, so probes need no
+    /// credentials, and `/ui`, a page without data that asks for a token itself).
     public var requiredRole: Role? {
         switch self {
-        case .health: nil
-        case .stats, .metrics, .members: .monitor
+        case .health, .ready, .console: nil
+        case .stats, .metrics, .members, .status: .monitor
         case .getKey, .listKeys, .lookup: .read
         case .putKey, .deleteKey: .write
         case .join, .leave, .remove, .localCopy: .admin
@@ -57,6 +66,9 @@ public enum Route: Equatable, Sendable {
         case .stats: "stats"
         case .metrics: "metrics"
         case .health: "health"
+        case .ready: "ready"
+        case .status: "status"
+        case .console: "ui"
         }
     }
 }

@@ -14,4 +14,9 @@ public enum HostPort {
         guard host.count > 2 else { return nil }
         return (String(host.dropFirst().dropLast()), port)
     }
+
+    /// `host:port`, with an IPv6 literal in brackets.
+    public static func join(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 }

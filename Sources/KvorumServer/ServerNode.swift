@@ -81,6 +81,8 @@ public final class ServerNode: @unchecked Sendable {
     private var stopping = false
     private let metrics = NodeMetrics.shared
     private let observationMetrics = ObservationMetrics(registry: ServerMetrics.registry)
+    /// Whether the node has handled its boot event (its HTTP API answers before).
+    private var booted = false
     /// Read and write answers that carried a sibling warning.
     private var siblingWarnings = 0
     /// Who may use which HTTP endpoint.
@@ -124,7 +126,13 @@ public final class ServerNode: @unchecked Sendable {
                 .flatMap { HTTPAPI.bind(node: self) }
                 .map { channel in
                     self.http = channel
+                    if self.configuration.httpPort == 0, let port = channel.localAddress?.port,
+                        let host = HostPort.parse(self.node.config.httpAddress ?? "", allowingAnyPort: true)?.host
+                    {
+                        self.node.setHTTPAddress(HostPort.join(host: host, port: port))
+                    }
                     self.handle(.boot(joining: contact))
+                    self.booted = true
                 }
         }
     }
@@ -186,7 +194,7 @@ public final class ServerNode: @unchecked Sendable {
                 kvorum_http_auth_refused_total{reason="unknown"} \(authRefusals["unknown", default: 0])
                 kvorum_http_auth_refused_total{reason="forbidden"} \(authRefusals["forbidden", default: 0])
 
-                """
+                """ + PeerMetrics(members: node.clusterStatus(at: now)).text
     }
 
     /// Counts and logs one request refused for its credentials (never the
@@ -227,6 +235,24 @@ public final class ServerNode: @unchecked Sendable {
             hintsPending: node.pendingHintCount, suspectedPeers: node.suspectedPeers,
             pendingOperations: node.pendingOperationCount, members: node.members,
             partitions: node.config.partitionCount, replicas: node.config.replicationFactor)
+    }
+
+    /// The cluster as this node sees it, for `/status`.
+    func clusterStatus() -> ClusterStatusReport {
+        loop.preconditionInEventLoop()
+        return ClusterStatusReport(
+            node: node.config.name, readiness: readiness(), time: now, members: node.clusterStatus(at: now))
+    }
+
+    /// Whether this node can coordinate requests, for `/ready`: the core's
+    /// answer once the store is open and the node booted, while it is not
+    /// shutting down.
+    func readiness() -> Readiness {
+        loop.preconditionInEventLoop()
+        let name = node.config.name
+        if stopping { return .notReady(reason: "node \(name) is shutting down") }
+        if !booted { return .notReady(reason: "node \(name) is starting") }
+        return node.readiness
     }
 
     /// Stops accepting work, lets in-flight operations finish (up to

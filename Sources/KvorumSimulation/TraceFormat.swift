@@ -64,8 +64,9 @@ public enum TraceFormat {
             return "handoffAck batch:\(batch)"
         case .ping:
             return "ping"
-        case .pong:
-            return "pong"
+        case .pong(let report):
+            guard let report else { return "pong" }
+            return "pong records:\(report.records) \(report.phase)"
         case .join(let entry):
             return "join " + describe(entry, withAddress: true)
         case .joinRefused(let reason):

@@ -12,9 +12,9 @@ private enum ClusterEvent: Sendable {
     case signal(Int32)
     /// The child of `nodes[index]` exited with a wait status.
     case exited(index: Int, status: Int32)
-    /// node1 answers HTTP: the others can join it.
+    /// node1 answers `/ready`: the others can join it.
     case firstNodeServes
-    /// Every node lists every node as a member.
+    /// Every node lists every node as a member and answers `/ready`.
     case formed
     /// The deadline passed first; the text says what each node saw.
     case didNotForm(String)
@@ -204,8 +204,9 @@ final class ClusterSupervisor {
             + lines.map { "    " + $0 }.joined(separator: "\n")
     }
 
-    /// Waits for node1 to answer, reports it, then waits until every node
-    /// lists all of them as members, or the startup deadline passes.
+    /// Waits for node1 to be ready (`/ready`), reports it, then waits until
+    /// every node lists all of them as members and is ready, or the startup
+    /// deadline passes.
     private static func awaitFormation(
         of nodes: [ClusterFile.Node], credentials: ClientCredentials, _ sink: AsyncStream<ClusterEvent>.Continuation
     ) async {
@@ -218,9 +219,13 @@ final class ClusterSupervisor {
         while !Task.isCancelled {
             if !firstServes {
                 do {
-                    _ = try await clients[0].health()
-                    firstServes = true
-                    sink.yield(.firstNodeServes)
+                    let readiness = try await clients[0].ready()
+                    if readiness.ready {
+                        firstServes = true
+                        sink.yield(.firstNodeServes)
+                    } else {
+                        views[0] = "not ready: " + (readiness.reason ?? "")
+                    }
                 } catch {
                     views[0] = error.description
                 }
@@ -231,8 +236,11 @@ final class ClusterSupervisor {
                 for (index, client) in clients.enumerated() {
                     do {
                         let seen = try await client.members().map(\.name)
-                        views[index] = "sees " + seen.sorted().joined(separator: ", ")
-                        formed = formed && names.isSubset(of: seen)
+                        let readiness = try await client.ready()
+                        views[index] =
+                            "sees " + seen.sorted().joined(separator: ", ")
+                            + (readiness.ready ? "" : ", not ready: " + (readiness.reason ?? ""))
+                        formed = formed && names.isSubset(of: seen) && readiness.ready
                     } catch {
                         views[index] = error.description
                         formed = false

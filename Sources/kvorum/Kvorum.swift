@@ -11,6 +11,7 @@ struct Kvorum: AsyncParsableCommand {
             Demo.self, NodeCommand.self, ClusterCommand.self, GetCommand.self, PutCommand.self, DeleteCommand.self,
             LookupCommand.self,
             MembersCommand.self, JoinCommand.self, LeaveCommand.self, RemoveCommand.self, StatsCommand.self,
+            StatusCommand.self,
             KeysCommand.self, SimulateCommand.self,
             BenchCommand.self, SimBenchCommand.self, CertsCommand.self,
         ]

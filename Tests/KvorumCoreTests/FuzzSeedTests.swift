@@ -17,7 +17,7 @@ struct FuzzSeedTests {
         var seeds = WireCodecTests.bodies.enumerated().map { index, body in
             (name: "\(index)-\(body.kind)", bytes: frame(body))
         }
-        seeds.append((name: "two-frames", bytes: frame(.ping) + frame(.pong)))
+        seeds.append((name: "two-frames", bytes: frame(.ping) + frame(.pong(nil))))
         #expect(try FuzzSeedCorpus.mismatches(target: "peer-frames", seeds: seeds) == [])
     }
 

@@ -54,7 +54,7 @@ struct WireCodecTests {
         .reapStatus(round: 12, held: []),
         .reap([KeyDigest(key: "k", digest: UInt64.max)]),
         .ping,
-        .pong,
+        .pong(nil),
         .join(member),
         .joinRefused(reason: "the name 'node02' belongs to another node"),
         .view([member, MemberEntry(name: "node02", address: "h:2", status: .up, version: 3)]),
@@ -64,6 +64,11 @@ struct WireCodecTests {
         .listKeys(op: 12, round: 1, partitions: [], query: KeyQuery()),
         .listKeysReply(op: 11, round: 2, keys: ["cart-z", "cart-\u{E9}", ""], full: true),
         .listKeysReply(op: 12, round: 1, keys: [], full: false),
+        .pong(
+            PeerReport(
+                httpAddress: "127.0.0.1:8001", records: 120, phase: .leaving,
+                hints: [.init(target: "node02", count: 3), .init(target: "n\u{E9}", count: 0)])),
+        .pong(PeerReport(httpAddress: nil, records: 0, phase: .joining, hints: [])),
     ]
 
     /// Each kind of message encodes and decodes to an equal message.
@@ -73,6 +78,14 @@ struct WireCodecTests {
         let bytes = WireCodec.encode(message)
         #expect(bytes.first == WireCodec.version)
         #expect(try WireCodec.decode(bytes) == message)
+    }
+
+    /// A pong from a node that predates reports (the tag and nothing after
+    /// it) reads as a pong without a report.
+    @Test func aPongWithoutItsFlagIsAnOlderNodes() throws {
+        var bytes = WireCodec.encode(PeerMessage(from: "node01", viewDigest: 1, body: .pong(nil)))
+        #expect(bytes.removeLast() == 0)
+        #expect(try WireCodec.decode(bytes).body == .pong(nil))
     }
 
     /// Every tag is written by exactly the message it names, and the tag is

@@ -28,6 +28,10 @@ struct RequestRouterTests {
         #expect(route("GET", "/stats") == .stats)
         #expect(route("GET", "/metrics") == .metrics)
         #expect(route("GET", "/health") == .health)
+        #expect(route("GET", "/ready") == .ready)
+        #expect(route("GET", "/status") == .status)
+        #expect(route("GET", "/ui") == .console)
+        #expect(route("GET", "/ui?tab=ring") == .console)
     }
 
     /// A key is everything after the endpoint's prefix, decoded: encoded
@@ -52,7 +56,10 @@ struct RequestRouterTests {
     }
 
     @Test func unknownPathsAre404() {
-        for target in ["/", "", "/nope", "/kvx/a", "/health/", "/members/x", "/stats/", "/lookup", "/admin"] {
+        for target in [
+            "/", "", "/nope", "/kvx/a", "/health/", "/members/x", "/stats/", "/lookup", "/admin", "/ui/", "/ui/x",
+            "/favicon.ico",
+        ] {
             #expect(error("GET", target)?.status == 404, "\(target)")
         }
         #expect(error("GET", "/nope?x=1") == .notFound(message: "no such endpoint: /nope"))
@@ -71,7 +78,7 @@ struct RequestRouterTests {
             ("PUT", "/kv", "GET"), ("DELETE", "/lookup/a", "GET"), ("PUT", "/admin/local/a", "GET"),
             ("POST", "/members", "GET"), ("GET", "/join", "POST"), ("GET", "/leave", "POST"),
             ("PUT", "/remove", "POST"), ("POST", "/stats", "GET"), ("DELETE", "/metrics", "GET"),
-            ("HEAD", "/health", "GET"),
+            ("HEAD", "/health", "GET"), ("POST", "/ui", "GET"),
         ]
         for (method, target, allowed) in cases {
             let refused = error(method, target)
@@ -110,11 +117,13 @@ struct RequestRouterTests {
         #expect(RequestRouter.splitTarget("/kv/x?v=%FF").query == ["v": "%FF"])
     }
 
-    /// Each route's role: probes need none, the node's state `monitor`, keys
+    /// Each route's role: probes and the console's page (it holds no data)
+    /// need none, the node's state `monitor`, keys
     /// `read`, writes `write`, membership and local copies `admin`.
     @Test func roleTable() {
         let table: [(Route, Role?)] = [
-            (.health, nil), (.stats, .monitor), (.metrics, .monitor), (.members, .monitor),
+            (.health, nil), (.ready, nil), (.console, nil), (.status, .monitor), (.stats, .monitor),
+            (.metrics, .monitor), (.members, .monitor),
             (.getKey("k"), .read), (.listKeys, .read), (.lookup("k"), .read),
             (.putKey("k"), .write), (.deleteKey("k"), .write),
             (.join, .admin), (.leave, .admin), (.remove, .admin), (.localCopy("k"), .admin),

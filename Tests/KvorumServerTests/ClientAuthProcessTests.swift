@@ -125,7 +125,7 @@ struct ClientAuthProcessTests {
 /// per role and the client certificate `alice` (admin). Certificates: the
 /// node's (for 127.0.0.1), `alice`, an expired `old`; another CA with its
 /// own `alice`.
-private final class SecureNode: @unchecked Sendable {
+final class SecureNode: @unchecked Sendable {
     let root: URL
     let certs: CertificateDirectory
     let otherCA: CertificateDirectory

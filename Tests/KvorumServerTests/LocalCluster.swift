@@ -81,7 +81,7 @@ final class LocalCluster: @unchecked Sendable {
     deinit { shutdown() }
 
     /// Starts `count` nodes: node1 alone, then the others joining node1, and
-    /// waits until every node lists all of them as members.
+    /// waits until every node lists all of them as members and is ready.
     /// `nodeArguments` are more flags for every node (e.g. `--sibling-limit 5`),
     /// `perNode` more flags for the node of a name; `credentials` are what
     /// clients present when those flags make the nodes serve HTTPS.
@@ -113,10 +113,12 @@ final class LocalCluster: @unchecked Sendable {
     /// A cluster with no node yet, for tests that start each node themselves.
     static func empty() throws -> LocalCluster { try LocalCluster() }
 
-    /// Whether every running node lists exactly `count` members.
+    /// Whether every running node lists exactly `count` members and is
+    /// ready (`/ready`: its JOIN answered, it can coordinate).
     func everyNodeLists(_ count: Int) async throws -> Bool {
         for node in nodes where isRunning(node) {
-            guard try await node.client(timeout: 2).members().count == count else { return false }
+            let client = node.client(timeout: 2)
+            guard try await client.members().count == count, try await client.ready().ready else { return false }
         }
         return true
     }

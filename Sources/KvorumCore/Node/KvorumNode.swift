@@ -23,7 +23,7 @@
 /// own earlier writes it no longer holds. (Riak's per-key actor epochs solve
 /// the same problem.)
 public final class KvorumNode {
-    public let config: NodeConfig
+    public private(set) var config: NodeConfig
     public let storage: any Storage
     /// Everything the node keeps in memory between events.
     var state: NodeState
@@ -113,6 +113,13 @@ public final class KvorumNode {
         armAntiEntropy(first: true)
         armViewExchange(first: true)
         armReaper()
+        armHeartbeat()
+    }
+
+    /// The HTTP address the node reports, once the driver knows it (a
+    /// server told to listen on port 0 learns its port when it binds).
+    public func setHTTPAddress(_ address: String) {
+        config.httpAddress = address
     }
 
     // MARK: - Reading the node's state (for drivers and tests)
@@ -175,6 +182,7 @@ public final class KvorumNode {
         guard state.timers.fire(timer) else { return }
         switch timer {
         case .probe: onProbeTimer()
+        case .heartbeat: onHeartbeatTimer()
         case .handoff: onHandoffTimer()
         case .join: onJoinTimer()
         case .antiEntropy: onAntiEntropyTimer()
@@ -205,7 +213,10 @@ public final class KvorumNode {
 
     func onProbeTimer() {
         let membership = state.membership
-        for peer in state.detector.probeRound(isMember: membership.isUp) { send(.ping, to: peer) }
+        for peer in state.detector.probeRound(isMember: membership.isUp) {
+            noteProbe(of: peer)
+            send(.ping, to: peer)
+        }
         if !state.detector.isEmpty {
             setTimer(.probe, after: config.probeInterval)
         }
@@ -216,6 +227,7 @@ public final class KvorumNode {
     func onPeer(from address: Address, _ message: PeerMessage) {
         let peer = message.from
         if state.detector.heard(from: peer) { observe(.peerRecovered(peer)) }
+        noteHeard(from: peer)
         switch message.body {
         case .view, .join, .joinRefused, .viewCheck: break
         default:
@@ -253,9 +265,9 @@ public final class KvorumNode {
         case .handoffAck(let batch):
             onHandoffAck(batch)
         case .ping:
-            send(.pong, toAddress: address)
-        case .pong:
-            break
+            send(.pong(pongReport), toAddress: address)
+        case .pong(let report):
+            onPong(from: peer, report: report)
         case .join(let entry):
             onJoinRequest(entry, from: address)
         case .joinRefused(let reason):

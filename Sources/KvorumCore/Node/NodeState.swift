@@ -7,6 +7,7 @@
 struct NodeState: Hashable, Sendable {
     var membership: MembershipState
     var detector = FailureDetector()
+    var liveness = PeerLiveness()
     var hints: HintQueue
     var coordinator: Coordinator
     var timers = TimerSet()

@@ -3,6 +3,8 @@
 public enum NodeTimer: Hashable, Sendable {
     /// Ping the suspected peers again.
     case probe
+    /// Ping the members not heard from for an interval (the heartbeat).
+    case heartbeat
     /// Retry the pending hinted handoffs.
     case handoff
     /// Ask the JOIN contact again.
@@ -21,6 +23,7 @@ public enum NodeTimer: Hashable, Sendable {
     public var name: String {
         switch self {
         case .probe: "probe"
+        case .heartbeat: "heartbeat"
         case .handoff: "handoff"
         case .join: "join"
         case .antiEntropy: "antiEntropy"
@@ -34,6 +37,7 @@ public enum NodeTimer: Hashable, Sendable {
     public init?(name: String) {
         switch name {
         case "probe": self = .probe
+        case "heartbeat": self = .heartbeat
         case "handoff": self = .handoff
         case "join": self = .join
         case "antiEntropy": self = .antiEntropy
@@ -96,7 +100,8 @@ extension NodeTimer: Codable {
         guard let timer = NodeTimer(name: name) else {
             throw DecodingError.dataCorruptedError(
                 in: container,
-                debugDescription: "unknown timer '\(name)' (probe, handoff, join, antiEntropy, viewExchange, op:N)")
+                debugDescription:
+                    "unknown timer '\(name)' (probe, heartbeat, handoff, join, antiEntropy, viewExchange, reap, op:N)")
         }
         self = timer
     }

@@ -155,6 +155,7 @@ extension KvorumNode {
         state.antiEntropy.forgetSharing()
         let membership = state.membership
         state.detector.forgetAll(unless: membership.isUp)
+        state.liveness.forgetAll(unless: membership.isUp)
         guard !oldRing.isEmpty else { return }
         for key in storage.keys() {
             let before = oldRing.replicas(for: key, n: n)

@@ -24,6 +24,19 @@ public struct NodeConfig: Sendable, Equatable {
     public var operationDeadline = 8.0
     /// How often suspected peers are probed.
     public var probeInterval = 1.0
+    /// How often a node pings each member it has not heard from for that
+    /// long (any message counts), so that a crashed peer is noticed without
+    /// client traffic; nil turns the heartbeat off (the simulator's and the
+    /// model checker's default: it adds no events there unless a test asks).
+    /// A ping unanswered after `requestTimeout` suspects the peer.
+    public var heartbeatInterval: Double? = nil
+    /// A member not heard from for this long is *down* (docs/operations.md):
+    /// with the heartbeat on, a crashed peer is reported down at most
+    /// `downAfter + heartbeatInterval` seconds after its last message.
+    public var downAfter = 5.0
+    /// The node's HTTP API address (`host:port`), which it reports to its
+    /// peers for their status tables; nil when it has none.
+    public var httpAddress: String? = nil
     /// How often pending hints are retried.
     public var handoffInterval = 1.0
     /// How long to wait for a JOIN contact before asking again.
@@ -88,6 +101,8 @@ public struct NodeConfig: Sendable, Equatable {
             handoffInterval = 2
             joinRetryInterval = 1
             viewExchangeInterval = 5
+            heartbeatInterval = 1
+            downAfter = 5
         }
     }
 }

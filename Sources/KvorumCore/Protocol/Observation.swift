@@ -12,6 +12,10 @@ public enum Observation: Hashable, Sendable {
     case peerSuspected(String)
     /// A suspected member was heard from again.
     case peerRecovered(String)
+    /// A member was not heard from for `NodeConfig.downAfter` seconds.
+    case peerDown(String)
+    /// A member reported down was heard from again.
+    case peerUp(String)
     /// This coordinator's read found replicas holding less than the merged
     /// result and sent them (or stored for itself) the merge: read repair.
     case readRepaired(key: Key, replicas: Int)

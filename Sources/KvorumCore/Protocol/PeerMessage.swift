@@ -76,8 +76,12 @@ public enum PeerBody: Hashable, Sendable, Codable {
     /// Hinted handoff and ring transfers: records the receiver is a replica of.
     case handoff(batch: UInt64, records: [KeyedSiblings])
     case handoffAck(batch: UInt64)
+    /// Are you there? Sent to suspected peers (probes) and, with a
+    /// heartbeat, to members not heard from for an interval.
     case ping
-    case pong
+    /// The answer to `ping`; with a heartbeat configured, it carries the
+    /// sender's report (an older node or a node without heartbeat sends none).
+    case pong(PeerReport?)
     case join(MemberEntry)
     /// The answer to a `join` the receiver will not take: why. The joiner
     /// stops asking and refuses client requests with the reason.

@@ -190,6 +190,18 @@ extension WireCodec {
             }
         }
 
+        /// A report: the HTTP address (optional string), the record count,
+        /// the phase byte, then the hint counts (target and count each).
+        mutating func report(_ r: PeerReport) {
+            optionalString(r.httpAddress)
+            int(r.records)
+            byte(r.phase.rawValue)
+            list(r.hints) {
+                $0.string($1.target)
+                $0.int($1.count)
+            }
+        }
+
         mutating func member(_ m: MemberEntry) {
             string(m.name)
             string(m.address)
@@ -243,8 +255,11 @@ extension WireCodec {
                 keyedRecords(records)
             case .handoffAck(let batch):
                 varint(batch)
-            case .ping, .pong, .viewCheck:
+            case .ping, .viewCheck:
                 break
+            case .pong(let report):
+                byte(report == nil ? 0 : 1)
+                if let report { self.report(report) }
             case .join(let entry):
                 member(entry)
             case .joinRefused(let reason):
@@ -456,6 +471,17 @@ extension WireCodec {
             }
         }
 
+        mutating func report() throws(DecodeError) -> PeerReport {
+            let http = try optionalString()
+            let records = try int()
+            let phaseByte = try byte()
+            guard let phase = PeerReport.Phase(rawValue: phaseByte) else { throw fail("bad phase \(phaseByte)") }
+            let hints = try list(minimumSize: 2) { reader throws(DecodeError) in
+                PeerReport.HintCount(target: try reader.string(), count: try reader.int())
+            }
+            return PeerReport(httpAddress: http, records: records, phase: phase, hints: hints)
+        }
+
         mutating func member() throws(DecodeError) -> MemberEntry {
             let name = try string()
             let address = try string()
@@ -497,7 +523,9 @@ extension WireCodec {
                 body = .handoff(batch: batch, records: try keyedRecords())
             case .handoffAck: body = .handoffAck(batch: try varint())
             case .ping: body = .ping
-            case .pong: body = .pong
+            case .pong:
+                // A pong without even the flag byte is an older node's.
+                body = .pong(isAtEnd ? nil : try flag() ? try report() : nil)
             case .join: body = .join(try member())
             case .view:
                 body = .view(try list(minimumSize: 12) { reader throws(DecodeError) in try reader.member() })

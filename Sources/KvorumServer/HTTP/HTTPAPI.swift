@@ -270,6 +270,11 @@ struct Router {
         case .stats: respond(.json(.ok, statsJSON()))
         case .metrics: respond(metrics())
         case .health: respond(.json(.ok, ["status": "ok", "name": .string(node.configuration.node.name)]))
+        case .ready:
+            let readiness = node.readiness()
+            respond(.json(readiness == .ready ? .ok : .serviceUnavailable, readiness.json))
+        case .status: respond(.json(.ok, node.clusterStatus().json))
+        case .console: respond(ConsolePage.answer)
         }
     }
 

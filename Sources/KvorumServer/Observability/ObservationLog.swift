@@ -17,6 +17,10 @@ struct ObservationLog {
             logger.warning("peer suspected", metadata: ["peer": "\(peer)"])
         case .peerRecovered(let peer):
             logger.notice("peer recovered", metadata: ["peer": "\(peer)"])
+        case .peerDown(let peer):
+            logger.error("peer down", metadata: ["peer": "\(peer)"])
+        case .peerUp(let peer):
+            logger.notice("peer up", metadata: ["peer": "\(peer)"])
         case .readRepaired(let key, let replicas):
             logger.debug("read repair", metadata: ["key": "\(key.text)", "replicas": "\(replicas)"])
         case .hintStored(let target):

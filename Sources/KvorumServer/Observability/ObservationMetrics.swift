@@ -75,7 +75,7 @@ final class ObservationMetrics {
 
     func record(_ observation: Observation) {
         switch observation {
-        case .peerSuspected, .peerRecovered: break
+        case .peerSuspected, .peerRecovered, .peerDown, .peerUp: break
         case .readRepaired(_, let replicas):
             readRepairs.increment()
             readRepairReplicas.increment(by: Int64(replicas))

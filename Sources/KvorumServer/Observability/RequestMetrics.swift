@@ -4,7 +4,7 @@ import Prometheus
 
 /// The client operation of a request, the `op` label of the request metrics.
 /// Only the operations a client asks of the store are measured; monitoring
-/// endpoints (`/metrics`, `/health`, `/stats`, `/members`) would only measure
+/// endpoints (`/metrics`, `/health`, `/ready`, `/status`, `/stats`, `/members`, `/ui`) would only measure
 /// the scraper.
 enum RequestOperation: String, CaseIterable, Sendable {
     case get, put, delete, list, lookup, local, join, leave, remove
@@ -21,7 +21,7 @@ enum RequestOperation: String, CaseIterable, Sendable {
         case .join: self = .join
         case .leave: self = .leave
         case .remove: self = .remove
-        case .members, .stats, .metrics, .health: return nil
+        case .members, .stats, .metrics, .health, .ready, .status, .console: return nil
         }
     }
 }

@@ -69,7 +69,17 @@ public struct ServerSettings: Sendable, Equatable {
         if let tombstoneGrace { config.reaping.grace = tombstoneGrace }
         if let reapInterval { config.reaping.interval = reapInterval }
         if let antiEntropyInterval { config.antiEntropyInterval = antiEntropyInterval }
+        config.httpAddress = Self.reachableHTTP(http, advertise: advertise)
         return config
+    }
+
+    /// The HTTP address peers report in their status tables: `http`, with
+    /// a wildcard host replaced by the advertised peer host.
+    static func reachableHTTP(_ http: String, advertise: String) -> String {
+        guard AddressScope(address: http) == .wildcard, let port = HostPort.parse(http, allowingAnyPort: true)?.port,
+            let colon = advertise.lastIndex(of: ":")
+        else { return http }
+        return "\(advertise[..<colon]):\(port)"
     }
 
     /// The server's configuration: the core's, and where to listen.

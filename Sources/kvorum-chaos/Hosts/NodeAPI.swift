@@ -71,6 +71,12 @@ final class NodeAPI {
         return false
     }
 
+    /// Whether `GET /ready` answers 200: the node can coordinate.
+    func ready() -> Bool {
+        if case .answered(200, _, _) = call("GET", "/ready") { return true }
+        return false
+    }
+
     private func call(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
         -> Answer
     {

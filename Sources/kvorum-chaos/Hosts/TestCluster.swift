@@ -48,7 +48,7 @@ final class TestCluster: @unchecked Sendable {
     /// waits until every node lists every member.
     func start(timeout: Double = 60) throws {
         try nodes[0].start(joining: nil)
-        try wait("\(nodes[0].host) answers", timeout: timeout) { self.nodes[0].api(timeout: 1).healthy() }
+        try wait("\(nodes[0].host) is ready", timeout: timeout) { self.nodes[0].api(timeout: 1).ready() }
         for node in nodes.dropFirst() { try node.start(joining: nodes[0]) }
         try waitForMembership(timeout: timeout)
     }

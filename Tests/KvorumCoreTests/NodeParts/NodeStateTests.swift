@@ -16,9 +16,9 @@ struct NodeStateTests {
 
     @Test func everyStoredPropertyOfTheNodeIsInItsStateOrAccountedFor() {
         let labels = Mirror(reflecting: startedNode()).children.compactMap(\.label)
-        // config: constant; storage: the durable half, compared by the model
-        // checker on its own; now, effects and observations: the event being
-        // handled (observations change nothing the node does).
+        // config: constant but for the HTTP address the driver may fill in;
+        // storage: the durable half, compared by the model checker on its
+        // own; now, effects and observations: the event being handled.
         #expect(labels == ["config", "storage", "state", "now", "effects", "observations"])
     }
 
@@ -27,7 +27,7 @@ struct NodeStateTests {
         let parts = Mirror(reflecting: node.state).children
         #expect(
             parts.compactMap(\.label) == [
-                "membership", "detector", "hints", "coordinator", "timers", "antiEntropy", "reaper",
+                "membership", "detector", "liveness", "hints", "coordinator", "timers", "antiEntropy", "reaper",
             ])
         for part in parts {
             let stored = Mirror(reflecting: part.value).children.count
