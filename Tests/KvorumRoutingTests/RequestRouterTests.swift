@@ -116,7 +116,8 @@ struct RequestRouterTests {
     /// `read`, writes `write`, membership and local copies `admin`.
     @Test func roleTable() {
         let table: [(Route, Role?)] = [
-            (.health, nil), (.ready, nil), (.status, .monitor), (.stats, .monitor), (.metrics, .monitor), (.members, .monitor),
+            (.health, nil), (.ready, nil), (.status, .monitor), (.stats, .monitor), (.metrics, .monitor),
+            (.members, .monitor),
             (.getKey("k"), .read), (.listKeys, .read), (.lookup("k"), .read),
             (.putKey("k"), .write), (.deleteKey("k"), .write),
             (.join, .admin), (.leave, .admin), (.remove, .admin), (.localCopy("k"), .admin),
