@@ -151,6 +151,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: seconds between anti-entropy rounds (default 10).")
     var antiEntropyInterval: Double?
 
+    @Option(help: "Server mode: seconds between liveness pings to a quiet member (default 1).")
+    var heartbeatInterval: Double?
+
+    @Option(help: "Server mode: seconds of silence after which a member is reported down (default 5).")
+    var downAfter: Double?
+
     @Option(
         help:
             "Server mode: the least level logged: trace, debug, info, notice, warning, error, critical (default info).")
@@ -235,6 +241,8 @@ struct NodeCommand: AsyncParsableCommand {
         options.certsDir = certsDir
         options.insecure = insecure ? true : nil
         options.antiEntropyInterval = antiEntropyInterval
+        options.heartbeatInterval = heartbeatInterval
+        options.downAfter = downAfter
         options.logLevel = logLevel
         options.logFormat = logFormat
         return options

@@ -112,6 +112,8 @@ struct SettingsTests {
                 certs-dir = "/srv/kvorum/certs"
                 insecure = false
                 anti-entropy-interval = 2
+                heartbeat-interval = 0.25
+                down-after = 3
                 log-level = "debug"
                 log-format = "json"
                 """)
@@ -123,9 +125,11 @@ struct SettingsTests {
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
                     maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5,
                     limits: Self.smallLimits, certsDir: "/srv/kvorum/certs", insecure: false,
-                    antiEntropyInterval: 2, logLevel: .debug, logFormat: .json))
+                    antiEntropyInterval: 2, heartbeatInterval: 0.25, downAfter: 3, logLevel: .debug, logFormat: .json
+                ))
         let server = settings.serverConfiguration
         #expect(server.node.antiEntropyInterval == 2)
+        #expect(server.node.heartbeatInterval == 0.25 && server.node.downAfter == 3)
         #expect(server.limits == Self.smallLimits)
         #expect(server.maxValueBytes == 4096)
         #expect(server.node.siblings == SiblingBounds(warning: 5, limit: 8))
@@ -151,6 +155,7 @@ struct SettingsTests {
             "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
             "KVORUM_CERTS_DIR": "/srv/n2/certs", "KVORUM_INSECURE": "no", "KVORUM_SOMETHING_ELSE": "ignored",
             "KVORUM_ANTI_ENTROPY_INTERVAL": "0.5", "KVORUM_LOG_LEVEL": "warning", "KVORUM_LOG_FORMAT": "text",
+            "KVORUM_HEARTBEAT_INTERVAL": "2", "KVORUM_DOWN_AFTER": "10",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
         let settings = try Self.resolve(file: nil, environment: environment)
@@ -162,7 +167,8 @@ struct SettingsTests {
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
                     maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
                     limits: Self.smallLimits, certsDir: "/srv/n2/certs", insecure: false,
-                    antiEntropyInterval: 0.5, logLevel: .warning, logFormat: .text))
+                    antiEntropyInterval: 0.5, heartbeatInterval: 2, downAfter: 10, logLevel: .warning,
+                    logFormat: .text))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
 

@@ -35,6 +35,8 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case certsDir = "certs-dir"
     case insecure
     case antiEntropyInterval = "anti-entropy-interval"
+    case heartbeatInterval = "heartbeat-interval"
+    case downAfter = "down-after"
     case logLevel = "log-level"
     case logFormat = "log-format"
 
@@ -70,7 +72,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
             .peerBufferBytes, .maxPendingOperations:
             .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
-        case .antiEntropyInterval: .seconds
+        case .antiEntropyInterval, .heartbeatInterval, .downAfter: .seconds
         case .idleTimeout, .requestHeaderTimeout: .seconds
         case .insecure: .boolean
         }
@@ -113,6 +115,8 @@ public struct SettingsLayer: Sendable, Equatable {
     /// Run without TLS even off loopback.
     public var insecure: Bool?
     public var antiEntropyInterval: Double?
+    public var heartbeatInterval: Double?
+    public var downAfter: Double?
     public var logLevel: Logger.Level?
     public var logFormat: LogFormat?
 
@@ -151,6 +155,8 @@ public struct SettingsLayer: Sendable, Equatable {
         case .certsDir: certsDir != nil
         case .insecure: insecure != nil
         case .antiEntropyInterval: antiEntropyInterval != nil
+        case .heartbeatInterval: heartbeatInterval != nil
+        case .downAfter: downAfter != nil
         case .logLevel: logLevel != nil
         case .logFormat: logFormat != nil
         }
@@ -189,6 +195,8 @@ public struct SettingsLayer: Sendable, Equatable {
         result.certsDir = other.certsDir ?? certsDir
         result.insecure = other.insecure ?? insecure
         result.antiEntropyInterval = other.antiEntropyInterval ?? antiEntropyInterval
+        result.heartbeatInterval = other.heartbeatInterval ?? heartbeatInterval
+        result.downAfter = other.downAfter ?? downAfter
         result.logLevel = other.logLevel ?? logLevel
         result.logFormat = other.logFormat ?? logFormat
         return result
@@ -247,6 +255,8 @@ public struct SettingsLayer: Sendable, Equatable {
             default: throw SettingsError("must be true or false (1 or 0, yes or no), got '\(text)'")
             }
         case .antiEntropyInterval: antiEntropyInterval = try number(Double.self, "a number of seconds")
+        case .heartbeatInterval: heartbeatInterval = try number(Double.self, "a number of seconds")
+        case .downAfter: downAfter = try number(Double.self, "a number of seconds")
         case .logLevel:
             guard let value = Logger.Level(rawValue: text) else {
                 throw SettingsError("must be one of \(Self.choices(Logger.Level.self)), got '\(text)'")

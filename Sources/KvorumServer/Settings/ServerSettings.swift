@@ -51,6 +51,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var insecure = false
     /// Override of the profile's seconds between anti-entropy rounds.
     public var antiEntropyInterval: Double? = nil
+    /// Overrides of the profile's heartbeat: seconds between liveness pings,
+    /// and seconds of silence after which a peer is down (docs/operations.md).
+    public var heartbeatInterval: Double? = nil
+    public var downAfter: Double? = nil
     /// The least level the node logs, and how it writes its lines (docs/operations.md).
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .text
@@ -69,6 +73,8 @@ public struct ServerSettings: Sendable, Equatable {
         if let tombstoneGrace { config.reaping.grace = tombstoneGrace }
         if let reapInterval { config.reaping.interval = reapInterval }
         if let antiEntropyInterval { config.antiEntropyInterval = antiEntropyInterval }
+        if let heartbeatInterval { config.heartbeatInterval = heartbeatInterval }
+        if let downAfter { config.downAfter = downAfter }
         config.httpAddress = Self.reachableHTTP(http, advertise: advertise)
         return config
     }
@@ -190,7 +196,8 @@ private struct Resolution {
             siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
             tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits,
             certsDir: options.certsDir, insecure: options.insecure ?? false,
-            antiEntropyInterval: options.antiEntropyInterval, logLevel: options.logLevel ?? .info,
+            antiEntropyInterval: options.antiEntropyInterval, heartbeatInterval: options.heartbeatInterval,
+            downAfter: options.downAfter, logLevel: options.logLevel ?? .info,
             logFormat: options.logFormat ?? .text)
     }
 
@@ -307,7 +314,8 @@ private struct Resolution {
             (.requestTimeout, options.requestTimeout), (.probeInterval, options.probeInterval),
             (.handoffInterval, options.handoffInterval), (.reapInterval, options.reapInterval),
             (.idleTimeout, options.idleTimeout), (.requestHeaderTimeout, options.requestHeaderTimeout),
-            (.antiEntropyInterval, options.antiEntropyInterval),
+            (.antiEntropyInterval, options.antiEntropyInterval), (.heartbeatInterval, options.heartbeatInterval),
+            (.downAfter, options.downAfter),
         ]
         for case (let setting, let value?) in seconds where !(value > 0 && value.isFinite) {
             throw SettingsError("\(origins.describe(setting, "\(value)")): must be a positive number of seconds")
