@@ -167,23 +167,15 @@ final class DeploymentRehearsal: @unchecked Sendable {
     /// Starts `kvorum ARGUMENTS` as `name`, its output in `ROOT/NAME.log`.
     func start(_ name: String, _ arguments: [String]) throws -> Process {
         let log = root.appendingPathComponent("\(name).log")
-        let descriptor = open(log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { throw ClusterError(description: "cannot open \(log.path)") }
-        let output = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        output.write(Data("=== test: kvorum \(arguments.joined(separator: " "))\n".utf8))
-        let process = Process()
-        process.executableURL = Paths.kvorum
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
+        let child = try LoggedKvorum(arguments, logTo: log)
+        let process = child.process
         try lock.withLock {
             try process.run()
             ProcessReaper.register(process)
             processes.append(process)
             logs.append(log)
         }
-        try output.close()
+        try child.log.close()
         return process
     }
 

@@ -310,23 +310,15 @@ final class LocalCluster: @unchecked Sendable {
     /// or 20 s pass).
     private func launch(_ node: LocalNode, joining contact: LocalNode?) async throws {
         let arguments = try Self.arguments(for: node, joining: contact) + nodeArguments + perNodeArguments(node.name)
-        let descriptor = open(node.log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { throw ClusterError(description: "cannot open \(node.log.path)") }
-        let log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        log.write(Data("=== test: kvorum \(arguments.joined(separator: " "))\n".utf8))
-        let process = Process()
-        process.executableURL = Paths.kvorum
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
+        let child = try LoggedKvorum(arguments, logTo: node.log)
+        let process = child.process
         try lock.withLock {
             guard !isShutDown else { throw ClusterError(description: "the cluster is shut down") }
             try process.run()
             ProcessReaper.register(process)
             processes[node.dataDirectory.path] = process
         }
-        try log.close()
+        try child.log.close()
         let client = node.client(timeout: 1)
         try await waitUntil("\(node) answers /health", timeout: 20) {
             guard process.isRunning else { return true }

@@ -101,3 +101,30 @@ public enum Paths {
         return runner.deletingLastPathComponent().appendingPathComponent("kvorum")
     }
 }
+
+/// A `kvorum` process that appends its standard output and error to a log
+/// file, after a line naming the command (`=== test: kvorum …`), for the
+/// tests that keep nodes running. Not started: the caller runs it (under
+/// its own lock, next to its bookkeeping), then closes `log`.
+public struct LoggedKvorum {
+    public let process = Process()
+    /// The log's handle in this process, to close once the child runs.
+    public let log: FileHandle
+
+    public init(_ arguments: [String], logTo path: URL) throws {
+        let descriptor = open(path.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard descriptor >= 0 else { throw CannotOpenLog(path: path.path) }
+        log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        log.write(Data("=== test: kvorum \(arguments.joined(separator: " "))\n".utf8))
+        process.executableURL = Paths.kvorum
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
+    }
+
+    public struct CannotOpenLog: Error, CustomStringConvertible {
+        public var path: String
+        public var description: String { "cannot open \(path)" }
+    }
+}

@@ -52,62 +52,44 @@ final class LimitMetrics: Sendable {
 
     init(registry: PrometheusCollectorRegistry) {
         connectionsOpen = registry.makeGauge(
-            descriptor: Self.named(
+            descriptor: ServerMetrics.named(
                 "kvorum_http_connections_open",
                 help: "Open HTTP client connections, at most --max-connections."))
         connectionsEvicted = registry.makeCounter(
-            descriptor: Self.named(
+            descriptor: ServerMetrics.named(
                 "kvorum_http_connections_evicted_total",
                 help: "Idle HTTP connections closed to make room for a new one at --max-connections."))
         connectionsIdleClosed = registry.makeCounter(
-            descriptor: Self.named(
+            descriptor: ServerMetrics.named(
                 "kvorum_http_connections_idle_closed_total",
                 help: "HTTP connections closed after sending nothing for --idle-timeout (or, when new, "
                     + "--request-header-timeout)."))
         peerConnectionsOpen = registry.makeGauge(
-            descriptor: Self.named(
+            descriptor: ServerMetrics.named(
                 "kvorum_peer_connections_accepted_open",
                 help: "Peer connections this node accepted that are open, at most --max-peer-connections."))
         peerFramesRejected = registry.makeCounter(
-            descriptor: Self.named(
+            descriptor: ServerMetrics.named(
                 "kvorum_peer_frames_rejected_total",
                 help: "Peer connections closed for a frame that is no peer message or is larger than "
                     + "--max-frame-bytes."))
-        var refused: [RefusalReason: Counter] = [:]
-        for reason in RefusalReason.allCases {
-            refused[reason] = registry.makeCounter(
-                descriptor: Self.named(
-                    "kvorum_http_requests_refused_total",
-                    help: "HTTP requests and connections refused by a limit, by reason (docs/limits.md)."),
-                labels: [("reason", reason.rawValue)])
-        }
-        self.refused = refused
-        var dropped: [PeerDropReason: Counter] = [:]
-        for reason in PeerDropReason.allCases {
-            dropped[reason] = registry.makeCounter(
-                descriptor: Self.named(
-                    "kvorum_peer_messages_dropped_total",
-                    help: "Messages to peers dropped by reason: the peer's queue full (--peer-queue-limit), too "
-                        + "old, or its connection's buffer full (--peer-buffer-bytes)."),
-                labels: [("reason", reason.rawValue)])
-        }
-        self.dropped = dropped
-        var peerRefused: [String: Counter] = [:]
-        let reasons = PeerAdmissionRefusal.allCases.map(\.rawValue) + PeerRefusal.Reason.allCases.map(\.rawValue)
-        for reason in reasons {
-            peerRefused[reason] = registry.makeCounter(
-                descriptor: Self.named(
-                    "kvorum_peer_connections_refused_total",
-                    help: "Peer connections closed at once, by reason: --max-peer-connections reached, no hello "
-                        + "within --request-header-timeout, a failed TLS handshake, or a certificate that does not "
-                        + "match the name and address the peer claimed."),
-                labels: [("reason", reason)])
-        }
-        self.peerRefused = peerRefused
-    }
-
-    private static func named(_ name: String, help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        refused = ServerMetrics.counters(
+            "kvorum_http_requests_refused_total",
+            help: "HTTP requests and connections refused by a limit, by reason (docs/limits.md).", label: "reason",
+            cases: RefusalReason.self, on: registry)
+        dropped = ServerMetrics.counters(
+            "kvorum_peer_messages_dropped_total",
+            help: "Messages to peers dropped by reason: the peer's queue full (--peer-queue-limit), too old, or its "
+                + "connection's buffer full (--peer-buffer-bytes).",
+            label: "reason", cases: PeerDropReason.self, on: registry)
+        peerRefused = ServerMetrics.counters(
+            "kvorum_peer_connections_refused_total",
+            help: "Peer connections closed at once, by reason: --max-peer-connections reached, no hello within "
+                + "--request-header-timeout, a failed TLS handshake, or a certificate that does not match the name "
+                + "and address the peer claimed.",
+            label: "reason",
+            values: PeerAdmissionRefusal.allCases.map(\.rawValue) + PeerRefusal.Reason.allCases.map(\.rawValue),
+            text: { $0 }, on: registry)
     }
 
     func refused(_ reason: RefusalReason) { refused[reason]!.increment() }

@@ -61,16 +61,11 @@ final class ObservationMetrics {
             "Keys whose versions anti-entropy asked a peer for, as this node lacked them or held them differently.")
         antiEntropyKeysRepaired = counter(
             "kvorum_anti_entropy_keys_repaired_total", "Keys of this node that records from anti-entropy changed.")
-        var changes: [MembershipChange: Counter] = [:]
-        for change in MembershipChange.allCases {
-            changes[change] = registry.makeCounter(
-                descriptor: ServerMetrics.named(
-                    "kvorum_membership_changes_total",
-                    help: "Membership changes this node made or saw: join_accepted (as a contact), member_left (its "
-                        + "own LEAVE), member_removed (a REMOVE it carried out), view_changed (any change)."),
-                labels: [("change", change.rawValue)])
-        }
-        membershipChanges = changes
+        membershipChanges = ServerMetrics.counters(
+            "kvorum_membership_changes_total",
+            help: "Membership changes this node made or saw: join_accepted (as a contact), member_left (its own "
+                + "LEAVE), member_removed (a REMOVE it carried out), view_changed (any change).",
+            label: "change", cases: MembershipChange.self, on: registry)
     }
 
     func record(_ observation: Observation) {
