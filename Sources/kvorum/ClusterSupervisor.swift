@@ -292,10 +292,13 @@ final class ClusterSupervisor {
             "  kvorum put greeting hello\(node)",
             "  kvorum get greeting\(node)",
             "  kvorum lookup greeting\(node)",
+            "  kvorum status\(node)",
             "  kvorum members --node \(nodes[nodes.count - 1].http)\(credentials)",
             "  \(curl) -X PUT --data-binary hello '\(put.absoluteString)'",
             "  \(curl) '\(key)'",
             "  \(curl) \(first.http)/stats",
+            "",
+            "Web console: \(first.http)/ui (every node serves one).",
             "",
             "Node logs: \(displayDirectory)/nodeK/node.log. Ctrl-C stops every node; "
                 + "`kvorum cluster up` again restarts them on the same data.",
