@@ -24,6 +24,16 @@ BIN="$SCRATCH/release/kvorum"
 log() { echo "[compare] $*" >&2; }
 
 # --- what it needs -----------------------------------------------------------
+# Whether apt has a version of package $1 to install. The policy is read
+# whole before it is searched: `apt-cache policy | grep -q` fails under
+# pipefail, because grep quits at the first match and apt-cache, still
+# writing, dies of SIGPIPE (exit 141), so etcd was reported "not
+# installable" while it was.
+installable() {
+    local policy
+    policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+    [[ $policy =~ Candidate:\ [0-9] ]]
+}
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ! command -v redis-server >/dev/null || ! command -v etcd >/dev/null; then
@@ -33,7 +43,7 @@ if ! command -v redis-server >/dev/null || ! command -v etcd >/dev/null; then
         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
     fi
     if ! command -v etcd >/dev/null; then
-        if apt-cache policy etcd-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        if installable etcd-server; then
             $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
         else
             log "etcd-server is not installable here: etcd is skipped"
