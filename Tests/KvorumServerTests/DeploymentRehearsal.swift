@@ -198,6 +198,30 @@ final class DeploymentRehearsal: @unchecked Sendable {
                 + (lastError.map { " (last error: \($0))" } ?? "") + "\n" + logTails())
     }
 
+    /// Starts `kvorum ARGUMENTS` as `name` on `host` and waits until it
+    /// answers `/health` over HTTPS on the host's address at the port that
+    /// stands for `httpPort` there.
+    ///
+    /// - Returns: a client of the node.
+    func startNode(
+        _ name: String, _ arguments: [String], host: String, httpPort: Int, credentials: ClientCredentials
+    ) async throws -> KvorumClient {
+        let process = try start(name, arguments)
+        let port = try port(httpPort, of: host)
+        let client = KvorumClient(
+            baseURL: URL(string: "https://\(address(of: host)!):\(port)")!, timeout: 2, credentials: credentials)
+        try await waitUntilHealthy(process, client, name: name)
+        return client
+    }
+
+    /// Waits until every one of `clients` lists `count` members.
+    func waitForMembers(_ count: Int, on clients: [KvorumClient]) async throws {
+        try await waitUntil("every node lists \(count) members", timeout: 60) {
+            for client in clients where try await client.members().count != count { return false }
+            return true
+        }
+    }
+
     /// Waits until `process` answers `/health` through `client`.
     ///
     /// - Throws: when it exits first (a flag it does not accept, a setting

@@ -62,18 +62,11 @@ struct PackagingProcessTests {
             let command = try #require(service.list("command"), "\(name) has no command list")
             let arguments = try rehearsal.substitute(command, in: name, mounts: mounts)
             #expect(arguments.contains("--certs-dir"), "\(name) runs without TLS")
-            let process = try rehearsal.start(name, arguments)
-            let http = try rehearsal.port(8701, of: name)
-            let client = KvorumClient(
-                baseURL: URL(string: "https://\(rehearsal.address(of: name)!):\(http)")!, timeout: 2,
-                credentials: credentials)
-            try await rehearsal.waitUntilHealthy(process, client, name: name)
-            clients.append(client)
+            clients.append(
+                try await rehearsal.startNode(
+                    name, arguments, host: name, httpPort: 8701, credentials: credentials))
         }
-        try await rehearsal.waitUntil("every node lists 3 members", timeout: 60) {
-            for client in clients where try await client.members().count != 3 { return false }
-            return true
-        }
+        try await rehearsal.waitForMembers(3, on: clients)
         let members = try await clients[0].members()
         #expect(members.map(\.name) == names)
         let peerPort = try rehearsal.port(7700, of: "kvorum2")
@@ -131,18 +124,10 @@ struct PackagingProcessTests {
             try rehearsal.runScript(
                 try rehearsal.substitute(script: expand(initCommand[2]), in: host, mounts: mounts))
             let arguments = try rehearsal.substitute(args.map(expand), in: host, mounts: mounts)
-            let process = try rehearsal.start(pod, arguments)
-            let httpPort = try rehearsal.port(8701, of: host)
-            let client = KvorumClient(
-                baseURL: URL(string: "https://\(rehearsal.address(of: host)!):\(httpPort)")!, timeout: 2,
-                credentials: credentials)
-            try await rehearsal.waitUntilHealthy(process, client, name: pod)
-            clients.append(client)
+            clients.append(
+                try await rehearsal.startNode(pod, arguments, host: host, httpPort: 8701, credentials: credentials))
         }
-        try await rehearsal.waitUntil("both pods list 2 members", timeout: 60) {
-            for client in clients where try await client.members().count != 2 { return false }
-            return true
-        }
+        try await rehearsal.waitForMembers(2, on: clients)
         #expect(try await clients[1].members().map(\.name) == pods)
     }
 
