@@ -135,7 +135,7 @@ let package = Package(
             dependencies: ["KvorumCore", "KvorumSimulation", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(name: "KvorumSimulationTests", dependencies: ["KvorumCore", "KvorumSimulation"]),
         .testTarget(name: "KvorumChaosTests", dependencies: ["KvorumChaos", "KvorumCore"]),
-        .target(name: "KvorumTestKit", path: "Tests/KvorumTestKit"),
+        .target(name: "KvorumTestKit", dependencies: ["KvorumCore"], path: "Tests/KvorumTestKit"),
         .testTarget(name: "KvorumStdioTests", dependencies: ["KvorumCore", "KvorumStdio", "KvorumTestKit"]),
         .testTarget(
             name: "KvorumServerTests",

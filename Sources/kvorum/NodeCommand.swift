@@ -259,10 +259,15 @@ struct NodeCommand: AsyncParsableCommand {
         let renderMetrics = ServerMetrics.bootstrap()
         FileDescriptorLimit.raise(for: settings.limits, logger: logger)
         let httpTLS = peerTLS.map(HTTPTLS.init(node:))
-        let storage = try SQLiteStorage(
-            directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = settings.serverConfiguration
+        let storage = try SQLiteStorage(
+            directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords,
+            partitionCount: configuration.node.partitionCount
+        ) { done, total in
+            logger.notice(
+                "converting the store: \(done) of \(total) records", metadata: ["done": "\(done)", "total": "\(total)"])
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         configuration.node.identity = storage.identity
         configuration.httpTLS = httpTLS
         configuration.access = settings.access

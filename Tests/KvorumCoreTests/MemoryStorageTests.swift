@@ -1,3 +1,4 @@
+import KvorumTestKit
 import Testing
 
 @testable import KvorumCore

@@ -1,3 +1,4 @@
+import KvorumTestKit
 import KvorumCore
 import KvorumSimulation
 import Testing

@@ -1,3 +1,4 @@
+import KvorumTestKit
 import KvorumCore
 import KvorumSimulation
 import Testing
@@ -114,7 +115,8 @@ struct CampaignTests {
         let twice = Version(dot: Dot(actor: "\(other).99", counter: 1), past: VersionVector(), value: write.value)
         var record = campaign.sim.storage(of: other).record(for: Key(write.key))!
         record.siblings.add([twice], policy: MergePolicy.forKey(Key(write.key)))
-        campaign.sim.storage(of: other).setRecord(record, for: Key(write.key))
+        campaign.sim.storage(of: other).setRecord(
+            record, for: Key(write.key), partitionCount: CampaignConfig.quick.partitionCount)
         let executedTwice = CampaignInvariants.atMostOnce(model: model, sim: campaign.sim)
         #expect(executedTwice.contains { $0.invariant == "at-most-once" && $0.message.contains(write.value) })
     }

@@ -36,6 +36,11 @@ struct SQLiteStorageTests {
                     #expect(sqlite.record(for: key) == memory.record(for: key), "step \(step)")
                 case 55..<60:
                     #expect(sqlite.keys() == memory.keys(), "step \(step)")
+                    #expect(sqlite.partitionSummaries() == memory.partitionSummaries(), "step \(step)")
+                    #expect(sqlite.deletedKeys() == memory.deletedKeys(), "step \(step)")
+                    let partition = Ring.partition(of: key, partitionCount: NodeConfig.defaultPartitionCount)
+                    #expect(sqlite.digests(inPartition: partition) == memory.digests(inPartition: partition))
+                    #expect(sqlite.digest(of: key) == memory.digest(of: key), "step \(step)")
                 case 60..<70:
                     let hint = Hint(target: target, key: key, sequence: random.next())
                     memory.setHint(hint)
@@ -74,7 +79,10 @@ struct SQLiteStorageTests {
             for key in Self.keys { #expect(sqlite.record(for: key) == memory.record(for: key)) }
             #expect(sqlite.hints() == memory.hints())
             #expect(sqlite.membership() == memory.membership())
+            #expect(sqlite.partitionSummaries() == memory.partitionSummaries())
+            #expect(sqlite.deletedKeys() == memory.deletedKeys())
             #expect(memory.recordCount > 0 && !memory.hints().isEmpty, "the sequence should leave data behind")
+            #expect(!memory.deletedKeys().isEmpty, "the sequence should leave a deleted key behind")
             sqlite.close()
         }
     }
@@ -228,6 +236,7 @@ struct SQLiteStorageTests {
             #expect(second.hints() == [hint])
             #expect(second.membership() == members)
             #expect(second.nextEpoch() > epoch)
+            #expect(second.partitionSummaries() == recomputedSummaries(of: second))
             second.close()
 
             // While it is open, no other connection (another process) can open it.
@@ -279,6 +288,7 @@ struct SQLiteStorageTests {
             for index in written {
                 #expect(store.record(for: "key-\(index)")?.siblings.values == ["value-\(index)"], "key-\(index)")
             }
+            #expect(store.partitionSummaries() == recomputedSummaries(of: store))
         }
     }
 
@@ -394,8 +404,8 @@ struct SQLiteStorageTests {
     }
 
     /// A store written by schema 1 (sibling sets as JSON) opens with every
-    /// record, actor, hint and epoch intact, and is rewritten as schema 2
-    /// (binary sibling sets in a table clustered on the key).
+    /// record, actor, hint and epoch intact, and is rewritten as schema 3
+    /// (binary sibling sets in a table clustered on the key, with places).
     @Test func convertsSchemaOne() throws {
         try withTemporaryDirectory { directory in
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -424,6 +434,7 @@ struct SQLiteStorageTests {
             let store = try SQLiteStorage(directory: directory)
             #expect(try store.pragma("user_version") == "\(SQLiteStorage.schemaVersion)")
             for (key, record) in sampleRecords() { #expect(store.record(for: key) == record) }
+            #expect(store.partitionSummaries() == recomputedSummaries(of: store))
             #expect(store.recordCount == sampleRecords().count)
             #expect(store.hints() == [Hint(target: "n2", key: "dots", sequence: 7)])
             #expect(store.nextEpoch() == 2049)
@@ -432,6 +443,83 @@ struct SQLiteStorageTests {
             defer { check.close() }
             let table = try check.execute("SELECT sql FROM sqlite_schema WHERE name = 'records'")
             #expect(table.count == 1 && table[0].contains("WITHOUT ROWID"), "\(table)")
+        }
+    }
+
+    /// A store of schema 2 (no places) is converted on open, reporting its
+    /// progress: every record gets its partition and digest, the partitions
+    /// their summaries, and the deleted keys their index.
+    @Test func convertsSchemaTwo() throws {
+        try withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let raw = try SQLiteConnection(path: directory + "/kvorum.sqlite")
+            try raw.execute(
+                """
+                CREATE TABLE records (key TEXT COLLATE BINARY PRIMARY KEY NOT NULL, siblings BLOB NOT NULL,
+                    own_actor TEXT) WITHOUT ROWID;
+                CREATE TABLE hints (target TEXT COLLATE BINARY NOT NULL, key TEXT COLLATE BINARY NOT NULL,
+                    sequence INTEGER NOT NULL, PRIMARY KEY (target, key)) WITHOUT ROWID;
+                CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+                INSERT INTO meta (name, value) VALUES ('epoch', 1024);
+                PRAGMA user_version = 2;
+                """)
+            var records = sampleRecords()
+            records["gone"] = StoredRecord(
+                siblings: SiblingSet([
+                    Version(dot: Dot(actor: "n1.1", counter: 9), past: VersionVector(), payload: .tombstone)
+                ]))
+            let insert = try raw.prepare("INSERT INTO records (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
+            for (key, record) in records.sorted(by: { $0.key < $1.key }) {
+                try insert.run([
+                    .text(key.text), .blob(WireCodec.encode(record.siblings)),
+                    record.ownActor.map { .text($0) } ?? .null,
+                ])
+            }
+            raw.close()
+
+            var reports: [[Int]] = []
+            let store = try SQLiteStorage(directory: directory) { reports.append([$0, $1]) }
+            defer { store.close() }
+            #expect(reports.first == [0, records.count] && reports.last == [records.count, records.count])
+            #expect(try store.pragma("user_version") == "\(SQLiteStorage.schemaVersion)")
+            let reference = MemoryStorage()
+            for (key, record) in records {
+                #expect(store.record(for: key) == record)
+                reference.setRecord(record, for: key)
+            }
+            #expect(store.recordCount == records.count)
+            #expect(store.partitionSummaries() == reference.partitionSummaries())
+            #expect(store.deletedKeys() == ["gone"])
+            for summary in reference.partitionSummaries() {
+                #expect(
+                    store.digests(inPartition: summary.partition) == reference.digests(inPartition: summary.partition))
+            }
+        }
+    }
+
+    /// A store kept for another partition count is converted on open (and
+    /// only then): places are computed for the new count.
+    @Test func reopensForAnotherPartitionCount() throws {
+        try withTemporaryDirectory { directory in
+            let records = sampleRecords()
+            let first = try SQLiteStorage(directory: directory)
+            for (key, record) in records { first.setRecord(record, for: key) }
+            first.close()
+
+            var reports = 0
+            let converted = try SQLiteStorage(directory: directory, partitionCount: 16) { _, _ in reports += 1 }
+            let reference = MemoryStorage()
+            for (key, record) in records { reference.setRecord(record, for: key, partitionCount: 16) }
+            #expect(reports >= 2)
+            #expect(converted.partitionSummaries() == reference.partitionSummaries())
+            #expect(converted.partitionSummaries().allSatisfy { $0.partition < 16 })
+            converted.close()
+
+            reports = 0
+            let reopened = try SQLiteStorage(directory: directory, partitionCount: 16) { _, _ in reports += 1 }
+            #expect(reports == 0, "an open for the same count reads no record")
+            #expect(reopened.partitionSummaries() == reference.partitionSummaries())
+            reopened.close()
         }
     }
 
@@ -582,6 +670,15 @@ private func sampleRecords() -> [Key: StoredRecord] {
 private let actors = ["n1.1", "n1.2", "n2.1", "n\u{F6}.1"]
 private let values = ["", "v", "\u{0}", "two\nlines", "\u{1F600}", "caf\u{E9}"]
 
+/// The summaries of `store`'s partitions recomputed from its records.
+private func recomputedSummaries(of store: SQLiteStorage) -> [PartitionSummary] {
+    let reference = MemoryStorage()
+    for key in store.keys() {
+        reference.setRecord(store.record(for: key)!, for: key, partitionCount: store.partitionCount)
+    }
+    return reference.partitionSummaries()
+}
+
 private func randomRecord(using random: inout SplitMix64) -> StoredRecord {
     let versions = (0...random.below(3)).map { _ in
         let past = VersionVector(
@@ -590,6 +687,7 @@ private func randomRecord(using random: inout SplitMix64) -> StoredRecord {
         let dot =
             random.below(5) == 0
             ? nil : Dot(actor: actors.randomElement(using: &random)!, counter: UInt64(1 + random.below(6)))
+        guard random.below(4) > 0 else { return Version(dot: dot, past: past, payload: .tombstone) }
         return Version(dot: dot, past: past, value: values.randomElement(using: &random)!)
     }
     let ownActor = random.below(2) == 0 ? nil : actors.randomElement(using: &random)

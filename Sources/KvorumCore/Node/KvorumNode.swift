@@ -45,15 +45,12 @@ public final class KvorumNode {
         let membership = MembershipState(
             entries: storage.membership(), partitionCount: config.partitionCount,
             joinContact: storage.joinContact())
-        var antiEntropy = AntiEntropyState(partitions: config.partitionCount)
-        var reaper = Reaper()
-        for key in storage.keys() {
-            guard let record = storage.record(for: key) else { continue }
-            antiEntropy.set(
-                key: key, partition: membership.ring.partition(of: key),
-                digest: MerkleTree.digest(key: key, siblings: record.siblings))
-            reaper.note(key, isDeleted: record.siblings.isDeleted)
-        }
+        // Nothing here reads a record: the tree comes from the partition
+        // summaries and the reaper from the deleted keys, so a start costs
+        // the same whatever the store holds.
+        let antiEntropy = AntiEntropyState(
+            partitions: config.partitionCount, restoring: storage.partitionSummaries())
+        let reaper = Reaper(deleted: storage.deletedKeys())
         state = NodeState(
             membership: membership,
             hints: HintQueue(restoring: storage.hints()),
@@ -312,23 +309,23 @@ public final class KvorumNode {
 
     /// Writes a record to storage and keeps the hash tree in step.
     func putRecord(_ record: StoredRecord, for key: Key) {
-        storage.setRecord(record, for: key)
-        state.antiEntropy.set(
-            key: key, partition: ring.partition(of: key), digest: MerkleTree.digest(key: key, siblings: record.siblings)
-        )
+        let place = TreePlace(key: key, siblings: record.siblings, partitionCount: config.partitionCount)
+        let old = storage.setRecord(record, for: key, at: place)
+        state.antiEntropy.replace(old, with: place.digest, partition: place.partition)
         noteForReaper(key, record.siblings)
     }
 
     /// The digest of the stored record of `key` (nil when there is none),
-    /// as the hash tree keeps it in step with every store change.
+    /// as the store keeps it beside the record.
     func storedDigest(of key: Key) -> UInt64? {
-        state.antiEntropy.digest(of: key, partition: ring.partition(of: key))
+        storage.digest(of: key)
     }
 
     /// Deletes a record from storage and from the hash tree.
     func deleteRecord(for key: Key) {
-        storage.removeRecord(for: key)
-        state.antiEntropy.set(key: key, partition: ring.partition(of: key), digest: nil)
+        if let old = storage.removeRecord(for: key) {
+            state.antiEntropy.replace(old.digest, with: nil, partition: old.partition)
+        }
         noteForReaper(key, nil)
     }
 

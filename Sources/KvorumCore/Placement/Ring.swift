@@ -104,6 +104,12 @@ public struct Ring: Sendable, Hashable {
 
     /// The partition of a key's bytes.
     public func partition(of key: Key) -> Int {
+        Self.partition(of: key, partitionCount: partitionCount)
+    }
+
+    /// The partition of a key's bytes on any ring of `partitionCount`
+    /// partitions: it does not depend on the members.
+    public static func partition(of key: Key, partitionCount: Int) -> Int {
         Int(StableHash.hash(key) % UInt64(partitionCount))
     }
 

@@ -12,7 +12,9 @@ public struct NodeConfig: Sendable, Equatable {
     /// N: how many replicas each key has (docs/protocol.md: 3).
     public var replicationFactor = 3
     /// Virtual nodes (equal partitions) on the ring.
-    public var partitionCount = 4096
+    public var partitionCount = NodeConfig.defaultPartitionCount
+    /// The partitions of a server's ring (its stores are kept for this count).
+    public static let defaultPartitionCount = 4096
     /// How long a coordinator waits for a replica before suspecting it and
     /// turning to the next stand-in.
     public var requestTimeout = 0.3

@@ -4,18 +4,14 @@ struct AntiEntropyState: Hashable {
     private(set) var tree: MerkleTree
     private var turns = RoundRobin()
 
-    init(partitions: Int) {
-        tree = MerkleTree(partitions: partitions)
+    init(partitions: Int, restoring summaries: [PartitionSummary] = []) {
+        tree = MerkleTree(partitions: partitions, restoring: summaries)
     }
 
-    /// Sets (or with nil, removes) one key's digest.
-    mutating func set(key: Key, partition: Int, digest: UInt64?) {
-        tree.set(key: key, partition: partition, digest: digest)
-    }
-
-    /// One key's digest, nil when it is not stored.
-    func digest(of key: Key, partition: Int) -> UInt64? {
-        tree.digest(of: key, partition: partition)
+    /// One key of `partition` changes digest from `old` to `new`; nil stands
+    /// for "absent".
+    mutating func replace(_ old: UInt64?, with new: UInt64?, partition: Int) {
+        tree.replace(old, with: new, partition: partition)
     }
 
     /// The ring changed: forget which partitions are shared with whom.

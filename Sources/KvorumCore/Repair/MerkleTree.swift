@@ -2,8 +2,11 @@
 ///
 /// Leaves are the ring's partitions: a leaf's hash is the XOR of the digests
 /// of every key stored in that partition, where a key's digest hashes the key
-/// and its canonical sibling encoding. A write changes one digest, so the tree
-/// is updated in O(1) by XOR-ing the old digest out and the new one in.
+/// and its canonical sibling encoding (`TreePlace`). A write changes one
+/// digest, so the tree is updated in O(1) by XOR-ing the old digest out and
+/// the new one in. The tree holds no per-key state: the store keeps each
+/// key's digest and every leaf (`PartitionSummary`), from which a restarted
+/// node restores the tree without reading a record.
 /// Interior nodes (fan-out 16) are the XOR of the leaves they cover, restricted
 /// to the partitions both sides of an exchange replicate, so two replicas
 /// compare only what they share. XOR folding makes a difference visible at
@@ -27,17 +30,16 @@ struct MerkleTree: Hashable {
     }
 
     private(set) var leaves: [UInt64]
-    /// The digest of every stored key, by partition (non-empty partitions
-    /// only): a leaf comparison reads its partition rather than every stored
-    /// key, and a change XORs out the key's old digest without re-encoding
-    /// the old record.
-    private var digests: [Int: [Key: UInt64]] = [:]
+    /// How many keys the tree covers.
+    private(set) var keyCount = 0
     /// Levels below the root: the last one is the leaves.
     let depth: Int
     /// The restricted views, in the order the peers were first shared with.
     private var views: [SharedView] = []
 
-    init(partitions: Int) {
+    /// A tree over `partitions` partitions, with the leaves of `summaries`
+    /// (empty partitions need none).
+    init(partitions: Int, restoring summaries: [PartitionSummary] = []) {
         leaves = Array(repeating: 0, count: partitions)
         var depth = 1
         var span = Self.fanOut
@@ -46,49 +48,24 @@ struct MerkleTree: Hashable {
             depth += 1
         }
         self.depth = depth
-    }
-
-    /// The digest of one stored key.
-    static func digest(key: Key, siblings: SiblingSet) -> UInt64 {
-        var writer = WireCodec.Writer()
-        writer.key(key)
-        writer.siblings(siblings)
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in writer.bytes {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01b3
+        for summary in summaries {
+            precondition(summary.partition < partitions, "partition \(summary.partition) is outside the ring")
+            leaves[summary.partition] = summary.hash
+            keyCount += summary.keys
         }
-        return StableHash.mix(h)
     }
 
-    /// Sets a key's digest in its partition; nil stands for "absent".
-    mutating func set(key: Key, partition: Int, digest new: UInt64?) {
-        let old = digests[partition]?[key]
+    /// One key of `partition` changes digest from `old` to `new`; nil stands
+    /// for "absent".
+    mutating func replace(_ old: UInt64?, with new: UInt64?, partition: Int) {
         let delta = (old ?? 0) ^ (new ?? 0)
+        keyCount += (new == nil ? 0 : 1) - (old == nil ? 0 : 1)
+        guard delta != 0 else { return }
         leaves[partition] ^= delta
         for view in views.indices where views[view].mask[partition] != 0 {
             for level in 1..<depth {
                 views[view].levels[level - 1][partition / span(at: level)] ^= delta
             }
-        }
-        if let new {
-            digests[partition, default: [:]][key] = new
-        } else if old != nil {
-            digests[partition]![key] = nil
-            if digests[partition]!.isEmpty { digests[partition] = nil }
-        }
-    }
-
-    /// The digest of a key in its partition, nil when the key is absent.
-    func digest(of key: Key, partition: Int) -> UInt64? { digests[partition]?[key] }
-
-    /// How many keys the tree holds.
-    var keyCount: Int { digests.values.reduce(0) { $0 + $1.count } }
-
-    /// The keys stored in a partition with their digests, in byte-wise key order.
-    func digests(in partition: Int) -> [KeyDigest] {
-        (digests[partition] ?? [:]).sorted { $0.key < $1.key }.map {
-            KeyDigest(key: $0.key, digest: $0.value)
         }
     }
 

@@ -60,7 +60,7 @@ extension KvorumNode {
 
     /// The digests of our keys in the given partitions, in key order.
     func digests(in partitions: [Int]) -> [KeyDigest] {
-        partitions.flatMap { tree.digests(in: $0) }
+        partitions.flatMap { storage.digests(inPartition: $0) }
     }
 
     /// Key-level comparison: send the peer our versions of keys it lacks or

@@ -50,6 +50,13 @@ struct Reaper: Hashable, Sendable {
     /// The check waiting for answers.
     private(set) var round: Round?
 
+    /// A reaper holding `deleted` (byte-wise ordered, as the store lists
+    /// them), with no check run yet.
+    init(deleted: [Key] = []) {
+        precondition(zip(deleted, deleted.dropFirst()).allSatisfy { $0 < $1 }, "deleted keys must be ordered")
+        self.deleted = deleted
+    }
+
     var isEmpty: Bool { deleted.isEmpty }
 
     /// Whether the stored record of `key` holds tombstones only.

@@ -33,8 +33,15 @@ public struct Hint: Hashable, Sendable, Codable {
 /// store. Every method is called from the node's single thread of control.
 public protocol Storage: AnyObject {
     func record(for key: Key) -> StoredRecord?
-    func setRecord(_ record: StoredRecord, for key: Key)
-    func removeRecord(for key: Key)
+    /// Stores `record` under `key` at `place` in the anti-entropy tree, and
+    /// returns the digest it replaces (nil when the key was not stored). The
+    /// summary of the place's partition changes in the same commit.
+    @discardableResult
+    func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64?
+    /// Removes the record of `key` and returns the place it had (nil when
+    /// the key was not stored); its partition's summary changes with it.
+    @discardableResult
+    func removeRecord(for key: Key) -> TreePlace?
     /// Every stored key, in byte-wise order.
     func keys() -> [Key]
     /// Visits the stored records whose keys start with `prefix`, come after
@@ -47,6 +54,18 @@ public protocol Storage: AnyObject {
     func scanRecords(
         prefix: Key, after: Key?, where include: (Key) -> Bool, _ visit: (Key, StoredRecord) -> Bool)
     var recordCount: Int { get }
+
+    /// The digest `setRecord` stored for `key`, nil when it is not stored.
+    func digest(of key: Key) -> UInt64?
+    /// The stored keys of one partition with their digests, in byte-wise key
+    /// order, read without decoding a record.
+    func digests(inPartition partition: Int) -> [KeyDigest]
+    /// The summary of every partition holding a key, by partition: what a
+    /// node needs to restore its hash tree, whatever the number of records.
+    func partitionSummaries() -> [PartitionSummary]
+    /// The keys whose record holds tombstones only, in byte-wise order
+    /// (`SiblingSet.isDeleted`), found without reading the other records.
+    func deletedKeys() -> [Key]
 
     func hints() -> [Hint]
     func setHint(_ hint: Hint)
@@ -70,6 +89,8 @@ public final class MemoryStorage: Storage {
     /// the same (the model checker compares them).
     public struct Contents: Hashable, Sendable {
         fileprivate var records: [Key: StoredRecord] = [:]
+        fileprivate var places: [Key: TreePlace] = [:]
+        fileprivate var summaries: [Int: PartitionSummary] = [:]
         fileprivate var hints: [String: [Key: Hint]] = [:]
         fileprivate var members: [MemberEntry] = []
         fileprivate var pendingJoin: Address?
@@ -88,8 +109,26 @@ public final class MemoryStorage: Storage {
     }
 
     public func record(for key: Key) -> StoredRecord? { contents.records[key] }
-    public func setRecord(_ record: StoredRecord, for key: Key) { contents.records[key] = record }
-    public func removeRecord(for key: Key) { contents.records[key] = nil }
+
+    @discardableResult
+    public func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64? {
+        let old = contents.places.updateValue(place, forKey: key)
+        precondition(old.map { $0.partition == place.partition } ?? true, "key '\(key)' changed partition")
+        contents.records[key] = record
+        contents.summaries[place.partition, default: PartitionSummary(partition: place.partition)]
+            .replace(old?.digest, with: place.digest)
+        return old?.digest
+    }
+
+    @discardableResult
+    public func removeRecord(for key: Key) -> TreePlace? {
+        contents.records[key] = nil
+        guard let old = contents.places.removeValue(forKey: key) else { return nil }
+        contents.summaries[old.partition]!.replace(old.digest, with: nil)
+        if contents.summaries[old.partition]!.isEmpty { contents.summaries[old.partition] = nil }
+        return old
+    }
+
     public func keys() -> [Key] { contents.records.keys.sorted() }
 
     /// Sorts the matching keys for every call (the simulator's stores are small).
@@ -102,6 +141,24 @@ public final class MemoryStorage: Storage {
         }
     }
     public var recordCount: Int { contents.records.count }
+
+    public func digest(of key: Key) -> UInt64? { contents.places[key]?.digest }
+
+    /// Filters every stored key (the simulator's stores are small).
+    public func digests(inPartition partition: Int) -> [KeyDigest] {
+        contents.places.filter { $0.value.partition == partition }.map {
+            KeyDigest(key: $0.key, digest: $0.value.digest)
+        }
+        .sorted { $0.key < $1.key }
+    }
+
+    public func partitionSummaries() -> [PartitionSummary] {
+        contents.summaries.keys.sorted().map { contents.summaries[$0]! }
+    }
+
+    public func deletedKeys() -> [Key] {
+        contents.records.filter { $0.value.siblings.isDeleted }.keys.sorted()
+    }
 
     public func hints() -> [Hint] {
         contents.hints.keys.sorted(by: byteOrder).flatMap { target in

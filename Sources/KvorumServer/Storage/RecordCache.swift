@@ -1,7 +1,8 @@
 import KvorumCore
 
-/// The most recently used records of a store, decoded, up to a fixed count:
-/// a hit costs a dictionary lookup instead of an SQLite search and a decode.
+/// The most recently used records of a store, decoded, with their
+/// anti-entropy digests, up to a fixed count: a hit costs a dictionary lookup
+/// instead of an SQLite search and a decode.
 /// Least recently used entries are evicted first. Keys are `Key`s, compared
 /// as UTF-8 bytes, as the store compares them. Confined to one thread, like
 /// the store that owns it.
@@ -10,6 +11,7 @@ struct RecordCache {
     private struct Entry {
         var key: Key
         var record: StoredRecord
+        var digest: UInt64
         var newer: Int?
         var older: Int?
     }
@@ -30,20 +32,22 @@ struct RecordCache {
 
     var count: Int { slots.count }
 
-    /// The cached record of `key`, which becomes the most recently used.
-    mutating func record(for key: Key) -> StoredRecord? {
+    /// The cached record of `key` and its digest; it becomes the most
+    /// recently used.
+    mutating func record(for key: Key) -> (record: StoredRecord, digest: UInt64)? {
         guard let slot = slots[key] else { return nil }
         unlink(slot)
         pushNewest(slot)
-        return entries[slot].record
+        return (entries[slot].record, entries[slot].digest)
     }
 
-    /// Caches `record` as the most recently used, evicting the least
-    /// recently used entry when full.
-    mutating func set(_ record: StoredRecord, for key: Key) {
+    /// Caches `record` with its digest as the most recently used, evicting
+    /// the least recently used entry when full.
+    mutating func set(_ record: StoredRecord, digest: UInt64, for key: Key) {
         guard capacity > 0 else { return }
         if let slot = slots[key] {
             entries[slot].record = record
+            entries[slot].digest = digest
             unlink(slot)
             pushNewest(slot)
             return
@@ -51,15 +55,15 @@ struct RecordCache {
         let slot: Int
         if let reused = free.popLast() {
             slot = reused
-            entries[slot] = Entry(key: key, record: record)
+            entries[slot] = Entry(key: key, record: record, digest: digest)
         } else if entries.count < capacity {
             slot = entries.count
-            entries.append(Entry(key: key, record: record))
+            entries.append(Entry(key: key, record: record, digest: digest))
         } else {
             slot = oldest!
             unlink(slot)
             slots[entries[slot].key] = nil
-            entries[slot] = Entry(key: key, record: record)
+            entries[slot] = Entry(key: key, record: record, digest: digest)
         }
         slots[key] = slot
         pushNewest(slot)

@@ -6,8 +6,9 @@ import KvorumCore
 /// in the node's data directory, in WAL mode, on the system's libsqlite3.
 ///
 /// It keeps what `MemoryStorage` keeps: every record with all its siblings and
-/// causal metadata (`records`), the hint queue (`hints`), the membership view
-/// and the epoch counter (`meta`). Every mutating call is committed before it
+/// causal metadata and its place in the anti-entropy tree (`records`), the
+/// summary of every partition of that tree (`partitions`), the hint queue
+/// (`hints`), the membership view and the epoch counter (`meta`). Every mutating call is committed before it
 /// returns, with the guarantee chosen by `Durability`, except inside a batch
 /// (`beginBatch()`), whose changes are committed together by `commitBatch()`.
 ///
@@ -47,9 +48,14 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// Version 1 kept sibling sets as JSON in a rowid table; version 2 keeps
     /// them in the binary peer encoding (`WireCodec.encode(_: SiblingSet)`),
     /// several times cheaper to read and write, in a table clustered on the
-    /// key (`WITHOUT ROWID`: one B-tree search per lookup instead of two). A
-    /// version-1 store is converted on open.
-    static let schemaVersion = 2
+    /// key (`WITHOUT ROWID`: one B-tree search per lookup instead of two).
+    /// Version 3 adds each record's partition, anti-entropy digest and
+    /// whether it is deleted, an index of each partition's keys, one of the
+    /// deleted keys, and a summary per partition (`PartitionSummary`), all
+    /// changed in the record's commit: a node opens its store and restores
+    /// its hash tree without reading a record. Older stores are converted on
+    /// open, reporting their progress.
+    static let schemaVersion = 3
     /// Records kept decoded in memory unless the store is opened with another
     /// count: at a few hundred bytes each, a few tens of MiB.
     public static let defaultCachedRecords = 100_000
@@ -69,6 +75,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// The node's identity (`NodeConfig.identity`): made at random when the
     /// store is created, and kept with the data it belongs to.
     public let identity: UInt64
+    /// The number of partitions of the ring the places were computed for.
+    public let partitionCount: Int
+    /// The summary of every partition, by partition; kept in memory and
+    /// written with every change of a record.
+    private var summaries: [PartitionSummary]
     private var cachedRecordCount: Int
     private var cache: RecordCache
     /// The last epoch handed out, and the highest one durably reserved.
@@ -90,10 +101,18 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// evicted first; 0 keeps none), so repeated reads skip SQLite. If another
     /// process has the store open, opening waits up to `lockTimeout` seconds
     /// for it to close the store, then fails.
+    ///
+    /// Each record's place in the anti-entropy tree is computed for a ring of
+    /// `partitionCount` partitions (`NodeConfig.partitionCount`). Opening a
+    /// store kept for another count, or of an older schema, converts every
+    /// record first, calling `progress` with the records done and the total
+    /// every `progressInterval` records; any other open reads no record.
     public init(
         directory: String, durability: Durability = .process, cachedRecords: Int = defaultCachedRecords,
-        lockTimeout: Double = 5
+        lockTimeout: Double = 5, partitionCount: Int = NodeConfig.defaultPartitionCount,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws {
+        precondition(partitionCount > 0, "a ring has at least one partition")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -104,12 +123,17 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         do {
             connection.setBusyTimeout(milliseconds: Int32(max(0, min(lockTimeout, 3600)) * 1000))
             try Self.configure(connection, durability: durability)
-            try Self.migrate(connection, path: path)
-            guard let count = try connection.execute("SELECT count(*) FROM records").first.flatMap({ Int($0) }),
+            try withoutActuallyEscaping(progress) { progress in
+                try Self.migrate(
+                    connection, path: path,
+                    conversion: PlaceConversion(partitionCount: partitionCount, progress: progress))
+            }
+            guard
                 let epoch = try connection.execute("SELECT value FROM meta WHERE name = 'epoch'").first
                     .flatMap({ UInt64($0) })
             else { throw SQLiteStorageError("\(path) has no epoch counter: the store is damaged") }
-            cachedRecordCount = count
+            summaries = try Self.summaries(of: connection, partitionCount: partitionCount)
+            cachedRecordCount = summaries.reduce(0) { $0 + $1.keys }
             lastEpoch = epoch
             identity = try Self.identity(of: connection)
             statements = try Statements(connection)
@@ -131,6 +155,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         self.connection = connection
         self.path = path
         self.durability = durability
+        self.partitionCount = partitionCount
         cache = RecordCache(capacity: max(0, cachedRecords))
         reservedEpoch = lastEpoch
         encoder = JSONEncoder()
@@ -156,40 +181,108 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     // MARK: Records
 
     public func record(for key: Key) -> StoredRecord? {
-        if let cached = cache.record(for: key) { return cached }
+        if let cached = cache.record(for: key) { return cached.record }
         let found = perform("read record") { s in
-            var found: StoredRecord?
+            var found: (StoredRecord, UInt64)?
             try s.selectRecord.run([.text(key.text)]) { row in
                 let siblings = try WireCodec.decodeSiblings(row.bytes(0))
-                found = StoredRecord(siblings: siblings, ownActor: row.isNull(1) ? nil : row.text(1))
+                found = (
+                    StoredRecord(siblings: siblings, ownActor: row.isNull(1) ? nil : row.text(1)),
+                    UInt64(bitPattern: row.int64(2))
+                )
             }
             return found
         }
-        if let found { cache.set(found, for: key) }
-        return found
+        guard let (record, digest) = found else { return nil }
+        cache.set(record, digest: digest, for: key)
+        return record
     }
 
-    public func setRecord(_ record: StoredRecord, for key: Key) {
-        change("write record") { s in
+    /// An overwrite (the common case) updates the row in place; the row's
+    /// partition never changes, so the partition index is written only when
+    /// a key is added or removed.
+    @discardableResult
+    public func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64? {
+        precondition(
+            place.partition >= 0 && place.partition < partitionCount, "partition \(place.partition) is off the ring")
+        let old = digest(of: key)
+        changeAtomically("write record") { s in
+            let deleted: Int64 = record.siblings.isDeleted ? 1 : 0
             let values: [SQLiteValue] = [
                 .text(key.text), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
+                .integer(Int64(bitPattern: place.digest)), .integer(deleted),
             ]
-            // Overwrites are the common case; an UPDATE that matches nothing
-            // writes nothing, and tells whether the count grows.
-            try s.updateRecord.run(values)
-            if connection.changes == 0 {
-                try s.insertRecord.run(values)
+            if old != nil {
+                try s.updateRecord.run(values)
+            } else {
+                try s.insertRecord.run(values + [.integer(Int64(place.partition))])
                 cachedRecordCount += 1
             }
+            try writeSummary(of: place.partition, replacing: old, with: place.digest, s)
         }
-        cache.set(record, for: key)
+        cache.set(record, digest: place.digest, for: key)
+        return old
     }
 
-    public func removeRecord(for key: Key) {
-        change("remove record") { s in
-            try s.deleteRecord.run([.text(key.text)])
-            if connection.changes > 0 { cachedRecordCount -= 1 }
+    @discardableResult
+    public func removeRecord(for key: Key) -> TreePlace? {
+        changeAtomically("remove record") { s in
             cache.remove(key)
+            var removed: TreePlace?
+            try s.deleteRecord.run([.text(key.text)]) { row in
+                removed = TreePlace(partition: Int(row.int64(0)), digest: UInt64(bitPattern: row.int64(1)))
+            }
+            guard let removed else { return nil }
+            cachedRecordCount -= 1
+            try writeSummary(of: removed.partition, replacing: removed.digest, with: nil, s)
+            return removed
+        }
+    }
+
+    /// Changes the summary of `partition` in memory and in the table.
+    private func writeSummary(of partition: Int, replacing old: UInt64?, with new: UInt64?, _ s: Statements) throws {
+        summaries[partition].replace(old, with: new)
+        let summary = summaries[partition]
+        if summary.isEmpty {
+            try s.deletePartition.run([.integer(Int64(partition))])
+        } else {
+            try s.upsertPartition.run([
+                .integer(Int64(partition)), .integer(Int64(bitPattern: summary.hash)), .integer(Int64(summary.keys)),
+            ])
+        }
+    }
+
+    public func digest(of key: Key) -> UInt64? {
+        if let cached = cache.record(for: key) { return cached.digest }
+        return perform("read digest") { s in
+            var digest: UInt64?
+            try s.selectDigest.run([.text(key.text)]) { digest = UInt64(bitPattern: $0.int64(0)) }
+            return digest
+        }
+    }
+
+    /// Reads the partition index, and each row's digest beside it.
+    public func digests(inPartition partition: Int) -> [KeyDigest] {
+        perform("read the digests of a partition") { s in
+            var digests: [KeyDigest] = []
+            try s.selectPartitionDigests.run([.integer(Int64(partition))]) { row in
+                digests.append(KeyDigest(key: Key(row.text(0)), digest: UInt64(bitPattern: row.int64(1))))
+            }
+            return digests
+        }
+    }
+
+    /// Kept in memory: read once at open, then changed with every record.
+    public func partitionSummaries() -> [PartitionSummary] {
+        summaries.filter { !$0.isEmpty }
+    }
+
+    /// Reads the partial index of deleted keys only.
+    public func deletedKeys() -> [Key] {
+        perform("list deleted keys") { s in
+            var keys: [Key] = []
+            try s.selectDeletedKeys.run { keys.append(Key($0.text(0))) }
+            return keys
         }
     }
 
@@ -384,6 +477,17 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         try connection.execute("PRAGMA \(name)").first ?? ""
     }
 
+    /// Runs a change of several statements as one: inside the batch's
+    /// transaction if a batch is open, else in a transaction of its own, so a
+    /// record and its partition's summary are never committed apart.
+    private func changeAtomically<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
+        if inBatch { return change(operation, body) }
+        perform("begin a change") { s in try s.begin.run() }
+        let result = perform(operation, body)
+        perform("commit a change") { s in try s.commit.run() }
+        return result
+    }
+
     /// Runs one storage operation; a failure stops the process (see the type's
     /// documentation on errors).
     private func perform<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
@@ -423,23 +527,32 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         try connection.execute("PRAGMA wal_autocheckpoint = 4000")
     }
 
-    /// Creates the schema in an empty database, accepts the current one, and
-    /// refuses anything else.
-    private static func migrate(_ connection: SQLiteConnection, path: String) throws {
+    /// Creates the schema in an empty database, accepts the current one (its
+    /// places converted if they were computed for another partition count),
+    /// converts older ones, and refuses anything else.
+    private static func migrate(_ connection: SQLiteConnection, path: String, conversion: PlaceConversion) throws {
         try connection.execute("BEGIN IMMEDIATE")
         do {
             let version = try connection.execute("PRAGMA user_version").first.flatMap { Int($0) } ?? -1
             switch version {
             case schemaVersion:
-                break
-            case 1:
-                try convertSiblingsFromJSON(connection)
+                let stored = try connection.execute("SELECT value FROM meta WHERE name = 'partition_count'").first
+                if stored.flatMap({ Int($0) }) != conversion.partitionCount {
+                    try conversion.convert(connection, decode: WireCodec.decodeSiblings)
+                }
+            case 1, 2:
+                let decoder = JSONDecoder()
+                try conversion.convert(connection) { bytes in
+                    version == 1
+                        ? try decoder.decode(SiblingSet.self, from: Data(bytes)) : try WireCodec.decodeSiblings(bytes)
+                }
             case 0:
                 let objects = try connection.execute("SELECT count(*) FROM sqlite_schema").first.flatMap { Int($0) }
                 guard objects == 0 else {
                     throw SQLiteStorageError("\(path) is an SQLite database but not a Kvorum store (no schema version)")
                 }
                 try connection.execute(recordsTable("records"))
+                try connection.execute(indexesAndSummaries)
                 try connection.execute(
                     """
                     CREATE TABLE hints (
@@ -450,6 +563,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
                     ) WITHOUT ROWID;
                     CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
                     INSERT INTO meta (name, value) VALUES ('epoch', 0);
+                    INSERT INTO meta (name, value) VALUES ('partition_count', \(conversion.partitionCount));
                     PRAGMA user_version = \(schemaVersion);
                     """)
             default:
@@ -463,40 +577,101 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             throw error
         }
     }
+
+    /// The summary of every partition of a ring of `partitionCount`, from
+    /// the `partitions` table.
+    private static func summaries(of connection: SQLiteConnection, partitionCount: Int) throws -> [PartitionSummary] {
+        var summaries = (0..<partitionCount).map { PartitionSummary(partition: $0) }
+        let select = try connection.prepare("SELECT part, hash, keys FROM partitions ORDER BY part")
+        try select.run { row in
+            let partition = Int(row.int64(0))
+            let keys = Int(row.int64(2))
+            guard partition >= 0, partition < partitionCount, keys > 0 else {
+                throw SQLiteStorageError("the summary of partition \(partition) is damaged")
+            }
+            summaries[partition] = PartitionSummary(
+                partition: partition, hash: UInt64(bitPattern: row.int64(1)), keys: keys)
+        }
+        return summaries
+    }
 }
 
 extension SQLiteStorage {
-    /// The records table of schema 2, created under `name`.
+    /// The records table of schema 3, created under `name`.
     fileprivate static func recordsTable(_ name: String) -> String {
         """
         CREATE TABLE \(name) (
             key TEXT COLLATE BINARY PRIMARY KEY NOT NULL,
             siblings BLOB NOT NULL,
-            own_actor TEXT
+            own_actor TEXT,
+            part INTEGER NOT NULL,
+            digest INTEGER NOT NULL,
+            deleted INTEGER NOT NULL
         ) WITHOUT ROWID
         """
     }
 
-    /// Schema 1 to 2, inside the migration's transaction: every record into
-    /// a new table, its sibling set from JSON to the binary encoding.
-    fileprivate static func convertSiblingsFromJSON(_ connection: SQLiteConnection) throws {
-        try connection.execute(recordsTable("records_v2"))
+    /// The indexes on `records` and the table of partition summaries.
+    fileprivate static let indexesAndSummaries = """
+        CREATE INDEX records_by_partition ON records (part, key);
+        CREATE INDEX records_deleted ON records (key) WHERE deleted;
+        CREATE TABLE partitions (part INTEGER PRIMARY KEY, hash INTEGER NOT NULL, keys INTEGER NOT NULL);
+        """
+}
+
+/// Converts every record of an older store, or of one kept for another
+/// partition count, into the current schema, inside the migration's
+/// transaction: each record's place is computed, the partition summaries
+/// summed, and the indexes built once at the end. The only open that reads
+/// every record, so it reports its progress.
+private struct PlaceConversion {
+    /// Records between two progress reports.
+    static let progressInterval = 100_000
+
+    let partitionCount: Int
+    let progress: (_ done: Int, _ total: Int) -> Void
+
+    func convert(_ connection: SQLiteConnection, decode: ([UInt8]) throws -> SiblingSet) throws {
+        let total = try connection.execute("SELECT count(*) FROM records").first.flatMap { Int($0) } ?? 0
+        progress(0, total)
+        try connection.execute(SQLiteStorage.recordsTable("records_next"))
         let select = try connection.prepare("SELECT key, siblings, own_actor FROM records")
         let insert = try connection.prepare(
-            "INSERT INTO records_v2 (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
-        let decoder = JSONDecoder()
+            "INSERT INTO records_next (key, siblings, own_actor, part, digest, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        )
+        var summaries = (0..<partitionCount).map { PartitionSummary(partition: $0) }
+        var done = 0
         try select.run { row in
-            let siblings = try decoder.decode(SiblingSet.self, from: Data(row.bytes(1)))
+            let key = Key(row.text(0))
+            let siblings = try decode(row.bytes(1))
+            let place = TreePlace(key: key, siblings: siblings, partitionCount: partitionCount)
             try insert.run([
-                .text(row.text(0)), .blob(WireCodec.encode(siblings)), row.isNull(2) ? .null : .text(row.text(2)),
+                .text(key.text), .blob(WireCodec.encode(siblings)), row.isNull(2) ? .null : .text(row.text(2)),
+                .integer(Int64(place.partition)), .integer(Int64(bitPattern: place.digest)),
+                .integer(siblings.isDeleted ? 1 : 0),
             ])
+            summaries[place.partition].replace(nil, with: place.digest)
+            done += 1
+            if done % Self.progressInterval == 0 { progress(done, total) }
         }
         try connection.execute(
             """
             DROP TABLE records;
-            ALTER TABLE records_v2 RENAME TO records;
-            PRAGMA user_version = \(schemaVersion);
+            DROP TABLE IF EXISTS partitions;
+            ALTER TABLE records_next RENAME TO records;
+            \(SQLiteStorage.indexesAndSummaries)
+            INSERT INTO meta (name, value) VALUES ('partition_count', \(partitionCount))
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+            PRAGMA user_version = \(SQLiteStorage.schemaVersion);
             """)
+        let write = try connection.prepare("INSERT INTO partitions (part, hash, keys) VALUES (?1, ?2, ?3)")
+        for summary in summaries where !summary.isEmpty {
+            try write.run([
+                .integer(Int64(summary.partition)), .integer(Int64(bitPattern: summary.hash)),
+                .integer(Int64(summary.keys)),
+            ])
+        }
+        progress(done, total)
     }
 }
 
@@ -506,6 +681,11 @@ private struct Statements {
     let updateRecord: SQLiteStatement
     let insertRecord: SQLiteStatement
     let deleteRecord: SQLiteStatement
+    let selectDigest: SQLiteStatement
+    let selectPartitionDigests: SQLiteStatement
+    let selectDeletedKeys: SQLiteStatement
+    let upsertPartition: SQLiteStatement
+    let deletePartition: SQLiteStatement
     let selectKeys: SQLiteStatement
     let selectRecordsFrom: SQLiteStatement
     let selectRecordsAfter: SQLiteStatement
@@ -522,10 +702,22 @@ private struct Statements {
     let commit: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws {
-        selectRecord = try connection.prepare("SELECT siblings, own_actor FROM records WHERE key = ?1")
-        updateRecord = try connection.prepare("UPDATE records SET siblings = ?2, own_actor = ?3 WHERE key = ?1")
-        insertRecord = try connection.prepare("INSERT INTO records (key, siblings, own_actor) VALUES (?1, ?2, ?3)")
-        deleteRecord = try connection.prepare("DELETE FROM records WHERE key = ?1")
+        selectRecord = try connection.prepare("SELECT siblings, own_actor, digest FROM records WHERE key = ?1")
+        updateRecord = try connection.prepare(
+            "UPDATE records SET siblings = ?2, own_actor = ?3, digest = ?4, deleted = ?5 WHERE key = ?1")
+        insertRecord = try connection.prepare(
+            "INSERT INTO records (key, siblings, own_actor, digest, deleted, part) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        deleteRecord = try connection.prepare("DELETE FROM records WHERE key = ?1 RETURNING part, digest")
+        selectDigest = try connection.prepare("SELECT digest FROM records WHERE key = ?1")
+        selectPartitionDigests = try connection.prepare(
+            "SELECT key, digest FROM records WHERE part = ?1 ORDER BY key")
+        selectDeletedKeys = try connection.prepare("SELECT key FROM records WHERE deleted ORDER BY key")
+        upsertPartition = try connection.prepare(
+            """
+            INSERT INTO partitions (part, hash, keys) VALUES (?1, ?2, ?3)
+            ON CONFLICT (part) DO UPDATE SET hash = excluded.hash, keys = excluded.keys
+            """)
+        deletePartition = try connection.prepare("DELETE FROM partitions WHERE part = ?1")
         selectKeys = try connection.prepare("SELECT key FROM records ORDER BY key")
         selectRecordsFrom = try connection.prepare(
             "SELECT key, siblings, own_actor FROM records WHERE key >= ?1 ORDER BY key")

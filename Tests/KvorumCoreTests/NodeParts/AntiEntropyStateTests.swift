@@ -6,11 +6,12 @@ import Testing
 struct AntiEntropyStateTests {
     @Test func theTreeCountsTheKeysSetAndRemoved() {
         var state = AntiEntropyState(partitions: 16)
-        state.set(key: "a", partition: 1, digest: 7)
-        state.set(key: "b", partition: 1, digest: 9)
-        state.set(key: "a", partition: 1, digest: nil)
+        state.replace(nil, with: 7, partition: 1)
+        state.replace(nil, with: 9, partition: 1)
+        state.replace(7, with: nil, partition: 1)
+        state.replace(9, with: 12, partition: 2)
         #expect(state.tree.keyCount == 1)
-        #expect(state.tree.digests(in: 1) == [KeyDigest(key: "b", digest: 9)])
+        #expect(state.tree.leaves[1] == 9 && state.tree.leaves[2] == 9 ^ 12)
     }
 
     @Test func sharedPartitionsAreComputedOncePerRing() {

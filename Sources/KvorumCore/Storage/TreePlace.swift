@@ -1,0 +1,64 @@
+/// Where a stored key sits in the anti-entropy hash tree (Dynamo §4.7): its
+/// partition of the ring and the digest of its record.
+///
+/// A store keeps the place with the record, and per partition a
+/// `PartitionSummary`, changed in the same commit as the record. A node
+/// therefore restarts with its tree without reading a single record, and
+/// keeps no per-key state in memory: a leaf comparison asks the store for
+/// the digests of one partition (`Storage.digests(inPartition:)`).
+public struct TreePlace: Hashable, Sendable {
+    public let partition: Int
+    public let digest: UInt64
+
+    public init(partition: Int, digest: UInt64) {
+        self.partition = partition
+        self.digest = digest
+    }
+
+    /// The place of `key` holding `siblings` on a ring of `partitionCount`
+    /// partitions: a key's partition depends on its bytes alone.
+    public init(key: Key, siblings: SiblingSet, partitionCount: Int) {
+        self.init(
+            partition: Ring.partition(of: key, partitionCount: partitionCount),
+            digest: Self.digest(key: key, siblings: siblings))
+    }
+
+    /// The digest of one stored key: FNV-1a over the key and its canonical
+    /// sibling encoding, mixed. Equal records have equal digests on every node.
+    public static func digest(key: Key, siblings: SiblingSet) -> UInt64 {
+        var writer = WireCodec.Writer()
+        writer.key(key)
+        writer.siblings(siblings)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in writer.bytes {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        return StableHash.mix(h)
+    }
+}
+
+/// What a store keeps for one partition of the anti-entropy tree: the XOR of
+/// its keys' digests (the tree's leaf) and how many keys it holds.
+public struct PartitionSummary: Hashable, Sendable {
+    public let partition: Int
+    public private(set) var hash: UInt64
+    public private(set) var keys: Int
+
+    public init(partition: Int, hash: UInt64 = 0, keys: Int = 0) {
+        precondition(partition >= 0 && keys >= 0, "a partition summary cannot be negative")
+        self.partition = partition
+        self.hash = hash
+        self.keys = keys
+    }
+
+    /// Whether no key is stored in the partition.
+    public var isEmpty: Bool { keys == 0 }
+
+    /// One key's digest changes from `old` to `new`; nil stands for "absent".
+    public mutating func replace(_ old: UInt64?, with new: UInt64?) {
+        hash ^= (old ?? 0) ^ (new ?? 0)
+        keys += (new == nil ? 0 : 1) - (old == nil ? 0 : 1)
+        precondition(keys >= 0, "partition \(partition) would hold a negative number of keys")
+    }
+}
