@@ -141,7 +141,7 @@ let package = Package(
             name: "KvorumServerTests",
             dependencies: [
                 "KvorumCore", "KvorumServer", "KvorumClient", "KvorumContextToken", "KvorumBench", "KvorumTestKit",
-                "KvorumRouting", "KvorumCerts",
+                "KvorumRouting", "KvorumCerts", "kvorum",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -72,8 +72,14 @@ struct ClusterUp: AsyncParsableCommand {
     @Flag(help: "Make a CA, node certificates and an admin token under DIR/certs; run the nodes with TLS and HTTPS.")
     var secure = false
 
-    /// Seconds to wait for the nodes to form one cluster.
-    static let startupDeadline = 30.0
+    /// Seconds the nodes may go without progress while they form one
+    /// cluster: no new answer and no new line in any node's log (a node
+    /// converting a large store logs its progress). Nodes that keep making
+    /// progress are waited for as long as they need.
+    static let startupStallLimit = 30.0
+    /// Seconds between two reports of what the nodes are doing while they
+    /// take long to form one cluster.
+    static let startupReportInterval = 5.0
     /// Seconds the nodes get to stop after SIGTERM before they are killed.
     static let stopDeadline = 10.0
 

@@ -16,10 +16,43 @@ private enum ClusterEvent: Sendable {
     case firstNodeServes
     /// Every node lists every node as a member and answers `/ready`.
     case formed
-    /// The deadline passed first; the text says what each node saw.
+    /// The nodes made no progress for the stall limit; the text says what
+    /// each node saw.
     case didNotForm(String)
     /// The nodes had their time to stop after SIGTERM.
     case stopDeadlinePassed
+}
+
+/// Whether starting nodes still make progress: one more of them is ready, or
+/// their logs grow (a node converting a large store logs every 100,000
+/// records, long before its HTTP port opens).
+struct StartupProgress {
+    private let logs: [String]
+    private var sizes: [Int]
+    private var ready = 0
+    private var last: ContinuousClock.Instant
+
+    init(logs: [String], now: ContinuousClock.Instant) {
+        self.logs = logs
+        sizes = logs.map(Self.size(of:))
+        last = now
+    }
+
+    /// Notes how many nodes are ready and the logs' sizes at `now`; more
+    /// ready nodes or a grown log is progress.
+    mutating func observe(ready: Int, now: ContinuousClock.Instant) {
+        let sizes = logs.map(Self.size(of:))
+        if sizes != self.sizes || ready > self.ready { last = now }
+        self.sizes = sizes
+        self.ready = max(ready, self.ready)
+    }
+
+    /// Whether nothing changed for `limit` before `now`.
+    func stalled(at now: ContinuousClock.Instant, limit: Duration) -> Bool { now - last > limit }
+
+    private static func size(of path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? -1
+    }
 }
 
 /// Starts the node processes of `kvorum cluster up`, waits until they form
@@ -124,7 +157,7 @@ final class ClusterSupervisor {
         case .didNotForm(let views):
             guard phase == .starting else { return }
             Console.error(
-                "The nodes did not form one cluster within \(Int(ClusterUp.startupDeadline)) s:\n\(views)\n"
+                "The nodes made no progress towards one cluster for \(Int(ClusterUp.startupStallLimit)) s:\n\(views)\n"
                     + "Logs: \(displayDirectory)/nodeK/node.log")
             fail("the cluster did not start")
         case .stopDeadlinePassed:
@@ -205,16 +238,21 @@ final class ClusterSupervisor {
     }
 
     /// Waits for node1 to be ready (`/ready`), reports it, then waits until
-    /// every node lists all of them as members and is ready, or the startup
-    /// deadline passes.
+    /// every node lists all of them as members and is ready. It gives up
+    /// only when the nodes make no progress for the stall limit: no answer
+    /// changes and no node's log grows. While it waits, it reports every few
+    /// seconds what each node that is not there yet last said.
     private static func awaitFormation(
         of nodes: [ClusterFile.Node], credentials: ClientCredentials, _ sink: AsyncStream<ClusterEvent>.Continuation
     ) async {
-        let deadline = ContinuousClock.now + .seconds(ClusterUp.startupDeadline)
+        let start = ContinuousClock.now
+        var progress = StartupProgress(logs: nodes.map { $0.dataDir + "/node.log" }, now: start)
+        var lastReport = start
         let clients = nodes.map {
             KvorumClient(baseURL: URL(string: $0.http)!, timeout: 1, credentials: credentials)
         }
         var views = [String](repeating: "no answer yet", count: nodes.count)
+        var ready = [Bool](repeating: false, count: nodes.count)
         var firstServes = false
         while !Task.isCancelled {
             if !firstServes {
@@ -240,20 +278,33 @@ final class ClusterSupervisor {
                         views[index] =
                             "sees " + seen.sorted().joined(separator: ", ")
                             + (readiness.ready ? "" : ", not ready: " + (readiness.reason ?? ""))
-                        formed = formed && names.isSubset(of: seen) && readiness.ready
+                        ready[index] = names.isSubset(of: seen) && readiness.ready
                     } catch {
                         views[index] = error.description
-                        formed = false
+                        ready[index] = false
                     }
+                    formed = formed && ready[index]
                 }
                 if formed {
                     sink.yield(.formed)
                     return
                 }
             }
-            if ContinuousClock.now > deadline {
+            let now = ContinuousClock.now
+            progress.observe(ready: ready.filter { $0 }.count + (firstServes ? 1 : 0), now: now)
+            if progress.stalled(at: now, limit: .seconds(ClusterUp.startupStallLimit)) {
                 sink.yield(.didNotForm(zip(nodes, views).map { "  \($0.name): \($1)" }.joined(separator: "\n")))
                 return
+            }
+            if now - lastReport >= .seconds(ClusterUp.startupReportInterval) {
+                lastReport = now
+                let waiting = nodes.indices.filter { !ready[$0] }.map { index in
+                    let said = Processes.tail(nodes[index].dataDir + "/node.log", lines: 1, after: banner).first
+                    return "  \(nodes[index].name): " + (said ?? views[index])
+                }
+                Console.error(
+                    "still starting after \(Int((now - start).components.seconds)) s:\n"
+                        + waiting.joined(separator: "\n"))
             }
             try? await Task.sleep(for: .milliseconds(250))
         }

@@ -264,8 +264,7 @@ struct NodeCommand: AsyncParsableCommand {
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords,
             partitionCount: configuration.node.partitionCount
         ) { done, total in
-            logger.notice(
-                "converting the store: \(done) of \(total) records", metadata: ["done": "\(done)", "total": "\(total)"])
+            logger.notice("converting the store", metadata: ["records": "\(done)", "of": "\(total)"])
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         configuration.node.identity = storage.identity
