@@ -14,9 +14,12 @@ import Testing
 @Suite(.serialized)
 struct BinaryProtocolProcessTests {
     /// Starts `count` nodes, each with its binary protocol on a free port.
+    /// A long request timeout: a loaded test machine must not turn the
+    /// quorum writes these tests pipeline into timeouts.
     private static func cluster(nodes count: Int, arguments: [String] = []) async throws -> (LocalCluster, [Int]) {
         let binaryPorts = try LoopbackPorts.allocate(count)
-        let cluster = try await LocalCluster.start(nodes: count, nodeArguments: arguments) { name in
+        let settings = ["--request-timeout", "5"] + arguments
+        let cluster = try await LocalCluster.start(nodes: count, nodeArguments: settings) { name in
             let index = Int(name.dropFirst("node".count))! - 1
             return ["--binary-listen", "127.0.0.1:\(binaryPorts[index])"]
         }
