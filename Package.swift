@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KvorumStdio", targets: ["KvorumStdio"]),
         .library(name: "KvorumContextToken", targets: ["KvorumContextToken"]),
         .library(name: "KvorumRouting", targets: ["KvorumRouting"]),
+        .library(name: "KvorumBinaryProtocol", targets: ["KvorumBinaryProtocol"]),
         .executable(name: "kvorum", targets: ["kvorum"]),
         .executable(name: "kvorum-chaos", targets: ["kvorum-chaos"]),
     ],
@@ -48,6 +49,7 @@ let package = Package(
                 "KvorumCore",
                 "KvorumContextToken",
                 "KvorumRouting",
+                "KvorumBinaryProtocol",
                 "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -67,6 +69,7 @@ let package = Package(
         .target(
             name: "KvorumClient",
             dependencies: [
+                "KvorumBinaryProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,6 +82,9 @@ let package = Package(
         // The HTTP API's request targets read into named routes, with the role
         // each needs. Depends on nothing, so a fuzzer build of it stays small.
         .target(name: "KvorumRouting"),
+        // The binary client protocol's frames (docs/binary-protocol.md), shared
+        // by the node, the client, the benchmark and a fuzzer; depends on nothing.
+        .target(name: "KvorumBinaryProtocol"),
         // Certificates for the cluster, made without openssl: the CLI and
         // kvorum-chaos make them, the server reads them (the core does not).
         .target(
@@ -93,6 +99,7 @@ let package = Package(
             name: "KvorumBench",
             dependencies: [
                 "KvorumCore",
+                "KvorumBinaryProtocol",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,7 +148,7 @@ let package = Package(
             name: "KvorumServerTests",
             dependencies: [
                 "KvorumCore", "KvorumServer", "KvorumClient", "KvorumContextToken", "KvorumBench", "KvorumTestKit",
-                "KvorumRouting", "KvorumCerts", "kvorum",
+                "KvorumRouting", "KvorumCerts", "KvorumBinaryProtocol", "kvorum",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -152,6 +159,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .testTarget(name: "KvorumRoutingTests", dependencies: ["KvorumRouting"]),
+        .testTarget(name: "KvorumBinaryProtocolTests", dependencies: ["KvorumBinaryProtocol", "KvorumTestKit"]),
         .testTarget(
             name: "KvorumCertsTests",
             dependencies: [

@@ -36,5 +36,8 @@ let package = Package(
                 .product(name: "KvorumContextToken", package: "Kvorum"),
                 .product(name: "KvorumRouting", package: "Kvorum"),
             ]),
+        .executableTarget(
+            name: "fuzz-binary-frames",
+            dependencies: ["FuzzSupport", .product(name: "KvorumBinaryProtocol", package: "Kvorum")]),
     ]
 )

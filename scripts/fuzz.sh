@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(peer-frames peer-node stored-siblings stdio http-request)
+all_targets=(peer-frames peer-node stored-siblings stdio http-request binary-frames)
 seconds=30
 build=yes
 targets=()

@@ -19,6 +19,9 @@ public final class Connection {
     private let timeout: Double
     private let security: ClientSecurity
     private var socket: BufferedTransport?
+    /// Runs on each new socket before its first exchange (e.g. the binary
+    /// protocol's `auth` frame).
+    var onConnect: ((BufferedTransport) throws -> Void)?
 
     /// A connection to `endpoint` whose reads and writes time out after
     /// `timeout` seconds, over the transport and with the token `security` names.
@@ -30,8 +33,14 @@ public final class Connection {
 
     /// Runs one exchange on the open (or a new) connection.
     func exchange<T>(_ body: (BufferedTransport) throws -> T) throws -> T {
-        let socket = try self.socket ?? BufferedTransport(security.connect(to: endpoint, timeout: timeout))
-        self.socket = socket
+        let socket: BufferedTransport
+        if let open = self.socket {
+            socket = open
+        } else {
+            socket = BufferedTransport(try security.connect(to: endpoint, timeout: timeout))
+            try onConnect?(socket)
+            self.socket = socket
+        }
         do {
             return try body(socket)
         } catch let error as BenchError {

@@ -53,6 +53,8 @@ public struct BenchConfiguration: Sendable {
     public var timeout: Double
     /// How Kvorum connections are made: plain or TLS, with a token or not.
     public var security = ClientSecurity.plain
+    /// Which of Kvorum's client protocols the drivers speak.
+    public var kvorumProtocol = KvorumProtocol.http
 
     /// A configuration with YCSB-like defaults for the unnamed settings.
     public init(
@@ -87,6 +89,10 @@ public enum BenchRunner {
         let contexts = ContextTable(records: configuration.records)
         let makeDriver: @Sendable (Int) -> BenchDriver = { index in
             switch configuration.target {
+            case .kvorum(let endpoints) where configuration.kvorumProtocol == .binary:
+                KvorumBinaryDriver(
+                    endpoint: endpoints[index % endpoints.count], r: configuration.r, w: configuration.w,
+                    contexts: contexts, timeout: configuration.timeout, security: configuration.security)
             case .kvorum(let endpoints):
                 KvorumDriver(
                     endpoint: endpoints[index % endpoints.count], r: configuration.r, w: configuration.w,
@@ -143,7 +149,8 @@ public enum BenchRunner {
             latency[operation.rawValue] = LatencySummary(nanoseconds: histogram)
         }
         return BenchReport(
-            target: configuration.target.name + (isKvorum ? configuration.security.label : ""),
+            target: configuration.target.name
+                + (isKvorum ? configuration.kvorumProtocol.label + configuration.security.label : ""),
             workload: configuration.workload,
             distribution: configuration.distribution, records: configuration.records,
             valueSize: configuration.valueSize, concurrency: configuration.concurrency,

@@ -15,6 +15,8 @@ public final class ServerNode: @unchecked Sendable {
         public var listenPort: Int
         public var httpHost: String
         public var httpPort: Int
+        /// Host and port of the binary client protocol (docs/binary-protocol.md); nil: off.
+        public var binary: (host: String, port: Int)? = nil
         /// The largest request body (a PUT's value) the HTTP API accepts, in bytes.
         public var maxValueBytes: Int
         /// The bounds on connections, time, sizes and queues (docs/limits.md).
@@ -68,6 +70,7 @@ public final class ServerNode: @unchecked Sendable {
     private let storage: any Storage
     private var transport: PeerTransport!
     private var http: Channel?
+    private var binary: Channel?
     private var timers: [NodeTimer: Scheduled<Void>] = [:]
     private var waiting: [RequestID: (ClientReply) -> Void] = [:]
     /// The store's group commit, if it has one.
@@ -124,9 +127,13 @@ public final class ServerNode: @unchecked Sendable {
         loop.flatSubmit {
             self.transport.listen(host: self.configuration.listenHost, port: self.configuration.listenPort)
                 .flatMap { HTTPAPI.bind(node: self) }
-                .map { channel in
+                .flatMap { channel in
                     self.http = channel
-                    if self.configuration.httpPort == 0, let port = channel.localAddress?.port,
+                    guard let binary = self.configuration.binary else { return self.loop.makeSucceededVoidFuture() }
+                    return BinaryAPI.bind(node: self, host: binary.host, port: binary.port).map { self.binary = $0 }
+                }
+                .map {
+                    if self.configuration.httpPort == 0, let port = self.httpPort,
                         let host = HostPort.parse(self.node.config.httpAddress ?? "", allowingAnyPort: true)?.host
                     {
                         self.node.setHTTPAddress(HostPort.join(host: host, port: port))
@@ -139,6 +146,9 @@ public final class ServerNode: @unchecked Sendable {
 
     /// The HTTP port actually bound (useful when configured as 0).
     public var httpPort: Int? { http?.localAddress?.port }
+
+    /// The binary protocol's port actually bound, if it is on.
+    public var binaryPort: Int? { binary?.localAddress?.port }
 
     /// Submits a client command; `reply` is called on the loop with its one
     /// answer (JOIN and LEAVE too: the core acknowledges typed commands).
@@ -261,13 +271,16 @@ public final class ServerNode: @unchecked Sendable {
         loop.flatSubmit {
             self.stopping = true
             let closeHTTP = self.http?.close().recover { _ in } ?? self.loop.makeSucceededVoidFuture()
-            return closeHTTP.flatMap { self.drain(until: NIODeadline.now() + .nanoseconds(Int64(grace * 1e9))) }
-                .flatMap {
-                    for timer in self.timers.values { timer.cancel() }
-                    self.timers = [:]
-                    return self.transport.close()
-                }
-                .map { self.onShutdown?() }
+            let closeBinary = self.binary?.close().recover { _ in } ?? self.loop.makeSucceededVoidFuture()
+            return closeHTTP.and(closeBinary).flatMap { _ in
+                self.drain(until: NIODeadline.now() + .nanoseconds(Int64(grace * 1e9)))
+            }
+            .flatMap {
+                for timer in self.timers.values { timer.cancel() }
+                self.timers = [:]
+                return self.transport.close()
+            }
+            .map { self.onShutdown?() }
         }
     }
 

@@ -89,6 +89,15 @@ struct BenchCommand: ParsableCommand {
             """, valueName: "socket|channel"))
     var transport: String?
 
+    @Option(
+        name: .customLong("protocol"),
+        help: ArgumentHelp(
+            """
+            Kvorum's client protocol: http (the HTTP API) or binary (docs/binary-protocol.md; --node then names \
+            each node's --binary-listen address, host:port).
+            """, valueName: "http|binary"))
+    var clientProtocol = "http"
+
     @Option(help: "The cluster CA certificate (PEM): connect with TLS and trust only it (env KVORUM_CA).")
     var ca: String?
 
@@ -119,6 +128,9 @@ struct BenchCommand: ParsableCommand {
         }
         if let operations, operations < 1 { throw ValidationError("--operations must be positive") }
         guard (1...3).contains(r), (1...3).contains(w) else { throw ValidationError("--r and --w must be 1…3") }
+        guard KvorumProtocol(rawValue: clientProtocol) != nil else {
+            throw ValidationError("--protocol must be http or binary")
+        }
         _ = try benchTarget()
         _ = try security()
     }
@@ -182,6 +194,7 @@ struct BenchCommand: ParsableCommand {
             concurrency: concurrency, duration: duration, operations: operations, warmup: warmup, r: r, w: w,
             skipLoad: skipLoad, seed: seed)
         configuration.security = try security()
+        configuration.kvorumProtocol = KvorumProtocol(rawValue: clientProtocol)!
         // A live line on a terminal only: not when piped, not in CI.
         let live = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
         var progress: (@Sendable (String) -> Void)?

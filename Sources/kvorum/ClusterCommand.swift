@@ -66,6 +66,14 @@ struct ClusterUp: AsyncParsableCommand {
             valueName: "P"))
     var basePort: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            """
+            Turn on the binary client protocol (docs/binary-protocol.md): node K listens on 127.0.0.1:B+K-1 \
+            (default: off).
+            """, valueName: "B"))
+    var binaryBasePort: Int?
+
     @Option(help: "Durability of the nodes' writes: process or fsync (default: the node's).")
     var durability: String?
 
@@ -89,6 +97,9 @@ struct ClusterUp: AsyncParsableCommand {
             throw ValidationError(
                 "--base-port must leave room for \(nodes) peer and HTTP ports (1024…\(64536 - nodes))")
         }
+        if let binaryBasePort, !(1024...(65536 - nodes)).contains(binaryBasePort) {
+            throw ValidationError("--binary-base-port must leave room for \(nodes) ports (1024…\(65536 - nodes))")
+        }
     }
 
     func run() async throws {
@@ -110,7 +121,7 @@ struct ClusterUp: AsyncParsableCommand {
             let security = try secure ? makeSecurity(for: plan, in: directory) : nil
             let supervisor = ClusterSupervisor(
                 plan: plan, directory: directory, displayDirectory: dataDirectory.path, durability: durability,
-                defaultLocation: dataDirectory.isDefault, security: security)
+                defaultLocation: dataDirectory.isDefault, security: security, binaryBasePort: binaryBasePort)
             let succeeded = try await supervisor.run()
             if !succeeded { throw ExitCode(1) }
         }

@@ -69,6 +69,8 @@ final class ClusterSupervisor {
     private let defaultLocation: Bool
     /// What `--secure` made: certificates, config and the record's credentials.
     private let security: LocalClusterSecurity?
+    /// Node K's binary protocol listens on 127.0.0.1:binaryBasePort+K-1; nil: off.
+    private let binaryBasePort: Int?
     private let executable = Processes.currentExecutable()
     /// How the line that `cluster up` writes into a node's log before each
     /// start begins.
@@ -87,7 +89,7 @@ final class ClusterSupervisor {
     /// each node gets its `--certs-dir` and the shared `--config`.
     init(
         plan: [ClusterFile.Node], directory: URL, displayDirectory: String, durability: String?, defaultLocation: Bool,
-        security: LocalClusterSecurity? = nil
+        security: LocalClusterSecurity? = nil, binaryBasePort: Int? = nil
     ) {
         nodes = plan
         self.directory = directory
@@ -95,6 +97,7 @@ final class ClusterSupervisor {
         self.durability = durability
         self.defaultLocation = defaultLocation
         self.security = security
+        self.binaryBasePort = binaryBasePort
         (events, sink) = AsyncStream.makeStream(of: ClusterEvent.self)
     }
 
@@ -177,6 +180,7 @@ final class ClusterSupervisor {
         ]
         if index > 0 { arguments += ["--join", nodes[0].peer] }
         if let durability { arguments += ["--durability", durability] }
+        if let binaryBasePort { arguments += ["--binary-listen", "127.0.0.1:\(binaryBasePort + index)"] }
         if let security, let certsDir = security.certsDirs[node.name] {
             arguments += ["--certs-dir", certsDir, "--config", security.configFile]
         }
@@ -350,6 +354,14 @@ final class ClusterSupervisor {
             "  \(curl) \(first.http)/stats",
             "",
             "Web console: \(first.http)/ui (every node serves one).",
+        ]
+        if let binaryBasePort {
+            lines += [
+                "Binary protocol (docs/binary-protocol.md): node K on 127.0.0.1:\(binaryBasePort)+K-1, e.g.",
+                "  kvorum bench --protocol binary --node 127.0.0.1:\(binaryBasePort)\(credentials)",
+            ]
+        }
+        lines += [
             "",
             "Node logs: \(displayDirectory)/nodeK/node.log. Ctrl-C stops every node; "
                 + "`kvorum cluster up` again restarts them on the same data.",

@@ -55,6 +55,13 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: host:port of the HTTP client API.")
     var http: String?
 
+    @Option(
+        help: """
+            Server mode: host:port of the binary client protocol (docs/binary-protocol.md; default: off). It \
+            takes the same credentials and TLS as the HTTP API.
+            """)
+    var binaryListen: String?
+
     @Option(help: "Server mode: directory of the node's durable store.")
     var dataDir: String?
 
@@ -215,6 +222,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.listen = listen
         options.advertise = advertise
         options.http = http
+        options.binaryListen = binaryListen
         options.dataDir = dataDir
         options.join = join
         options.durability = durability
@@ -305,6 +313,7 @@ struct NodeService: Service {
                 "peer": "\(server.configuration.node.address)",
                 "listen": "\(server.configuration.listenHost):\(server.configuration.listenPort)",
                 "http": "\(server.configuration.httpHost):\(server.configuration.httpPort)",
+                "binary": "\(server.configuration.binary.map { HostPort.join(host: $0.host, port: $0.port) } ?? "off")",
             ])
         try? await gracefulShutdown()
         logger.info("shutting down")

@@ -131,6 +131,8 @@ final class SecureNode: @unchecked Sendable {
     let otherCA: CertificateDirectory
     let tokens: [Role: String]
     let url: URL
+    /// The port of the binary protocol, when it was asked for.
+    let binaryPort: Int?
     let log: URL
     private let process: Process
 
@@ -138,18 +140,20 @@ final class SecureNode: @unchecked Sendable {
 
     private init(
         root: URL, certs: CertificateDirectory, otherCA: CertificateDirectory, tokens: [Role: String],
-        url: URL, log: URL, process: Process
+        url: URL, binaryPort: Int?, log: URL, process: Process
     ) {
         self.root = root
         self.certs = certs
         self.otherCA = otherCA
         self.tokens = tokens
         self.url = url
+        self.binaryPort = binaryPort
         self.log = log
         self.process = process
     }
 
-    static func start() async throws -> SecureNode {
+    /// Starts the node; with `binary`, its binary protocol listens too.
+    static func start(binary: Bool = false) async throws -> SecureNode {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kvorum-auth-\(UUID().uuidString)")
         let certs = CertificateDirectory(directory: root.appendingPathComponent("certs"))
         let otherCA = CertificateDirectory(directory: root.appendingPathComponent("other"))
@@ -176,7 +180,7 @@ final class SecureNode: @unchecked Sendable {
                 """
         }
         config += "[[auth.clients]]\nname = \"alice\"\nrole = \"admin\"\n"
-        let ports = try LoopbackPorts.allocate(2)
+        let ports = try LoopbackPorts.allocate(3)
         let configFile = root.appendingPathComponent("kvorum.toml")
         try Data(config.utf8).write(to: configFile)
         let log = root.appendingPathComponent("node.log")
@@ -184,11 +188,12 @@ final class SecureNode: @unchecked Sendable {
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
         process.executableURL = Paths.kvorum
-        process.arguments = [
-            "node", "--name", "node1", "--listen", "127.0.0.1:\(ports[0])", "--http", "127.0.0.1:\(ports[1])",
-            "--data-dir", root.appendingPathComponent("data").path, "--config", configFile.path, "--certs-dir",
-            certs.directory.path,
-        ]
+        process.arguments =
+            [
+                "node", "--name", "node1", "--listen", "127.0.0.1:\(ports[0])", "--http", "127.0.0.1:\(ports[1])",
+                "--data-dir", root.appendingPathComponent("data").path, "--config", configFile.path, "--certs-dir",
+                certs.directory.path,
+            ] + (binary ? ["--binary-listen", "127.0.0.1:\(ports[2])"] : [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = output
@@ -197,7 +202,8 @@ final class SecureNode: @unchecked Sendable {
         try output.close()
         let node = SecureNode(
             root: root, certs: certs, otherCA: otherCA, tokens: tokens,
-            url: URL(string: "https://127.0.0.1:\(ports[1])")!, log: log, process: process)
+            url: URL(string: "https://127.0.0.1:\(ports[1])")!, binaryPort: binary ? ports[2] : nil, log: log,
+            process: process)
         let deadline = ContinuousClock.now + .seconds(20)
         let probe = node.client(ClientCredentials(caFile: node.caFile), timeout: 1)
         while (try? await probe.health().status) != "ok" {

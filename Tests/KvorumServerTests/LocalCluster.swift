@@ -435,6 +435,17 @@ final class RawConnection {
         return poll(&waiting, 1, Int32(seconds * 1000)) == 1
     }
 
+    /// What arrives next: at least one byte, or none when the peer closed
+    /// (or reset) the connection or the timeout passed.
+    func receiveSome() -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 { return Array(chunk[..<count]) }
+            if count == 0 || errno != EINTR { return [] }
+        }
+    }
+
     /// Reads until the peer closes the connection, `limit` bytes arrive or
     /// the timeout passes.
     ///

@@ -86,6 +86,7 @@ struct SettingsTests {
                 listen = "0.0.0.0:7700"
                 advertise = "10.0.0.7:7700"
                 http = "0.0.0.0:8700"
+                binary-listen = "0.0.0.0:9700"
                 data-dir = "/srv/kvorum"
                 join = "10.0.0.5:7700"
                 durability = "fsync"
@@ -121,7 +122,7 @@ struct SettingsTests {
             settings
                 == ServerSettings(
                     name: "n3", listen: "0.0.0.0:7700", advertise: "10.0.0.7:7700", http: "0.0.0.0:8700",
-                    dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
+                    binaryListen: "0.0.0.0:9700", dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
                     maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5,
                     limits: Self.smallLimits, certsDir: "/srv/kvorum/certs", insecure: false,
@@ -137,6 +138,8 @@ struct SettingsTests {
         #expect(server.listenHost == "0.0.0.0" && server.listenPort == 7700)
         #expect(server.node.address == "10.0.0.7:7700")
         #expect(server.httpHost == "0.0.0.0" && server.httpPort == 8700)
+        #expect(server.binary?.host == "0.0.0.0" && server.binary?.port == 9700)
+        #expect(try Self.resolve().serverConfiguration.binary == nil, "the binary protocol is off by default")
     }
 
     /// Every setting can come from the environment alone, under its
@@ -155,7 +158,7 @@ struct SettingsTests {
             "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
             "KVORUM_CERTS_DIR": "/srv/n2/certs", "KVORUM_INSECURE": "no", "KVORUM_SOMETHING_ELSE": "ignored",
             "KVORUM_ANTI_ENTROPY_INTERVAL": "0.5", "KVORUM_LOG_LEVEL": "warning", "KVORUM_LOG_FORMAT": "text",
-            "KVORUM_HEARTBEAT_INTERVAL": "2", "KVORUM_DOWN_AFTER": "10",
+            "KVORUM_HEARTBEAT_INTERVAL": "2", "KVORUM_DOWN_AFTER": "10", "KVORUM_BINARY_LISTEN": "127.0.0.1:9700",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
         let settings = try Self.resolve(file: nil, environment: environment)
@@ -163,7 +166,7 @@ struct SettingsTests {
             settings
                 == ServerSettings(
                     name: "n2", listen: "0.0.0.0:7700", advertise: "10.0.0.6:7700", http: "127.0.0.1:8700",
-                    dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
+                    binaryListen: "127.0.0.1:9700", dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
                     maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
                     limits: Self.smallLimits, certsDir: "/srv/n2/certs", insecure: false,
@@ -419,6 +422,14 @@ struct SettingsTests {
         var http = flags
         http.http = "[::]:8700"
         #expect(Self.refusal(file: nil, flags: http).hasPrefix("--http [::]:8700 is not a loopback address"))
+        var binary = flags
+        binary.binaryListen = "0.0.0.0:9700"
+        #expect(
+            Self.refusal(file: nil, flags: binary).hasPrefix("--binary-listen 0.0.0.0:9700 is not a loopback address"))
+        binary.binaryListen = "127.0.0.1:9700"
+        #expect(try Self.resolve(file: nil, flags: binary).binaryListen == "127.0.0.1:9700")
+        binary.binaryListen = "nowhere"
+        #expect(Self.refusal(file: nil, flags: binary) == "--binary-listen nowhere: not a host:port address")
     }
 
     /// TLS on and off at once is a contradiction; a malformed `insecure` is named.

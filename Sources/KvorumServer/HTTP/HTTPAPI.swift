@@ -233,20 +233,24 @@ struct Router {
     /// The answer to a request refused for its credentials. Missing and
     /// unknown credentials get the same 401 whatever was wrong with them.
     static func answer(_ refusal: Authenticator.Refusal) -> HTTPAnswer {
+        let answer = HTTPAnswer.error(refusal.isForbidden ? .forbidden : .unauthorized, message(refusal))
+        switch refusal {
+        case .missing: return answer.adding([("WWW-Authenticate", "Bearer realm=\"kvorum\"")])
+        case .unknown:
+            return answer.adding([("WWW-Authenticate", "Bearer realm=\"kvorum\", error=\"invalid_token\"")])
+        case .forbidden: return answer
+        }
+    }
+
+    /// What a refusal for credentials says, in every client API.
+    static func message(_ refusal: Authenticator.Refusal) -> String {
         switch refusal {
         case .missing:
-            return .error(
-                .unauthorized,
-                "this node requires credentials: a bearer token (Authorization: Bearer …) or a client certificate"
-            ).adding([("WWW-Authenticate", "Bearer realm=\"kvorum\"")])
-        case .unknown:
-            return .error(.unauthorized, "the token or client certificate is not accepted by this node")
-                .adding([("WWW-Authenticate", "Bearer realm=\"kvorum\", error=\"invalid_token\"")])
+            "this node requires credentials: a bearer token (Authorization: Bearer …) or a client certificate"
+        case .unknown: "the token or client certificate is not accepted by this node"
         case .forbidden(let identity, let needed):
-            return .error(
-                .forbidden,
-                "this request needs the role '\(needed.rawValue)'; \(identity.kind.rawValue) '\(identity.name)' "
-                    + "has the role '\(identity.role.rawValue)'")
+            "this request needs the role '\(needed.rawValue)'; \(identity.kind.rawValue) '\(identity.name)' "
+                + "has the role '\(identity.role.rawValue)'"
         }
     }
 
@@ -286,70 +290,65 @@ struct Router {
 
     // MARK: - Endpoints
 
+    private var commands: KeyCommands { KeyCommands(node: node) }
+
     private func get(
         _ key: String, query: [String: String], format: ReadFormat, respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
-        node.submit(.get(key: Key(key), quorum: quorum)) { reply in
-            guard case .versions(let read) = reply else {
-                return respond(Self.failure(reply))
+        let commands = self.commands
+        commands.get(key, r: quorum) { result in
+            switch result {
+            case .success(let read):
+                let answer = ReadRendering(key: key, read: read).answer(format)
+                respond(answer.adding(commands.notice(key, siblings: read.siblings).headers))
+            case .failure(let failure): respond(Self.answer(failure))
             }
-            node.noteRead(siblings: read.siblings)
-            let answer = ReadRendering(key: key, read: read).answer(format)
-            respond(answer.adding(notice(key, siblings: read.siblings)))
         }
     }
 
     /// PUT: any bytes, stored with the request's `Content-Type` (none: nil,
-    /// served as `application/octet-stream`). A cart's value is its item
-    /// list, text the cart merge reads, so a cart key takes UTF-8 only.
+    /// served as `application/octet-stream`).
     private func put(
         _ key: String, value: [UInt8], query: [String: String], headers: HTTPHeaders,
         respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
-        if MergePolicy.forKey(Key(key)) != .keepAll, String(validating: value, as: UTF8.self) == nil {
-            respond(.error(.badRequest, "'\(key)' is a cart key (cart… or xcart…): its value must be UTF-8 text"))
-            return
-        }
         guard let context = writeContext(query: query, headers: headers, respond: respond) else { return }
         let contentType = headers.first(name: "Content-Type").flatMap { $0.isEmpty ? nil : $0 }
-        let command = ClientCommand.put(
-            key: Key(key), value: Value(bytes: value, contentType: contentType), quorum: quorum, context: context)
-        submitWrite(command, key: key, respond: respond)
+        commands.put(key, value: Value(bytes: value, contentType: contentType), w: quorum, context: context) {
+            respond(written(key, $0))
+        }
     }
 
-    /// DELETE: writes a tombstone that supersedes what the context covers.
-    /// Without a context, the node reads the key first (quorum `w`) and
-    /// deletes what that read saw, as Riak's clients do; a key that read
-    /// finds no live value of is answered 404 and nothing is written.
+    /// DELETE: writes a tombstone that supersedes what the context covers
+    /// (without one, what a read sees: `KeyCommands.delete`); a key without
+    /// a live value is answered 404 as a read would be.
     private func delete(
         _ key: String, query: [String: String], headers: HTTPHeaders, respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
         guard let context = writeContext(query: query, headers: headers, respond: respond) else { return }
-        if let given = context {
-            submitWrite(.delete(key: Key(key), quorum: quorum, context: given), key: key, respond: respond)
-            return
-        }
-        node.submit(.get(key: Key(key), quorum: quorum)) { reply in
-            guard case .versions(let read) = reply else { return respond(Self.failure(reply)) }
-            guard !read.isAbsent else {
+        let commands = self.commands
+        commands.delete(key, w: quorum, context: context) { result in
+            switch result {
+            case .success(.written(let written)): respond(self.written(key, .success(written)))
+            case .success(.absent(let read)):
                 let answer = ReadRendering(key: key, read: read).answer(.json)
-                return respond(answer.adding(notice(key, siblings: read.siblings)))
+                respond(answer.adding(commands.notice(key, siblings: read.siblings).headers))
+            case .failure(let failure): respond(Self.answer(failure))
             }
-            submitWrite(.delete(key: Key(key), quorum: quorum, context: read.context), key: key, respond: respond)
         }
     }
 
-    /// Submits a PUT or DELETE and answers `{"key", "metadata"}` with the
+    /// The answer to a PUT or DELETE: `{"key", "metadata"}` with the
     /// sibling count, or the failure.
-    private func submitWrite(_ command: ClientCommand, key: String, respond: @escaping (HTTPAnswer) -> Void) {
-        node.submit(command) { reply in
-            guard case .written(let metadata, let siblings) = reply else { return respond(Self.failure(reply)) }
-            let answer = HTTPAnswer.json(
-                .ok, ["key": .string(key), "metadata": .string(ContextToken.encode(metadata))])
-            respond(answer.adding(notice(key, siblings: siblings)))
+    private func written(_ key: String, _ result: Result<KeyCommands.Written, KeyCommands.Failure>) -> HTTPAnswer {
+        switch result {
+        case .success(let written):
+            let answer = HTTPAnswer.json(.ok, ["key": .string(key), "metadata": .string(written.token)])
+            return answer.adding(commands.notice(key, siblings: written.siblings).headers)
+        case .failure(let failure): return Self.answer(failure)
         }
     }
 
@@ -359,22 +358,12 @@ struct Router {
     private func writeContext(
         query: [String: String], headers: HTTPHeaders, respond: (HTTPAnswer) -> Void
     ) -> VersionVector?? {
-        guard let token = headers.first(name: "X-Kvorum-Context") ?? query["context"], !token.isEmpty else {
-            return .some(nil)
-        }
-        guard let metadata = ContextToken.decode(token), let decoded = try? Metadata.context(from: metadata) else {
-            respond(.error(.badRequest, ContextToken.damagedMessage))
+        switch KeyCommands.context(token: headers.first(name: "X-Kvorum-Context") ?? query["context"]) {
+        case .success(let context): return .some(context)
+        case .failure(let failure):
+            respond(Self.answer(failure))
             return nil
         }
-        return decoded
-    }
-
-    /// The sibling headers of an answer about `key`; past the warning
-    /// threshold also counted in /metrics and logged.
-    private func notice(_ key: String, siblings: Int) -> [(String, String)] {
-        let notice = SiblingNotice(key: key, count: siblings, bounds: node.configuration.node.siblings)
-        if notice.warns { node.noteSiblingWarning(notice.warning) }
-        return notice.headers
     }
 
     /// One page of the cluster's keys (`GET /kv?prefix=P&after=K&limit=N`):
@@ -501,14 +490,16 @@ struct Router {
 
     /// The answer to a reply other than the one the endpoint expects: a
     /// failure as 400 or 503 with its text.
-    static func failure(_ reply: ClientReply) -> HTTPAnswer {
-        guard case .failed(let message, let failure) = reply else {
-            return .error(.internalServerError, "unexpected reply from the node: \(ClientResponse(reply).type)")
-        }
+    static func failure(_ reply: ClientReply) -> HTTPAnswer { answer(KeyCommands.Failure(reply)) }
+
+    /// The answer to a failed key operation: 400, 409 or 503 with its text,
+    /// 500 for a reply the node never expects.
+    static func answer(_ failure: KeyCommands.Failure) -> HTTPAnswer {
         switch failure {
-        case .unavailable: return .error(.serviceUnavailable, message)
-        case .badRequest: return .error(.badRequest, message)
-        case .conflict: return .error(.conflict, message)
+        case .badRequest(let message), .failed(let message, .badRequest): .error(.badRequest, message)
+        case .failed(let message, .unavailable): .error(.serviceUnavailable, message)
+        case .failed(let message, .conflict): .error(.conflict, message)
+        case .unexpected(let message): .error(.internalServerError, message)
         }
     }
 

@@ -261,8 +261,14 @@ final class HTTPRequestObserver: ChannelDuplexHandler, @unchecked Sendable {
         case .end: answering = false
         case .head, .body: break
         }
-        context.write(data, promise: promise)
+        // The guard learns that the answer is written before its end goes
+        // down the pipeline: NIO's pipeline handler, below, hands on the
+        // next pipelined request's head as that end passes, and the guard
+        // must hear of it after this answer, or it would take the
+        // connection for idle while that request is served (and close it
+        // after --idle-timeout).
         if case .end = part { connection.answerWritten() }
+        context.write(data, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

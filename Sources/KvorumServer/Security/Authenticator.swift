@@ -34,6 +34,12 @@ struct Authenticator: Sendable {
         /// Authenticated, but the role is too low: 403.
         case forbidden(identity: Identity, needed: Role)
 
+        /// Whether the identity is known and its role too low (403, not 401).
+        var isForbidden: Bool {
+            if case .forbidden = self { return true }
+            return false
+        }
+
         /// The metric label.
         var reason: String {
             switch self {

@@ -9,6 +9,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case listen
     case advertise
     case http
+    case binaryListen = "binary-listen"
     case dataDir = "data-dir"
     case join
     case durability
@@ -65,7 +66,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .name, .listen, .advertise, .http, .dataDir, .join, .durability, .profile, .certsDir: .text
+        case .name, .listen, .advertise, .http, .binaryListen, .dataDir, .join, .durability, .profile, .certsDir: .text
         case .logLevel, .logFormat: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit,
@@ -87,6 +88,8 @@ public struct SettingsLayer: Sendable, Equatable {
     public var listen: String?
     public var advertise: String?
     public var http: String?
+    /// Where the binary client protocol listens (none: it is off).
+    public var binaryListen: String?
     public var dataDir: String?
     public var join: String?
     public var durability: SQLiteStorage.Durability?
@@ -129,6 +132,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .listen: listen != nil
         case .advertise: advertise != nil
         case .http: http != nil
+        case .binaryListen: binaryListen != nil
         case .dataDir: dataDir != nil
         case .join: join != nil
         case .durability: durability != nil
@@ -169,6 +173,7 @@ public struct SettingsLayer: Sendable, Equatable {
         result.listen = other.listen ?? listen
         result.advertise = other.advertise ?? advertise
         result.http = other.http ?? http
+        result.binaryListen = other.binaryListen ?? binaryListen
         result.dataDir = other.dataDir ?? dataDir
         result.join = other.join ?? join
         result.durability = other.durability ?? durability
@@ -216,6 +221,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .listen: listen = text
         case .advertise: advertise = text
         case .http: http = text
+        case .binaryListen: binaryListen = text
         case .dataDir: dataDir = text
         case .join: join = text
         case .durability:

@@ -19,6 +19,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var advertise: String
     /// Where the HTTP client API listens.
     public var http: String
+    /// Where the binary client protocol listens (docs/binary-protocol.md);
+    /// nil: it is off.
+    public var binaryListen: String? = nil
     public var dataDir: String
     /// A member's peer address to join through, if any.
     public var join: String?
@@ -92,9 +95,11 @@ public struct ServerSettings: Sendable, Equatable {
     public var serverConfiguration: ServerNode.Configuration {
         let (listenHost, listenPort) = HostPort.parse(listen, allowingAnyPort: true)!
         let (httpHost, httpPort) = HostPort.parse(http, allowingAnyPort: true)!
-        return ServerNode.Configuration(
+        var configuration = ServerNode.Configuration(
             node: nodeConfig, listenHost: listenHost, listenPort: listenPort, httpHost: httpHost, httpPort: httpPort,
             maxValueBytes: maxValueBytes, limits: limits)
+        configuration.binary = binaryListen.flatMap { HostPort.parse($0, allowingAnyPort: true) }
+        return configuration
     }
 
     /// The config file to read: `--config`, else `KVORUM_CONFIG`, else none.
@@ -179,14 +184,17 @@ private struct Resolution {
         }
         let listen = try address(.listen, options.listen!, anyPort: true)
         let http = try address(.http, options.http!, anyPort: true)
+        let binary = try options.binaryListen.map { text throws(SettingsError) in
+            try address(.binaryListen, text, anyPort: true)
+        }
         let join = try options.join.map { text throws(SettingsError) in try address(.join, text, anyPort: false) }
         try checkNumbers()
         let advertise = try advertisedAddress(listen: listen)
         if let join {
             try checkReachable(advertise: advertise, contact: join)
         }
-        try checkSecurity(listen: listen, advertise: advertise, http: http)
-        return ServerSettings(
+        try checkSecurity(listen: listen, advertise: advertise, http: http, binary: binary)
+        var settings = ServerSettings(
             name: options.name!, listen: listen, advertise: advertise, http: http, dataDir: options.dataDir!,
             join: join, durability: options.durability ?? .process,
             cachedRecords: options.cachedRecords ?? SQLiteStorage.defaultCachedRecords,
@@ -199,6 +207,8 @@ private struct Resolution {
             antiEntropyInterval: options.antiEntropyInterval, heartbeatInterval: options.heartbeatInterval,
             downAfter: options.downAfter, logLevel: options.logLevel ?? .info,
             logFormat: options.logFormat ?? .text)
+        settings.binaryListen = binary
+        return settings
     }
 
     /// The limits, each from the options or its default.
@@ -220,7 +230,9 @@ private struct Resolution {
     /// Secure by default: a node reachable from other hosts (any of its
     /// addresses not loopback) needs certificates, unless `insecure` says
     /// to run without; asking for both is a contradiction.
-    private func checkSecurity(listen: String, advertise: String, http: String) throws(SettingsError) {
+    private func checkSecurity(listen: String, advertise: String, http: String, binary: String?)
+        throws(SettingsError)
+    {
         let insecure = options.insecure ?? false
         if let certsDir = options.certsDir {
             guard !insecure else {
@@ -231,7 +243,8 @@ private struct Resolution {
             return
         }
         guard !insecure else { return }
-        let addresses: [(NodeSetting, String)] = [(.listen, listen), (.advertise, advertise), (.http, http)]
+        var addresses: [(NodeSetting, String)] = [(.listen, listen), (.advertise, advertise), (.http, http)]
+        if let binary { addresses.append((.binaryListen, binary)) }
         guard case (let setting, let exposed)? = addresses.first(where: { AddressScope(address: $0.1) != .loopback })
         else {
             return
