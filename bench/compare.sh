@@ -8,7 +8,7 @@
 # write). Prints markdown tables (bench/tables.py compare) with the absolute
 # figures and the Kvorum/peer ratios. Not part of CI.
 #
-# Usage: bench/compare.sh   (2 cores: about 3 minutes of runs, plus the release
+# Usage: bench/compare.sh   (2 cores: about 4 minutes of runs, plus the release
 #   build from scratch)
 # Settings (environment): DURATION=6 WARMUP=1 RECORDS=100000 VALUE_SIZE=100
 #   DURABILITY=process (Kvorum's --durability) SCRATCH=.build (swift build --scratch-path)
@@ -56,7 +56,7 @@ HAVE_ETCD=0
 command -v etcd >/dev/null && HAVE_ETCD=1
 
 log "building Kvorum (release, scratch path $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" >&2
+swift build -c release --product kvorum --scratch-path "$SCRATCH" >&2
 
 # --- start everything, stop it on exit ----------------------------------------
 WORK=$(mktemp -d /tmp/kvorum-compare.XXXXXX)

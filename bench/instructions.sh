@@ -24,9 +24,9 @@
 # Usage: bench/instructions.sh
 # Settings (environment): REPEAT=3 (measurements of the whole set, for the spread)
 #   N (operations of the shorter run; default 20000 with perf, 300 with callgrind)
-#   RECORDS (default 10000 with perf, 1000 with callgrind) VALUE_SIZE=100
+#   RECORDS (default 10000 with perf, 500 with callgrind) VALUE_SIZE=100
 #   DURABILITY=process IDLE=3 (seconds of the idle baseline) SCRATCH=.build BUILD=1
-#   OUT=FILE (also write the report there)
+#   OUT=bench/results/DATE-instructions-COMMIT.md (where the report goes, besides standard output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +37,11 @@ IDLE=${IDLE:-3}
 SCRATCH=${SCRATCH:-.build}
 BUILD=${BUILD:-1}
 BIN="$SCRATCH/release/kvorum"
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=""
+[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && DIRTY=" plus uncommitted changes"
+OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)-instructions-$COMMIT.md}
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 log() { echo "[instructions] $*" >&2; }
 
@@ -60,7 +65,7 @@ if [ -z "${COUNTER:-}" ]; then
 fi
 case $COUNTER in
     perf) N=${N:-20000} RECORDS=${RECORDS:-10000} ;;
-    callgrind) N=${N:-300} RECORDS=${RECORDS:-1000} ;;
+    callgrind) N=${N:-300} RECORDS=${RECORDS:-500} ;;
     *) log "COUNTER must be perf or callgrind"; exit 2 ;;
 esac
 
@@ -202,12 +207,13 @@ done
     cat <<HEAD
 # Kvorum: CPU instructions and bytes written per operation
 
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-- command: \`bench/instructions.sh\` (COUNTER=$COUNTER REPEAT=$REPEAT N=$N RECORDS=$RECORDS VALUE_SIZE=$VALUE_SIZE DURABILITY=$DURABILITY IDLE=$IDLE)
-- machine: $(nproc) cores, Linux $(uname -r), load average (1, 5, 15 min) $(cut -d' ' -f1-3 /proc/loadavg) at the end; instruction counts hardly depend on the load, bytes and timing do
+- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY
+- command: \`bench/instructions.sh\` (COUNTER=$COUNTER REPEAT=$REPEAT N=$N RECORDS=$RECORDS VALUE_SIZE=$VALUE_SIZE DURABILITY=$DURABILITY IDLE=$IDLE), $((SECONDS / 60)) min $((SECONDS % 60)) s wall
+- machine: $(nproc) cores, Linux $(uname -r), load average (1, 5, 15 min) $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after; instruction counts hardly depend on the load, bytes written and the batching at 16 connections do
 - 3 \`kvorum node\` processes (release build), N=3, R=W=2, durability \`$DURABILITY\`; instructions summed over the three nodes ($COUNTER), the client not counted
 - per operation = ((I(2N) − idle·t(2N)) − (I(N) − idle·t(N))) ÷ N, idle = the nodes' instructions per second with no client; bytes likewise from /proc/PID/io
 
 HEAD
     python3 bench/tables.py instructions "$RAW"
-} | tee "${OUT:-/dev/null}"
+} | tee "$OUT"
+log "written to $OUT"

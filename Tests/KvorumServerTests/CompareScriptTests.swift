@@ -105,7 +105,9 @@ struct CompareScriptTests {
                     records: 1_000_000, throughput: 4321.4, p99: 12.346, loadSeconds: 250,
                     loadTenths: [5000, 4800, 4500, 4200, 4000, 3900, 3800, 3700, 3600, 3500]),
                 "C-16.json": report(records: 1_000_000, throughput: 9000, p99: 4.5, errors: 3),
-                "facts.json": ["rss_kib": [300_000, 250_000, 280_000], "disk_bytes": 3_221_225_472, "restart_seconds": 2.5],
+                "facts.json": [
+                    "rss_kib": [300_000, 250_000, 280_000], "disk_bytes": 3_221_225_472, "restart_seconds": 2.5,
+                ],
             ])
         let small = try directory(
             root, "100000",
@@ -114,14 +116,17 @@ struct CompareScriptTests {
                     records: 100_000, throughput: 6000, p99: 3.2, loadSeconds: 20,
                     loadTenths: [5500, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 4900]),
                 "C-16.json": report(records: 100_000, throughput: 11000, p99: 2),
-                "facts.json": ["rss_kib": [51_200, 51_200, 51_200], "disk_bytes": 104_857_600, "restart_seconds": NSNull()],
+                "facts.json": [
+                    "rss_kib": [51_200, 51_200, 51_200], "disk_bytes": 104_857_600, "restart_seconds": NSNull(),
+                ],
             ])
         let lines = try tables(["sweep", small.path, large.path])
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("| records | load ops/s (start → end) | W c=16 ops/s, p99 | C c=16 ops/s, p99 |"))
         #expect(
             lines[2]
-                == "| 100,000 | 5,000 (5,500 → 4,900) | 6,000, 3.20 ms | 11,000, 2.00 ms | 50 MiB | 100 MiB | did not answer |")
+                == "| 100,000 | 5,000 (5,500 → 4,900) | 6,000, 3.20 ms | 11,000, 2.00 ms | 50 MiB | 100 MiB | did not answer |"
+        )
         #expect(
             lines[3]
                 == "| 1,000,000 | 4,000 (5,000 → 3,500) | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors) | 244 MiB – 293 MiB "
@@ -151,7 +156,9 @@ struct CompareScriptTests {
         let fsync = try #require(lines.firstIndex(of: "## Both fsync: Kvorum `--durability fsync` vs etcd put"))
         #expect(lines[fsync + 4] == "| 1 | 400 | 5.000 | 800 | 2.000 | 0.50 |")
         #expect(lines[fsync + 5] == "| 16 | 1500 | 20.000 | 3000 | 10.000 | 0.50 |")
-        #expect(lines.contains("| quorum writes, c=16, >= 5 x etcd put | 6,000 vs 3,000 ops/s (Kvorum vs etcd) | 2.00 | no |"))
+        #expect(
+            lines.contains(
+                "| quorum writes, c=16, >= 5 x etcd put | 6,000 vs 3,000 ops/s (Kvorum vs etcd) | 2.00 | no |"))
         #expect(lines.contains("| quorum reads, c=16, >= 0.5 x Redis GET | not measured | | |"))
     }
 
@@ -163,15 +170,15 @@ struct CompareScriptTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let raw = root.appendingPathComponent("raw.tsv")
         try """
-            repeat\tworkload\tconnections\toperations\tinstructions\tseconds\twrite_bytes\twchar
-            1\tidle\t0\t0\t1000000\t2.0\t0\t1000
-            1\tW\t1\t100\t6000000\t2.0\t40960\t60000
-            1\tW\t1\t200\t11000000\t4.0\t81920\t110000
-            2\tidle\t0\t0\t2000000\t2.0\t0\t0
-            2\tW\t1\t200\t12000000\t2.0\t81920\t100000
-            2\tW\t1\t100\t6000000\t1.0\t40960\t50000
+        repeat\tworkload\tconnections\toperations\tinstructions\tseconds\twrite_bytes\twchar
+        1\tidle\t0\t0\t1000000\t2.0\t0\t1000
+        1\tW\t1\t100\t6000000\t2.0\t40960\t60000
+        1\tW\t1\t200\t11000000\t4.0\t81920\t110000
+        2\tidle\t0\t0\t2000000\t2.0\t0\t0
+        2\tW\t1\t200\t12000000\t2.0\t81920\t100000
+        2\tW\t1\t100\t6000000\t1.0\t40960\t50000
 
-            """.write(to: raw, atomically: true, encoding: .utf8)
+        """.write(to: raw, atomically: true, encoding: .utf8)
         let lines = try tables(["instructions", raw.path])
         #expect(lines.contains("| W (quorum write) | 1 | 40,000, 50,000 | 45,000 | 22.2% | 410 | 495 |"))
         #expect(
