@@ -3,10 +3,12 @@
 # generator (`kvorum bench`): workloads W (write only) and C (read only) at 1
 # and 16 connections against a 3-node Kvorum cluster (N=3, R=W=2), a Redis
 # master with one replica (SET + WAIT 1, and plain SET/GET) and a 3-member
-# etcd cluster (put, linearizable range). Prints one markdown table with the
-# absolute figures and the Kvorum/peer ratios. Not part of CI.
+# etcd cluster (put, linearizable range), and W again against a second 3-node
+# Kvorum cluster with --durability fsync beside etcd's put (both fsync each
+# write). Prints markdown tables (bench/tables.py compare) with the absolute
+# figures and the Kvorum/peer ratios. Not part of CI.
 #
-# Usage: bench/compare.sh   (2 cores: about 3 minutes of runs, plus the release
+# Usage: bench/compare.sh   (2 cores: about 4 minutes of runs, plus the release
 #   build from scratch)
 # Settings (environment): DURATION=6 WARMUP=1 RECORDS=100000 VALUE_SIZE=100
 #   DURABILITY=process (Kvorum's --durability) SCRATCH=.build (swift build --scratch-path)
@@ -54,7 +56,7 @@ HAVE_ETCD=0
 command -v etcd >/dev/null && HAVE_ETCD=1
 
 log "building Kvorum (release, scratch path $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" >&2
+swift build -c release --product kvorum --scratch-path "$SCRATCH" >&2
 
 # --- start everything, stop it on exit ----------------------------------------
 WORK=$(mktemp -d /tmp/kvorum-compare.XXXXXX)
@@ -94,6 +96,13 @@ PIDS+=($!)
 wait_for 60 "the Kvorum cluster" grep -q "node(s) up" "$WORK/kvorum.log"
 KVORUM_URLS=$(python3 -c 'import json,sys; print(",".join(n["http"] for n in json.load(open(sys.argv[1]))["nodes"]))' \
     "$WORK/kvorum/cluster.json")
+
+log "starting a second 3-node Kvorum cluster with durability fsync"
+"$BIN" cluster up --data-dir "$WORK/kvorum-fsync" --durability fsync >"$WORK/kvorum-fsync.log" 2>&1 &
+PIDS+=($!)
+wait_for 60 "the fsync Kvorum cluster" grep -q "node(s) up" "$WORK/kvorum-fsync.log"
+FSYNC_URLS=$(python3 -c 'import json,sys; print(",".join(n["http"] for n in json.load(open(sys.argv[1]))["nodes"]))' \
+    "$WORK/kvorum-fsync/cluster.json")
 
 read -r REDIS_PORT REPLICA_PORT <<<"$(free_ports 2)"
 log "starting Redis on $REDIS_PORT with a replica on $REPLICA_PORT (no persistence)"
@@ -140,6 +149,7 @@ for c in 16 1; do
     load=no
     [ "$c" = 16 ] && load=yes
     run kvorum "$load" W "$c" --target kvorum --node "$KVORUM_URLS" --r 2 --w 2
+    run kvorum+fsync "$load" W "$c" --target kvorum --node "$FSYNC_URLS" --r 2 --w 2
     run redis+wait "$load" W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT" --redis-wait
     run redis no W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
     if [ "$HAVE_ETCD" = 1 ]; then run etcd "$load" W "$c" --target etcd --etcd "http://127.0.0.1:$C1"; fi
@@ -161,54 +171,10 @@ cat <<HEAD
 - Kvorum: 3 nodes (\`kvorum cluster up\`, release build), N=3, R=W=2, durability \`$DURABILITY\` ($( [ "$DURABILITY" = fsync ] && echo "each write is fsynced to SQLite's WAL before it is acknowledged" || echo "each write is committed to SQLite in WAL mode and handed to the OS, not fsynced"); group commit per event-loop turn); connections spread over the 3 nodes
 - Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'): master + 1 replica, no persistence (\`--save '' --appendonly no\`); \`redis+wait\` pipelines \`WAIT 1 1000\` after each SET; every connection to the master
 - etcd: $( [ "$HAVE_ETCD" = 1 ] && etcd --version | head -1 | sed 's/etcd Version: //' || echo "skipped (not installable)"), 3 members, default durability (fsyncs its WAL), JSON gateway, linearizable range; every connection to member 1
+- kvorum+fsync: a second 3-node cluster with \`--durability fsync\` (each write fsynced to SQLite's WAL before it is acknowledged), W only, beside etcd's put, which fsyncs too
 - ratio = Kvorum ops/s ÷ the peer's ops/s at the same workload and concurrency (W is compared with writes, C with reads)
 
 HEAD
-python3 - "$RESULTS" <<'PY'
-import glob, json, os, sys
-rows = {}
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
-    name, workload, c = os.path.basename(path)[:-5].rsplit("-", 2)
-    rows[(name, workload, int(c))] = json.load(open(path))
-print("| target | workload | connections | ops/s | p50 ms | p99 ms | errors | Kvorum/peer |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
-order = ["kvorum", "redis+wait", "redis", "etcd"]
-for workload in ["W", "C"]:
-    for c in [1, 16]:
-        for name in order:
-            r = rows.get((name, workload, c))
-            if r is None:
-                continue
-            mine = rows.get(("kvorum", workload, c))
-            ratio = "" if name == "kvorum" or mine is None or r["throughput"] == 0 else f"{mine['throughput'] / r['throughput']:.2f}"
-            lat = r["latency"]["all"]
-            errors = sum(r["errors"].values())
-            print(f"| {name} | {workload} | {c} | {r['throughput']:.0f} | {lat['p50']:.3f} | {lat['p99']:.3f} | {errors} | {ratio} |")
-
-def ops(name, workload, c):
-    r = rows.get((name, workload, c))
-    return r["throughput"] if r else None
-
-def ratio_row(goal, mine, peer, target, label):
-    if mine is None or not peer:
-        print(f"| {goal} | not measured | | |")
-        return
-    value = mine / peer
-    print(f"| {goal} | {mine:,.0f} vs {peer:,.0f} ops/s ({label}) | {value:.2f} | {'yes' if value >= target else 'no'} |")
-
-print()
-print("## Against the goals of issue 6")
-print()
-print("| goal | measured | ratio | met |")
-print("|---|---|---:|---|")
-ratio_row("quorum writes, c=16, >= 0.5 x Redis SET+WAIT 1", ops("kvorum", "W", 16), ops("redis+wait", "W", 16), 0.5, "Kvorum vs Redis+WAIT")
-ratio_row("quorum writes, c=16, >= 5 x etcd put", ops("kvorum", "W", 16), ops("etcd", "W", 16), 5, "Kvorum vs etcd")
-ratio_row("quorum reads, c=16, >= 0.5 x Redis GET", ops("kvorum", "C", 16), ops("redis", "C", 16), 0.5, "Kvorum vs Redis")
-single = rows.get(("kvorum", "W", 1))
-if single:
-    lat = single["latency"]["all"]
-    print(f"| single-client quorum write p50 <= 0.3 ms | {lat['p50']:.3f} ms | | {'yes' if lat['p50'] <= 0.3 else 'no'} |")
-    print(f"| single-client quorum write p99 <= 1 ms | {lat['p99']:.3f} ms | | {'yes' if lat['p99'] <= 1 else 'no'} |")
-PY
+python3 bench/tables.py compare "$RESULTS"
 echo
 echo "Run: \`bench/compare.sh\`, $((SECONDS / 60)) min $((SECONDS % 60)) s wall, release build included."

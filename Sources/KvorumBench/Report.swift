@@ -48,6 +48,9 @@ public struct BenchReport: Codable, Sendable {
     public var loadSeconds: Double?
     /// Errors while loading.
     public var loadErrors: Int
+    /// Records per second in each tenth of the load, first to last (absent
+    /// without a load, or with fewer than ten records).
+    public var loadTenths: [Double]?
     /// Seconds spent reading every record first to learn its causal context
     /// (Kvorum without a load phase, see `BenchRunner`), if that ran.
     public var primeSeconds: Double?
@@ -71,9 +74,10 @@ public struct BenchReport: Codable, Sendable {
             "\(target): workload \(workload.rawValue), \(distribution.rawValue) keys, \(records) records, "
                 + "\(valueSize)-byte values, \(concurrency) connections\(quorums), seed \(seed)")
         if let loadSeconds {
+            let pace = Self.fixed(Double(records) / max(loadSeconds, 1e-9), 0)
             lines.append(
                 "load: \(records) records in \(Self.fixed(loadSeconds, 1)) s "
-                    + "(\(Self.fixed(Double(records) / max(loadSeconds, 1e-9), 0)) ops/s), \(loadErrors) errors")
+                    + "(\(pace) ops/s\(tenthsText)), \(loadErrors) errors")
         }
         if let primeSeconds {
             lines.append("prime: read \(records) records in \(Self.fixed(primeSeconds, 1)) s to learn their contexts")
@@ -99,6 +103,12 @@ public struct BenchReport: Codable, Sendable {
         }
         for (kind, count) in errors.sorted(by: { $0.key < $1.key }) { lines.append("  error \(kind): \(count)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The load's pace in its first and last tenth, if known.
+    private var tenthsText: String {
+        guard let first = loadTenths?.first, let last = loadTenths?.last else { return "" }
+        return "; first tenth \(Self.fixed(first, 0)), last tenth \(Self.fixed(last, 0)) ops/s"
     }
 
     /// `value` with `digits` decimals.

@@ -106,10 +106,11 @@ public enum BenchRunner {
         let isKvorum = if case .kvorum = configuration.target { true } else { false }
         var loadSeconds: Double?
         var loadErrors = 0
+        var loadTenths: [Double]?
         var primeSeconds: Double?
         if !configuration.skipLoad {
             let started = now()
-            loadErrors = load(configuration, makeDriver: makeDriver, progress: progress)
+            (loadErrors, loadTenths) = load(configuration, makeDriver: makeDriver, progress: progress)
             loadSeconds = Double(now() - started) / 1e9
         } else if isKvorum, configuration.workload.mix.contains(where: { $0.operation == .update }) {
             // A Kvorum write without the record's context is a blind write:
@@ -155,33 +156,37 @@ public enum BenchRunner {
             distribution: configuration.distribution, records: configuration.records,
             valueSize: configuration.valueSize, concurrency: configuration.concurrency,
             r: isKvorum ? configuration.r : nil, w: isKvorum ? configuration.w : nil, seed: configuration.seed,
-            loadSeconds: loadSeconds, loadErrors: loadErrors, primeSeconds: primeSeconds,
+            loadSeconds: loadSeconds, loadErrors: loadErrors, loadTenths: loadTenths, primeSeconds: primeSeconds,
             warmupSeconds: configuration.warmup, seconds: seconds,
             operations: all.totalCount, throughput: seconds > 0 ? Double(all.totalCount) / seconds : 0,
             latency: latency, errors: errors)
     }
 
-    /// Writes every record once; returns the records that failed.
+    /// Writes every record once; returns the records that failed and the
+    /// records per second in each tenth of the load (`LoadTenths`).
     private static func load(
         _ configuration: BenchConfiguration, makeDriver: @Sendable (Int) -> BenchDriver,
         progress: (@Sendable (String) -> Void)?
-    ) -> Int {
-        touchEveryRecord(configuration, makeDriver: makeDriver, progress: progress, phase: "loading") {
-            driver, record, random in
+    ) -> (errors: Int, tenths: [Double]?) {
+        let shared = Shared(tenths: LoadTenths(records: configuration.records, start: now()))
+        let errors = touchEveryRecord(
+            configuration, makeDriver: makeDriver, progress: progress, phase: "loading", shared: shared
+        ) { driver, record, random in
             var value = [UInt8](repeating: 0, count: configuration.valueSize)
             fillValue(&value, using: &random)
             try driver.update(record, value: value)
         }
+        return (errors, shared.tenthThroughputs)
     }
 
     /// Runs `operation` once on every record (connection i takes records i,
-    /// i+c, …), retrying each up to three times; returns the records that failed.
+    /// i+c, …), retrying each up to three times, counting in `shared`;
+    /// returns the records that failed.
     private static func touchEveryRecord(
         _ configuration: BenchConfiguration, makeDriver: @Sendable (Int) -> BenchDriver,
-        progress: (@Sendable (String) -> Void)?, phase: String,
+        progress: (@Sendable (String) -> Void)?, phase: String, shared: Shared = Shared(),
         _ operation: @escaping @Sendable (BenchDriver, Int, inout SplitMix64) throws -> Void
     ) -> Int {
-        let shared = Shared()
         let loaders = (0..<configuration.concurrency).map { Loader(driver: makeDriver($0)) }
         runThreads(
             loaders.count,
@@ -242,13 +247,24 @@ final class Shared: @unchecked Sendable {
     private var completed = 0
     private var failed = 0
     private var measured = 0
+    private var tenths: LoadTenths?
+
+    /// Counters for a phase; with `tenths`, it also notes when each tenth
+    /// of the phase's records is done.
+    init(tenths: LoadTenths? = nil) {
+        self.tenths = tenths
+    }
 
     /// Records one finished operation.
     func finish(ok: Bool) {
         lock.withLock {
             if ok { completed += 1 } else { failed += 1 }
+            if tenths != nil { tenths!.finished(completed + failed, at: BenchRunner.now()) }
         }
     }
+
+    /// Records per second in each tenth of the phase (see `LoadTenths.throughputs`).
+    var tenthThroughputs: [Double]? { lock.withLock { tenths?.throughputs } }
 
     /// Claims one of `limit` measured operations; false once all are claimed.
     func claim(limit: Int) -> Bool {

@@ -117,6 +117,42 @@ struct BenchTests {
         #expect(abs(summary.max - 1000) <= 1)
         #expect(abs(summary.mean - 500.5) <= 0.5)
     }
+
+    /// A load of 1,000 records whose pace halves after the first half: the
+    /// first tenth runs at 1,000 records/s, the last at 500; every record
+    /// counts once, so the tenths are known only when all 1,000 are done.
+    @Test func loadTenthsFollowThePace() throws {
+        var tenths = LoadTenths(records: 1000, start: 5_000_000_000)
+        var time: UInt64 = 5_000_000_000
+        for done in 1...1000 {
+            time += done <= 500 ? 1_000_000 : 2_000_000
+            tenths.finished(done, at: time)
+            if done == 999 { #expect(tenths.throughputs == nil) }
+        }
+        let throughputs = try #require(tenths.throughputs)
+        #expect(throughputs.count == 10)
+        for (k, value) in throughputs.enumerated() { #expect(abs(value - (k < 5 ? 1000 : 500)) < 1e-6) }
+    }
+
+    /// With fewer than ten records some tenths would be empty: no figures.
+    @Test func loadTenthsNeedTenRecords() {
+        var tenths = LoadTenths(records: 5, start: 0)
+        for done in 1...5 { tenths.finished(done, at: UInt64(done) * 1_000_000) }
+        #expect(tenths.throughputs == nil)
+    }
+
+    /// The text report names the first and last tenth's pace.
+    @Test func reportShowsTheLoadTenths() throws {
+        let json = """
+            {"target":"kvorum","workload":"W","distribution":"uniform","records":100,"valueSize":100,
+             "concurrency":16,"seed":1,"loadSeconds":2,"loadErrors":0,"loadTenths":[80,60,55,50,50,50,50,50,45,40],
+             "warmupSeconds":1,"seconds":6,"operations":600,"throughput":100,"latency":{},"errors":{}}
+            """
+        let report = try JSONDecoder().decode(BenchReport.self, from: Data(json.utf8))
+        #expect(
+            report.text.contains(
+                "load: 100 records in 2.0 s (50 ops/s; first tenth 80, last tenth 40 ops/s), 0 errors"))
+    }
 }
 
 /// A `ByteReader` over bytes in memory.

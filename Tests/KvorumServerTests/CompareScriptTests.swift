@@ -46,4 +46,143 @@ struct CompareScriptTests {
     @Test func noCandidateIsNotInstallable() throws {
         #expect(try installable(policy: "etcd-server:\n  Installed: (none)\n  Candidate: (none)\n") == 1)
     }
+
+    // MARK: bench/tables.py, from canned `kvorum bench --json` reports
+
+    /// A report as `kvorum bench --json` writes it, with the fields the
+    /// tables read.
+    private func report(
+        records: Int = 1000, throughput: Double, p50: Double = 0.5, p99: Double, errors: Int = 0,
+        loadSeconds: Double? = nil, loadTenths: [Double]? = nil
+    ) -> [String: Any] {
+        var report: [String: Any] = [
+            "target": "kvorum", "workload": "W", "distribution": "uniform", "records": records, "valueSize": 100,
+            "concurrency": 16, "seed": 1, "loadErrors": 0, "warmupSeconds": 1, "seconds": 10,
+            "operations": Int(throughput * 10), "throughput": throughput,
+            "latency": ["all": ["count": 1, "mean": p50, "p50": p50, "p95": p99, "p99": p99, "p999": p99, "max": p99]],
+            "errors": errors == 0 ? [String: Int]() : ["timeout": errors],
+        ]
+        if let loadSeconds { report["loadSeconds"] = loadSeconds }
+        if let loadTenths { report["loadTenths"] = loadTenths }
+        return report
+    }
+
+    /// Writes `files` (name to JSON object) into a new directory under `root`.
+    private func directory(_ root: URL, _ name: String, _ files: [String: Any]) throws -> URL {
+        let directory = root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (file, object) in files {
+            try JSONSerialization.data(withJSONObject: object).write(to: directory.appendingPathComponent(file))
+        }
+        return directory
+    }
+
+    /// Runs `bench/tables.py` with `arguments`; the non-empty lines of its standard output.
+    private func tables(_ arguments: [String]) throws -> [String] {
+        let script = Paths.repository.appendingPathComponent("bench/tables.py").path
+        let result = try ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", script] + arguments, deadline: 20)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    private func temporaryRoot() throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tables-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        return root
+    }
+
+    /// One sweep row per record count, in the order given: the load overall
+    /// and in its first and last tenth, W and C with p99, the RSS range of the
+    /// nodes, the disk of all three and the restart time.
+    @Test func sweepTableRows() throws {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let large = try directory(
+            root, "1000000",
+            [
+                "W-16.json": report(
+                    records: 1_000_000, throughput: 4321.4, p99: 12.346, loadSeconds: 250,
+                    loadTenths: [5000, 4800, 4500, 4200, 4000, 3900, 3800, 3700, 3600, 3500]),
+                "C-16.json": report(records: 1_000_000, throughput: 9000, p99: 4.5, errors: 3),
+                "facts.json": [
+                    "rss_kib": [300_000, 250_000, 280_000], "disk_bytes": 3_221_225_472, "restart_seconds": 2.5,
+                ],
+            ])
+        let small = try directory(
+            root, "100000",
+            [
+                "W-16.json": report(
+                    records: 100_000, throughput: 6000, p99: 3.2, loadSeconds: 20,
+                    loadTenths: [5500, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 4900]),
+                "C-16.json": report(records: 100_000, throughput: 11000, p99: 2),
+                "facts.json": [
+                    "rss_kib": [51_200, 51_200, 51_200], "disk_bytes": 104_857_600, "restart_seconds": NSNull(),
+                ],
+            ])
+        let lines = try tables(["sweep", small.path, large.path])
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("| records | load ops/s (start → end) | W c=16 ops/s, p99 | C c=16 ops/s, p99 |"))
+        #expect(
+            lines[2]
+                == "| 100,000 | 5,000 (5,500 → 4,900) | 6,000, 3.20 ms | 11,000, 2.00 ms | 50 MiB | 100 MiB | did not answer |"
+        )
+        #expect(
+            lines[3]
+                == "| 1,000,000 | 4,000 (5,000 → 3,500) | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors) | 244 MiB – 293 MiB "
+                + "| 3.00 GiB | 2.50 s |")
+    }
+
+    /// The compare table puts Kvorum with fsync beside etcd (both fsync),
+    /// with its own ratio, and keeps the Kvorum/peer ratios of the main rows.
+    @Test func compareTableHasTheFsyncRows() throws {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let results = try directory(
+            root, "results",
+            [
+                "kvorum-W-16.json": report(throughput: 6000, p99: 3),
+                "kvorum-W-1.json": report(throughput: 3000, p50: 0.29, p99: 0.8),
+                "kvorum+fsync-W-16.json": report(throughput: 1500, p99: 20),
+                "kvorum+fsync-W-1.json": report(throughput: 400, p99: 5),
+                "etcd-W-16.json": report(throughput: 3000, p99: 10),
+                "etcd-W-1.json": report(throughput: 800, p99: 2),
+                "redis+wait-W-16.json": report(throughput: 30000, p99: 1),
+            ])
+        let lines = try tables(["compare", results.path])
+        #expect(lines.contains("| kvorum+fsync | W | 16 | 1500 | 0.500 | 20.000 | 0 |  |"))
+        #expect(lines.contains("| etcd | W | 16 | 3000 | 0.500 | 10.000 | 0 | 2.00 |"))
+        #expect(lines.contains("| redis+wait | W | 16 | 30000 | 0.500 | 1.000 | 0 | 0.20 |"))
+        let fsync = try #require(lines.firstIndex(of: "## Both fsync: Kvorum `--durability fsync` vs etcd put"))
+        #expect(lines[fsync + 3] == "| 1 | 400 | 5.000 | 800 | 2.000 | 0.50 |")
+        #expect(lines[fsync + 4] == "| 16 | 1500 | 20.000 | 3000 | 10.000 | 0.50 |")
+        #expect(
+            lines.contains(
+                "| quorum writes, c=16, >= 5 x etcd put | 6,000 vs 3,000 ops/s (Kvorum vs etcd) | 2.00 | no |"))
+        #expect(lines.contains("| quorum reads, c=16, >= 0.5 x Redis GET | not measured | | |"))
+    }
+
+    /// bench/instructions.sh's figures: per repeat, each run's count less
+    /// the idle rate times its length, the 2N run's less the N run's, over
+    /// N; then the median and spread of the repeats, and bytes per operation.
+    @Test func instructionsPerOperation() throws {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let raw = root.appendingPathComponent("raw.tsv")
+        try """
+        repeat\tworkload\tconnections\toperations\tinstructions\tseconds\twrite_bytes\twchar
+        1\tidle\t0\t0\t1000000\t2.0\t0\t1000
+        1\tW\t1\t100\t6000000\t2.0\t40960\t60000
+        1\tW\t1\t200\t11000000\t4.0\t81920\t110000
+        2\tidle\t0\t0\t2000000\t2.0\t0\t0
+        2\tW\t1\t200\t12000000\t2.0\t81920\t100000
+        2\tW\t1\t100\t6000000\t1.0\t40960\t50000
+
+        """.write(to: raw, atomically: true, encoding: .utf8)
+        let lines = try tables(["instructions", raw.path])
+        #expect(lines.contains("| W (quorum write) | 1 | 40,000, 50,000 | 45,000 | 22.2% | 410 | 495 |"))
+        #expect(
+            lines.contains(
+                "Idle baseline, instructions per second of the three nodes: 500,000, 1,000,000 (one per repeat)."))
+    }
 }
