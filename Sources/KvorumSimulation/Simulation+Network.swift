@@ -9,7 +9,7 @@ extension Simulation {
         let sender = slot.config.name
         let body = { TraceFormat.describe(message.body) }
         messagesSent += 1
-        messagesSentByKind[message.body.kind, default: 0] += 1
+        sentByKind.count(message.body)
         guard let destination = slotByAddress[address] else {
             log("dropped \(sender) -> \(address) \(body()) (unknown address)")
             return
@@ -79,6 +79,7 @@ extension Simulation {
 
     /// Why the network between two nodes is cut, or nil when it is not.
     func cutOffReason(from sender: String, to receiver: String) -> String? {
+        guard !disconnected.isEmpty || !cutLinks.isEmpty else { return nil }
         if disconnected.contains(sender) { return "\(sender) disconnected" }
         if disconnected.contains(receiver) { return "\(receiver) disconnected" }
         if cutLinks.contains(Link(from: sender, to: receiver)) { return "link cut" }

@@ -1,4 +1,3 @@
-import HeapModule
 import KvorumCore
 
 /// A deterministic, in-process cluster: nodes, a virtual clock and a network
@@ -13,28 +12,34 @@ import KvorumCore
 /// same seed and the same calls give a byte-identical `trace`.
 ///
 /// Not thread-safe: one simulation belongs to one test.
+///
+/// The properties read or written on every event are marked
+/// `@exclusivity(unchecked)`: the runtime's check that no two accesses to
+/// them overlap costs more than the rest of their use, and none can overlap,
+/// as nothing the simulation calls (a node's `handle`, the network model)
+/// can reach back into the simulation.
 public final class Simulation {
     /// The virtual time in seconds; starts at 0 and never goes back.
-    public private(set) var now: Double = 0
+    @exclusivity(unchecked) public private(set) var now: Double = 0
     /// The network model; may be changed mid-run. Messages already in flight
     /// keep the delay they were given; loss decided at delivery uses the model
     /// of that moment.
-    public var network: NetworkConfig
+    @exclusivity(unchecked) public var network: NetworkConfig
     /// One readable line per event, effect, drop and fault, in order.
     public private(set) var trace: [String] = []
     /// Also print trace lines as they are produced.
-    public var echoTrace = false
+    @exclusivity(unchecked) public var echoTrace = false
     /// Whether `trace` records events (on by default). Turning it off skips
     /// formatting every line: for benchmarks and long campaigns.
-    public var recordTrace = true
+    @exclusivity(unchecked) public var recordTrace = true
     /// Peer messages nodes asked to send (self-messages included, copies not).
-    public internal(set) var messagesSent = 0
+    @exclusivity(unchecked) public internal(set) var messagesSent = 0
     /// Peer messages handed to a node (each delivered copy counts).
-    public internal(set) var messagesDelivered = 0
+    @exclusivity(unchecked) public internal(set) var messagesDelivered = 0
     /// Events handled by nodes: starts, client requests, peer messages, timers.
-    public private(set) var eventsProcessed = 0
+    @exclusivity(unchecked) public private(set) var eventsProcessed = 0
     /// `messagesSent` split by `PeerBody.kind`.
-    public internal(set) var messagesSentByKind: [String: Int] = [:]
+    public var messagesSentByKind: [String: Int] { sentByKind.byKind }
     /// Replies a node gave to a request it was not asked or had already
     /// answered. The harness would hand such a reply to the next request, so
     /// a correct node keeps this at 0. Not cleared by `resetCounters()`.
@@ -43,19 +48,19 @@ public final class Simulation {
     public private(set) var nodeNames: [String] = []
 
     let factory: NodeFactory
-    var random: SeededRandom
-    var queue = Heap<ScheduledEvent>()
-    var nextSequence: UInt64 = 0
-    var nextTimerGeneration: UInt64 = 0
+    @exclusivity(unchecked) var random: SeededRandom
+    @exclusivity(unchecked) var queue = EventQueue()
+    @exclusivity(unchecked) var sentByKind = MessageCounts()
+    @exclusivity(unchecked) var nextTimerGeneration: UInt64 = 0
     var nextRequestID: RequestID = 0
     var slots: [String: NodeSlot] = [:]
-    var slotByAddress: [Address: NodeSlot] = [:]
-    var disconnected: Set<String> = []
-    var cutLinks: Set<Link> = []
+    @exclusivity(unchecked) var slotByAddress: [Address: NodeSlot] = [:]
+    @exclusivity(unchecked) var disconnected: Set<String> = []
+    @exclusivity(unchecked) var cutLinks: Set<Link> = []
     /// Messages held by a cut under `CutModel.holds`, in the order they were held.
     var held: [Envelope] = []
     /// Steps taken since creation, dropped deliveries included.
-    var stepsTaken = 0
+    @exclusivity(unchecked) var stepsTaken = 0
 
     /// Creates an empty simulation.
     /// - Parameters:
@@ -155,12 +160,12 @@ public final class Simulation {
     /// Every client reply the node has given so far, in order. The list lives
     /// for the whole simulation, across crashes.
     public func replies(of name: String) -> [(id: RequestID, response: ClientResponse)] {
-        slot(name).replies
+        slot(name).replies.map { (id: $0.id, response: ClientResponse($0.reply)) }
     }
 
     /// The (first) reply to request `id` at the node, if it has been given.
     public func reply(to id: RequestID, at name: String) -> ClientResponse? {
-        slot(name).firstReply[id]
+        slot(name).firstReply[id].map(ClientResponse.init)
     }
 
     /// Steps events until the node has replied to request `id`.
@@ -204,7 +209,7 @@ public final class Simulation {
     /// - Returns: false when nothing is pending.
     @discardableResult
     public func step() -> Bool {
-        guard nextDue() != nil, let event = queue.popMin() else { return false }
+        guard nextDue() != nil, let event = queue.popFirst() else { return false }
         now = max(now, event.due)
         stepsTaken += 1
         switch event.kind {
@@ -267,7 +272,7 @@ public final class Simulation {
         messagesSent = 0
         messagesDelivered = 0
         eventsProcessed = 0
-        messagesSentByKind = [:]
+        sentByKind = MessageCounts()
     }
 
     // MARK: Internals shared by the extensions
@@ -304,21 +309,22 @@ public final class Simulation {
 
     /// The due time of the earliest live event, discarding stale timers on the way.
     func nextDue() -> Double? {
-        while let first = queue.min {
-            if case .timer(let slot, let timer, let generation) = first.kind,
-                slot.timers[timer] != generation
-            {
-                _ = queue.popMin()
-                continue
+        while let due = queue.firstDue {
+            let stale = queue.withFirst { kind in
+                if case .timer(let slot, let timer, let generation) = kind {
+                    slot.timers[timer] != generation
+                } else {
+                    false
+                }
             }
-            return first.due
+            guard stale == true else { return due }
+            _ = queue.popFirst()
         }
         return nil
     }
 
     func schedule(_ kind: ScheduledEvent.Kind, after delay: Double) {
-        nextSequence += 1
-        queue.insert(ScheduledEvent(due: now + max(0, delay), sequence: nextSequence, kind: kind))
+        queue.insert(kind, due: now + max(0, delay))
     }
 
     /// Lets the node handle one event and applies its effects in order.
@@ -335,15 +341,17 @@ public final class Simulation {
         case .send(let address, let message):
             send(message, from: slot, to: address)
         case .reply(let id, let reply):
-            let response = ClientResponse(reply)
             let expected = slot.openRequests.remove(id) != nil
-            slot.replies.append((id: id, response: response))
-            if slot.firstReply[id] == nil { slot.firstReply[id] = response }
+            slot.replies.append((id: id, reply: reply))
+            if slot.firstReply[id] == nil { slot.firstReply[id] = reply }
             if !expected { unexpectedReplies += 1 }
             log(
-                "\(name) reply #\(id) \(response.type)"
-                    + (response.body == .null ? "" : " " + TraceFormat.describe(response.body))
-                    + (expected ? "" : " (unexpected)"))
+                { () -> String in
+                    let response = ClientResponse(reply)
+                    return "\(name) reply #\(id) \(response.type)"
+                        + (response.body == .null ? "" : " " + TraceFormat.describe(response.body))
+                        + (expected ? "" : " (unexpected)")
+                }())
         case .setTimer(let timer, let after):
             nextTimerGeneration += 1
             slot.timers[timer] = nextTimerGeneration
@@ -358,44 +366,40 @@ public final class Simulation {
 
 /// One node's place in the simulation: what survives a crash (config,
 /// storage, replies) and what does not (the node object, its timers).
+///
+/// The node's replies are kept as the node gave them and rendered in the
+/// seed's JSON shapes (`ClientResponse`) only when asked for, as most are
+/// never looked at. Properties used on every event skip the runtime's
+/// exclusivity check, as the simulation's do.
 final class NodeSlot {
     let config: NodeConfig
     let storage = MemoryStorage()
-    var node: (any SimulatedNode)?
+    @exclusivity(unchecked) var node: (any SimulatedNode)?
     /// Grows at every crash and restart; a message addressed to an earlier
     /// life of the node is lost.
-    var life: UInt64 = 0
+    @exclusivity(unchecked) var life: UInt64 = 0
     /// The generation of each pending timer; a queued firing of another
     /// generation is stale.
-    var timers: [NodeTimer: UInt64] = [:]
-    var replies: [(id: RequestID, response: ClientResponse)] = []
-    var firstReply: [RequestID: ClientResponse] = [:]
-    var openRequests: Set<RequestID> = []
+    @exclusivity(unchecked) var timers: [NodeTimer: UInt64] = [:]
+    @exclusivity(unchecked) var replies: [(id: RequestID, reply: ClientReply)] = []
+    @exclusivity(unchecked) var firstReply: [RequestID: ClientReply] = [:]
+    @exclusivity(unchecked) var openRequests: Set<RequestID> = []
 
     init(config: NodeConfig) {
         self.config = config
     }
 }
 
-/// A message or timer firing waiting in the queue, ordered by due time, then
-/// by the order it was scheduled.
-struct ScheduledEvent: Comparable {
+/// A message or timer firing taken from the queue (`EventQueue`), with the
+/// time it was due.
+struct ScheduledEvent {
     enum Kind {
         case message(Envelope)
         case timer(node: NodeSlot, name: NodeTimer, generation: UInt64)
     }
 
     var due: Double
-    var sequence: UInt64
     var kind: Kind
-
-    static func < (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
-        (lhs.due, lhs.sequence) < (rhs.due, rhs.sequence)
-    }
-
-    static func == (lhs: ScheduledEvent, rhs: ScheduledEvent) -> Bool {
-        lhs.sequence == rhs.sequence
-    }
 }
 
 /// A peer message in flight.

@@ -83,6 +83,18 @@ struct CampaignTests {
         #expect(first.sim.traceText != other.sim.traceText)
     }
 
+    /// The whole trace of two campaigns, pinned by its digest: a change meant
+    /// to keep what the simulator and the nodes do (a speed-up, a
+    /// refactoring) must keep these digests. A change of behaviour changes
+    /// them; then read the new traces (`kvorum simulate --quick --seeds 1
+    /// --from SEED --trace`) and pin their digests here.
+    @Test(arguments: [(1, 1_320_018_846_537_648_087), (42, 2_321_757_718_400_776_892)] as [(UInt64, UInt64)])
+    func traceDigestIsPinned(seed: UInt64, digest: UInt64) {
+        let campaign = Campaign(seed: seed, config: .quick)
+        _ = campaign.run()
+        #expect(StableHash.hash(campaign.sim.traceText) == digest, "seed \(seed): the trace changed")
+    }
+
     /// The invariants catch what they should: a store that lost an
     /// acknowledged write, whose replicas differ, or that holds one write's
     /// value under a second dot, is reported.

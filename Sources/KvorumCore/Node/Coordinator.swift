@@ -80,24 +80,54 @@ struct Coordinator: Hashable {
         }
     }
 
+    /// Takes operation `id` out of the table while it is changed in place
+    /// (the `_modify` accessors below): the table then holds no second
+    /// reference to the operation's arrays and sibling sets, so changing
+    /// them copies nothing. `set` puts back what the change left.
+    private mutating func take<Operation>(_ id: UInt64, _ extract: (Live) -> Operation?) -> Operation? {
+        guard let current = live[id], let operation = extract(current) else { return nil }
+        live[id] = nil
+        return operation
+    }
+
     subscript(read id: UInt64) -> ReadOperation? {
         get { if case .read(let op)? = live[id] { op } else { nil } }
         set { set(id, .read, newValue.map(Live.read)) }
+        _modify {
+            var operation = take(id) { if case .read(let op) = $0 { op } else { nil } }
+            yield &operation
+            set(id, .read, operation.map(Live.read))
+        }
     }
 
     subscript(write id: UInt64) -> WriteOperation? {
         get { if case .write(let op)? = live[id] { op } else { nil } }
         set { set(id, .write, newValue.map(Live.write)) }
+        _modify {
+            var operation = take(id) { if case .write(let op) = $0 { op } else { nil } }
+            yield &operation
+            set(id, .write, operation.map(Live.write))
+        }
     }
 
     subscript(forward id: UInt64) -> ForwardOperation? {
         get { if case .forward(let op)? = live[id] { op } else { nil } }
         set { set(id, .forward, newValue.map(Live.forward)) }
+        _modify {
+            var operation = take(id) { if case .forward(let op) = $0 { op } else { nil } }
+            yield &operation
+            set(id, .forward, operation.map(Live.forward))
+        }
     }
 
     subscript(list id: UInt64) -> ListOperation? {
         get { if case .list(let op)? = live[id] { op } else { nil } }
         set { set(id, .list, newValue.map(Live.list)) }
+        _modify {
+            var operation = take(id) { if case .list(let op) = $0 { op } else { nil } }
+            yield &operation
+            set(id, .list, operation.map(Live.list))
+        }
     }
 
     /// The operations' own invariants, described where one is broken.
