@@ -23,7 +23,8 @@ DURABILITY=${DURABILITY:-process}
 SCRATCH=${SCRATCH:-.build}
 BIN="$SCRATCH/release/kvorum"
 
-log() { echo "[compare] $*" >&2; }
+BENCH=compare
+. bench/lib.sh
 
 # --- what it needs -----------------------------------------------------------
 # Whether apt has a version of package $1 to install. The policy is read
@@ -62,33 +63,13 @@ swift build -c release --product kvorum --scratch-path "$SCRATCH" >&2
 WORK=$(mktemp -d /tmp/kvorum-compare.XXXXXX)
 PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    for pid in "${PIDS[@]}"; do stop_pid "$pid" 150; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_ports() { # N free loopback ports
-    python3 - "$1" <<'PY'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 
-wait_for() { # SECONDS DESCRIPTION COMMAND...
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || { log "timed out waiting for $what"; exit 1; }
-        sleep 0.2
-    done
-}
 
 log "starting a 3-node Kvorum cluster (durability $DURABILITY)"
 "$BIN" cluster up --data-dir "$WORK/kvorum" --durability "$DURABILITY" >"$WORK/kvorum.log" 2>&1 &

@@ -43,7 +43,8 @@ DIRTY=""
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)-instructions-$COMMIT.md}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-log() { echo "[instructions] $*" >&2; }
+BENCH=instructions
+. bench/lib.sh
 
 perf_counts() { # whether perf can count instructions here
     command -v perf >/dev/null || return 1
@@ -78,24 +79,12 @@ fi
 WORK=$(mktemp -d /tmp/kvorum-instructions.XXXXXX)
 NODE_PIDS=()
 cleanup() {
-    for pid in "${NODE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${NODE_PIDS[@]}"; do
-        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    for pid in "${NODE_PIDS[@]}"; do stop_pid "$pid" 300; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_ports() { # N free loopback ports
-    python3 - "$1" <<'PY'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 
 # --- the cluster -----------------------------------------------------------------
 read -r P1 P2 P3 H1 H2 H3 <<<"$(free_ports 6)"
@@ -148,7 +137,6 @@ io_sum() { # the nodes' write_bytes and wchar, summed
     done
     echo "$write $wchar"
 }
-now() { date +%s.%N; }
 # counted COMMAND...: runs COMMAND while counting the nodes' instructions;
 # prints "INSTRUCTIONS SECONDS WRITE_BYTES WCHAR" (seconds of counting, bytes
 # written during it).

@@ -16,7 +16,8 @@ RECORDS=${2:-100000}
 SCRATCH=${SCRATCH:-.build}
 BIN="$PWD/$SCRATCH/release/kvorum"
 
-log() { echo "[listing] $*" >&2; }
+BENCH=listing
+. bench/lib.sh
 
 log "building kvorum (release)"
 swift build -c release --product kvorum --scratch-path "$SCRATCH" >&2

@@ -41,7 +41,8 @@ DIRTY=""
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && DIRTY=" plus uncommitted changes"
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)-sweep-$COMMIT.md}
 
-log() { echo "[sweep] $*" >&2; }
+BENCH=sweep
+. bench/lib.sh
 
 if [ "$BUILD" = 1 ]; then
     log "building Kvorum (release, scratch path $SCRATCH)"
@@ -69,15 +70,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_for() { # SECONDS DESCRIPTION COMMAND...
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || { log "timed out waiting for $what"; exit 1; }
-        sleep 0.2
-    done
-}
-now() { date +%s.%N; }
 node_field() { # DATA-DIR FIELD: the nodes' FIELD from cluster.json, one a line
     python3 -c 'import json,sys; [print(n[sys.argv[2]]) for n in json.load(open(sys.argv[1]))["nodes"]]' \
         "$1/cluster.json" "$2"

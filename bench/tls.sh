@@ -21,7 +21,8 @@ DURABILITY=${DURABILITY:-process}
 SCRATCH=${SCRATCH:-.build}
 BIN="$SCRATCH/release/kvorum"
 
-log() { echo "[tls] $*" >&2; }
+BENCH=tls
+. bench/lib.sh
 
 log "building Kvorum (release, scratch path $SCRATCH)"
 swift build -c release --scratch-path "$SCRATCH" --product kvorum >&2
@@ -30,22 +31,12 @@ WORK=$(mktemp -d /tmp/kvorum-tls.XXXXXX)
 CLUSTER_PID=""
 stop_cluster() {
     [ -n "$CLUSTER_PID" ] || return 0
-    kill -TERM "$CLUSTER_PID" 2>/dev/null || true
-    for _ in $(seq 1 200); do kill -0 "$CLUSTER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$CLUSTER_PID" 2>/dev/null || true
+    stop_pid "$CLUSTER_PID" 200
     CLUSTER_PID=""
 }
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-wait_for() { # SECONDS DESCRIPTION COMMAND...
-    local deadline=$((SECONDS + $1)) what=$2
-    shift 2
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || { log "timed out waiting for $what"; exit 1; }
-        sleep 0.2
-    done
-}
 
 RESULTS="$WORK/results"
 mkdir -p "$RESULTS"
