@@ -105,21 +105,4 @@ cat <<HEAD
 - http: \`kvorum bench --protocol http --node URL1,URL2,URL3\`; binary: \`kvorum bench --protocol binary --node 127.0.0.1:B,…\` (both on blocking sockets, one request in flight per connection)
 
 HEAD
-python3 - "$RESULTS" <<'PY'
-import glob, json, os, sys
-rows = {}
-for path in glob.glob(os.path.join(sys.argv[1], "*.json")):
-    protocol, workload, c = os.path.basename(path)[:-5].split("-")
-    rows[(protocol, workload, int(c))] = json.load(open(path))
-print("| workload | connections | HTTP ops/s | binary ops/s | binary/HTTP | HTTP p50 / p99 ms | binary p50 / p99 ms | errors |")
-print("|---|---:|---:|---:|---:|---|---|---:|")
-for workload in ["W", "C"]:
-    for c in [1, 16]:
-        h, b = rows.get(("http", workload, c)), rows.get(("binary", workload, c))
-        if not h or not b:
-            continue
-        hl, bl = h["latency"]["all"], b["latency"]["all"]
-        errors = sum(h["errors"].values()) + sum(b["errors"].values())
-        print(f"| {workload} | {c} | {h['throughput']:.0f} | {b['throughput']:.0f} | {b['throughput'] / h['throughput']:.2f} "
-              f"| {hl['p50']:.3f} / {hl['p99']:.3f} | {bl['p50']:.3f} / {bl['p99']:.3f} | {errors} |")
-PY
+python3 bench/tables.py pair "$RESULTS" http HTTP binary binary

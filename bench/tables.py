@@ -12,6 +12,10 @@ reports (and, for the sweep, the facts the script measured around them).
                               C-16.json and facts.json ({"rss_kib": [one per
                               node], "disk_bytes": N, "restart_seconds": S});
                               one row per DIR, in the order given
+    tables.py pair DIR A LABEL-A B LABEL-B
+                              DIR holds A-W-1.json … B-C-16.json (bench/tls.sh,
+                              bench/protocols.sh): W and C at 1 and 16
+                              connections, A beside B, with B/A
     tables.py instructions RAW
                               RAW is bench/instructions.sh's tab-separated
                               counts (a header, then repeat, workload,
@@ -220,9 +224,32 @@ def instructions(raw_path):
     return lines
 
 
+def pair(directory, a, label_a, b, label_b):
+    """One row per workload and connection count that both A and B ran."""
+    runs = load_runs(directory)
+    lines = [
+        f"| workload | connections | {label_a} ops/s | {label_b} ops/s | {label_b}/{label_a} "
+        f"| {label_a} p50 / p99 ms | {label_b} p50 / p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---|---|---:|",
+    ]
+    for workload in ["W", "C"]:
+        for c in [1, 16]:
+            x, y = runs.get((a, workload, c)), runs.get((b, workload, c))
+            if not x or not y:
+                continue
+            xl, yl = x["latency"]["all"], y["latency"]["all"]
+            lines.append(
+                f"| {workload} | {c} | {x['throughput']:.0f} | {y['throughput']:.0f} "
+                f"| {y['throughput'] / x['throughput']:.2f} | {xl['p50']:.3f} / {xl['p99']:.3f} "
+                f"| {yl['p50']:.3f} / {yl['p99']:.3f} | {errors(x) + errors(y)} |")
+    return lines
+
+
 def main(arguments):
     if len(arguments) >= 2 and arguments[0] == "compare":
         lines = compare(arguments[1])
+    elif len(arguments) == 6 and arguments[0] == "pair":
+        lines = pair(*arguments[1:])
     elif len(arguments) == 2 and arguments[0] == "instructions":
         lines = instructions(arguments[1])
     elif len(arguments) >= 2 and arguments[0] == "sweep":

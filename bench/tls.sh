@@ -75,21 +75,4 @@ cat <<HEAD
 - plain: \`kvorum cluster up\` (TCP between nodes, HTTP); tls: \`kvorum cluster up --secure\` (mutual TLS 1.3 between nodes, HTTPS with a bearer token checked on every request)
 
 HEAD
-python3 - "$RESULTS" <<'PY'
-import glob, json, os, sys
-rows = {}
-for path in glob.glob(os.path.join(sys.argv[1], "*.json")):
-    mode, workload, c = os.path.basename(path)[:-5].split("-")
-    rows[(mode, workload, int(c))] = json.load(open(path))
-print("| workload | connections | plain ops/s | TLS ops/s | TLS/plain | plain p50 / p99 ms | TLS p50 / p99 ms | errors |")
-print("|---|---:|---:|---:|---:|---|---|---:|")
-for workload in ["W", "C"]:
-    for c in [1, 16]:
-        p, t = rows.get(("plain", workload, c)), rows.get(("tls", workload, c))
-        if not p or not t:
-            continue
-        pl, tl = p["latency"]["all"], t["latency"]["all"]
-        errors = sum(p["errors"].values()) + sum(t["errors"].values())
-        print(f"| {workload} | {c} | {p['throughput']:.0f} | {t['throughput']:.0f} | {t['throughput'] / p['throughput']:.2f} "
-              f"| {pl['p50']:.3f} / {pl['p99']:.3f} | {tl['p50']:.3f} / {tl['p99']:.3f} | {errors} |")
-PY
+python3 bench/tables.py pair "$RESULTS" plain plain tls TLS

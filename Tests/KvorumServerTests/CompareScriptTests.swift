@@ -133,6 +133,31 @@ struct CompareScriptTests {
                 + "| 3.00 GiB | 2.50 s |")
     }
 
+    /// The pair table (bench/tls.sh, bench/protocols.sh) puts B beside A for
+    /// each workload and connection count both ran, with B/A and the errors
+    /// of both.
+    @Test func pairTablePutsBBesideA() throws {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let runs = try directory(
+            root, "runs",
+            [
+                "plain-W-16.json": report(throughput: 4000, p50: 1.5, p99: 9),
+                "tls-W-16.json": report(throughput: 3000, p50: 2, p99: 12.5, errors: 2),
+                "plain-C-1.json": report(throughput: 2000, p99: 0.75),
+                "tls-C-1.json": report(throughput: 1500, p50: 0.625, p99: 1),
+                "plain-W-1.json": report(throughput: 1000, p99: 1),
+            ])
+        let lines = try tables(["pair", runs.path, "plain", "plain", "tls", "TLS"])
+        #expect(
+            lines == [
+                "| workload | connections | plain ops/s | TLS ops/s | TLS/plain | plain p50 / p99 ms | TLS p50 / p99 ms | errors |",
+                "|---|---:|---:|---:|---:|---|---|---:|",
+                "| W | 16 | 4000 | 3000 | 0.75 | 1.500 / 9.000 | 2.000 / 12.500 | 2 |",
+                "| C | 1 | 2000 | 1500 | 0.75 | 0.500 / 0.750 | 0.625 / 1.000 | 0 |",
+            ])
+    }
+
     /// The compare table puts Kvorum with fsync beside etcd (both fsync),
     /// with its own ratio, and keeps the Kvorum/peer ratios of the main rows.
     @Test func compareTableHasTheFsyncRows() throws {
