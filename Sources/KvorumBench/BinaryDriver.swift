@@ -14,11 +14,11 @@ public enum KvorumProtocol: String, Sendable, CaseIterable {
 /// Kvorum's binary protocol: `get` with r, `put` with w and the key's last
 /// known context, as `KvorumDriver` does over HTTP. With a token, each new
 /// connection sends an `auth` frame first.
-final class KvorumBinaryDriver: BenchDriver {
+final class KvorumBinaryDriver: KvorumContextDriver {
     private let connection: Connection
     private let r: UInt8
     private let w: UInt8
-    private let contexts: ContextTable
+    let contexts: ContextTable
     private var nextID: UInt32 = 1
 
     init(
@@ -67,7 +67,7 @@ final class KvorumBinaryDriver: BenchDriver {
     }
 
     @discardableResult
-    private func get(_ record: Int) throws -> String {
+    func get(_ record: Int) throws -> String {
         guard case .values(let context, _, _, let values) = try send(.get(key: KeyChooser.key(record), r: r)) else {
             throw BenchError.malformed("get answer")
         }
@@ -76,20 +76,10 @@ final class KvorumBinaryDriver: BenchDriver {
         return context
     }
 
-    private func put(_ record: Int, value: [UInt8], context: String?) throws {
+    func put(_ record: Int, value: [UInt8], context: String?) throws {
         let request = Request.put(
             key: KeyChooser.key(record), value: value, w: w, context: context ?? "", contentType: "")
         guard case .written(let metadata, _) = try send(request) else { throw BenchError.malformed("put answer") }
         contexts[record] = metadata
-    }
-
-    func read(_ record: Int) throws { try get(record) }
-
-    func update(_ record: Int, value: [UInt8]) throws {
-        try put(record, value: value, context: contexts[record])
-    }
-
-    func readModifyWrite(_ record: Int, value: [UInt8]) throws {
-        try put(record, value: value, context: try get(record))
     }
 }

@@ -11,6 +11,31 @@ protocol BenchDriver: AnyObject {
     func readModifyWrite(_ record: Int, value: [UInt8]) throws
 }
 
+/// A driver of Kvorum (over HTTP or the binary protocol): a read learns the
+/// record's context, and an update carries the last context known for it, so
+/// updates supersede what was read instead of making siblings.
+protocol KvorumContextDriver: BenchDriver {
+    /// The contexts the drivers of one run learned, by record.
+    var contexts: ContextTable { get }
+    /// Reads `record`, notes its context in `contexts` and returns it.
+    @discardableResult
+    func get(_ record: Int) throws -> String
+    /// Writes `value` to `record` with `context`, noting the new one.
+    func put(_ record: Int, value: [UInt8], context: String?) throws
+}
+
+extension KvorumContextDriver {
+    func read(_ record: Int) throws { try get(record) }
+
+    func update(_ record: Int, value: [UInt8]) throws {
+        try put(record, value: value, context: contexts[record])
+    }
+
+    func readModifyWrite(_ record: Int, value: [UInt8]) throws {
+        try put(record, value: value, context: try get(record))
+    }
+}
+
 /// One keep-alive connection that is opened on first use and dropped after
 /// a transport failure, so the next operation reconnects.
 public final class Connection {
@@ -99,11 +124,11 @@ final class ContextTable: @unchecked Sendable {
 
 /// Kvorum's HTTP API: `GET /kv/{key}?r=R`, `PUT /kv/{key}?w=W` with the
 /// key's last known context in `X-Kvorum-Context`.
-final class KvorumDriver: BenchDriver {
+final class KvorumDriver: KvorumContextDriver {
     private let connection: Connection
     private let r: Int
     private let w: Int
-    private let contexts: ContextTable
+    let contexts: ContextTable
 
     /// A driver of the node at `endpoint` with quorums `r` and `w`.
     init(
@@ -117,7 +142,7 @@ final class KvorumDriver: BenchDriver {
 
     /// Reads `record` and returns its context.
     @discardableResult
-    private func get(_ record: Int) throws -> String {
+    func get(_ record: Int) throws -> String {
         // The JSON form: one answer shape whether the key has one value or siblings.
         let response = try connection.http(
             "GET", "/kv/\(KeyChooser.key(record))?r=\(r)", headers: [("Accept", "application/json")])
@@ -131,7 +156,7 @@ final class KvorumDriver: BenchDriver {
         }
     }
 
-    private func put(_ record: Int, value: [UInt8], context: String?) throws {
+    func put(_ record: Int, value: [UInt8], context: String?) throws {
         let headers = context.map { $0.isEmpty ? [] : [("X-Kvorum-Context", $0)] } ?? []
         let response = try connection.http(
             "PUT", "/kv/\(KeyChooser.key(record))?w=\(w)", headers: headers, body: value)
@@ -140,16 +165,6 @@ final class KvorumDriver: BenchDriver {
             throw BenchError.malformed("PUT answer without metadata")
         }
         contexts[record] = metadata
-    }
-
-    func read(_ record: Int) throws { try get(record) }
-
-    func update(_ record: Int, value: [UInt8]) throws {
-        try put(record, value: value, context: contexts[record])
-    }
-
-    func readModifyWrite(_ record: Int, value: [UInt8]) throws {
-        try put(record, value: value, context: try get(record))
     }
 
     /// The `metadata` token of a PUT answer, `{"key":…,"metadata":"…"}`
