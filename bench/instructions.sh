@@ -20,12 +20,17 @@
 # (virtual machines without a PMU) every node runs under valgrind's callgrind,
 # counted between `callgrind_control --zero` and `--dump` (exact, but the nodes
 # run 50-100x slower, so N is smaller). COUNTER=perf|callgrind forces one.
+# COUNTER=cpu counts the nodes' CPU time instead (user + system, from
+# /proc/PID/stat, in microseconds): it works everywhere, but like any time it
+# grows when the machine is busy, so compare two builds in alternating runs.
 #
 # Usage: bench/instructions.sh
 # Settings (environment): REPEAT=3 (measurements of the whole set, for the spread)
 #   N (operations of the shorter run; default 20000 with perf, 300 with callgrind)
 #   RECORDS (default 10000 with perf, 500 with callgrind) VALUE_SIZE=100
 #   DURABILITY=process IDLE=3 (seconds of the idle baseline) SCRATCH=.build BUILD=1
+#   NODE_BIN=SCRATCH/release/kvorum (the nodes' binary: another build's, to
+#     compare it; the client is always this checkout's)
 #   OUT=bench/results/DATE-instructions-COMMIT.md (where the report goes, besides standard output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +42,7 @@ IDLE=${IDLE:-3}
 SCRATCH=${SCRATCH:-.build}
 BUILD=${BUILD:-1}
 BIN="$SCRATCH/release/kvorum"
+NODE_BIN=${NODE_BIN:-$BIN}
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=""
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && DIRTY=" plus uncommitted changes"
@@ -65,16 +71,19 @@ if [ -z "${COUNTER:-}" ]; then
     fi
 fi
 case $COUNTER in
-    perf) N=${N:-20000} RECORDS=${RECORDS:-10000} ;;
+    perf | cpu) N=${N:-20000} RECORDS=${RECORDS:-10000} ;;
     callgrind) N=${N:-300} RECORDS=${RECORDS:-500} ;;
-    *) log "COUNTER must be perf or callgrind"; exit 2 ;;
+    *) log "COUNTER must be perf, callgrind or cpu"; exit 2 ;;
 esac
+UNIT=instructions
+[ "$COUNTER" = cpu ] && UNIT=cpu_us
 
 if [ "$BUILD" = 1 ]; then
     log "building Kvorum (release, scratch path $SCRATCH)"
     swift build -c release --product kvorum --scratch-path "$SCRATCH" >&2
 fi
 [ -x "$BIN" ] || { log "no $BIN: build it (BUILD=1)"; exit 1; }
+[ -x "$NODE_BIN" ] || { log "no $NODE_BIN (NODE_BIN)"; exit 1; }
 
 WORK=$(mktemp -d /tmp/kvorum-instructions.XXXXXX)
 NODE_PIDS=()
@@ -98,7 +107,7 @@ for i in 1 2 3; do
     wrap=()
     [ "$COUNTER" = callgrind ] && wrap=(valgrind --tool=callgrind "--callgrind-out-file=$WORK/callgrind.node$i.%p")
     mkdir -p "$WORK/node$i"
-    "${wrap[@]}" "$BIN" "${arguments[@]}" >"$WORK/node$i.log" 2>&1 &
+    "${wrap[@]}" "$NODE_BIN" "${arguments[@]}" >"$WORK/node$i.log" 2>&1 &
     NODE_PIDS+=($!)
 done
 formed() { # every node ready and seeing all three
@@ -137,13 +146,26 @@ io_sum() { # the nodes' write_bytes and wchar, summed
     done
     echo "$write $wchar"
 }
-# counted COMMAND...: runs COMMAND while counting the nodes' instructions;
-# prints "INSTRUCTIONS SECONDS WRITE_BYTES WCHAR" (seconds of counting, bytes
-# written during it).
+cpu_us() { # the nodes' CPU time so far (user + system), in microseconds
+    local pid ticks=0
+    for pid in "${NODE_PIDS[@]}"; do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo $((ticks * 1000000 / $(getconf CLK_TCK)))
+}
+# counted COMMAND...: runs COMMAND while counting the nodes' instructions (or
+# CPU microseconds); prints "COUNT SECONDS WRITE_BYTES WCHAR" (seconds of
+# counting, bytes written during it).
 counted() {
-    local started ended io_before io_after total=0 pid file controls=()
+    local started ended io_before io_after total=0 pid file controls=() cpu_before
     io_before=$(io_sum)
-    if [ "$COUNTER" = perf ]; then
+    if [ "$COUNTER" = cpu ]; then
+        cpu_before=$(cpu_us)
+        started=$(now)
+        "$@"
+        ended=$(now)
+        total=$(($(cpu_us) - cpu_before))
+    elif [ "$COUNTER" = perf ]; then
         started=$(now)
         perf stat -e instructions -x, -o "$WORK/perf.out" -p "$PIDS_CSV" -- "$@"
         ended=$(now)
@@ -175,7 +197,7 @@ counted() {
 }
 
 RAW="$WORK/raw.tsv"
-printf 'repeat\tworkload\tconnections\toperations\tinstructions\tseconds\twrite_bytes\twchar\n' >"$RAW"
+printf 'repeat\tworkload\tconnections\toperations\t%s\tseconds\twrite_bytes\twchar\n' "$UNIT" >"$RAW"
 for repeat in $(seq 1 "$REPEAT"); do
     log "round $repeat of $REPEAT: idle baseline, $IDLE s"
     printf '%s\tidle\t0\t0\t%s\n' "$repeat" "$(counted sleep "$IDLE" | tr ' ' '\t')" >>"$RAW"
@@ -193,12 +215,12 @@ done
 # --- the report ------------------------------------------------------------------
 {
     cat <<HEAD
-# Kvorum: CPU instructions and bytes written per operation
+# Kvorum: CPU instructions (or CPU time) and bytes written per operation
 
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY
-- command: \`bench/instructions.sh\` (COUNTER=$COUNTER REPEAT=$REPEAT N=$N RECORDS=$RECORDS VALUE_SIZE=$VALUE_SIZE DURABILITY=$DURABILITY IDLE=$IDLE), $((SECONDS / 60)) min $((SECONDS % 60)) s wall
+- command: \`bench/instructions.sh\` (COUNTER=$COUNTER NODE_BIN=$NODE_BIN REPEAT=$REPEAT N=$N RECORDS=$RECORDS VALUE_SIZE=$VALUE_SIZE DURABILITY=$DURABILITY IDLE=$IDLE), $((SECONDS / 60)) min $((SECONDS % 60)) s wall
 - machine: $(nproc) cores, Linux $(uname -r), load average (1, 5, 15 min) $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after; instruction counts hardly depend on the load, bytes written and the batching at 16 connections do
-- 3 \`kvorum node\` processes (release build), N=3, R=W=2, durability \`$DURABILITY\`; instructions summed over the three nodes ($COUNTER), the client not counted
+- 3 \`kvorum node\` processes (release build), N=3, R=W=2, durability \`$DURABILITY\`; $UNIT summed over the three nodes (COUNTER=$COUNTER), the client not counted
 - per operation = ((I(2N) − idle·t(2N)) − (I(N) − idle·t(N))) ÷ N, idle = the nodes' instructions per second with no client; bytes likewise from /proc/PID/io
 
 HEAD

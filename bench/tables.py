@@ -19,10 +19,11 @@ reports (and, for the sweep, the facts the script measured around them).
     tables.py instructions RAW
                               RAW is bench/instructions.sh's tab-separated
                               counts (a header, then repeat, workload,
-                              connections, operations, instructions, seconds,
+                              connections, operations, instructions (or
+                              cpu_us, CPU microseconds), seconds,
                               write_bytes, wchar; workload "idle" for the
                               baseline of each repeat): per workload and
-                              connections, instructions per operation in each
+                              connections, the count per operation in each
                               repeat, their median and spread, and bytes
                               written per operation
 """
@@ -164,20 +165,21 @@ def sweep(directories):
 
 
 def per_operation(raw_path):
-    """{(workload, connections): [(instructions, write_bytes, wchar) per
-    operation, one per repeat]} and the idle instructions per second of each
-    repeat, from the counts of a run of N and of 2N operations: each count
-    less the idle rate times its length, the difference over the extra
-    operations."""
+    """{(workload, connections): [(count, write_bytes, wchar) per operation,
+    one per repeat]}, the idle count per second of each repeat, and the
+    count's unit (the fifth column: instructions or cpu_us), from the counts
+    of a run of N and of 2N operations: each count less the idle rate times
+    its length, the difference over the extra operations."""
     counts = {}
     with open(raw_path) as handle:
         header = handle.readline().rstrip("\n").split("\t")
+        unit = header[4]
         for line in handle:
             if not line.strip():
                 continue
             row = dict(zip(header, line.rstrip("\n").split("\t")))
             key = (int(row["repeat"]), row["workload"], int(row["connections"]), int(row["operations"]))
-            counts[key] = tuple(float(row[name]) for name in ("instructions", "seconds", "write_bytes", "wchar"))
+            counts[key] = tuple(float(row[name]) for name in (unit, "seconds", "write_bytes", "wchar"))
     idle = {key[0]: value for key, value in counts.items() if key[1] == "idle"}
     rates = {repeat: [total / max(value[1], 1e-9) for total in (value[0], value[2], value[3])] for repeat, value in idle.items()}
     runs = {}
@@ -196,13 +198,14 @@ def per_operation(raw_path):
             net_long = second[column] - rate[index] * second[1]
             figures.append((net_long - net_short) / (long - short))
         results.setdefault((workload, connections), []).append(tuple(figures))
-    return results, {repeat: rate[0] for repeat, rate in sorted(rates.items())}
+    return results, {repeat: rate[0] for repeat, rate in sorted(rates.items())}, unit
 
 
 def instructions(raw_path):
-    results, idle = per_operation(raw_path)
+    results, idle, unit = per_operation(raw_path)
+    name, places = {"instructions": ("instructions", 0), "cpu_us": ("CPU µs", 1)}[unit]
     lines = [
-        "| workload | connections | instructions/op, each repeat | median | spread (max − min) / median | write_bytes/op | wchar/op |",
+        f"| workload | connections | {name}/op, each repeat | median | spread (max − min) / median | write_bytes/op | wchar/op |",
         "|---|---:|---|---:|---:|---:|---:|",
     ]
     names = {"W": "W (quorum write)", "C": "C (quorum read)"}
@@ -215,11 +218,11 @@ def instructions(raw_path):
             median = statistics.median(counts)
             spread = (max(counts) - min(counts)) / median if median else 0
             lines.append(
-                f"| {names[workload]} | {connections} | {', '.join(f'{count:,.0f}' for count in counts)} | "
-                f"{median:,.0f} | {spread:.1%} | {statistics.median(f[1] for f in figures):,.0f} | "
+                f"| {names[workload]} | {connections} | {', '.join(f'{count:,.{places}f}' for count in counts)} | "
+                f"{median:,.{places}f} | {spread:.1%} | {statistics.median(f[1] for f in figures):,.0f} | "
                 f"{statistics.median(f[2] for f in figures):,.0f} |"
             )
-    lines += ["", "Idle baseline, instructions per second of the three nodes: "
+    lines += ["", f"Idle baseline, {name} per second of the three nodes: "
               + ", ".join(f"{rate:,.0f}" for rate in idle.values()) + " (one per repeat)."]
     return lines
 

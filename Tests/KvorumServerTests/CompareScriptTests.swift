@@ -210,4 +210,23 @@ struct CompareScriptTests {
             lines.contains(
                 "Idle baseline, instructions per second of the three nodes: 500,000, 1,000,000 (one per repeat)."))
     }
+
+    /// With COUNTER=cpu the count is CPU microseconds, named so and shown to
+    /// a tenth.
+    @Test func cpuTimePerOperation() throws {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let raw = root.appendingPathComponent("raw.tsv")
+        try """
+        repeat\tworkload\tconnections\toperations\tcpu_us\tseconds\twrite_bytes\twchar
+        1\tidle\t0\t0\t20000\t2.0\t0\t0
+        1\tC\t16\t1000\t150000\t1.0\t0\t1000
+        1\tC\t16\t2000\t265000\t1.5\t0\t2000
+
+        """.write(to: raw, atomically: true, encoding: .utf8)
+        let lines = try tables(["instructions", raw.path])
+        #expect(lines.contains { $0.contains("CPU µs/op, each repeat") })
+        #expect(lines.contains("| C (quorum read) | 16 | 110.0 | 110.0 | 0.0% | 0 | 1 |"))
+        #expect(lines.contains("Idle baseline, CPU µs per second of the three nodes: 10,000 (one per repeat)."))
+    }
 }
