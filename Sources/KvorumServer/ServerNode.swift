@@ -88,6 +88,8 @@ public final class ServerNode: @unchecked Sendable {
     private var booted = false
     /// Read and write answers that carried a sibling warning.
     private var siblingWarnings = 0
+    /// The store's checkpoints as last added to the metrics.
+    private var reportedCheckpoints = CheckpointCounts()
     /// Who may use which HTTP endpoint.
     let authenticator: Authenticator
     /// HTTP requests refused for their credentials, by reason.
@@ -182,6 +184,16 @@ public final class ServerNode: @unchecked Sendable {
         return node.memberEntries
     }
 
+    /// Adds the checkpoints run since the last report to the counters.
+    private func reportCheckpoints(_ counts: CheckpointCounts) {
+        let last = reportedCheckpoints
+        metrics.checkpoints[.background]?.increment(by: Int64(counts.rounds - last.rounds))
+        metrics.checkpoints[.writer]?.increment(by: Int64(counts.finishes - last.finishes))
+        metrics.checkpointPages[.background]?.increment(by: Int64(counts.roundFrames - last.roundFrames))
+        metrics.checkpointPages[.writer]?.increment(by: Int64(counts.finishFrames - last.finishFrames))
+        reportedCheckpoints = counts
+    }
+
     /// Prometheus text of every metric, with the node's gauges brought up to date.
     func metricsText() -> String {
         let current = stats()
@@ -189,7 +201,10 @@ public final class ServerNode: @unchecked Sendable {
         metrics.suspectedPeers.set(Int64(current.suspectedPeers.count))
         metrics.pendingOperations.set(Int64(current.pendingOperations))
         metrics.members.set(Int64(current.members.count))
-        if let store = storage as? SQLiteStorage { metrics.storeBytes.set(Int64(store.bytesOnDisk)) }
+        if let store = storage as? SQLiteStorage {
+            metrics.storeBytes.set(Int64(store.bytesOnDisk))
+            reportCheckpoints(store.checkpointCounts)
+        }
         return (renderMetrics?() ?? "")
             + observationMetrics.text(pending: node.pendingHintsByTarget) + """
                 # HELP kvorum_sibling_warnings_total Read and write answers that warned of a key past the sibling \

@@ -57,6 +57,10 @@ struct MetricsProcessTests {
         #expect(reads.value("kvorum_read_siblings_bucket", ["le": "1.0"]) < reads.value("kvorum_read_siblings_count"))
         #expect(reads.value("kvorum_read_siblings_bucket", ["le": "2.0"]) == reads.value("kvorum_read_siblings_count"))
         #expect(reads.value("kvorum_store_size_bytes") > 0)
+        for thread in ["background", "writer"] {
+            #expect(reads.text.contains("kvorum_store_checkpoints_total{thread=\"\(thread)\"}"))
+            #expect(reads.text.contains("kvorum_store_checkpoint_pages_total{thread=\"\(thread)\"}"))
+        }
         #expect(
             reads.value("kvorum_store_commit_duration_seconds_count")
                 > before.value(

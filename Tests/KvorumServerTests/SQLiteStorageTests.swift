@@ -253,6 +253,51 @@ struct SQLiteStorageTests {
         }
     }
 
+    /// The log is copied into the database by the background thread once
+    /// `roundFrames` frames are waiting, and starts over once it is long: its
+    /// file stays bounded however much is written, and every record survives
+    /// a reopen.
+    @Test func checkpointsOffTheWritersThread() throws {
+        try withTemporaryDirectory { directory in
+            let policy = Self.smallCheckpoints
+            let store = try SQLiteStorage(directory: directory, checkpoints: policy)
+            let value = String(repeating: "v", count: 300)
+            func write(_ range: Range<Int>) {
+                for i in range {
+                    store.setRecord(
+                        StoredRecord(siblings: SiblingSet([version("n1", 1, "\(value)-\(i)")])), for: "key-\(i)")
+                }
+            }
+            #expect(store.checkpointCounts == CheckpointCounts())
+            // Enough commits for a round; the background thread then copies them.
+            write(0..<6)
+            let deadline = Date().addingTimeInterval(30)
+            while store.checkpointCounts.rounds == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            let first = store.checkpointCounts
+            #expect(first.rounds >= 1)
+            #expect(first.roundFrames >= policy.roundFrames)
+
+            // Thousands of frames later the log has started over, and its
+            // file holds at most what a log of `limitFrames` holds.
+            write(6..<3000)
+            let counts = store.checkpointCounts
+            #expect(counts.finishes >= 1, "\(counts)")
+            #expect(counts.rounds > first.rounds)
+            let frame = 4096 + 24
+            let log = try FileManager.default.attributesOfItem(atPath: store.path + "-wal")[.size] as? Int ?? -1
+            #expect(log > 0 && log <= 32 + (policy.limitFrames + 16) * frame, "log file of \(log) bytes")
+            store.close()
+
+            let reopened = try SQLiteStorage(directory: directory)
+            defer { reopened.close() }
+            #expect(reopened.recordCount == 3000)
+            for i in stride(from: 0, to: 3000, by: 7) {
+                #expect(reopened.record(for: "key-\(i)")?.siblings.values == ["\(value)-\(i)"])
+            }
+            #expect(reopened.partitionSummaries() == recomputedSummaries(of: reopened))
+        }
+    }
+
     /// A real `kill -9`: a child process (this test binary, running
     /// `crashChildWriter`) writes records and reports each acknowledged one;
     /// after SIGKILL, every acknowledged record is in the store.
@@ -298,7 +343,8 @@ struct SQLiteStorageTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment[SQLiteStorageTests.childEnvironment] != nil))
     func crashChildWriter() throws {
         let directory = try #require(ProcessInfo.processInfo.environment[Self.childEnvironment])
-        let store = try SQLiteStorage(directory: directory)
+        // Checkpoints every few commits, so the kill can land in any of them.
+        let store = try SQLiteStorage(directory: directory, checkpoints: Self.smallCheckpoints)
         let acks = open(directory + "/acks", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         try #require(acks >= 0)
         let parent = getppid()
@@ -367,9 +413,10 @@ struct SQLiteStorageTests {
             defer { store.close() }
             #expect(try store.pragma("journal_mode") == "wal")
             #expect(try store.pragma("synchronous") == level)
-            #expect(try store.pragma("locking_mode") == "exclusive")
+            #expect(try store.pragma("locking_mode") == "normal")
             #expect(try store.pragma("cache_size") == "-65536")
-            #expect(try store.pragma("wal_autocheckpoint") == "4000")
+            // SQLite's automatic checkpoints are off: the store's commit hook decides.
+            #expect(try store.pragma("wal_autocheckpoint") == "0")
             _ = store.nextEpoch()
             #expect(try store.pragma("synchronous") == level)
         }
@@ -608,6 +655,8 @@ struct SQLiteStorageTests {
     // MARK: Fixtures
 
     static let childEnvironment = "KVORUM_SQLITE_CRASH_CHILD_DIRECTORY"
+    /// A checkpoint policy for a few hundred small records.
+    static let smallCheckpoints = CheckpointPolicy(roundFrames: 16, restartFrames: 64, finishFrames: 16)
 
     /// Keys for the random sequence: non-ASCII, NUL, empty, and two that are
     /// canonically equivalent (equal as Swift `String`s, two keys to both stores).

@@ -14,6 +14,10 @@ final class NodeMetrics: Sendable {
     let records: Gauge
     let storeBytes: Gauge
     let commitDuration: DurationHistogram
+    /// Checkpoints of the store's write-ahead log, and the pages they copied,
+    /// by the thread that ran them.
+    let checkpoints: [CheckpointThread: Counter]
+    let checkpointPages: [CheckpointThread: Counter]
     let readSiblings: ValueHistogram
     let suspectedPeers: Gauge
     let pendingOperations: Gauge
@@ -31,6 +35,15 @@ final class NodeMetrics: Sendable {
                 "kvorum_store_commit_duration_seconds",
                 help: "Time to commit one group commit of the store (every change of one event-loop turn)."),
             labels: [], buckets: RequestMetrics.durationBuckets)
+        checkpoints = ServerMetrics.counters(
+            "kvorum_store_checkpoints_total",
+            help: "Checkpoints of the store's write-ahead log: background (off the request path) or writer "
+                + "(the last pages, on the node's thread, when the log starts over).",
+            label: "thread", cases: CheckpointThread.self, on: registry)
+        checkpointPages = ServerMetrics.counters(
+            "kvorum_store_checkpoint_pages_total",
+            help: "Pages those checkpoints copied from the write-ahead log into the database.",
+            label: "thread", cases: CheckpointThread.self, on: registry)
         readSiblings = registry.makeValueHistogram(
             descriptor: ServerMetrics.named(
                 "kvorum_read_siblings",
@@ -42,4 +55,12 @@ final class NodeMetrics: Sendable {
             "kvorum_pending_operations", "Operations this node is coordinating (reads, writes, listings).")
         members = gauge("kvorum_members", "Members of the cluster that are up, in this node's view.")
     }
+}
+
+/// Where a checkpoint of the store's write-ahead log ran.
+enum CheckpointThread: String, CaseIterable {
+    /// The checkpointer's own thread.
+    case background
+    /// The node's thread, inside a commit.
+    case writer
 }

@@ -29,6 +29,8 @@ final class SQLiteConnection {
     private var handle: OpaquePointer?
     /// Every statement prepared here, finalized by `close()`.
     private var statements: [SQLiteStatement] = []
+    /// What `onCommit` installed; kept alive while SQLite may call it.
+    private var commitHook: CommitHook?
 
     init(path: String) throws(SQLiteStorageError) {
         var db: OpaquePointer?
@@ -99,9 +101,39 @@ final class SQLiteConnection {
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     var changes: Int64 { sqlite3_changes64(open()) }
 
+    /// Copies the write-ahead log into the database as far as no reader of
+    /// another connection still needs its frames, syncing both files as the
+    /// connection's `synchronous` level asks (SQLite's `PASSIVE` checkpoint).
+    /// Returns `nil` when another connection's checkpoint is running.
+    func checkpoint() throws(SQLiteStorageError) -> WALProgress? {
+        var logFrames: Int32 = 0
+        var checkpointedFrames: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(open(), nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointedFrames)
+        if rc == SQLITE_BUSY { return nil }
+        guard rc == SQLITE_OK else { throw error(rc, "a passive WAL checkpoint") }
+        return WALProgress(logFrames: Int(logFrames), checkpointedFrames: Int(checkpointedFrames))
+    }
+
+    /// Calls `body` after every commit that wrote to the write-ahead log,
+    /// with the frames the log then holds (SQLite's WAL hook). It replaces
+    /// SQLite's automatic checkpoints: the caller decides when to checkpoint.
+    func onCommit(_ body: @escaping (_ logFrames: Int) -> Void) {
+        let hook = CommitHook(body)
+        commitHook = hook
+        sqlite3_wal_hook(
+            open(),
+            { context, _, _, frames in
+                guard let context else { return SQLITE_OK }
+                Unmanaged<CommitHook>.fromOpaque(context).takeUnretainedValue().body(Int(frames))
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
     /// Finalizes every prepared statement and closes the connection; idempotent.
     func close() {
         guard let db = handle else { return }
+        sqlite3_wal_hook(db, nil, nil)
+        commitHook = nil
         for statement in statements { sqlite3_finalize(statement.handle) }
         statements = []
         sqlite3_close_v2(db)
@@ -118,6 +150,20 @@ final class SQLiteConnection {
         guard let handle else { fatalError("SQLite connection used after close()") }
         return handle
     }
+}
+
+/// The write-ahead log after a checkpoint: its frames (pages), and how many
+/// of them are now in the database file.
+struct WALProgress: Equatable {
+    var logFrames: Int
+    var checkpointedFrames: Int
+}
+
+/// The body of a connection's WAL hook, boxed for SQLite's context pointer.
+private final class CommitHook {
+    let body: (Int) -> Void
+
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// A prepared statement of one `SQLiteConnection`, reused across calls.

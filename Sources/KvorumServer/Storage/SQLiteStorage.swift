@@ -20,11 +20,14 @@ import KvorumCore
 /// - Confinement: a store is used from one thread at a time, like the node it
 ///   serves. The connection is opened in SQLite's multi-thread mode and takes
 ///   no mutex of its own.
-/// - One process: the connection holds SQLite's file locks for as long as it
-///   is open (`locking_mode = EXCLUSIVE`), so a second process (another node
-///   pointed at the same directory by mistake) cannot open the store. It also
-///   spares every transaction its lock and unlock system calls (six `fcntl`
-///   per quorum write before).
+/// - One process: the store holds an exclusive lock on `kvorum.lock` beside
+///   the database for as long as it is open (`StoreLock`), so a second
+///   process (another node pointed at the same directory by mistake) cannot
+///   open it.
+/// - Checkpoints: a `WALCheckpointer` copies the write-ahead log into the
+///   database on a thread and connection of its own (SQLite's shared-memory
+///   WAL index lets the two connections share the log), so the node's thread
+///   does not stall in a checkpoint.
 /// - Errors: `Storage` methods cannot throw. A failure to read or write the
 ///   database (disk full, I/O error, corruption) stops the process with
 ///   `fatalError` and SQLite's message: a node must never acknowledge a write
@@ -42,6 +45,14 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         /// the log, so it also survives power loss and OS crashes (as far as
         /// the disk honours `fsync`).
         case fsync
+
+        /// SQLite's `synchronous` level for the mode.
+        var synchronous: String {
+            switch self {
+            case .process: "NORMAL"
+            case .fsync: "FULL"
+            }
+        }
     }
 
     /// The schema this build reads and writes, kept in `PRAGMA user_version`.
@@ -68,6 +79,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     public let durability: Durability
 
     private let connection: SQLiteConnection
+    private let lock: StoreLock
+    private let checkpointer: WALCheckpointer
     /// `nil` once closed.
     private var statements: Statements?
     private let encoder: JSONEncoder
@@ -107,9 +120,13 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// store kept for another count, or of an older schema, converts every
     /// record first, calling `progress` with the records done and the total
     /// every `progressInterval` records; any other open reads no record.
+    ///
+    /// `checkpoints` says when the write-ahead log is copied into the
+    /// database (see `WALCheckpointer`).
     public init(
         directory: String, durability: Durability = .process, cachedRecords: Int = defaultCachedRecords,
         lockTimeout: Double = 5, partitionCount: Int = NodeConfig.defaultPartitionCount,
+        checkpoints: CheckpointPolicy = CheckpointPolicy(),
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws {
         precondition(partitionCount > 0, "a ring has at least one partition")
@@ -119,6 +136,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             throw SQLiteStorageError("cannot create the data directory \(directory): \(error)")
         }
         let path = URL(fileURLWithPath: directory).appendingPathComponent("kvorum.sqlite").path
+        let lockPath = URL(fileURLWithPath: directory).appendingPathComponent("kvorum.lock").path
+        let lock = try Self.lock(lockPath, store: path, timeout: lockTimeout)
         let connection = try SQLiteConnection(path: path)
         do {
             connection.setBusyTimeout(milliseconds: Int32(max(0, min(lockTimeout, 3600)) * 1000))
@@ -137,6 +156,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             lastEpoch = epoch
             identity = try Self.identity(of: connection)
             statements = try Statements(connection)
+            checkpointer = try WALCheckpointer(
+                path: path, synchronous: durability.synchronous, policy: checkpoints.validated())
         } catch let error as SQLiteStorageError where error.code == SQLITE_NOTADB || error.code == SQLITE_CORRUPT {
             connection.close()
             throw SQLiteStorageError(
@@ -153,6 +174,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             throw error
         }
         self.connection = connection
+        self.lock = lock
         self.path = path
         self.durability = durability
         self.partitionCount = partitionCount
@@ -160,9 +182,38 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         reservedEpoch = lastEpoch
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        hookCommits()
+    }
+
+    /// Starts the checkpointer and hands it every commit's log length.
+    private func hookCommits() {
+        checkpointer.start()
+        connection.onCommit { [unowned self] logFrames in checkpointIfDue(logFrames: logFrames) }
+    }
+
+    /// Takes the directory's lock, waiting up to `timeout` seconds for
+    /// another process to let it go.
+    private static func lock(_ lockPath: String, store path: String, timeout: Double) throws -> StoreLock {
+        do {
+            return try StoreLock(path: lockPath, timeout: max(0, min(timeout, 3600)))
+        } catch let error as SQLiteStorageError where error.code == SQLITE_BUSY {
+            throw SQLiteStorageError(
+                code: error.code,
+                "\(path) is in use by another process (\(error)); stop it first, or give this node another directory")
+        }
+    }
+
+    /// After a commit: checkpoints on this thread when the checkpointer says
+    /// the log should start over now.
+    private func checkpointIfDue(logFrames: Int) {
+        guard checkpointer.committed(logFrames: logFrames) else { return }
+        checkpointer.finished(with: perform("checkpoint the write-ahead log") { _ in try connection.checkpoint() })
     }
 
     deinit { close() }
+
+    /// The checkpoints run so far (see `WALCheckpointer`).
+    public var checkpointCounts: CheckpointCounts { checkpointer.current }
 
     /// Checkpoints the write-ahead log into the database file and closes the
     /// store; idempotent. Not needed for durability (every write is already
@@ -172,10 +223,12 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         guard statements != nil else { return }
         commitBatch()
         statements = nil
-        // A checkpoint blocked by another connection is harmless: the log
-        // stays and is replayed by the next open.
+        checkpointer.stop()
+        // A checkpoint that fails is harmless: the log stays and is replayed
+        // by the next open.
         _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
+        lock.release()
     }
 
     // MARK: Records
@@ -500,31 +553,16 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     }
 
     private static func configure(_ connection: SQLiteConnection, durability: Durability) throws {
-        // Set before the first access, so that the WAL index lives in this
-        // process's memory instead of a shared-memory file (see the type's
-        // documentation: one process).
-        try connection.execute("PRAGMA locking_mode = EXCLUSIVE")
         // The first statement that reads the file header: a corrupt file fails here.
         let mode = try connection.execute("PRAGMA journal_mode = WAL").first
         guard mode == "wal" else {
             throw SQLiteStorageError("cannot switch to WAL mode (journal_mode is \(mode ?? "unknown"))")
         }
-        switch durability {
-        case .process: try connection.execute("PRAGMA synchronous = NORMAL")
-        case .fsync: try connection.execute("PRAGMA synchronous = FULL")
-        }
+        try connection.execute("PRAGMA synchronous = \(durability.synchronous)")
         // A 64 MiB page cache (SQLite's default is 2 MiB): a node's working
         // set of records is read from memory, not from the OS page cache one
         // pread(2) per page.
         try connection.execute("PRAGMA cache_size = -65536")
-        // A checkpoint (copying the log into the database and syncing it) runs
-        // inside the commit that crosses the threshold and stalls the node.
-        // Every 4,000 log pages (16 MiB) instead of SQLite's 1,000: a quarter
-        // as many stalls, each somewhat longer. Single-client writes with
-        // 100,000 records: p99 0.92 -> 0.71-0.87 ms, p99.9 8.5 -> 4.2-4.4 ms;
-        // at 16 connections p99 18 -> 7 ms, but p99.9 25 -> 50 ms
-        // (bench/results/2026-11-27-compare-tuned.md).
-        try connection.execute("PRAGMA wal_autocheckpoint = 4000")
     }
 
     /// Creates the schema in an empty database, accepts the current one (its

@@ -1,0 +1,204 @@
+import Foundation
+
+/// When a store's write-ahead log is copied into its database, in log frames
+/// (one database page, 4 KiB, each); see `WALCheckpointer`.
+public struct CheckpointPolicy: Sendable {
+    /// A background round starts once this many frames are not yet in the
+    /// database (SQLite's own default threshold: 4 MiB of pages).
+    public var roundFrames: Int
+    /// The log starts over once it holds this many frames (32 MiB) ...
+    public var restartFrames: Int
+    /// ... and at most this many are left to copy on the writer's thread.
+    public var finishFrames: Int
+
+    public init(roundFrames: Int = 1000, restartFrames: Int = 8000, finishFrames: Int = 64) {
+        self.roundFrames = roundFrames
+        self.restartFrames = restartFrames
+        self.finishFrames = finishFrames
+    }
+
+    /// Past this length the writer checkpoints whatever is left.
+    var limitFrames: Int { 4 * restartFrames }
+
+    func validated() -> CheckpointPolicy {
+        precondition(
+            roundFrames > 0 && finishFrames >= 0 && restartFrames >= roundFrames,
+            "a checkpoint policy needs 0 < roundFrames <= restartFrames and finishFrames >= 0")
+        return self
+    }
+}
+
+/// The checkpoints a store has run since it was opened.
+public struct CheckpointCounts: Equatable, Sendable {
+    /// Background rounds, and the frames they copied.
+    public var rounds = 0
+    public var roundFrames = 0
+    /// Checkpoints on the writer's thread, and the frames they copied.
+    public var finishes = 0
+    public var finishFrames = 0
+}
+
+/// Copies a store's write-ahead log into its database on a thread of its
+/// own, so the node's thread does not stall in a checkpoint.
+///
+/// SQLite checkpoints inside the commit that crosses `wal_autocheckpoint`:
+/// that commit copies megabytes of log into the database and `fsync`s it
+/// (about 70 ms for 16 MiB here) while every request waits. Here the store's
+/// connection reports each commit (`committed(logFrames:)`), and a second
+/// connection on this thread runs passive checkpoints, which never block the
+/// writer, whenever `CheckpointPolicy.roundFrames` frames are not yet in the database.
+///
+/// The log file only starts over once every frame in it is in the database
+/// when a write begins. Under steady writes a background round never quite
+/// catches up (frames arrive while it syncs), so once the log holds
+/// `CheckpointPolicy.restartFrames` frames and at most `CheckpointPolicy.finishFrames` are left,
+/// the committing thread copies that rest itself: a few pages and two
+/// `fsync`s, once per `restartFrames`, instead of all of them. Should the
+/// rounds fall behind, the log is still bounded: at
+/// `CheckpointPolicy.limitFrames` the committing thread waits for the round
+/// running and checkpoints whatever is left, as SQLite would.
+final class WALCheckpointer: @unchecked Sendable {
+    let policy: CheckpointPolicy
+    /// The store, for messages.
+    private let path: String
+    /// The checkpointing connection: used only by the thread once started.
+    private let connection: SQLiteConnection
+    private let condition = NSCondition()
+    private let exited = DispatchSemaphore(value: 0)
+
+    // Guarded by `condition`.
+    private var requested = false
+    private var running = false
+    private var stopping = false
+    private var stopped = false
+    /// The length of the log at the last commit, and how much of it is known
+    /// to be in the database; `generation` counts the log's restarts, so a
+    /// round that straddles one does not report stale progress.
+    private var lastLogFrames = 0
+    private var checkpointedFrames = 0
+    private var generation = 0
+    private var counts = CheckpointCounts()
+
+    /// Opens the checkpointing connection to `path` (with the store's
+    /// `synchronous` level, which decides what a checkpoint syncs); `start()`
+    /// starts its thread.
+    init(path: String, synchronous: String, policy: CheckpointPolicy) throws {
+        self.policy = policy.validated()
+        self.path = path
+        connection = try Self.connect(path, synchronous: synchronous)
+    }
+
+    /// Starts the thread; once only.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "kvorum-checkpoint"
+        thread.start()
+    }
+
+    private static func connect(_ path: String, synchronous: String) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path)
+        connection.setBusyTimeout(milliseconds: 5000)
+        do {
+            try connection.execute("PRAGMA synchronous = \(synchronous)")
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    /// The counts so far.
+    var current: CheckpointCounts {
+        condition.lock()
+        defer { condition.unlock() }
+        return counts
+    }
+
+    /// Called on the writer's thread after each commit with the log's length.
+    /// Returns whether the writer should checkpoint now (`finished(with:)`
+    /// reports the result), or else wakes the background round as needed.
+    func committed(logFrames: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if logFrames < lastLogFrames {
+            generation += 1
+            checkpointedFrames = 0
+        }
+        lastLogFrames = logFrames
+        guard !stopping else { return false }
+        if logFrames >= policy.limitFrames {
+            // The rounds fell behind: wait for the one running, then copy
+            // the rest here, so the log stays bounded.
+            requested = false
+            while running { condition.wait() }
+            return true
+        }
+        guard !running, !requested else { return false }
+        let pending = logFrames - min(checkpointedFrames, logFrames)
+        if logFrames >= policy.restartFrames && pending <= policy.finishFrames { return true }
+        if pending >= policy.roundFrames || logFrames >= policy.restartFrames {
+            requested = true
+            condition.signal()
+        }
+        return false
+    }
+
+    /// The result of the writer's own checkpoint (`nil`: another one ran).
+    func finished(with progress: WALProgress?) {
+        guard let progress else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        counts.finishes += 1
+        counts.finishFrames += max(0, progress.checkpointedFrames - checkpointedFrames)
+        checkpointedFrames = progress.checkpointedFrames
+    }
+
+    /// Stops the thread after its current round and closes its connection;
+    /// idempotent.
+    func stop() {
+        condition.lock()
+        let running = !stopped
+        stopped = true
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if running { exited.wait() }
+    }
+
+    private func run() {
+        while let start = nextRound() {
+            let progress: WALProgress?
+            do {
+                progress = try connection.checkpoint()
+            } catch {
+                fatalError("SQLiteStorage (\(path)): cannot checkpoint the write-ahead log: \(error)")
+            }
+            roundEnded(progress, started: start)
+        }
+        connection.close()
+        exited.signal()
+    }
+
+    /// Waits for a round to be requested; returns the log's generation then,
+    /// or `nil` once stopping.
+    private func nextRound() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !requested, !stopping { condition.wait() }
+        guard !stopping else { return nil }
+        requested = false
+        running = true
+        return generation
+    }
+
+    private func roundEnded(_ progress: WALProgress?, started generation: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        running = false
+        condition.broadcast()
+        guard let progress, self.generation == generation else { return }
+        counts.rounds += 1
+        counts.roundFrames += max(0, progress.checkpointedFrames - checkpointedFrames)
+        checkpointedFrames = max(checkpointedFrames, progress.checkpointedFrames)
+    }
+}
