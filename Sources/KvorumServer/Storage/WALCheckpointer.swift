@@ -46,14 +46,16 @@ public struct CheckpointCounts: Equatable, Sendable {
 /// (about 70 ms for 16 MiB here) while every request waits. Here the store's
 /// connection reports each commit (`committed(logFrames:)`), and a second
 /// connection on this thread runs passive checkpoints, which never block the
-/// writer, whenever `CheckpointPolicy.roundFrames` frames are not yet in the database.
+/// writer, whenever `CheckpointPolicy.roundFrames` frames are not yet in the
+/// database.
 ///
 /// The log file only starts over once every frame in it is in the database
 /// when a write begins. Under steady writes a background round never quite
 /// catches up (frames arrive while it syncs), so once the log holds
-/// `CheckpointPolicy.restartFrames` frames and at most `CheckpointPolicy.finishFrames` are left,
-/// the committing thread copies that rest itself: a few pages and two
-/// `fsync`s, once per `restartFrames`, instead of all of them. Should the
+/// `CheckpointPolicy.restartFrames` frames and at most
+/// `CheckpointPolicy.finishFrames` are left, the committing thread copies
+/// that rest itself: a few pages and two `fsync`s, once per
+/// `restartFrames`, instead of all of them. Should the
 /// rounds fall behind, the log is still bounded: at
 /// `CheckpointPolicy.limitFrames` the committing thread waits for the round
 /// running and checkpoints whatever is left, as SQLite would.
@@ -70,7 +72,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private var requested = false
     private var running = false
     private var stopping = false
-    private var stopped = false
+    private var started = false
     /// The length of the log at the last commit, and how much of it is known
     /// to be in the database; `generation` counts the log's restarts, so a
     /// round that straddles one does not report stale progress.
@@ -90,6 +92,10 @@ final class WALCheckpointer: @unchecked Sendable {
 
     /// Starts the thread; once only.
     func start() {
+        condition.lock()
+        precondition(!started && !stopping, "a checkpointer starts once, before it stops")
+        started = true
+        condition.unlock()
         let thread = Thread { [self] in run() }
         thread.name = "kvorum-checkpoint"
         thread.start()
@@ -157,12 +163,17 @@ final class WALCheckpointer: @unchecked Sendable {
     /// idempotent.
     func stop() {
         condition.lock()
-        let running = !stopped
-        stopped = true
+        let first = !stopping
+        let threadRuns = started
         stopping = true
         condition.signal()
         condition.unlock()
-        if running { exited.wait() }
+        guard first else { return }
+        if threadRuns {
+            exited.wait()
+        } else {
+            connection.close()
+        }
     }
 
     private func run() {
