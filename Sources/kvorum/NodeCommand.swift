@@ -271,8 +271,13 @@ struct NodeCommand: AsyncParsableCommand {
         let storage = try SQLiteStorage(
             directory: settings.dataDir, durability: settings.durability, cachedRecords: settings.cachedRecords,
             partitionCount: configuration.node.partitionCount
-        ) { done, total in
-            logger.notice("converting the store", metadata: ["records": "\(done)", "of": "\(total)"])
+        ) { work, done, total in
+            let message: Logger.Message =
+                switch work {
+                case .converting: "converting the store"
+                case .summing: "summing the partition digests after an unclean stop"
+                }
+            logger.notice(message, metadata: ["records": "\(done)", "of": "\(total)"])
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         configuration.node.identity = storage.identity

@@ -222,7 +222,7 @@ struct SQLiteStorageTests {
             }
             let hint = Hint(target: "n2", key: "key-1", sequence: 3)
             let members = [MemberEntry(name: "n1", address: "127.0.0.1:7001", status: .up, version: 1)]
-            let first = try SQLiteStorage(directory: directory)
+            let first = try SQLiteStorage(directory: directory, checkpoints: Self.noCheckpoints)
             for (key, record) in records { first.setRecord(record, for: key) }
             first.removeRecord(for: "key-0")
             first.setHint(hint)
@@ -295,6 +295,51 @@ struct SQLiteStorageTests {
                 #expect(reopened.record(for: "key-\(i)")?.siblings.values == ["\(value)-\(i)"])
             }
             #expect(reopened.partitionSummaries() == recomputedSummaries(of: reopened))
+        }
+    }
+
+    /// The partition summaries reach the table when the store closes, not
+    /// with each record (a second page per write); an open after a close
+    /// reads the table, and one after a crash sums the records' digests.
+    @Test func summariesSavedAtCloseSummedAfterACrash() throws {
+        try withTemporaryDirectory { directory in
+            func written(_ range: Range<Int>) -> [(Key, StoredRecord)] {
+                range.map { (Key("key-\($0)"), StoredRecord(siblings: SiblingSet([version("n1", 1, "v\($0)")]))) }
+            }
+            func tableRows() throws -> Int {
+                let reader = try SQLiteConnection(path: directory + "/kvorum.sqlite")
+                defer { reader.close() }
+                return Int(try reader.execute("SELECT count(*) FROM partitions").first ?? "") ?? -1
+            }
+            let store = try SQLiteStorage(directory: directory, checkpoints: Self.noCheckpoints)
+            for (key, record) in written(0..<300) { store.setRecord(record, for: key) }
+            store.removeRecord(for: "key-7")
+            #expect(try tableRows() == 0, "nothing is written to the table while the store is open")
+            let summaries = store.partitionSummaries()
+            #expect(summaries == recomputedSummaries(of: store))
+            store.close()
+            #expect(try tableRows() == summaries.count)
+
+            var reports: [SQLiteStorage.OpeningWork] = []
+            let reopened = try SQLiteStorage(directory: directory, checkpoints: Self.noCheckpoints) { work, _, _ in
+                reports.append(work)
+            }
+            #expect(reports.isEmpty, "a closed store opens without reading a record")
+            #expect(reopened.partitionSummaries() == summaries)
+            for (key, record) in written(300..<400) { reopened.setRecord(record, for: key) }
+            reopened.removeRecord(for: "key-8")
+
+            var totals: [Int] = []
+            let crashed = try SQLiteStorage(directory: try crashImage(of: reopened, in: directory + "/copy")) {
+                work, done, total in
+                #expect(work == .summing)
+                totals.append(total)
+            }
+            defer { crashed.close() }
+            reopened.close()
+            #expect(totals.first == 398 && totals.count >= 2)
+            #expect(crashed.partitionSummaries() == recomputedSummaries(of: crashed))
+            #expect(crashed.partitionSummaries() != summaries)
         }
     }
 
@@ -371,7 +416,7 @@ struct SQLiteStorageTests {
     /// first change, so reads alone open none.
     @Test func batchCommitsTogether() throws {
         try withTemporaryDirectory { directory in
-            let store = try SQLiteStorage(directory: directory)
+            let store = try SQLiteStorage(directory: directory, checkpoints: Self.noCheckpoints)
             defer { store.close() }
             var crashes = 0
             func afterCrash() throws -> SQLiteStorage {
@@ -525,9 +570,13 @@ struct SQLiteStorageTests {
             raw.close()
 
             var reports: [[Int]] = []
-            let store = try SQLiteStorage(directory: directory) { reports.append([$0, $1]) }
+            var summing = 0
+            let store = try SQLiteStorage(directory: directory) { work, done, total in
+                if work == .converting { reports.append([done, total]) } else { summing += 1 }
+            }
             defer { store.close() }
             #expect(reports.first == [0, records.count] && reports.last == [records.count, records.count])
+            #expect(summing == 0, "a converted store's summaries are current")
             #expect(try store.pragma("user_version") == "\(SQLiteStorage.schemaVersion)")
             let reference = MemoryStorage()
             for (key, record) in records {
@@ -554,7 +603,7 @@ struct SQLiteStorageTests {
             first.close()
 
             var reports = 0
-            let converted = try SQLiteStorage(directory: directory, partitionCount: 16) { _, _ in reports += 1 }
+            let converted = try SQLiteStorage(directory: directory, partitionCount: 16) { _, _, _ in reports += 1 }
             let reference = MemoryStorage()
             for (key, record) in records { reference.setRecord(record, for: key, partitionCount: 16) }
             #expect(reports >= 2)
@@ -563,7 +612,7 @@ struct SQLiteStorageTests {
             converted.close()
 
             reports = 0
-            let reopened = try SQLiteStorage(directory: directory, partitionCount: 16) { _, _ in reports += 1 }
+            let reopened = try SQLiteStorage(directory: directory, partitionCount: 16) { _, _, _ in reports += 1 }
             #expect(reports == 0, "an open for the same count reads no record")
             #expect(reopened.partitionSummaries() == reference.partitionSummaries())
             reopened.close()
@@ -657,6 +706,10 @@ struct SQLiteStorageTests {
     static let childEnvironment = "KVORUM_SQLITE_CRASH_CHILD_DIRECTORY"
     /// A checkpoint policy for a few hundred small records.
     static let smallCheckpoints = CheckpointPolicy(roundFrames: 16, restartFrames: 64, finishFrames: 16)
+    /// No checkpoint for the length of a test: a `crashImage` copies the
+    /// database and its log one after the other, which is a crash image only
+    /// while nothing moves frames from one to the other.
+    static let noCheckpoints = CheckpointPolicy(roundFrames: 1_000_000, restartFrames: 1_000_000)
 
     /// Keys for the random sequence: non-ASCII, NUL, empty, and two that are
     /// canonically equivalent (equal as Swift `String`s, two keys to both stores).

@@ -129,11 +129,18 @@ final class SQLiteConnection {
             }, Unmanaged.passUnretained(hook).toOpaque())
     }
 
-    /// Finalizes every prepared statement and closes the connection; idempotent.
-    func close() {
+    /// Removes what `onCommit` installed; SQLite's automatic checkpoints
+    /// stay off.
+    func removeCommitHook() {
         guard let db = handle else { return }
         sqlite3_wal_hook(db, nil, nil)
         commitHook = nil
+    }
+
+    /// Finalizes every prepared statement and closes the connection; idempotent.
+    func close() {
+        guard let db = handle else { return }
+        removeCommitHook()
         for statement in statements { sqlite3_finalize(statement.handle) }
         statements = []
         sqlite3_close_v2(db)

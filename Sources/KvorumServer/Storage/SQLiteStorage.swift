@@ -7,10 +7,12 @@ import KvorumCore
 ///
 /// It keeps what `MemoryStorage` keeps: every record with all its siblings and
 /// causal metadata and its place in the anti-entropy tree (`records`), the
-/// summary of every partition of that tree (`partitions`), the hint queue
-/// (`hints`), the membership view and the epoch counter (`meta`). Every mutating call is committed before it
-/// returns, with the guarantee chosen by `Durability`, except inside a batch
-/// (`beginBatch()`), whose changes are committed together by `commitBatch()`.
+/// summary of every partition of that tree (`partitions`, written when the
+/// store closes: `StoredSummaries`), the hint queue (`hints`), the membership
+/// view and the epoch counter (`meta`). Every mutating call is committed
+/// before it returns, with the guarantee chosen by `Durability`, except
+/// inside a batch (`beginBatch()`), whose changes are committed together by
+/// `commitBatch()`.
 ///
 /// - Keys are byte strings: two keys are the same key only when their UTF-8
 ///   bytes are equal, and `keys()` and `hints()` are in byte-wise order (SQLite's
@@ -62,14 +64,25 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// key (`WITHOUT ROWID`: one B-tree search per lookup instead of two).
     /// Version 3 adds each record's partition, anti-entropy digest and
     /// whether it is deleted, an index of each partition's keys, one of the
-    /// deleted keys, and a summary per partition (`PartitionSummary`), all
-    /// changed in the record's commit: a node opens its store and restores
-    /// its hash tree without reading a record. Older stores are converted on
+    /// deleted keys, and a summary per partition (`PartitionSummary`), saved
+    /// when the store closes: a node opens a closed store and restores its
+    /// hash tree without reading a record. Older stores are converted on
     /// open, reporting their progress.
     static let schemaVersion = 3
     /// Records kept decoded in memory unless the store is opened with another
     /// count: at a few hundred bytes each, a few tens of MiB.
     public static let defaultCachedRecords = 100_000
+    /// What a long open of the store is doing, for its `progress` reports.
+    public enum OpeningWork: Sendable {
+        /// Converting every record of an older schema, or of a store kept
+        /// for another partition count.
+        case converting
+        /// Summing every record's digest into the partition summaries: the
+        /// store was not closed (the process died), so its saved summaries
+        /// may be stale.
+        case summing
+    }
+
     /// Epochs are reserved durably this many at a time (see `nextEpoch()`).
     static let epochBlock: UInt64 = 1024
 
@@ -90,9 +103,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     public let identity: UInt64
     /// The number of partitions of the ring the places were computed for.
     public let partitionCount: Int
-    /// The summary of every partition, by partition; kept in memory and
-    /// written with every change of a record.
-    private var summaries: [PartitionSummary]
+    /// The summary of every partition: kept in memory, written at close.
+    private var summaries: StoredSummaries
     private var cachedRecordCount: Int
     private var cache: RecordCache
     /// The last epoch handed out, and the highest one durably reserved.
@@ -118,8 +130,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// Each record's place in the anti-entropy tree is computed for a ring of
     /// `partitionCount` partitions (`NodeConfig.partitionCount`). Opening a
     /// store kept for another count, or of an older schema, converts every
-    /// record first, calling `progress` with the records done and the total
-    /// every `progressInterval` records; any other open reads no record.
+    /// record first, calling `progress` with `.converting`, the records done
+    /// and the total every 100,000 records. Opening a store that was not
+    /// closed (its process died) sums every record's digest column into the
+    /// partition summaries (`StoredSummaries`), reporting `.summing`. Any
+    /// other open reads no record.
     ///
     /// `checkpoints` says when the write-ahead log is copied into the
     /// database (see `WALCheckpointer`).
@@ -127,7 +142,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         directory: String, durability: Durability = .process, cachedRecords: Int = defaultCachedRecords,
         lockTimeout: Double = 5, partitionCount: Int = NodeConfig.defaultPartitionCount,
         checkpoints: CheckpointPolicy = CheckpointPolicy(),
-        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+        progress: (_ work: OpeningWork, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) throws {
         precondition(partitionCount > 0, "a ring has at least one partition")
         do {
@@ -145,14 +160,16 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             try withoutActuallyEscaping(progress) { progress in
                 try Self.migrate(
                     connection, path: path,
-                    conversion: PlaceConversion(partitionCount: partitionCount, progress: progress))
+                    conversion: PlaceConversion(partitionCount: partitionCount) { progress(.converting, $0, $1) })
             }
             guard
                 let epoch = try connection.execute("SELECT value FROM meta WHERE name = 'epoch'").first
                     .flatMap({ UInt64($0) })
             else { throw SQLiteStorageError("\(path) has no epoch counter: the store is damaged") }
-            summaries = try Self.summaries(of: connection, partitionCount: partitionCount)
-            cachedRecordCount = summaries.reduce(0) { $0 + $1.keys }
+            summaries = try StoredSummaries(opening: connection, partitionCount: partitionCount) {
+                progress(.summing, $0, $1)
+            }
+            cachedRecordCount = summaries.all.reduce(0) { $0 + $1.keys }
             lastEpoch = epoch
             identity = try Self.identity(of: connection)
             statements = try Statements(connection)
@@ -215,20 +232,36 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// The checkpoints run so far (see `WALCheckpointer`).
     public var checkpointCounts: CheckpointCounts { checkpointer.current }
 
-    /// Checkpoints the write-ahead log into the database file and closes the
-    /// store; idempotent. Not needed for durability (every write is already
-    /// committed), only for a tidy directory. Any use after `close()` is a
-    /// programming error and stops the process.
+    /// Saves the partition summaries, checkpoints the write-ahead log into
+    /// the database file and closes the store; idempotent. Not needed for
+    /// durability (every write is already committed), but a store that was
+    /// not closed sums its records' digests at the next open. Any use after
+    /// `close()` is a programming error and stops the process.
     public func close() {
         guard statements != nil else { return }
+        // The hook holds this store unowned, and close() also runs in deinit.
+        connection.removeCommitHook()
+        checkpointer.stop()
         commitBatch()
         statements = nil
-        checkpointer.stop()
+        saveSummaries()
         // A checkpoint that fails is harmless: the log stays and is replayed
         // by the next open.
         _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
         lock.release()
+    }
+
+    /// Writes the partition summaries at close. Should it fail, the table
+    /// stays marked stale and the next open sums the records' digests.
+    private func saveSummaries() {
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+            try summaries.save(connection)
+            try connection.execute("COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+        }
     }
 
     // MARK: Records
@@ -259,7 +292,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         precondition(
             place.partition >= 0 && place.partition < partitionCount, "partition \(place.partition) is off the ring")
         let old = digest(of: key)
-        changeAtomically("write record") { s in
+        change("write record") { s in
             let deleted: Int64 = record.siblings.isDeleted ? 1 : 0
             let values: [SQLiteValue] = [
                 .text(key.text), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
@@ -271,7 +304,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
                 try s.insertRecord.run(values + [.integer(Int64(place.partition))])
                 cachedRecordCount += 1
             }
-            try writeSummary(of: place.partition, replacing: old, with: place.digest, s)
+            summaries.replace(in: place.partition, old, with: place.digest)
         }
         cache.set(record, digest: place.digest, for: key)
         return old
@@ -279,7 +312,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
 
     @discardableResult
     public func removeRecord(for key: Key) -> TreePlace? {
-        changeAtomically("remove record") { s in
+        change("remove record") { s in
             cache.remove(key)
             var removed: TreePlace?
             try s.deleteRecord.run([.text(key.text)]) { row in
@@ -287,21 +320,8 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             }
             guard let removed else { return nil }
             cachedRecordCount -= 1
-            try writeSummary(of: removed.partition, replacing: removed.digest, with: nil, s)
+            summaries.replace(in: removed.partition, removed.digest, with: nil)
             return removed
-        }
-    }
-
-    /// Changes the summary of `partition` in memory and in the table.
-    private func writeSummary(of partition: Int, replacing old: UInt64?, with new: UInt64?, _ s: Statements) throws {
-        summaries[partition].replace(old, with: new)
-        let summary = summaries[partition]
-        if summary.isEmpty {
-            try s.deletePartition.run([.integer(Int64(partition))])
-        } else {
-            try s.upsertPartition.run([
-                .integer(Int64(partition)), .integer(Int64(bitPattern: summary.hash)), .integer(Int64(summary.keys)),
-            ])
         }
     }
 
@@ -325,9 +345,10 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         }
     }
 
-    /// Kept in memory: read once at open, then changed with every record.
+    /// Kept in memory: read (or summed) once at open, then changed with
+    /// every record.
     public func partitionSummaries() -> [PartitionSummary] {
-        summaries.filter { !$0.isEmpty }
+        summaries.all.filter { !$0.isEmpty }
     }
 
     /// Reads the partial index of deleted keys only.
@@ -530,17 +551,6 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         try connection.execute("PRAGMA \(name)").first ?? ""
     }
 
-    /// Runs a change of several statements as one: inside the batch's
-    /// transaction if a batch is open, else in a transaction of its own, so a
-    /// record and its partition's summary are never committed apart.
-    private func changeAtomically<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
-        if inBatch { return change(operation, body) }
-        perform("begin a change") { s in try s.begin.run() }
-        let result = perform(operation, body)
-        perform("commit a change") { s in try s.commit.run() }
-        return result
-    }
-
     /// Runs one storage operation; a failure stops the process (see the type's
     /// documentation on errors).
     private func perform<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
@@ -604,6 +614,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
                     INSERT INTO meta (name, value) VALUES ('partition_count', \(conversion.partitionCount));
                     PRAGMA user_version = \(schemaVersion);
                     """)
+                try connection.execute(StoredSummaries.markSaved)
             default:
                 throw SQLiteStorageError(
                     "\(path) has schema version \(version), but this kvorum knows only version \(schemaVersion); "
@@ -614,23 +625,6 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
-    }
-
-    /// The summary of every partition of a ring of `partitionCount`, from
-    /// the `partitions` table.
-    private static func summaries(of connection: SQLiteConnection, partitionCount: Int) throws -> [PartitionSummary] {
-        var summaries = (0..<partitionCount).map { PartitionSummary(partition: $0) }
-        let select = try connection.prepare("SELECT part, hash, keys FROM partitions ORDER BY part")
-        try select.run { row in
-            let partition = Int(row.int64(0))
-            let keys = Int(row.int64(2))
-            guard partition >= 0, partition < partitionCount, keys > 0 else {
-                throw SQLiteStorageError("the summary of partition \(partition) is damaged")
-            }
-            summaries[partition] = PartitionSummary(
-                partition: partition, hash: UInt64(bitPattern: row.int64(1)), keys: keys)
-        }
-        return summaries
     }
 }
 
@@ -709,6 +703,7 @@ private struct PlaceConversion {
                 .integer(Int64(summary.keys)),
             ])
         }
+        try connection.execute(StoredSummaries.markSaved)
         progress(done, total)
     }
 }
@@ -722,8 +717,6 @@ private struct Statements {
     let selectDigest: SQLiteStatement
     let selectPartitionDigests: SQLiteStatement
     let selectDeletedKeys: SQLiteStatement
-    let upsertPartition: SQLiteStatement
-    let deletePartition: SQLiteStatement
     let selectKeys: SQLiteStatement
     let selectRecordsFrom: SQLiteStatement
     let selectRecordsAfter: SQLiteStatement
@@ -750,12 +743,6 @@ private struct Statements {
         selectPartitionDigests = try connection.prepare(
             "SELECT key, digest FROM records WHERE part = ?1 ORDER BY key")
         selectDeletedKeys = try connection.prepare("SELECT key FROM records WHERE deleted ORDER BY key")
-        upsertPartition = try connection.prepare(
-            """
-            INSERT INTO partitions (part, hash, keys) VALUES (?1, ?2, ?3)
-            ON CONFLICT (part) DO UPDATE SET hash = excluded.hash, keys = excluded.keys
-            """)
-        deletePartition = try connection.prepare("DELETE FROM partitions WHERE part = ?1")
         selectKeys = try connection.prepare("SELECT key FROM records ORDER BY key")
         selectRecordsFrom = try connection.prepare(
             "SELECT key, siblings, own_actor FROM records WHERE key >= ?1 ORDER BY key")
