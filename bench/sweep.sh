@@ -4,7 +4,8 @@
 # load the records and measure W at 16 connections (one `kvorum bench` run),
 # measure C at 16 connections, read each node's RSS from /proc, stop the
 # cluster, measure its three data directories, start it again on the same
-# data and time until a quorum GET of a loaded key answers 200. Prints one
+# data and time until a quorum GET of a loaded key answers 200; then kill -9
+# every node and time the same restart after the crash. Prints one
 # table row per record count (bench/tables.py sweep) and writes the table with
 # the machine's facts, the commit and the command to
 # bench/results/DATE-sweep-COMMIT.md. Not part of CI.
@@ -70,6 +71,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# timed_restart DATA-DIR LOG KEY: starts the cluster on DATA-DIR and sets
+# RESTARTED to the seconds until a quorum GET of KEY answers (null if not
+# within 300 s).
+timed_restart() {
+    local started url deadline=$((SECONDS + 300))
+    started=$(now)
+    start_cluster "$1" "$2"
+    RESTARTED=null
+    while [ $SECONDS -lt $deadline ]; do
+        url=$(node_field "$1" http 2>/dev/null | head -1 || true)
+        if [ -n "$url" ] && curl -sf -o /dev/null --max-time 2 "$url/kv/$3?r=2"; then
+            RESTARTED=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$started" "$(now)")
+            return
+        fi
+        sleep 0.05
+    done
+}
 node_field() { # DATA-DIR FIELD: the nodes' FIELD from cluster.json, one a line
     python3 -c 'import json,sys; [print(n[sys.argv[2]]) for n in json.load(open(sys.argv[1]))["nodes"]]' \
         "$1/cluster.json" "$2"
@@ -103,21 +121,19 @@ for records in "${COUNTS[@]}"; do
     disk=$(du -sb "$data"/node1 "$data"/node2 "$data"/node3 | awk '{sum += $1} END {print sum}')
     key=$(printf 'user%010d' $((records / 2)))
     log "$records records: restarting on the same data, timing until GET $key answers"
-    started=$(now)
-    start_cluster "$data" "$WORK/restart-$records.log"
-    restart=null
-    deadline=$((SECONDS + 300))
-    while [ $SECONDS -lt $deadline ]; do
-        url=$(node_field "$data" http 2>/dev/null | head -1 || true)
-        if [ -n "$url" ] && curl -sf -o /dev/null --max-time 2 "$url/kv/$key?r=2"; then
-            restart=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$started" "$(now)")
-            break
-        fi
-        sleep 0.05
-    done
+    timed_restart "$data" "$WORK/restart-$records.log" "$key"
+    restart=$RESTARTED
+    log "$records records: kill -9 of every node and the supervisor, then the same"
+    for pid in $(node_field "$data" pid); do kill -KILL "$pid" 2>/dev/null || true; done
+    kill -KILL "$SUPERVISOR" 2>/dev/null || true
+    wait "$SUPERVISOR" 2>/dev/null || true
+    SUPERVISOR=""
+    for pid in $(node_field "$data" pid); do wait_for 30 "node $pid to die" bash -c "! kill -0 $pid 2>/dev/null"; done
+    timed_restart "$data" "$WORK/crash-restart-$records.log" "$key"
+    crash_restart=$RESTARTED
     stop_cluster "$data"
-    python3 -c 'import json,sys; print(json.dumps({"rss_kib": [int(x) for x in sys.argv[1].split()], "disk_bytes": int(sys.argv[2]), "restart_seconds": json.loads(sys.argv[3])}))' \
-        "${rss[*]}" "$disk" "$restart" >"$out/facts.json"
+    python3 -c 'import json,sys; print(json.dumps({"rss_kib": [int(x) for x in sys.argv[1].split()], "disk_bytes": int(sys.argv[2]), "restart_seconds": json.loads(sys.argv[3]), "crash_restart_seconds": json.loads(sys.argv[4])}))' \
+        "${rss[*]}" "$disk" "$restart" "$crash_restart" >"$out/facts.json"
     rm -rf "$data"
     DIRS+=("$out")
 done

@@ -10,7 +10,8 @@ reports (and, for the sweep, the facts the script measured around them).
     tables.py sweep DIR...    each DIR one record count (bench/sweep.sh):
                               W-16.json (the run that loaded the records),
                               C-16.json and facts.json ({"rss_kib": [one per
-                              node], "disk_bytes": N, "restart_seconds": S});
+                              node], "disk_bytes": N, "restart_seconds": S,
+                              "crash_restart_seconds": S after kill -9});
                               one row per DIR, in the order given
     tables.py pair DIR A LABEL-A B LABEL-B
                               DIR holds A-W-1.json … B-C-16.json (bench/tls.sh,
@@ -137,8 +138,9 @@ def run_cell(report):
 
 def sweep(directories):
     lines = [
-        "| records | load ops/s (start → end) | W c=16 ops/s, p99 | C c=16 ops/s, p99 | RSS per node | disk, 3 nodes | cluster restart until a GET works |",
-        "|---:|---|---|---|---|---:|---:|",
+        "| records | load ops/s (start → end) | W c=16 ops/s, p99 | C c=16 ops/s, p99 | RSS per node | disk, 3 nodes "
+        "| cluster restart until a GET works | after kill -9 |",
+        "|---:|---|---|---|---|---:|---:|---:|",
     ]
     for directory in directories:
         with open(os.path.join(directory, "W-16.json")) as handle:
@@ -155,11 +157,13 @@ def sweep(directories):
             load += f", {write['loadErrors']} errors"
         rss = sorted(facts["rss_kib"])
         rss_cell = size(rss[0]) if size(rss[0]) == size(rss[-1]) else f"{size(rss[0])} – {size(rss[-1])}"
-        restart = facts.get("restart_seconds")
-        restart_cell = f"{restart:.2f} s" if restart is not None else "did not answer"
+        restarts = []
+        for name in ("restart_seconds", "crash_restart_seconds"):
+            seconds = facts.get(name)
+            restarts.append(f"{seconds:.2f} s" if seconds is not None else "did not answer")
         lines.append(
             f"| {write['records']:,} | {load} | {run_cell(write)} | {run_cell(read)} | {rss_cell} | "
-            f"{size(facts['disk_bytes'] / 1024)} | {restart_cell} |"
+            f"{size(facts['disk_bytes'] / 1024)} | {restarts[0]} | {restarts[1]} |"
         )
     return lines
 

@@ -107,6 +107,7 @@ struct CompareScriptTests {
                 "C-16.json": report(records: 1_000_000, throughput: 9000, p99: 4.5, errors: 3),
                 "facts.json": [
                     "rss_kib": [300_000, 250_000, 280_000], "disk_bytes": 3_221_225_472, "restart_seconds": 2.5,
+                    "crash_restart_seconds": 4.25,
                 ],
             ])
         let small = try directory(
@@ -118,6 +119,7 @@ struct CompareScriptTests {
                 "C-16.json": report(records: 100_000, throughput: 11000, p99: 2),
                 "facts.json": [
                     "rss_kib": [51_200, 51_200, 51_200], "disk_bytes": 104_857_600, "restart_seconds": NSNull(),
+                    "crash_restart_seconds": 0.5,
                 ],
             ])
         let lines = try tables(["sweep", small.path, large.path])
@@ -125,12 +127,12 @@ struct CompareScriptTests {
         #expect(lines[0].hasPrefix("| records | load ops/s (start → end) | W c=16 ops/s, p99 | C c=16 ops/s, p99 |"))
         #expect(
             lines[2]
-                == "| 100,000 | 5,000 (5,500 → 4,900) | 6,000, 3.20 ms | 11,000, 2.00 ms | 50 MiB | 100 MiB | did not answer |"
+                == "| 100,000 | 5,000 (5,500 → 4,900) | 6,000, 3.20 ms | 11,000, 2.00 ms | 50 MiB | 100 MiB | did not answer | 0.50 s |"
         )
         #expect(
             lines[3]
                 == "| 1,000,000 | 4,000 (5,000 → 3,500) | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors) | 244 MiB – 293 MiB "
-                + "| 3.00 GiB | 2.50 s |")
+                + "| 3.00 GiB | 2.50 s | 4.25 s |")
     }
 
     /// The pair table (bench/tls.sh, bench/protocols.sh) puts B beside A for
