@@ -92,6 +92,15 @@ struct CompareScriptTests {
         return root
     }
 
+    /// `tables.py instructions` on a raw file holding `raw`.
+    private func instructionTable(_ raw: String) throws -> [String] {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = root.appendingPathComponent("raw.tsv")
+        try raw.write(to: path, atomically: true, encoding: .utf8)
+        return try tables(["instructions", path.path])
+    }
+
     /// One sweep row per record count, in the order given: the load overall
     /// and in its first and last tenth, W and C with p99, the RSS range of the
     /// nodes, the disk of all three and the restart time.
@@ -193,20 +202,17 @@ struct CompareScriptTests {
     /// the idle rate times its length, the 2N run's less the N run's, over
     /// N; then the median and spread of the repeats, and bytes per operation.
     @Test func instructionsPerOperation() throws {
-        let root = try temporaryRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let raw = root.appendingPathComponent("raw.tsv")
-        try """
-        repeat\tworkload\tconnections\toperations\tinstructions\tseconds\twrite_bytes\twchar
-        1\tidle\t0\t0\t1000000\t2.0\t0\t1000
-        1\tW\t1\t100\t6000000\t2.0\t40960\t60000
-        1\tW\t1\t200\t11000000\t4.0\t81920\t110000
-        2\tidle\t0\t0\t2000000\t2.0\t0\t0
-        2\tW\t1\t200\t12000000\t2.0\t81920\t100000
-        2\tW\t1\t100\t6000000\t1.0\t40960\t50000
+        let lines = try instructionTable(
+            """
+            repeat\tworkload\tconnections\toperations\tinstructions\tseconds\twrite_bytes\twchar
+            1\tidle\t0\t0\t1000000\t2.0\t0\t1000
+            1\tW\t1\t100\t6000000\t2.0\t40960\t60000
+            1\tW\t1\t200\t11000000\t4.0\t81920\t110000
+            2\tidle\t0\t0\t2000000\t2.0\t0\t0
+            2\tW\t1\t200\t12000000\t2.0\t81920\t100000
+            2\tW\t1\t100\t6000000\t1.0\t40960\t50000
 
-        """.write(to: raw, atomically: true, encoding: .utf8)
-        let lines = try tables(["instructions", raw.path])
+            """)
         #expect(lines.contains("| W (quorum write) | 1 | 40,000, 50,000 | 45,000 | 22.2% | 410 | 495 |"))
         #expect(
             lines.contains(
@@ -216,17 +222,14 @@ struct CompareScriptTests {
     /// With COUNTER=cpu the count is CPU microseconds, named so and shown to
     /// a tenth.
     @Test func cpuTimePerOperation() throws {
-        let root = try temporaryRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let raw = root.appendingPathComponent("raw.tsv")
-        try """
-        repeat\tworkload\tconnections\toperations\tcpu_us\tseconds\twrite_bytes\twchar
-        1\tidle\t0\t0\t20000\t2.0\t0\t0
-        1\tC\t16\t1000\t150000\t1.0\t0\t1000
-        1\tC\t16\t2000\t265000\t1.5\t0\t2000
+        let lines = try instructionTable(
+            """
+            repeat\tworkload\tconnections\toperations\tcpu_us\tseconds\twrite_bytes\twchar
+            1\tidle\t0\t0\t20000\t2.0\t0\t0
+            1\tC\t16\t1000\t150000\t1.0\t0\t1000
+            1\tC\t16\t2000\t265000\t1.5\t0\t2000
 
-        """.write(to: raw, atomically: true, encoding: .utf8)
-        let lines = try tables(["instructions", raw.path])
+            """)
         #expect(lines.contains { $0.contains("CPU µs/op, each repeat") })
         #expect(lines.contains("| C (quorum read) | 16 | 110.0 | 110.0 | 0.0% | 0 | 1 |"))
         #expect(lines.contains("Idle baseline, CPU µs per second of the three nodes: 10,000 (one per repeat)."))
