@@ -150,7 +150,7 @@ MEMORY=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 - load: \`kvorum bench\` writes every record once over 16 connections; ops/s overall, then in the first and last tenth of the records
 - W, C: 16 connections, ${DURATION} s measured after ${WARMUP} s warm-up; W runs right after the load, C after W
 - RSS per node: VmRSS of the three node processes after the runs (smallest – largest); disk: the three nodes' data directories (SQLite files and node.log) after a clean stop (\`du -sb\`)
-- restart: \`kvorum cluster down\`, then \`kvorum cluster up\` on the same data; seconds from the start until \`GET /kv/KEY?r=2\` of a loaded key answers 200 on node1
+- restart: \`kvorum cluster down\`, then \`kvorum cluster up\` on the same data; seconds from the start until \`GET /kv/KEY?r=2\` of a loaded key answers 200 on node1; after kill -9: the same after \`kill -9\` of every node and of \`cluster up\`
 
 HEAD
     python3 bench/tables.py sweep "${DIRS[@]}"
