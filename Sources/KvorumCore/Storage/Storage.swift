@@ -35,7 +35,8 @@ public protocol Storage: AnyObject {
     func record(for key: Key) -> StoredRecord?
     /// Stores `record` under `key` at `place` in the anti-entropy tree, and
     /// returns the digest it replaces (nil when the key was not stored). The
-    /// summary of the place's partition changes in the same commit.
+    /// summary of the place's partition changes with it, also as seen after
+    /// a crash.
     @discardableResult
     func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64?
     /// Removes the record of `key` and returns the place it had (nil when

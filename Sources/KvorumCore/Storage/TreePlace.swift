@@ -2,10 +2,12 @@
 /// partition of the ring and the digest of its record.
 ///
 /// A store keeps the place with the record, and per partition a
-/// `PartitionSummary`, changed in the same commit as the record. A node
-/// therefore restarts with its tree without reading a single record, and
-/// keeps no per-key state in memory: a leaf comparison asks the store for
-/// the digests of one partition (`Storage.digests(inPartition:)`).
+/// `PartitionSummary` that always matches the stored records (the SQLite
+/// store saves them when it closes and sums them from the records' digests
+/// after a crash). A node therefore restarts with its tree without decoding
+/// a single record, and keeps no per-key state in memory: a leaf comparison
+/// asks the store for the digests of one partition
+/// (`Storage.digests(inPartition:)`).
 public struct TreePlace: Hashable, Sendable {
     public let partition: Int
     public let digest: UInt64
