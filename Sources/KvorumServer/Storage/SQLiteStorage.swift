@@ -657,22 +657,17 @@ extension SQLiteStorage {
 /// summed, and the indexes built once at the end. The only open that reads
 /// every record, so it reports its progress.
 private struct PlaceConversion {
-    /// Records between two progress reports.
-    static let progressInterval = 100_000
-
     let partitionCount: Int
     let progress: (_ done: Int, _ total: Int) -> Void
 
     func convert(_ connection: SQLiteConnection, decode: ([UInt8]) throws -> SiblingSet) throws {
-        let total = try connection.execute("SELECT count(*) FROM records").first.flatMap { Int($0) } ?? 0
-        progress(0, total)
+        var counter = try RecordProgress(connection, report: progress)
         try connection.execute(SQLiteStorage.recordsTable("records_next"))
         let select = try connection.prepare("SELECT key, siblings, own_actor FROM records")
         let insert = try connection.prepare(
             "INSERT INTO records_next (key, siblings, own_actor, part, digest, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
         )
         var summaries = (0..<partitionCount).map { PartitionSummary(partition: $0) }
-        var done = 0
         try select.run { row in
             let key = Key(row.text(0))
             let siblings = try decode(row.bytes(1))
@@ -683,8 +678,7 @@ private struct PlaceConversion {
                 .integer(siblings.isDeleted ? 1 : 0),
             ])
             summaries[place.partition].replace(nil, with: place.digest)
-            done += 1
-            if done % Self.progressInterval == 0 { progress(done, total) }
+            counter.step()
         }
         try connection.execute(
             """
@@ -704,7 +698,7 @@ private struct PlaceConversion {
             ])
         }
         try connection.execute(StoredSummaries.markSaved)
-        progress(done, total)
+        counter.finish()
     }
 }
 

@@ -15,9 +15,6 @@ import KvorumCore
 /// Tictac AAE treats its tree caches the same way: saved on a clean stop,
 /// rebuilt by a fold after an unclean one.
 struct StoredSummaries {
-    /// Records between two progress reports of a rebuild.
-    static let progressInterval = 100_000
-
     /// Every partition's summary, by partition.
     private(set) var all: [PartitionSummary]
     /// Partitions whose row may differ from `all`.
@@ -27,7 +24,7 @@ struct StoredSummaries {
 
     /// Reads the table if the store was closed since it was last written;
     /// else sums the records' digests, calling `progress` with the records
-    /// done and the total every `progressInterval` records. Then marks the
+    /// done and the total every `RecordProgress.interval` records. Then marks the
     /// table stale, committed before any record can change.
     init(
         opening connection: SQLiteConnection, partitionCount: Int, progress: (_ done: Int, _ total: Int) -> Void
@@ -112,21 +109,20 @@ struct StoredSummaries {
     private static func sum(
         _ connection: SQLiteConnection, partitionCount: Int, progress: (_ done: Int, _ total: Int) -> Void
     ) throws -> [PartitionSummary] {
-        let total = try connection.execute("SELECT count(*) FROM records").first.flatMap { Int($0) } ?? 0
-        progress(0, total)
-        var summaries = (0..<partitionCount).map { PartitionSummary(partition: $0) }
-        var done = 0
-        let select = try connection.prepare("SELECT part, digest FROM records")
-        try select.run { row in
-            let partition = Int(row.int64(0))
-            guard partition >= 0, partition < partitionCount else {
-                throw SQLiteStorageError("a record names partition \(partition), off a ring of \(partitionCount)")
+        try withoutActuallyEscaping(progress) { progress in
+            var counter = try RecordProgress(connection, report: progress)
+            var summaries = (0..<partitionCount).map { PartitionSummary(partition: $0) }
+            let select = try connection.prepare("SELECT part, digest FROM records")
+            try select.run { row in
+                let partition = Int(row.int64(0))
+                guard partition >= 0, partition < partitionCount else {
+                    throw SQLiteStorageError("a record names partition \(partition), off a ring of \(partitionCount)")
+                }
+                summaries[partition].replace(nil, with: UInt64(bitPattern: row.int64(1)))
+                counter.step()
             }
-            summaries[partition].replace(nil, with: UInt64(bitPattern: row.int64(1)))
-            done += 1
-            if done % progressInterval == 0 { progress(done, total) }
+            counter.finish()
+            return summaries
         }
-        progress(done, total)
-        return summaries
     }
 }
