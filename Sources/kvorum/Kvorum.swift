@@ -13,7 +13,7 @@ struct Kvorum: AsyncParsableCommand {
             MembersCommand.self, JoinCommand.self, LeaveCommand.self, RemoveCommand.self, StatsCommand.self,
             StatusCommand.self,
             KeysCommand.self, SimulateCommand.self,
-            BenchCommand.self, SimBenchCommand.self, CertsCommand.self,
+            BenchCommand.self, SimBenchCommand.self, StorageBenchCommand.self, CertsCommand.self,
         ]
     )
 }

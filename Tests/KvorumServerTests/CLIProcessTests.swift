@@ -32,6 +32,28 @@ struct CLIProcessTests {
         #expect(run.stdout == KvorumVersion.current + "\n", "\(run.stdout)")
     }
 
+    /// `kvorum storage-bench` fills a store to each size, prints one row per
+    /// size (the size, then its figures, writes/s and CPU positive), removes
+    /// its directory, and refuses sizes out of order.
+    @Test(.timeLimit(.minutes(1)))
+    func storageBenchPrintsARowPerSize() throws {
+        let directory = NSTemporaryDirectory() + "kvorum-storage-bench-test-\(getpid())"
+        let run = try ChildProcess.run(
+            Paths.kvorum,
+            ["storage-bench", "--sizes", "2000,5000", "--writes", "400", "--group", "2", "--directory", directory],
+            deadline: 50)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").compactMap { Int($0) } }
+        #expect(rows.map(\.first) == [2000, 5000], "\(run.stdout)")
+        for row in rows {
+            #expect(row.count == 5 && row[1] > 0 && row[2] > 0, "\(run.stdout)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory))
+        let refused = try ChildProcess.run(Paths.kvorum, ["storage-bench", "--sizes", "5000,2000"], deadline: 20)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("ascending order"), "\(refused.stderr)")
+    }
+
     /// `--generate-completion-script` writes a script for bash, zsh and fish
     /// that completes the client commands' options (`--nodes` among them),
     /// and the committed man page (scripts/man.sh) documents `--nodes`.

@@ -459,11 +459,20 @@ struct SQLiteStorageTests {
             #expect(try store.pragma("journal_mode") == "wal")
             #expect(try store.pragma("synchronous") == level)
             #expect(try store.pragma("locking_mode") == "normal")
-            #expect(try store.pragma("cache_size") == "-65536")
+            #expect(try store.pragma("cache_size") == "-8192")
             // SQLite's automatic checkpoints are off: the store's commit hook decides.
             #expect(try store.pragma("wal_autocheckpoint") == "0")
             _ = store.nextEpoch()
             #expect(try store.pragma("synchronous") == level)
+        }
+    }
+
+    /// The page cache is the one asked for, in KiB (a negative cache_size).
+    @Test func pageCacheSize() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory, pageCacheMiB: 3)
+            defer { store.close() }
+            #expect(try store.pragma("cache_size") == "-3072")
         }
     }
 

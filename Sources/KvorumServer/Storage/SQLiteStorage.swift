@@ -72,6 +72,14 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// Records kept decoded in memory unless the store is opened with another
     /// count: at a few hundred bytes each, a few tens of MiB.
     public static let defaultCachedRecords = 100_000
+    /// SQLite's page cache per store, in MiB (`PRAGMA cache_size`; SQLite's
+    /// own default is 2 MiB). It holds the inner pages of the records'
+    /// B-trees up to several million records; the leaves of a store larger
+    /// than memory are read from the OS page cache. A larger cache costs
+    /// more than it saves: SQLite walks its page cache at commit, so a
+    /// 64 MiB cache made an overwrite at 3 M records cost twice the CPU of
+    /// an 8 MiB one (`kvorum storage-bench`, bench/README.md).
+    public static let defaultPageCacheMiB = 8
     /// What a long open of the store is doing, for its `progress` reports.
     public enum OpeningWork: Sendable {
         /// Converting every record of an older schema, or of a store kept
@@ -141,10 +149,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     public init(
         directory: String, durability: Durability = .process, cachedRecords: Int = defaultCachedRecords,
         lockTimeout: Double = 5, partitionCount: Int = NodeConfig.defaultPartitionCount,
-        checkpoints: CheckpointPolicy = CheckpointPolicy(),
+        checkpoints: CheckpointPolicy = CheckpointPolicy(), pageCacheMiB: Int = defaultPageCacheMiB,
         progress: (_ work: OpeningWork, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) throws {
         precondition(partitionCount > 0, "a ring has at least one partition")
+        precondition(pageCacheMiB > 0, "SQLite's page cache needs at least 1 MiB")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -156,7 +165,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         let connection = try SQLiteConnection(path: path)
         do {
             connection.setBusyTimeout(milliseconds: Int32(max(0, min(lockTimeout, 3600)) * 1000))
-            try Self.configure(connection, durability: durability)
+            try Self.configure(connection, durability: durability, pageCacheMiB: pageCacheMiB)
             try withoutActuallyEscaping(progress) { progress in
                 try Self.migrate(
                     connection, path: path,
@@ -562,17 +571,15 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         }
     }
 
-    private static func configure(_ connection: SQLiteConnection, durability: Durability) throws {
+    private static func configure(_ connection: SQLiteConnection, durability: Durability, pageCacheMiB: Int) throws {
         // The first statement that reads the file header: a corrupt file fails here.
         let mode = try connection.execute("PRAGMA journal_mode = WAL").first
         guard mode == "wal" else {
             throw SQLiteStorageError("cannot switch to WAL mode (journal_mode is \(mode ?? "unknown"))")
         }
         try connection.execute("PRAGMA synchronous = \(durability.synchronous)")
-        // A 64 MiB page cache (SQLite's default is 2 MiB): a node's working
-        // set of records is read from memory, not from the OS page cache one
-        // pread(2) per page.
-        try connection.execute("PRAGMA cache_size = -65536")
+        // A negative cache_size is in KiB.
+        try connection.execute("PRAGMA cache_size = -\(pageCacheMiB * 1024)")
     }
 
     /// Creates the schema in an empty database, accepts the current one (its
