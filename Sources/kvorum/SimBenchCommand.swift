@@ -1,5 +1,4 @@
 import ArgumentParser
-import KvorumCore
 import KvorumSimulation
 
 /// `kvorum sim-bench`: how many events per second the deterministic simulator
@@ -23,32 +22,14 @@ struct SimBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sim = Simulation(seed: seed, network: NetworkConfig(delay: .uniform(0.01, 0.1)))
-        sim.recordTrace = false
-        let names = (1...6).map { "node0\($0)" }
-        for name in names { sim.addNode(name: name) }
-        guard sim.formCluster(names, via: "node01") else { throw ValidationError("the cluster did not form") }
-        var random = SeededRandom(seed: seed)
-        let start = sim.eventsProcessed
+        guard let benchmark = SimBenchmark(seed: seed) else { throw ValidationError("the cluster did not form") }
         let clock = ContinuousClock()
-        var requests = 0
-        let elapsed = clock.measure {
-            while sim.eventsProcessed - start < events {
-                let node = names[random.nextInt(below: names.count)]
-                let key = JSON.string("key-\(random.next() % 10_000)")
-                let body: JSON =
-                    random.next() % 2 == 0
-                    ? ["key": key, "value": "x", "quorum": 2]
-                    : ["key": key, "quorum": 2]
-                sim.send(ClientRequest(type: body["value"] == nil ? "GET" : "PUT", body: body), to: node)
-                requests += 1
-                sim.run(events: 8)
-            }
-        }
-        let processed = sim.eventsProcessed - start
+        let start = clock.now
+        let counts = benchmark.run(events: events)
+        let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print(
-            "simulator: \(processed) events (\(requests) client requests, \(sim.messagesSent) messages) "
-                + "in \(String(format: "%.2f", seconds)) s = \(Int(Double(processed) / seconds)) events/s")
+            "simulator: \(counts.events) events (\(counts.requests) client requests, \(counts.messages) messages) "
+                + "in \(String(format: "%.2f", seconds)) s = \(Int(Double(counts.events) / seconds)) events/s")
     }
 }
