@@ -76,7 +76,7 @@ extension Simulation {
     public func destroy(_ name: String) {
         let slot = slot(name)
         crash(name)
-        if slotByAddress[slot.config.address] === slot { slotByAddress[slot.config.address] = nil }
+        addresses.release(slot.config.address, from: slot)
         log("** destroy \(name)")
     }
 
@@ -95,7 +95,7 @@ extension Simulation {
 
     private func restart(_ name: String, with event: Event) {
         let slot = slot(name)
-        precondition(slotByAddress[slot.config.address] === slot, "node \(name) was destroyed")
+        precondition(addresses.slot(at: slot.config.address) === slot, "node \(name) was destroyed")
         crash(name)
         slot.life += 1
         log("** restart \(name)")

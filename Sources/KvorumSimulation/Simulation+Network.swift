@@ -10,7 +10,7 @@ extension Simulation {
         let body = { TraceFormat.describe(message.body) }
         messagesSent += 1
         sentByKind.count(message.body)
-        guard let destination = slotByAddress[address] else {
+        guard let destination = addresses.slot(at: address) else {
             log("dropped \(sender) -> \(address) \(body()) (unknown address)")
             return
         }

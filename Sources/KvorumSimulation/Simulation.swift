@@ -54,7 +54,7 @@ public final class Simulation {
     @exclusivity(unchecked) var nextTimerGeneration: UInt64 = 0
     var nextRequestID: RequestID = 0
     var slots: [String: NodeSlot] = [:]
-    @exclusivity(unchecked) var slotByAddress: [Address: NodeSlot] = [:]
+    @exclusivity(unchecked) var addresses = AddressBook()
     @exclusivity(unchecked) var disconnected: Set<String> = []
     @exclusivity(unchecked) var cutLinks: Set<Link> = []
     /// Messages held by a cut under `CutModel.holds`, in the order they were held.
@@ -97,7 +97,7 @@ public final class Simulation {
     ) -> String {
         precondition(slots[name] == nil, "node \(name) already exists")
         let address = address ?? "127.0.0.1:\(9700 + nodeNames.count + 1)"
-        precondition(slotByAddress[address] == nil, "address \(address) is already taken")
+        precondition(addresses.slot(at: address) == nil, "address \(address) is already taken")
         var config = NodeConfig(name: name, address: address)
         configure(&config)
         precondition(
@@ -106,7 +106,7 @@ public final class Simulation {
         )
         let slot = NodeSlot(config: config)
         slots[name] = slot
-        slotByAddress[address] = slot
+        addresses.claim(address, for: slot)
         nodeNames.append(name)
         start(slot)
         return address
@@ -343,7 +343,8 @@ public final class Simulation {
         case .reply(let id, let reply):
             let expected = slot.openRequests.remove(id) != nil
             slot.replies.append((id: id, reply: reply))
-            if slot.firstReply[id] == nil { slot.firstReply[id] = reply }
+            // An expected reply is the request's first: no lookup needed.
+            if expected || slot.firstReply[id] == nil { slot.firstReply[id] = reply }
             if !expected { unexpectedReplies += 1 }
             log(
                 { () -> String in
@@ -420,6 +421,31 @@ struct Envelope {
     var from: String { source.config.name }
     /// The destination's name.
     var to: String { destination.config.name }
+}
+
+/// The slot of each address in use, for sending: a node names the
+/// destination of a message by address.
+///
+/// The slots are searched in order rather than hashed: a simulation holds a
+/// handful of nodes, and comparing a handful of short strings costs a
+/// fraction of hashing one, which every message sent would otherwise pay.
+struct AddressBook {
+    private var entries: [(address: Address, slot: NodeSlot)] = []
+
+    /// The slot at `address`, nil when no node is there.
+    func slot(at address: Address) -> NodeSlot? {
+        entries.first { $0.address == address }?.slot
+    }
+
+    /// Gives `address`, which must be free, to `slot`.
+    mutating func claim(_ address: Address, for slot: NodeSlot) {
+        entries.append((address: address, slot: slot))
+    }
+
+    /// Frees `address` if `slot` holds it.
+    mutating func release(_ address: Address, from slot: NodeSlot) {
+        entries.removeAll { $0.address == address && $0.slot === slot }
+    }
 }
 
 /// One direction between two nodes.
