@@ -89,9 +89,15 @@ extension KvorumNode {
         return true
     }
 
-    /// The first `count` nodes of `list` that are not suspected.
+    /// The first `count` nodes of `list` that are not suspected, in one
+    /// array of the right size (this runs for every read).
     func healthy(_ list: [String], count: Int) -> [String] {
-        Array(list.filter { !isSuspected($0) }.prefix(count))
+        var chosen: [String] = []
+        chosen.reserveCapacity(count)
+        for peer in list where chosen.count < count && !isSuspected(peer) {
+            chosen.append(peer)
+        }
+        return chosen
     }
 
     // MARK: - Reads
@@ -216,8 +222,7 @@ extension KvorumNode {
     /// (forwarder address, op) (`ForwardLedger`), against a network that
     /// delivers a message twice.
     func startPut(client: RequestID, key: Key, payload: Payload, context: VersionVector?, quorum: Int) {
-        let replicas = ring.replicas(for: key, n: n)
-        if replicas.contains(name) {
+        if ring.isReplica(name, of: key, n: n) {
             coordinateWrite(key: key, payload: payload, context: context, quorum: quorum, origin: .client(client))
             return
         }

@@ -2,11 +2,15 @@
 ///
 /// Operation ids start in a fresh range after every restart (the range comes
 /// from a durable epoch), so a late reply to an operation of an earlier life
-/// never matches a new one. One table holds every kind of operation, so an
-/// id names exactly one. The protocol steps of each operation live in
-/// the operation types (`ReadOperation`, `WriteOperation`,
-/// `ForwardOperation`, `ListOperation`) and in `KvorumNode`'s coordination
-/// handlers.
+/// never matches a new one. Every id comes from `newID`, so an id names
+/// exactly one operation, in the table of its kind. The protocol steps of
+/// each operation live in the operation types (`ReadOperation`,
+/// `WriteOperation`, `ForwardOperation`, `ListOperation`) and in
+/// `KvorumNode`'s coordination handlers.
+///
+/// One table per kind lets an operation be changed in place (the
+/// dictionary's own `_modify`, one lookup, nothing copied), where one table
+/// of an enum of every kind had to take the operation out and put it back.
 struct Coordinator: Hashable {
     /// Which table an operation id is in.
     enum Kind: Hashable {
@@ -16,26 +20,16 @@ struct Coordinator: Hashable {
         case list
     }
 
-    /// One live operation, of one kind: an id names exactly one.
-    private enum Live: Hashable {
-        case read(ReadOperation)
-        case write(WriteOperation)
-        case forward(ForwardOperation)
-        case list(ListOperation)
-
-        var kind: Kind {
-            switch self {
-            case .read: .read
-            case .write: .write
-            case .forward: .forward
-            case .list: .list
-            }
-        }
+    /// The live operations, one table per kind.
+    private struct Tables: Hashable {
+        var reads: [UInt64: ReadOperation] = [:]
+        var writes: [UInt64: WriteOperation] = [:]
+        var forwards: [UInt64: ForwardOperation] = [:]
+        var listings: [UInt64: ListOperation] = [:]
     }
 
     private var lastID: UInt64
-    /// The live operations by id.
-    private var live: [UInt64: Live] = [:]
+    private var live = Tables()
     /// Forwarded writes coordinated lately, so none runs twice.
     private var executedForwards: ForwardLedger
 
@@ -52,16 +46,22 @@ struct Coordinator: Hashable {
     }
 
     /// How many operations are live.
-    var count: Int { live.count }
+    var count: Int { live.reads.count + live.writes.count + live.forwards.count + live.listings.count }
 
     /// Every live operation id, ascending.
-    var ids: [UInt64] { live.keys.sorted() }
+    var ids: [UInt64] { (Array(live.reads.keys) + live.writes.keys + live.forwards.keys + live.listings.keys).sorted() }
 
-    func kind(of id: UInt64) -> Kind? { live[id]?.kind }
+    func kind(of id: UInt64) -> Kind? {
+        if live.reads[id] != nil { return .read }
+        if live.writes[id] != nil { return .write }
+        if live.forwards[id] != nil { return .forward }
+        if live.listings[id] != nil { return .list }
+        return nil
+    }
 
     /// Whether a write to `key` is still placing its copies.
     func isWriting(_ key: Key) -> Bool {
-        live.values.contains { if case .write(let write) = $0 { write.key == key } else { false } }
+        live.writes.values.contains { $0.key == key }
     }
 
     /// Records that the forwarded write `entry` is coordinated here.
@@ -70,90 +70,49 @@ struct Coordinator: Hashable {
         executedForwards.record(entry)
     }
 
-    /// Stores or ends operation `id` of `kind`; ending an id of another kind
-    /// changes nothing.
-    private mutating func set(_ id: UInt64, _ kind: Kind, _ operation: Live?) {
-        if let operation {
-            live[id] = operation
-        } else if live[id]?.kind == kind {
-            live[id] = nil
-        }
-    }
-
-    /// Takes operation `id` out of the table while it is changed in place
-    /// (the `_modify` accessors below): the table then holds no second
-    /// reference to the operation's arrays and sibling sets, so changing
-    /// them copies nothing. `set` puts back what the change left.
-    private mutating func take<Operation>(_ id: UInt64, _ extract: (Live) -> Operation?) -> Operation? {
-        guard let current = live[id], let operation = extract(current) else { return nil }
-        live[id] = nil
-        return operation
-    }
-
     subscript(read id: UInt64) -> ReadOperation? {
-        get { if case .read(let op)? = live[id] { op } else { nil } }
-        set { set(id, .read, newValue.map(Live.read)) }
-        _modify {
-            var operation = take(id) { if case .read(let op) = $0 { op } else { nil } }
-            yield &operation
-            set(id, .read, operation.map(Live.read))
-        }
+        get { live.reads[id] }
+        _modify { yield &live.reads[id] }
     }
 
     subscript(write id: UInt64) -> WriteOperation? {
-        get { if case .write(let op)? = live[id] { op } else { nil } }
-        set { set(id, .write, newValue.map(Live.write)) }
-        _modify {
-            var operation = take(id) { if case .write(let op) = $0 { op } else { nil } }
-            yield &operation
-            set(id, .write, operation.map(Live.write))
-        }
+        get { live.writes[id] }
+        _modify { yield &live.writes[id] }
     }
 
     subscript(forward id: UInt64) -> ForwardOperation? {
-        get { if case .forward(let op)? = live[id] { op } else { nil } }
-        set { set(id, .forward, newValue.map(Live.forward)) }
-        _modify {
-            var operation = take(id) { if case .forward(let op) = $0 { op } else { nil } }
-            yield &operation
-            set(id, .forward, operation.map(Live.forward))
-        }
+        get { live.forwards[id] }
+        _modify { yield &live.forwards[id] }
     }
 
     subscript(list id: UInt64) -> ListOperation? {
-        get { if case .list(let op)? = live[id] { op } else { nil } }
-        set { set(id, .list, newValue.map(Live.list)) }
-        _modify {
-            var operation = take(id) { if case .list(let op) = $0 { op } else { nil } }
-            yield &operation
-            set(id, .list, operation.map(Live.list))
-        }
+        get { live.listings[id] }
+        _modify { yield &live.listings[id] }
     }
 
     /// The operations' own invariants, described where one is broken.
     func violations() -> [String] {
         var broken: [String] = []
         for id in ids {
-            switch live[id]! {
-            case .read(let read):
+            if let read = live.reads[id] {
                 if read.replies.contains(where: { read.pending.contains($0.peer) }) {
                     broken.append("read \(id) waits for a peer that has replied")
                 }
                 if read.answered && read.replies.count < read.quorum {
                     broken.append("read \(id) answered with \(read.replies.count) of \(read.quorum) replies")
                 }
-            case .write(let write):
+            } else if let write = live.writes[id] {
                 if write.answered && write.stored < write.quorum {
                     broken.append("write \(id) answered with \(write.stored) of \(write.quorum) copies stored")
                 }
                 if write.isSettled {
                     broken.append("write \(id) has placed every copy but is still live")
                 }
-            case .forward(let forward):
+            } else if let forward = live.forwards[id] {
                 if forward.handedOver && forward.target.isEmpty {
                     broken.append("forward \(id) was handed over to no one")
                 }
-            case .list(let listing):
+            } else if let listing = live.listings[id] {
                 if listing.pending.isEmpty {
                     broken.append("listing \(id) has every answer but is still live")
                 }

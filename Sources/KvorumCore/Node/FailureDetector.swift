@@ -23,9 +23,11 @@ struct FailureDetector: Hashable {
 
     /// A message from `peer` arrived: it is alive.
     /// - Returns: true if it was suspected until now.
+    /// Checks for no suspects first, as `Set.remove` hashes the name even
+    /// then, and this runs for every message a node receives.
     @discardableResult
     mutating func heard(from peer: String) -> Bool {
-        suspects.remove(peer) != nil
+        !suspects.isEmpty && suspects.remove(peer) != nil
     }
 
     /// Stops suspecting every peer that is not a member.

@@ -23,7 +23,9 @@
 /// own earlier writes it no longer holds. (Riak's per-key actor epochs solve
 /// the same problem.)
 public final class KvorumNode {
-    public private(set) var config: NodeConfig
+    /// Read many times per event (every message reads the heartbeat
+    /// setting), so it skips the runtime's exclusivity check, as `state` does.
+    @exclusivity(unchecked) public private(set) var config: NodeConfig
     public let storage: any Storage
     /// Everything the node keeps in memory between events.
     ///
@@ -344,10 +346,10 @@ public final class KvorumNode {
     /// 236 of the quick configuration). A node still joining keeps what it
     /// gets: it is about to be a replica.
     func passOnIfNotReplica(_ key: Key) {
-        guard !ring.isEmpty, state.membership.joinContact == nil else { return }
-        let replicas = ring.replicas(for: key, n: n)
-        guard !replicas.contains(name), storage.record(for: key) != nil else { return }
-        for replica in replicas { addHint(target: replica, key: key) }
+        guard !ring.isEmpty, state.membership.joinContact == nil, !ring.isReplica(name, of: key, n: n),
+            storage.record(for: key) != nil
+        else { return }
+        for replica in ring.replicas(for: key, n: n) { addHint(target: replica, key: key) }
     }
 
     /// Merges versions into the local record, keeping the local actor.

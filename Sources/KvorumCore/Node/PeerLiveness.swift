@@ -23,6 +23,16 @@ struct PeerLiveness: Hashable {
         /// The last report the peer sent, and when it arrived.
         var report: PeerReport?
         var reportedAt: Double?
+
+        /// A message from the peer arrived at `now`.
+        /// - Returns: true if the peer was down until now.
+        mutating func heard(at now: Double) -> Bool {
+            let wasDown = isDown
+            lastHeard = now
+            unansweredSince = nil
+            isDown = false
+            return wasDown
+        }
     }
 
     /// What one heartbeat tick decided for one peer.
@@ -48,16 +58,11 @@ struct PeerLiveness: Hashable {
 
     func record(of peer: String) -> Record? { records[peer] }
 
-    /// A message from `peer` arrived at `now`.
+    /// A message from `peer` arrived at `now`. The record is changed in
+    /// place, with one lookup: this runs for every message a node receives.
     /// - Returns: true if the peer was down until now.
     mutating func heard(from peer: String, at now: Double) -> Bool {
-        var record = records[peer] ?? Record(since: now)
-        let wasDown = record.isDown
-        record.lastHeard = now
-        record.unansweredSince = nil
-        record.isDown = false
-        records[peer] = record
-        return wasDown
+        records[peer, default: Record(since: now)].heard(at: now)
     }
 
     /// `peer` answered a ping with `report` (nil: it sent none).

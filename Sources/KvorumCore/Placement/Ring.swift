@@ -123,6 +123,19 @@ public struct Ring: Sendable, Hashable {
         preferenceList(forPartition: partition(of: key), limit: n)
     }
 
+    /// Whether `member` is one of the key's replicas: `replicas(for:n:)`
+    /// contains it. Builds no list, as it runs for every copy a node stores.
+    public func isReplica(_ member: String, of key: Key, n: Int) -> Bool {
+        let base = partition(of: key) * members.count
+        let end = base + min(n, members.count)
+        var slot = base
+        while slot < end {
+            if members[Int(order[slot])] == member { return true }
+            slot += 1
+        }
+        return false
+    }
+
     /// The first `n` distinct owners clockwise from a partition: the replicas
     /// of every key in it.
     public func replicas(forPartition partition: Int, n: Int) -> [String] {

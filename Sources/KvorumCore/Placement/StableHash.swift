@@ -13,13 +13,21 @@ public enum StableHash {
         hash(bytes: key.utf8)
     }
 
+    /// Native strings hash their contiguous bytes directly, which is
+    /// several times faster than stepping the UTF-8 view; others step it.
     private static func hash(bytes: String.UTF8View) -> UInt64 {
+        let contiguous = bytes.withContiguousStorageIfAvailable { mix(fnv1a($0)) }
+        return contiguous ?? mix(fnv1a(bytes))
+    }
+
+    /// FNV-1a 64 over `bytes`.
+    private static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             h ^= UInt64(byte)
             h &*= 0x0000_0100_0000_01b3
         }
-        return mix(h)
+        return h
     }
 
     /// MurmurHash3's fmix64 finaliser.

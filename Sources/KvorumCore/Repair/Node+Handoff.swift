@@ -56,7 +56,7 @@ extension KvorumNode {
     /// key and owes no hint for it.
     func dropIfNotResponsible(_ key: Key) {
         guard !ring.isEmpty else { return }
-        if ring.replicas(for: key, n: n).contains(name) && state.membership.isUp(name) { return }
+        if ring.isReplica(name, of: key, n: n) && state.membership.isUp(name) { return }
         if state.hints.holds(key) { return }
         if state.coordinator.isWriting(key) { return }
         deleteRecord(for: key)

@@ -98,7 +98,10 @@ public final class MemoryStorage: Storage {
         fileprivate var epoch: UInt64 = 0
     }
 
-    public private(set) var contents = Contents()
+    /// Read or written by every store and lookup, so it skips the runtime's
+    /// exclusivity check: a storage is used from its node's single thread
+    /// of control (`Storage`), and no method hands it out while changing it.
+    @exclusivity(unchecked) public private(set) var contents = Contents()
 
     public init() {}
 
