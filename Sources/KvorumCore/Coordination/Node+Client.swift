@@ -124,21 +124,16 @@ extension KvorumNode {
         }
     }
 
+    /// Answers the client once the quorum has replied, and ends the read
+    /// once every asked node has; the operation is changed in place.
     func onReadReply(_ id: UInt64, from peer: String, _ siblings: SiblingSet) {
-        guard state.coordinator[read: id]?.record(siblings, from: peer) == true, let op = state.coordinator[read: id]
-        else { return }
-        if !op.answered && op.replies.count >= op.quorum {
-            answerRead(id)
+        guard let progress = state.coordinator[read: id]?.record(siblings, from: peer) else { return }
+        if let answer = progress.answer {
+            reply(answer.client, .versions(ReadResult(answer.merged)))
         }
-        if state.coordinator[read: id]!.pending.isEmpty {
+        if progress.isComplete {
             finishRead(id)
         }
-    }
-
-    private func answerRead(_ id: UInt64) {
-        state.coordinator[read: id]!.answered = true
-        let merged = state.coordinator[read: id]!.merged
-        reply(state.coordinator[read: id]!.client, .versions(ReadResult(merged)))
     }
 
     /// A read's waiting time is up: suspect the silent nodes and ask the next
@@ -352,12 +347,7 @@ extension KvorumNode {
     }
 
     func onWriteAck(_ id: UInt64, from peer: String) {
-        guard
-            let i = state.coordinator[write: id]?.slots.firstIndex(where: { $0.holder == peer && $0.state == .pending })
-        else {
-            return
-        }
-        state.coordinator[write: id]!.slots[i].state = .stored
+        guard state.coordinator[write: id]?.acknowledge(from: peer) == true else { return }
         progressWrite(id)
     }
 

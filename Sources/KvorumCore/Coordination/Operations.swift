@@ -74,14 +74,30 @@ struct ReadOperation: Hashable {
     var replies: [Reply] { answers.replies }
     var merged: SiblingSet { answers.merged }
 
-    /// Records `peer`'s reply and merges it into `merged`.
-    /// - Returns: false, changing nothing, when `peer` has already replied.
-    mutating func record(_ siblings: SiblingSet, from peer: String) -> Bool {
-        guard !answers.replies.contains(where: { $0.peer == peer }) else { return false }
+    /// What one reply leaves the coordinator to do.
+    struct Progress {
+        /// The client to answer and the merged versions, the first time
+        /// `quorum` replies are in; nil otherwise.
+        var answer: (client: RequestID, merged: SiblingSet)?
+        /// Whether no asked node is left to answer.
+        var isComplete: Bool
+    }
+
+    /// Records `peer`'s reply, merges it into `merged`, and marks the read
+    /// answered once `quorum` replies are in. The coordinator changes the
+    /// operation in place through this one call, reading nothing else of it.
+    /// - Returns: nil, changing nothing, when `peer` has already replied.
+    mutating func record(_ siblings: SiblingSet, from peer: String) -> Progress? {
+        guard !answers.replies.contains(where: { $0.peer == peer }) else { return nil }
         pending.removeAll { $0 == peer }
         answers.replies.append(Reply(peer: peer, siblings: siblings))
         answers.merged.merge(siblings, policy: MergePolicy.forKey(key))
-        return true
+        var progress = Progress(answer: nil, isComplete: pending.isEmpty)
+        if !answered && replies.count >= quorum {
+            answered = true
+            progress.answer = (client: client, merged: merged)
+        }
+        return progress
     }
 }
 /// One of the N copies a write must make: the replica it belongs to and the
@@ -153,6 +169,14 @@ struct WriteOperation: Hashable {
 
     var stored: Int { slots.filter { $0.state == .stored }.count }
     var isSettled: Bool { !slots.contains { $0.state == .pending } }
+
+    /// `peer` stored its copy: the first slot it holds that is pending is stored.
+    /// - Returns: false, changing nothing, when `peer` holds no pending slot.
+    mutating func acknowledge(from peer: String) -> Bool {
+        guard let i = slots.firstIndex(where: { $0.holder == peer && $0.state == .pending }) else { return false }
+        placement.slots[i].state = .stored
+        return true
+    }
 }
 
 /// A client write this node (not a replica) forwards to a replica, in two
