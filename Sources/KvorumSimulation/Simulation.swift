@@ -381,7 +381,7 @@ final class NodeSlot {
     @exclusivity(unchecked) var life: UInt64 = 0
     /// The generation of each pending timer; a queued firing of another
     /// generation is stale.
-    @exclusivity(unchecked) var timers: [NodeTimer: UInt64] = [:]
+    @exclusivity(unchecked) var timers = TimerGenerations()
     @exclusivity(unchecked) var replies: [(id: RequestID, reply: ClientReply)] = []
     @exclusivity(unchecked) var firstReply: [RequestID: ClientReply] = [:]
     @exclusivity(unchecked) var openRequests: Set<RequestID> = []
@@ -421,6 +421,51 @@ struct Envelope {
     var from: String { source.config.name }
     /// The destination's name.
     var to: String { destination.config.name }
+}
+
+/// The generation of each pending timer of one node, looked up for every
+/// timer set, cancelled, fired or found stale.
+///
+/// The node's fixed timers sit in a small array by kind, and only operation
+/// timers in a table keyed by the operation's id: hashing a `NodeTimer` (its
+/// case, then its id) costs about twice hashing an id alone.
+struct TimerGenerations {
+    private var fixed = [UInt64?](repeating: nil, count: 7)
+    private var operations: [UInt64: UInt64] = [:]
+
+    subscript(timer: NodeTimer) -> UInt64? {
+        get {
+            switch timer {
+            case .operation(let op): operations[op]
+            default: fixed[Self.place(of: timer)]
+            }
+        }
+        set {
+            switch timer {
+            case .operation(let op): operations[op] = newValue
+            default: fixed[Self.place(of: timer)] = newValue
+            }
+        }
+    }
+
+    /// Forgets every timer.
+    mutating func removeAll() {
+        self = TimerGenerations()
+    }
+
+    /// Where a fixed timer's generation sits in `fixed`.
+    private static func place(of timer: NodeTimer) -> Int {
+        switch timer {
+        case .probe: 0
+        case .heartbeat: 1
+        case .handoff: 2
+        case .join: 3
+        case .antiEntropy: 4
+        case .viewExchange: 5
+        case .reap: 6
+        case .operation: preconditionFailure("an operation timer has no fixed place")
+        }
+    }
 }
 
 /// The slot of each address in use, for sending: a node names the
