@@ -108,9 +108,10 @@ extension KvorumNode {
         var op = ReadOperation(
             client: client, key: key, quorum: quorum,
             replicas: Array(preference.prefix(n)),
-            candidates: preference.filter { !targets.contains($0) && !isSuspected($0) },
+            candidates: preference.kept { !targets.contains($0) && !isSuspected($0) },
             pending: [], deadline: now + config.operationDeadline)
         let id = newOp()
+        op.pending.reserveCapacity(targets.count)
         for target in targets where target != name {
             op.pending.append(target)
             send(.read(op: id, key: key), to: target)
@@ -311,8 +312,9 @@ extension KvorumNode {
         let replicas = Array(preference.prefix(n))
         var op = WriteOperation(
             origin: origin, key: key, quorum: quorum, siblings: record.siblings, metadata: version.metadata,
-            slots: [], candidates: preference.dropFirst(n).filter { $0 != name && !isSuspected($0) },
+            slots: [], candidates: preference.dropFirst(n).kept { $0 != name && !isSuspected($0) },
             deadline: now + config.operationDeadline)
+        op.slots.reserveCapacity(replicas.count)
         let standingIn = !replicas.contains(name)
         var selfPlaced = false
         for replica in replicas {
@@ -410,5 +412,17 @@ extension KvorumNode {
         case .forwarded(let address, let op):
             send(.forwardResult(op: op, outcome: outcome), toAddress: address)
         }
+    }
+}
+
+extension Collection {
+    /// The elements `isIncluded` keeps, as `filter` gives them, in an array
+    /// allocated once for all of them: `filter` grows its result as it goes,
+    /// allocating up to three times for the few peers of a preference list.
+    fileprivate func kept(where isIncluded: (Element) -> Bool) -> [Element] {
+        var kept: [Element] = []
+        kept.reserveCapacity(count)
+        for element in self where isIncluded(element) { kept.append(element) }
+        return kept
     }
 }

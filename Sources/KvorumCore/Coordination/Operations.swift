@@ -63,13 +63,15 @@ struct ReadOperation: Hashable {
     var quorum: Int { terms.quorum }
     var deadline: Double { terms.deadline }
     var replicas: [String] { targets.replicas }
+    // The `_modify` accessors change the arrays in place: through a getter
+    // and a setter, every change would copy the array first.
     var candidates: [String] {
         get { targets.candidates }
-        set { targets.candidates = newValue }
+        _modify { yield &targets.candidates }
     }
     var pending: [String] {
         get { targets.pending }
-        set { targets.pending = newValue }
+        _modify { yield &targets.pending }
     }
     var replies: [Reply] { answers.replies }
     var merged: SiblingSet { answers.merged }
@@ -158,13 +160,14 @@ struct WriteOperation: Hashable {
     var deadline: Double { terms.deadline }
     var siblings: SiblingSet { written.siblings }
     var metadata: String { written.metadata }
+    // Changed in place, as `ReadOperation`'s arrays are.
     var slots: [WriteSlot] {
         get { placement.slots }
-        set { placement.slots = newValue }
+        _modify { yield &placement.slots }
     }
     var candidates: [String] {
         get { placement.candidates }
-        set { placement.candidates = newValue }
+        _modify { yield &placement.candidates }
     }
 
     var stored: Int { slots.filter { $0.state == .stored }.count }
@@ -174,7 +177,7 @@ struct WriteOperation: Hashable {
     /// - Returns: false, changing nothing, when `peer` holds no pending slot.
     mutating func acknowledge(from peer: String) -> Bool {
         guard let i = slots.firstIndex(where: { $0.holder == peer && $0.state == .pending }) else { return false }
-        placement.slots[i].state = .stored
+        slots[i].state = .stored
         return true
     }
 }

@@ -29,6 +29,7 @@ public struct TreePlace: Hashable, Sendable {
     /// sibling encoding, mixed. Equal records have equal digests on every node.
     public static func digest(key: Key, siblings: SiblingSet) -> UInt64 {
         var writer = WireCodec.Writer()
+        writer.bytes.reserveCapacity(128)
         writer.key(key)
         writer.siblings(siblings)
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
