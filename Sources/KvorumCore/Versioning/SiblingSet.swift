@@ -22,14 +22,33 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     public var metadata: [String] { versions.map(\.metadata) }
 
     /// The join of every version's history: a context that supersedes them all.
+    ///
+    /// Built in one pass, normalized once: joining history after history
+    /// normalized (sorted) the growing list of dots at every step. A
+    /// context's normal form depends only on the events it holds, so the
+    /// result is the same.
     public var context: VersionVector {
-        versions.reduce(into: VersionVector()) { $0.join($1.history) }
+        var counters: [String: UInt64] = [:]
+        var dots: [Dot] = []
+        for version in versions {
+            for (actor, counter) in version.past.counters where counter > counters[actor, default: 0] {
+                counters[actor] = counter
+            }
+            dots.append(contentsOf: version.past.dots)
+            if let dot = version.dot { dots.append(dot) }
+        }
+        return VersionVector(counters, dots: dots)
     }
 
     /// The highest counter `actor` has used in any version or causal past here.
-    /// The same as `context.maxCounter(of:)`, without building the context.
+    /// The same as `context.maxCounter(of:)`, without building the context
+    /// (nor copying a version: each is read where it is stored).
     public func maxCounter(of actor: String) -> UInt64 {
-        versions.reduce(0) { max($0, $1.maxCounter(of: actor)) }
+        var highest: UInt64 = 0
+        for i in versions.indices {
+            highest = max(highest, versions[i].maxCounter(of: actor))
+        }
+        return highest
     }
 
     /// True when `self` already holds everything `other` holds.
