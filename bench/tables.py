@@ -154,7 +154,9 @@ def sweep(directories):
         if tenths:
             load += f" ({tenths[0]:,.0f} → {tenths[-1]:,.0f})"
         if write.get("loadErrors"):
-            load += f", {write['loadErrors']} errors"
+            kinds = write.get("loadErrorKinds") or {}
+            detail = ": " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) if kinds else ""
+            load += f", {write['loadErrors']} errors{detail}"
         rss = sorted(facts["rss_kib"])
         rss_cell = size(rss[0]) if size(rss[0]) == size(rss[-1]) else f"{size(rss[0])} – {size(rss[-1])}"
         restarts = []

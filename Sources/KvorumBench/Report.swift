@@ -46,8 +46,11 @@ public struct BenchReport: Codable, Sendable {
     public var seed: UInt64
     /// Seconds the load phase took, if it ran.
     public var loadSeconds: Double?
-    /// Errors while loading.
+    /// Records the load could not write (after three tries each).
     public var loadErrors: Int
+    /// Those records by the kind of their last error (absent in reports of
+    /// older builds).
+    public var loadErrorKinds: [String: Int]?
     /// Records per second in each tenth of the load, first to last (absent
     /// without a load, or with fewer than ten records).
     public var loadTenths: [Double]?
@@ -100,6 +103,9 @@ public struct BenchReport: Codable, Sendable {
             ]
             lines.append(
                 "  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + cells.map(Self.right).joined())
+        }
+        for (kind, count) in (loadErrorKinds ?? [:]).sorted(by: { $0.key < $1.key }) {
+            lines.append("  load error \(kind): \(count)")
         }
         for (kind, count) in errors.sorted(by: { $0.key < $1.key }) { lines.append("  error \(kind): \(count)") }
         return lines.joined(separator: "\n")

@@ -105,7 +105,7 @@ public enum BenchRunner {
         }
         let isKvorum = if case .kvorum = configuration.target { true } else { false }
         var loadSeconds: Double?
-        var loadErrors = 0
+        var loadErrors: [String: Int] = [:]
         var loadTenths: [Double]?
         var primeSeconds: Double?
         if !configuration.skipLoad {
@@ -156,18 +156,20 @@ public enum BenchRunner {
             distribution: configuration.distribution, records: configuration.records,
             valueSize: configuration.valueSize, concurrency: configuration.concurrency,
             r: isKvorum ? configuration.r : nil, w: isKvorum ? configuration.w : nil, seed: configuration.seed,
-            loadSeconds: loadSeconds, loadErrors: loadErrors, loadTenths: loadTenths, primeSeconds: primeSeconds,
+            loadSeconds: loadSeconds, loadErrors: loadErrors.values.reduce(0, +), loadErrorKinds: loadErrors,
+            loadTenths: loadTenths, primeSeconds: primeSeconds,
             warmupSeconds: configuration.warmup, seconds: seconds,
             operations: all.totalCount, throughput: seconds > 0 ? Double(all.totalCount) / seconds : 0,
             latency: latency, errors: errors)
     }
 
-    /// Writes every record once; returns the records that failed and the
-    /// records per second in each tenth of the load (`LoadTenths`).
+    /// Writes every record once; returns the records that failed, by the kind
+    /// of their last failure, and the records per second in each tenth of
+    /// the load (`LoadTenths`).
     private static func load(
         _ configuration: BenchConfiguration, makeDriver: @Sendable (Int) -> BenchDriver,
         progress: (@Sendable (String) -> Void)?
-    ) -> (errors: Int, tenths: [Double]?) {
+    ) -> (errors: [String: Int], tenths: [Double]?) {
         let shared = Shared(tenths: LoadTenths(records: configuration.records, start: now()))
         let errors = touchEveryRecord(
             configuration, makeDriver: makeDriver, progress: progress, phase: "loading", shared: shared
@@ -181,12 +183,12 @@ public enum BenchRunner {
 
     /// Runs `operation` once on every record (connection i takes records i,
     /// i+c, …), retrying each up to three times, counting in `shared`;
-    /// returns the records that failed.
+    /// returns the records that failed, by the kind of their last failure.
     private static func touchEveryRecord(
         _ configuration: BenchConfiguration, makeDriver: @Sendable (Int) -> BenchDriver,
         progress: (@Sendable (String) -> Void)?, phase: String, shared: Shared = Shared(),
         _ operation: @escaping @Sendable (BenchDriver, Int, inout SplitMix64) throws -> Void
-    ) -> Int {
+    ) -> [String: Int] {
         let loaders = (0..<configuration.concurrency).map { Loader(driver: makeDriver($0)) }
         runThreads(
             loaders.count,
@@ -196,14 +198,19 @@ public enum BenchRunner {
         ) { index in
             var random = SplitMix64(seed: configuration.seed ^ 0x10AD ^ UInt64(index) &* 0x9E37_79B9)
             for record in stride(from: index, to: configuration.records, by: configuration.concurrency) {
-                var done = false
-                for _ in 0..<3 where !done {
-                    done = (try? operation(loaders[index].driver, record, &random)) != nil
+                var failure: String?
+                for attempt in 0..<3 where attempt == 0 || failure != nil {
+                    do {
+                        try operation(loaders[index].driver, record, &random)
+                        failure = nil
+                    } catch {
+                        failure = BenchError.kind(of: error)
+                    }
                 }
-                shared.finish(ok: done)
+                shared.finish(failure: failure)
             }
         }
-        return shared.errorCount
+        return shared.failures
     }
 
     /// Runs `body(0..<count)` on `count` threads and waits for them,
@@ -246,6 +253,7 @@ final class Shared: @unchecked Sendable {
     private let lock = NSLock()
     private var completed = 0
     private var failed = 0
+    private var failureKinds: [String: Int] = [:]
     private var measured = 0
     private var tenths: LoadTenths?
 
@@ -255,10 +263,15 @@ final class Shared: @unchecked Sendable {
         self.tenths = tenths
     }
 
-    /// Records one finished operation.
-    func finish(ok: Bool) {
+    /// Records one finished operation: done, or failed with a kind of error.
+    func finish(failure: String?) {
         lock.withLock {
-            if ok { completed += 1 } else { failed += 1 }
+            if let failure {
+                failed += 1
+                failureKinds[failure, default: 0] += 1
+            } else {
+                completed += 1
+            }
             if tenths != nil { tenths!.finished(completed + failed, at: BenchRunner.now()) }
         }
     }
@@ -276,7 +289,8 @@ final class Shared: @unchecked Sendable {
     }
 
     var completedCount: Int { lock.withLock { completed } }
-    var errorCount: Int { lock.withLock { failed } }
+    /// The failed operations by kind of error.
+    var failures: [String: Int] { lock.withLock { failureKinds } }
 
     /// The progress line: the phase, and operations and errors so far.
     func status(since measureFrom: UInt64) -> String {
@@ -348,14 +362,14 @@ final class Worker: @unchecked Sendable {
                     histograms[operation]!.record(finished - started)
                     lastFinish = finished
                 }
-                shared.finish(ok: true)
+                shared.finish(failure: nil)
             } catch {
-                let kind = (error as? BenchError)?.kind ?? "\(error)"
+                let kind = BenchError.kind(of: error)
                 if measured {
                     errors[kind, default: 0] += 1
                     lastFinish = BenchRunner.now()
                 }
-                shared.finish(ok: false)
+                shared.finish(failure: kind)
                 if case .connect = error as? BenchError { usleep(10_000) }
             }
         }

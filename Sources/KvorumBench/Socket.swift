@@ -26,6 +26,12 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
     /// Redis `WAIT` returned before a replica acknowledged the write.
     case notReplicated
 
+    /// The group of any error a driver throws: its `kind` for a
+    /// `BenchError`, its description otherwise.
+    static func kind(of error: any Error) -> String {
+        (error as? BenchError)?.kind ?? "\(error)"
+    }
+
     /// The failure's group in the report.
     public var kind: String {
         switch self {

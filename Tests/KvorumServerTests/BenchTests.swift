@@ -141,17 +141,20 @@ struct BenchTests {
         #expect(tenths.throughputs == nil)
     }
 
-    /// The text report names the first and last tenth's pace.
+    /// The text report names the first and last tenth's pace, and the
+    /// load's errors by kind.
     @Test func reportShowsTheLoadTenths() throws {
         let json = """
             {"target":"kvorum","workload":"W","distribution":"uniform","records":100,"valueSize":100,
-             "concurrency":16,"seed":1,"loadSeconds":2,"loadErrors":0,"loadTenths":[80,60,55,50,50,50,50,50,45,40],
+             "concurrency":16,"seed":1,"loadSeconds":2,"loadErrors":3,"loadErrorKinds":{"timeout":3},
+             "loadTenths":[80,60,55,50,50,50,50,50,45,40],
              "warmupSeconds":1,"seconds":6,"operations":600,"throughput":100,"latency":{},"errors":{}}
             """
         let report = try JSONDecoder().decode(BenchReport.self, from: Data(json.utf8))
         #expect(
             report.text.contains(
-                "load: 100 records in 2.0 s (50 ops/s; first tenth 80, last tenth 40 ops/s), 0 errors"))
+                "load: 100 records in 2.0 s (50 ops/s; first tenth 80, last tenth 40 ops/s), 3 errors"))
+        #expect(report.text.contains("  load error timeout: 3"))
     }
 }
 

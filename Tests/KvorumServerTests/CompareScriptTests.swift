@@ -53,11 +53,12 @@ struct CompareScriptTests {
     /// tables read.
     private func report(
         records: Int = 1000, throughput: Double, p50: Double = 0.5, p99: Double, errors: Int = 0,
-        loadSeconds: Double? = nil, loadTenths: [Double]? = nil
+        loadSeconds: Double? = nil, loadTenths: [Double]? = nil, loadErrorKinds: [String: Int] = [:]
     ) -> [String: Any] {
         var report: [String: Any] = [
             "target": "kvorum", "workload": "W", "distribution": "uniform", "records": records, "valueSize": 100,
-            "concurrency": 16, "seed": 1, "loadErrors": 0, "warmupSeconds": 1, "seconds": 10,
+            "concurrency": 16, "seed": 1, "loadErrors": loadErrorKinds.values.reduce(0, +),
+            "loadErrorKinds": loadErrorKinds, "warmupSeconds": 1, "seconds": 10,
             "operations": Int(throughput * 10), "throughput": throughput,
             "latency": ["all": ["count": 1, "mean": p50, "p50": p50, "p95": p99, "p99": p99, "p999": p99, "max": p99]],
             "errors": errors == 0 ? [String: Int]() : ["timeout": errors],
@@ -103,7 +104,8 @@ struct CompareScriptTests {
 
     /// One sweep row per record count, in the order given: the load overall
     /// and in its first and last tenth, W and C with p99, the RSS range of the
-    /// nodes, the disk of all three and the restart time.
+    /// nodes, the disk of all three and the restart time; a load's errors by
+    /// kind.
     @Test func sweepTableRows() throws {
         let root = try temporaryRoot()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -112,7 +114,8 @@ struct CompareScriptTests {
             [
                 "W-16.json": report(
                     records: 1_000_000, throughput: 4321.4, p99: 12.346, loadSeconds: 250,
-                    loadTenths: [5000, 4800, 4500, 4200, 4000, 3900, 3800, 3700, 3600, 3500]),
+                    loadTenths: [5000, 4800, 4500, 4200, 4000, 3900, 3800, 3700, 3600, 3500],
+                    loadErrorKinds: ["timeout": 4, "HTTP 503": 1]),
                 "C-16.json": report(records: 1_000_000, throughput: 9000, p99: 4.5, errors: 3),
                 "facts.json": [
                     "rss_kib": [300_000, 250_000, 280_000], "disk_bytes": 3_221_225_472, "restart_seconds": 2.5,
@@ -140,7 +143,7 @@ struct CompareScriptTests {
         )
         #expect(
             lines[3]
-                == "| 1,000,000 | 4,000 (5,000 → 3,500) | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors) | 244 MiB – 293 MiB "
+                == "| 1,000,000 | 4,000 (5,000 → 3,500), 5 errors: HTTP 503 1, timeout 4 | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors) | 244 MiB – 293 MiB "
                 + "| 3.00 GiB | 2.50 s | 4.25 s |")
     }
 
