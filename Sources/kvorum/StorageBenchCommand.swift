@@ -73,14 +73,12 @@ struct StorageBenchCommand: ParsableCommand {
         var filled = 0
         print("records  writes/s  cpu_us/write  written_bytes/write  read_bytes/write")
         for step in steps {
-            // Each size opens the store anew, after the last one's close has
-            // copied its log into the database: a measurement does not pay
-            // for the checkpoints of the records added before it.
+            // The store is closed after the records are added, which copies
+            // its log into the database: the measurement does not pay for
+            // the checkpoints of the records just added.
             let store = try SQLiteStorage(
                 directory: directory, cachedRecords: cachedRecords, pageCacheMiB: pageCacheMib)
-            defer { store.close() }
-            let writer = RecordWriter(store: store, valueBytes: valueBytes)
-            writer.fill(from: filled, to: step)
+            RecordWriter(store: store, valueBytes: valueBytes).fill(from: filled, to: step)
             filled = step
             store.close()
             let reopened = try SQLiteStorage(
