@@ -27,7 +27,7 @@ struct SimBenchCommand: ParsableCommand {
         let start = clock.now
         let counts = benchmark.run(events: events)
         let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         print(
             "simulator: \(counts.events) events (\(counts.requests) client requests, \(counts.messages) messages) "
                 + "in \(String(format: "%.2f", seconds)) s = \(Int(Double(counts.events) / seconds)) events/s")

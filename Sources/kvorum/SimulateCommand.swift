@@ -111,7 +111,7 @@ struct SimulateCommand: ParsableCommand {
         _ faults: Int, _ virtualTime: Double, _ started: ContinuousClock.Instant
     ) {
         let wall = ContinuousClock.now - started
-        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+        let seconds = wall.inSeconds
         Console.say(
             "summary: \(passed + failed.count) seeds from \(from), \(passed) passed, \(failed.count) failed; "
                 + "\(operations) operations, \(writes) acknowledged writes (\(deletes.sent) deletes sent, "

@@ -108,10 +108,7 @@ struct StorageBenchCommand: ParsableCommand {
                 if done % group == group - 1 || done == writes - 1 { writer.store.commitBatch() }
             }
         }
-        return (
-            ProcessCost.now() - before,
-            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        )
+        return (ProcessCost.now() - before, elapsed.inSeconds)
     }
 }
 
@@ -130,21 +127,23 @@ private struct RecordWriter {
     func fill(from first: Int, to end: Int) {
         for start in stride(from: first, to: end, by: 1000) {
             store.beginBatch()
-            for index in start..<min(end, start + 1000) { write(index, counter: 1, past: VersionVector()) }
+            for index in start..<min(end, start + 1000) {
+                write(Key("key-\(index)"), counter: 1, past: VersionVector())
+            }
             store.commitBatch()
         }
     }
 
     /// Reads record `index` and writes its next version over it.
     func overwrite(_ index: Int) {
-        guard let old = store.record(for: Key("key-\(index)"))?.siblings.versions.first?.dot else {
-            preconditionFailure("record key-\(index) is missing")
+        let key = Key("key-\(index)")
+        guard let old = store.record(for: key)?.siblings.versions.first?.dot else {
+            preconditionFailure("record \(key.text) is missing")
         }
-        write(index, counter: old.counter + 1, past: VersionVector([old.actor: old.counter]))
+        write(key, counter: old.counter + 1, past: VersionVector([old.actor: old.counter]))
     }
 
-    private func write(_ index: Int, counter: UInt64, past: VersionVector) {
-        let key = Key("key-\(index)")
+    private func write(_ key: Key, counter: UInt64, past: VersionVector) {
         let siblings = SiblingSet([Version(dot: Dot(actor: "bench", counter: counter), past: past, value: value)])
         store.setRecord(
             StoredRecord(siblings: siblings), for: key,
