@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import KvorumCore
 import KvorumTestKit
@@ -298,6 +299,55 @@ struct SQLiteStorageTests {
         }
     }
 
+    /// Between checkpoint rounds the store's connection holds the database
+    /// alone (SQLite's exclusive locking mode: no file or WAL-index lock per
+    /// commit), lets it go when a round is due, and takes it back after.
+    @Test func holdsTheDatabaseAloneBetweenRounds() throws {
+        try withTemporaryDirectory { directory in
+            let policy = CheckpointPolicy(roundFrames: 64, restartFrames: 1_000_000)
+            let store = try SQLiteStorage(directory: directory, checkpoints: policy)
+            defer { store.close() }
+            func othersCanRead() throws -> Bool {
+                let other = try SQLiteConnection(path: store.path)
+                defer { other.close() }
+                other.setBusyTimeout(milliseconds: 0)
+                do {
+                    _ = try other.execute("SELECT count(*) FROM records")
+                    return true
+                } catch  where error.code == SQLITE_BUSY {
+                    return false
+                }
+            }
+            var written = 0
+            func write() {
+                store.setRecord(
+                    StoredRecord(siblings: SiblingSet([version("n1", 1, String(repeating: "v", count: 300))])),
+                    for: Key("key-\(written)"))
+                written += 1
+            }
+            #expect(try othersCanRead(), "shared until the first commit")
+            write()
+            write()
+            #expect(try !othersCanRead(), "held from the write after the first commit")
+
+            // Enough frames for a round: the writer lets the database go for it ...
+            let deadline = Date().addingTimeInterval(30)
+            while store.checkpointCounts.rounds == 0, Date() < deadline {
+                if written < 500 { write() } else { Thread.sleep(forTimeInterval: 0.01) }
+            }
+            #expect(store.checkpointCounts.rounds >= 1)
+            #expect(store.checkpointCounts.finishes == 0)
+            // ... and takes it back at a later commit.
+            var held = false
+            for _ in 0..<200 where !held {
+                write()
+                held = try !othersCanRead()
+            }
+            #expect(held)
+            #expect(try store.query("SELECT count(*) FROM records") == ["\(written)"])
+        }
+    }
+
     /// The partition summaries reach the table when the store closes, not
     /// with each record (a second page per write); an open after a close
     /// reads the table, and one after a crash sums the records' digests.
@@ -314,7 +364,9 @@ struct SQLiteStorageTests {
             let store = try SQLiteStorage(directory: directory, checkpoints: Self.noCheckpoints)
             for (key, record) in written(0..<300) { store.setRecord(record, for: key) }
             store.removeRecord(for: "key-7")
-            #expect(try tableRows() == 0, "nothing is written to the table while the store is open")
+            #expect(
+                try store.query("SELECT count(*) FROM partitions") == ["0"],
+                "nothing is written to the table while the store is open")
             let summaries = store.partitionSummaries()
             #expect(summaries == recomputedSummaries(of: store))
             store.close()

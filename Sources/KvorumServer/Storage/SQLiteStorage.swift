@@ -27,9 +27,11 @@ import KvorumCore
 ///   process (another node pointed at the same directory by mistake) cannot
 ///   open it.
 /// - Checkpoints: a `WALCheckpointer` copies the write-ahead log into the
-///   database on a thread and connection of its own (SQLite's shared-memory
-///   WAL index lets the two connections share the log), so the node's thread
-///   does not stall in a checkpoint.
+///   database on a thread and connection of its own, so the node's thread
+///   does not stall in a checkpoint. Between its rounds the store's
+///   connection holds the database alone (SQLite's exclusive locking mode),
+///   and lets it go while one runs (SQLite's shared-memory WAL index lets
+///   the two connections share the log).
 /// - Errors: `Storage` methods cannot throw. A failure to read or write the
 ///   database (disk full, I/O error, corruption) stops the process with
 ///   `fatalError` and SQLite's message: a node must never acknowledge a write
@@ -102,6 +104,11 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     private let connection: SQLiteConnection
     private let lock: StoreLock
     private let checkpointer: WALCheckpointer
+    /// A change of locking mode asked for by the last commit, not yet made;
+    /// and how many `perform` calls are running (a scan's visitor may call
+    /// back into the store), so that it is made only by the outermost.
+    private var lockStep = CommitStep.nothing
+    private var performing = 0
     /// `nil` once closed.
     private var statements: Statements?
     private let encoder: JSONEncoder
@@ -182,7 +189,7 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
             lastEpoch = epoch
             identity = try Self.identity(of: connection)
             statements = try Statements(connection)
-            checkpointer = try WALCheckpointer(
+            checkpointer = WALCheckpointer(
                 path: path, synchronous: durability.synchronous, policy: checkpoints.validated())
         } catch let error as SQLiteStorageError where error.code == SQLITE_NOTADB || error.code == SQLITE_CORRUPT {
             connection.close()
@@ -229,11 +236,37 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
         }
     }
 
-    /// After a commit: checkpoints on this thread when the checkpointer says
-    /// the log should start over now.
+    /// After a commit (inside SQLite's WAL hook): checkpoints on this thread
+    /// when the checkpointer says the log should start over now; a change of
+    /// locking mode waits until the statement has finished (`perform`).
     private func checkpointIfDue(logFrames: Int) {
-        guard checkpointer.committed(logFrames: logFrames) else { return }
-        checkpointer.finished(with: perform("checkpoint the write-ahead log") { _ in try connection.checkpoint() })
+        let step = checkpointer.committed(logFrames: logFrames)
+        switch step {
+        case .nothing: return
+        case .checkpoint:
+            do {
+                checkpointer.finished(with: try connection.checkpoint())
+            } catch {
+                fatalError("SQLiteStorage (\(path)): cannot checkpoint the write-ahead log: \(error)")
+            }
+        case .holdTheLog, .shareTheLog: lockStep = step
+        }
+    }
+
+    /// Holds the database alone, or lets it go for a checkpoint round, as the
+    /// checkpointer asked at the last commit. Runs outside any transaction
+    /// and statement.
+    private func changeLocking(_ step: CommitStep) throws(SQLiteStorageError) {
+        switch step {
+        case .nothing, .checkpoint: return
+        case .holdTheLog:
+            // Taken at the next write, and held from then on.
+            try connection.execute("PRAGMA locking_mode = EXCLUSIVE")
+        case .shareTheLog:
+            // Let go at the end of a write transaction: an empty one.
+            try connection.execute("PRAGMA locking_mode = NORMAL; BEGIN IMMEDIATE; COMMIT")
+            checkpointer.logShared()
+        }
     }
 
     deinit { close() }
@@ -557,15 +590,30 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
 
     /// The value of `PRAGMA name` on this store's connection.
     func pragma(_ name: String) throws -> String {
-        try connection.execute("PRAGMA \(name)").first ?? ""
+        try query("PRAGMA \(name)").first ?? ""
+    }
+
+    /// The first column of every row `sql` returns, on this store's
+    /// connection (while the store is open, no other connection may read
+    /// its database between checkpoint rounds).
+    func query(_ sql: String) throws -> [String] {
+        try connection.execute(sql)
     }
 
     /// Runs one storage operation; a failure stops the process (see the type's
     /// documentation on errors).
     private func perform<T>(_ operation: String, _ body: (Statements) throws -> T) -> T {
         guard let statements else { fatalError("SQLiteStorage (\(path)): \(operation) after close()") }
+        performing += 1
+        defer { performing -= 1 }
         do {
-            return try body(statements)
+            let result = try body(statements)
+            if lockStep != .nothing && performing == 1 && !connection.inTransaction {
+                let step = lockStep
+                lockStep = .nothing
+                try changeLocking(step)
+            }
+            return result
         } catch {
             fatalError("SQLiteStorage (\(path)): cannot \(operation): \(error)")
         }
