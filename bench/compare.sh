@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Kvorum side by side with Redis and etcd, all on loopback, with the same load
 # generator (`kvorum bench`): workloads W (write only) and C (read only) at 1
-# and 16 connections against a 3-node Kvorum cluster (N=3, R=W=2), a Redis
+# and 16 connections against a 3-node Kvorum cluster (N=3, R=W=2; over HTTP
+# and over its binary client protocol, docs/binary-protocol.md), a Redis
 # master with one replica (SET + WAIT 1, and plain SET/GET) and a 3-member
 # etcd cluster (put, linearizable range), and W again against a second 3-node
 # Kvorum cluster with --durability fsync beside etcd's put (both fsync each
 # write). Prints markdown tables (bench/tables.py compare) with the absolute
 # figures and the Kvorum/peer ratios. Not part of CI.
 #
-# Usage: bench/compare.sh   (2 cores: about 4 minutes of runs, plus the release
+# Usage: bench/compare.sh   (2 cores: about 5 minutes of runs, plus the release
 #   build from scratch)
 # Settings (environment): DURATION=6 WARMUP=1 RECORDS=100000 VALUE_SIZE=100
 #   DURABILITY=process (Kvorum's --durability) SCRATCH=.build (swift build --scratch-path)
@@ -71,12 +72,15 @@ trap 'exit 130' INT TERM
 
 
 
-log "starting a 3-node Kvorum cluster (durability $DURABILITY)"
-"$BIN" cluster up --data-dir "$WORK/kvorum" --durability "$DURABILITY" >"$WORK/kvorum.log" 2>&1 &
+BINARY_BASE=$(free_port_run 3)
+log "starting a 3-node Kvorum cluster (durability $DURABILITY, binary protocol on $BINARY_BASE..$((BINARY_BASE + 2)))"
+"$BIN" cluster up --data-dir "$WORK/kvorum" --durability "$DURABILITY" --binary-base-port "$BINARY_BASE" \
+    >"$WORK/kvorum.log" 2>&1 &
 PIDS+=($!)
 wait_for 60 "the Kvorum cluster" grep -q "node(s) up" "$WORK/kvorum.log"
 KVORUM_URLS=$(python3 -c 'import json,sys; print(",".join(n["http"] for n in json.load(open(sys.argv[1]))["nodes"]))' \
     "$WORK/kvorum/cluster.json")
+KVORUM_BINARY="127.0.0.1:$BINARY_BASE,127.0.0.1:$((BINARY_BASE + 1)),127.0.0.1:$((BINARY_BASE + 2))"
 
 log "starting a second 3-node Kvorum cluster with durability fsync"
 "$BIN" cluster up --data-dir "$WORK/kvorum-fsync" --durability fsync >"$WORK/kvorum-fsync.log" 2>&1 &
@@ -130,6 +134,7 @@ for c in 16 1; do
     load=no
     [ "$c" = 16 ] && load=yes
     run kvorum "$load" W "$c" --target kvorum --node "$KVORUM_URLS" --r 2 --w 2
+    run kvorum+binary no W "$c" --target kvorum --protocol binary --node "$KVORUM_BINARY" --r 2 --w 2
     run kvorum+fsync "$load" W "$c" --target kvorum --node "$FSYNC_URLS" --r 2 --w 2
     run redis+wait "$load" W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT" --redis-wait
     run redis no W "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
@@ -137,6 +142,7 @@ for c in 16 1; do
 done
 for c in 16 1; do
     run kvorum no C "$c" --target kvorum --node "$KVORUM_URLS" --r 2 --w 2
+    run kvorum+binary no C "$c" --target kvorum --protocol binary --node "$KVORUM_BINARY" --r 2 --w 2
     run redis no C "$c" --target redis --redis "127.0.0.1:$REDIS_PORT"
     if [ "$HAVE_ETCD" = 1 ]; then run etcd no C "$c" --target etcd --etcd "http://127.0.0.1:$C1"; fi
 done
@@ -152,6 +158,7 @@ cat <<HEAD
 - Kvorum: 3 nodes (\`kvorum cluster up\`, release build), N=3, R=W=2, durability \`$DURABILITY\` ($( [ "$DURABILITY" = fsync ] && echo "each write is fsynced to SQLite's WAL before it is acknowledged" || echo "each write is committed to SQLite in WAL mode and handed to the OS, not fsynced"); group commit per event-loop turn); connections spread over the 3 nodes
 - Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'): master + 1 replica, no persistence (\`--save '' --appendonly no\`); \`redis+wait\` pipelines \`WAIT 1 1000\` after each SET; every connection to the master
 - etcd: $( [ "$HAVE_ETCD" = 1 ] && etcd --version | head -1 | sed 's/etcd Version: //' || echo "skipped (not installable)"), 3 members, default durability (fsyncs its WAL), JSON gateway, linearizable range; every connection to member 1
+- kvorum+binary: the same cluster through its binary client protocol (\`kvorum bench --protocol binary\`, one request in flight per connection, as for every target)
 - kvorum+fsync: a second 3-node cluster with \`--durability fsync\` (each write fsynced to SQLite's WAL before it is acknowledged), W only, beside etcd's put, which fsyncs too
 - ratio = Kvorum ops/s ÷ the peer's ops/s at the same workload and concurrency (W is compared with writes, C with reads)
 

@@ -24,6 +24,32 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
+# The first of N consecutive free loopback ports (for `cluster up
+# --binary-base-port`).
+free_port_run() { # N
+    python3 - "$1" <<'PY'
+import random, socket, sys
+count = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 60000)
+    socks = []
+    try:
+        for port in range(base, base + count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", port))
+            socks.append(s)
+        print(base)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+else:
+    sys.exit("no run of free ports found")
+PY
+}
+
 # Sends SIGTERM to PID, waits up to TENTHS tenths of a second for it to
 # exit, then kills it.
 stop_pid() { # PID TENTHS

@@ -41,26 +41,7 @@ trap 'stop_cluster; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 
-# Three consecutive free loopback ports, for --binary-base-port.
-BINARY_BASE=$(python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    base = random.randrange(20000, 60000)
-    socks = []
-    try:
-        for port in range(base, base + 3):
-            s = socket.socket()
-            s.bind(("127.0.0.1", port))
-            socks.append(s)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
-)
+BINARY_BASE=$(free_port_run 3)
 
 log "starting a 3-node cluster (durability $DURABILITY, binary protocol on $BINARY_BASE..$((BINARY_BASE + 2)))"
 "$BIN" cluster up --data-dir "$WORK/cluster" --durability "$DURABILITY" --binary-base-port "$BINARY_BASE" \

@@ -4,9 +4,10 @@ reports (and, for the sweep, the facts the script measured around them).
 
     tables.py compare DIR     DIR holds NAME-WORKLOAD-CONNECTIONS.json
                               (bench/compare.sh): one row per run with the
-                              Kvorum/peer ratios, Kvorum with --durability
-                              fsync beside etcd (both fsync), the goals of
-                              issue 6
+                              Kvorum/peer ratios (HTTP, and the binary
+                              protocol when kvorum+binary ran), Kvorum with
+                              --durability fsync beside etcd (both fsync),
+                              the goals of issues 6 and 15
     tables.py sweep DIR...    each DIR one record count (bench/sweep.sh):
                               W-16.json (the run that loaded the records),
                               C-16.json and facts.json ({"rss_kib": [one per
@@ -51,25 +52,30 @@ def errors(report):
 
 def compare(directory):
     runs = load_runs(directory)
+    binary = any(key[0] == "kvorum+binary" for key in runs)
     lines = [
-        "| target | workload | connections | ops/s | p50 ms | p99 ms | errors | Kvorum/peer |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| target | workload | connections | ops/s | p50 ms | p99 ms | errors | Kvorum/peer |"
+        + (" Kvorum binary/peer |" if binary else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if binary else ""),
     ]
-    order = ["kvorum", "kvorum+fsync", "redis+wait", "redis", "etcd"]
+    order = ["kvorum", "kvorum+binary", "kvorum+fsync", "redis+wait", "redis", "etcd"]
+    ours = ("kvorum", "kvorum+binary", "kvorum+fsync")
     for workload in ["W", "C"]:
         for connections in [1, 16]:
-            mine = runs.get(("kvorum", workload, connections))
+            mine = [runs.get((name, workload, connections)) for name in ("kvorum", "kvorum+binary")]
             for name in order:
                 report = runs.get((name, workload, connections))
                 if report is None:
                     continue
-                ratio = ""
-                if name not in ("kvorum", "kvorum+fsync") and mine and report["throughput"] > 0:
-                    ratio = f"{mine['throughput'] / report['throughput']:.2f}"
+                ratios = ["" for _ in mine]
+                if name not in ours and report["throughput"] > 0:
+                    ratios = [f"{m['throughput'] / report['throughput']:.2f}" if m else "" for m in mine]
                 latency = report["latency"]["all"]
                 lines.append(
                     f"| {name} | {workload} | {connections} | {report['throughput']:.0f} | "
-                    f"{latency['p50']:.3f} | {latency['p99']:.3f} | {errors(report)} | {ratio} |"
+                    f"{latency['p50']:.3f} | {latency['p99']:.3f} | {errors(report)} | "
+                    + " | ".join(ratios[: 2 if binary else 1])
+                    + " |"
                 )
 
     def ops(name, workload, connections):
@@ -121,6 +127,34 @@ def compare(directory):
         latency = single["latency"]["all"]
         lines.append(f"| single-client quorum write p50 <= 0.3 ms | {latency['p50']:.3f} ms | | {'yes' if latency['p50'] <= 0.3 else 'no'} |")
         lines.append(f"| single-client quorum write p99 <= 1 ms | {latency['p99']:.3f} ms | | {'yes' if latency['p99'] <= 1 else 'no'} |")
+
+    lines += [
+        "",
+        "## Against the goals of issue 15",
+        "",
+        "| goal | measured | ratio | met |",
+        "|---|---|---:|---|",
+    ]
+    for name, protocol in [("kvorum", "HTTP"), ("kvorum+binary", "binary protocol")]:
+        if name == "kvorum+binary" and not binary:
+            continue
+        for goal, workload, peer, target, label in [
+            ("quorum writes, c=16, >= 0.5 x Redis SET+WAIT 1", "W", "redis+wait", 0.5, "Redis+WAIT"),
+            ("quorum writes, c=16, >= 5 x etcd put", "W", "etcd", 5, "etcd"),
+            ("quorum reads, c=16, >= 0.4 x Redis GET", "C", "redis", 0.4, "Redis"),
+        ]:
+            ratio_row(
+                f"{goal} ({protocol})", ops(name, workload, 16), ops(peer, workload, 16), target,
+                f"Kvorum {protocol} vs {label}")
+        single = runs.get((name, "W", 1))
+        if single:
+            latency = single["latency"]["all"]
+            for percentile, label, bound in [("p50", "p50", 0.25), ("p99", "p99", 0.5), ("p999", "p99.9", 1.5)]:
+                value = latency[percentile]
+                lines.append(
+                    f"| single-client quorum write {label} <= {bound} ms ({protocol}) | {value:.3f} ms | | "
+                    f"{'yes' if value <= bound else 'no'} |"
+                )
     return lines
 
 

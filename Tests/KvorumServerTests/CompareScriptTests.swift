@@ -201,6 +201,41 @@ struct CompareScriptTests {
         #expect(lines.contains("| quorum reads, c=16, >= 0.5 x Redis GET | not measured | | |"))
     }
 
+    /// With the binary protocol's runs (kvorum+binary), each peer row has
+    /// a second ratio, and the goals of issue 15 are checked for both
+    /// protocols, the single-client percentiles included.
+    @Test func compareTableHasTheBinaryProtocol() throws {
+        let root = try temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let results = try directory(
+            root, "results",
+            [
+                "kvorum-W-16.json": report(throughput: 6000, p99: 3),
+                "kvorum+binary-W-16.json": report(throughput: 12000, p99: 2),
+                "kvorum-W-1.json": report(throughput: 3000, p50: 0.3, p99: 0.8),
+                "kvorum+binary-W-1.json": report(throughput: 5000, p50: 0.2, p99: 0.4),
+                "redis+wait-W-16.json": report(throughput: 30000, p99: 1),
+                "redis-C-16.json": report(throughput: 40000, p99: 1),
+                "kvorum-C-16.json": report(throughput: 8000, p99: 2),
+            ])
+        let lines = try tables(["compare", results.path])
+        #expect(
+            lines.first
+                == "| target | workload | connections | ops/s | p50 ms | p99 ms | errors | Kvorum/peer | Kvorum binary/peer |"
+        )
+        #expect(lines.contains("| kvorum+binary | W | 16 | 12000 | 0.500 | 2.000 | 0 |  |  |"))
+        #expect(lines.contains("| redis+wait | W | 16 | 30000 | 0.500 | 1.000 | 0 | 0.20 | 0.40 |"))
+        #expect(lines.contains("| redis | C | 16 | 40000 | 0.500 | 1.000 | 0 | 0.20 |  |"))
+        #expect(
+            lines.contains(
+                "| quorum writes, c=16, >= 0.5 x Redis SET+WAIT 1 (binary protocol) | 12,000 vs 30,000 ops/s (Kvorum binary protocol vs Redis+WAIT) | 0.40 | no |"
+            ))
+        #expect(lines.contains("| quorum reads, c=16, >= 0.4 x Redis GET (binary protocol) | not measured | | |"))
+        #expect(lines.contains("| single-client quorum write p50 <= 0.25 ms (binary protocol) | 0.200 ms | | yes |"))
+        #expect(lines.contains("| single-client quorum write p99.9 <= 1.5 ms (HTTP) | 0.800 ms | | yes |"))
+        #expect(lines.contains("| single-client quorum write p50 <= 0.25 ms (HTTP) | 0.300 ms | | no |"))
+    }
+
     /// bench/instructions.sh's figures: per repeat, each run's count less
     /// the idle rate times its length, the 2N run's less the N run's, over
     /// N; then the median and spread of the repeats, and bytes per operation.
