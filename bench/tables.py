@@ -165,9 +165,12 @@ def size(kib):
 
 
 def run_cell(report):
-    """ops/s and p99 of a measured run, with its errors if any."""
+    """ops/s and p99 of a measured run, with its errors by kind if any."""
     cell = f"{report['throughput']:,.0f}, {report['latency']['all']['p99']:.2f} ms"
-    return cell + (f" ({errors(report)} errors)" if errors(report) else "")
+    if not errors(report):
+        return cell
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(report["errors"].items()))
+    return cell + f" ({errors(report)} errors: {kinds})"
 
 
 def sweep(directories):

@@ -143,7 +143,7 @@ struct CompareScriptTests {
         )
         #expect(
             lines[3]
-                == "| 1,000,000 | 4,000 (5,000 → 3,500), 5 errors: HTTP 503 1, timeout 4 | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors) | 244 MiB – 293 MiB "
+                == "| 1,000,000 | 4,000 (5,000 → 3,500), 5 errors: HTTP 503 1, timeout 4 | 4,321, 12.35 ms | 9,000, 4.50 ms (3 errors: timeout 3) | 244 MiB – 293 MiB "
                 + "| 3.00 GiB | 2.50 s | 4.25 s |")
     }
 
