@@ -10,8 +10,8 @@ public struct CheckpointPolicy: Sendable {
     ///
     /// The restart is the one checkpoint on the writer's thread, and its two
     /// `fsync`s stall every request of the node: with a restart every 8,000
-    /// frames, 16 connections of quorum writes saw a p99.9 of 64–118 ms;
-    /// every 32,000 frames, 20–23 ms (never: 17–18 ms);
+    /// frames, 16 connections of quorum writes saw a p99.9 of 61–118 ms;
+    /// every 32,000 frames, 17–23 ms (never: 17–18 ms);
     /// bench/results/2026-12-01-wal-restart.md.
     public var restartFrames: Int
     /// ... and at most this many are left to copy on the writer's thread.
