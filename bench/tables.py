@@ -50,6 +50,11 @@ def errors(report):
     return sum(report["errors"].values())
 
 
+def by_kind(counts):
+    """Error counts as "kind count, ..." in the kinds' order."""
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()))
+
+
 def compare(directory):
     runs = load_runs(directory)
     binary = any(key[0] == "kvorum+binary" for key in runs)
@@ -60,9 +65,10 @@ def compare(directory):
     ]
     order = ["kvorum", "kvorum+binary", "kvorum+fsync", "redis+wait", "redis", "etcd"]
     ours = ("kvorum", "kvorum+binary", "kvorum+fsync")
+    compared = ["kvorum", "kvorum+binary"] if binary else ["kvorum"]
     for workload in ["W", "C"]:
         for connections in [1, 16]:
-            mine = [runs.get((name, workload, connections)) for name in ("kvorum", "kvorum+binary")]
+            mine = [runs.get((name, workload, connections)) for name in compared]
             for name in order:
                 report = runs.get((name, workload, connections))
                 if report is None:
@@ -74,7 +80,7 @@ def compare(directory):
                 lines.append(
                     f"| {name} | {workload} | {connections} | {report['throughput']:.0f} | "
                     f"{latency['p50']:.3f} | {latency['p99']:.3f} | {errors(report)} | "
-                    + " | ".join(ratios[: 2 if binary else 1])
+                    + " | ".join(ratios)
                     + " |"
                 )
 
@@ -135,9 +141,8 @@ def compare(directory):
         "| goal | measured | ratio | met |",
         "|---|---|---:|---|",
     ]
-    for name, protocol in [("kvorum", "HTTP"), ("kvorum+binary", "binary protocol")]:
-        if name == "kvorum+binary" and not binary:
-            continue
+    for name in compared:
+        protocol = {"kvorum": "HTTP", "kvorum+binary": "binary protocol"}[name]
         for goal, workload, peer, target, label in [
             ("quorum writes, c=16, >= 0.5 x Redis SET+WAIT 1", "W", "redis+wait", 0.5, "Redis+WAIT"),
             ("quorum writes, c=16, >= 5 x etcd put", "W", "etcd", 5, "etcd"),
@@ -169,8 +174,7 @@ def run_cell(report):
     cell = f"{report['throughput']:,.0f}, {report['latency']['all']['p99']:.2f} ms"
     if not errors(report):
         return cell
-    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(report["errors"].items()))
-    return cell + f" ({errors(report)} errors: {kinds})"
+    return cell + f" ({errors(report)} errors: {by_kind(report['errors'])})"
 
 
 def sweep(directories):
@@ -192,7 +196,7 @@ def sweep(directories):
             load += f" ({tenths[0]:,.0f} → {tenths[-1]:,.0f})"
         if write.get("loadErrors"):
             kinds = write.get("loadErrorKinds") or {}
-            detail = ": " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) if kinds else ""
+            detail = ": " + by_kind(kinds) if kinds else ""
             load += f", {write['loadErrors']} errors{detail}"
         rss = sorted(facts["rss_kib"])
         rss_cell = size(rss[0]) if size(rss[0]) == size(rss[-1]) else f"{size(rss[0])} – {size(rss[-1])}"
