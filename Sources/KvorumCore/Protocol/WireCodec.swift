@@ -76,8 +76,13 @@ extension WireCodec {
         mutating func int(_ value: Int) { varint(UInt64(bitPattern: Int64(value))) }
 
         mutating func string(_ s: String) {
-            varint(UInt64(s.utf8.count))
-            bytes.append(contentsOf: s.utf8)
+            // A native string's contiguous bytes are copied at once; its
+            // UTF-8 view would be stepped byte by byte.
+            var s = s
+            s.withUTF8 { utf8 in
+                varint(UInt64(utf8.count))
+                bytes.append(contentsOf: utf8)
+            }
         }
 
         /// Raw bytes: their count, then the bytes.
@@ -134,9 +139,9 @@ extension WireCodec {
         }
 
         mutating func vector(_ v: VersionVector) {
-            list(v.actors) {
-                $0.string($1)
-                $0.varint(v[$1])
+            list(v.ranges) {
+                $0.string($1.actor)
+                $0.varint($1.counter)
             }
             list(v.dots) { $0.dot($1) }
         }
@@ -419,13 +424,11 @@ extension WireCodec {
         }
 
         mutating func vector() throws(DecodeError) -> VersionVector {
-            var counters: [String: UInt64] = [:]
-            for _ in 0..<(try count(minimumSize: 2)) {
-                let actor = try string()
-                counters[actor] = try varint()
+            let ranges = try list(minimumSize: 2) { reader throws(DecodeError) in
+                VersionVector.Range(actor: try reader.string(), counter: try reader.varint())
             }
             let dots = try list(minimumSize: 2) { reader throws(DecodeError) in try reader.dot() }
-            return VersionVector(counters, dots: dots)
+            return VersionVector(ranges: ranges, dots: dots)
         }
 
         mutating func siblings() throws(DecodeError) -> SiblingSet {

@@ -16,7 +16,13 @@ public struct Dot: Hashable, Sendable, Codable {
 
 /// Byte-wise string order: the same on every platform and every process,
 /// unlike locale- or normalisation-aware comparisons.
+///
+/// Compares the strings' contiguous UTF-8 bytes where they have them (every
+/// native string does), several times faster than stepping their UTF-8 views.
 @inlinable
 public func byteOrder(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in x.lexicographicallyPrecedes(y) }
+    }
+    return (fast ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
 }

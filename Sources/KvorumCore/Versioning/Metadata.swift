@@ -16,17 +16,62 @@ public enum Metadata {
     }
 
     public static func encode(_ version: Version) -> String {
-        var out = ""
-        if let dot = version.dot { out += entry(dot.actor, dot.counter) }
-        out += "|"
-        out += encode(version.past)
-        return out
+        String(decoding: bytes(of: version), as: UTF8.self)
     }
 
     public static func encode(_ vector: VersionVector) -> String {
-        let ranges = vector.actors.map { entry($0, vector[$0]) }
-        let dots = vector.dots.map { escape($0.actor) + "#" + String($0.counter) }
-        return (ranges + dots).joined(separator: ",")
+        var out: [UInt8] = []
+        append(vector, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of `encode(version)`, written into one buffer rather than
+    /// joined from strings: sorting siblings compares these.
+    static func bytes(of version: Version) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        if let dot = version.dot { append(dot.actor, UInt8(ascii: ":"), dot.counter, to: &out) }
+        out.append(UInt8(ascii: "|"))
+        append(version.past, to: &out)
+        return out
+    }
+
+    private static func append(_ vector: VersionVector, to out: inout [UInt8]) {
+        var first = true
+        for range in vector.ranges {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            append(range.actor, UInt8(ascii: ":"), range.counter, to: &out)
+        }
+        for dot in vector.dots {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            append(dot.actor, UInt8(ascii: "#"), dot.counter, to: &out)
+        }
+    }
+
+    /// One `actor SEPARATOR counter` entry, the actor percent-encoded and
+    /// the counter in decimal.
+    private static func append(_ actor: String, _ separator: UInt8, _ counter: UInt64, to out: inout [UInt8]) {
+        var actor = actor
+        actor.withUTF8 { bytes in
+            for b in bytes {
+                if isReserved(b) {
+                    out.append(UInt8(ascii: "%"))
+                    out.append(hexDigit(b >> 4))
+                    out.append(hexDigit(b & 0xF))
+                } else {
+                    out.append(b)
+                }
+            }
+        }
+        out.append(separator)
+        var divisor: UInt64 = 1
+        while counter / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(counter / divisor % 10))
+            divisor /= 10
+        }
     }
 
     /// Parses metadata or a bare context into the causal context it stands for.
@@ -57,10 +102,6 @@ public enum Metadata {
         return VersionVector(counters, dots: dots)
     }
 
-    private static func entry(_ actor: String, _ counter: UInt64) -> String {
-        escape(actor) + ":" + String(counter)
-    }
-
     private static func entry(from text: String, separator: Character = ":") throws(ParseError) -> (String, UInt64) {
         guard let colon = text.lastIndex(of: separator) else {
             throw ParseError(description: "metadata entry '\(text)' has no '\(separator)'")
@@ -82,28 +123,9 @@ public enum Metadata {
         }
     }
 
-    private static func escape(_ s: String) -> String {
-        // The contiguous bytes of a native string are checked several times
-        // faster than its UTF-8 view is stepped.
-        let reserved =
-            s.utf8.withContiguousStorageIfAvailable { $0.contains(where: isReserved) }
-            ?? s.utf8.contains(where: isReserved)
-        guard reserved else { return s }
-        var bytes: [UInt8] = []
-        for b in s.utf8 {
-            if isReserved(b) {
-                bytes.append(UInt8(ascii: "%"))
-                bytes.append(contentsOf: hexDigits(b))
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexDigits(_ b: UInt8) -> [UInt8] {
-        let digits = Array("0123456789ABCDEF".utf8)
-        return [digits[Int(b >> 4)], digits[Int(b & 0xF)]]
+    /// The upper-case hexadecimal digit of a value below 16.
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") + value - 10
     }
 
     private static func unescape(_ s: String) throws(ParseError) -> String {

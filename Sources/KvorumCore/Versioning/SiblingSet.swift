@@ -28,16 +28,15 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     /// context's normal form depends only on the events it holds, so the
     /// result is the same.
     public var context: VersionVector {
-        var counters: [String: UInt64] = [:]
+        var context = VersionVector()
         var dots: [Dot] = []
         for version in versions {
-            for (actor, counter) in version.past.counters where counter > counters[actor, default: 0] {
-                counters[actor] = counter
-            }
+            context.joinRanges(of: version.past)
             dots.append(contentsOf: version.past.dots)
             if let dot = version.dot { dots.append(dot) }
         }
-        return VersionVector(counters, dots: dots)
+        context.add(contentsOf: dots)
+        return context
     }
 
     /// The highest counter `actor` has used in any version or causal past here.
@@ -60,6 +59,7 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     /// else descends, then lets the policy resolve what remains.
     public mutating func add(_ incoming: [Version], policy: MergePolicy) {
         if isCanonical(under: policy), incoming.allSatisfy(versions.contains) { return }
+        if policy == .keepAll, incoming.count == 1, addNew(incoming[0]) { return }
         var all = versions
         for version in incoming {
             if let i = all.firstIndex(where: { $0.isSameVersion(as: version) }) {
@@ -78,8 +78,25 @@ public struct SiblingSet: Hashable, Sendable, Codable {
         }
         // Each version's metadata is encoded once, not once per comparison,
         // and the positions are sorted rather than the versions themselves.
-        let keys = resolved.map(\.metadata)
-        versions = resolved.indices.sorted { byteOrder(keys[$0], keys[$1]) }.map { resolved[$0] }
+        let keys = resolved.map(Metadata.bytes(of:))
+        versions = resolved.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }.map { resolved[$0] }
+    }
+
+    /// `add([version], policy: .keepAll)` for a version that is not already
+    /// here (as itself or another copy of it), in one pass: in a `.keepAll`
+    /// set no version descends another, so only the pairs with the new
+    /// version need checking (both ways, as `add` checks them), and the
+    /// survivors stay in order. Returns false,
+    /// changing nothing, when a copy of the version is here.
+    private mutating func addNew(_ version: Version) -> Bool {
+        guard !versions.contains(where: { $0.isSameVersion(as: version) }) else { return false }
+        let superseded = versions.contains { $0.descends(version) }
+        versions.removeAll { version.descends($0) }
+        if superseded { return true }
+        let key = Metadata.bytes(of: version)
+        let place = versions.firstIndex { key.lexicographicallyPrecedes(Metadata.bytes(of: $0)) } ?? versions.endIndex
+        versions.insert(version, at: place)
+        return true
     }
 
     /// Adds every version of `other`: `add(other.versions, policy:)`, except

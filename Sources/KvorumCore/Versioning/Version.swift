@@ -8,29 +8,78 @@
 /// versions are deterministic, so every replica that merges the same siblings
 /// produces byte-identical metadata.
 public struct Version: Hashable, Sendable, Codable {
-    public var dot: Dot?
-    public var past: VersionVector
+    /// The fields, in one shared object: a version is copied far more often
+    /// than it is made (into sibling sets, messages, replies, every merge),
+    /// and copying a reference costs one retain where copying the fields
+    /// themselves cost one per string, array and table they hold.
+    private final class Fields: Sendable {
+        let dot: Dot?
+        let past: VersionVector
+        let payload: Payload
+        let tags: [ItemTag]?
+        let removed: [RemovedTag]?
+
+        init(dot: Dot?, past: VersionVector, payload: Payload, tags: [ItemTag]?, removed: [RemovedTag]?) {
+            self.dot = dot
+            self.past = past
+            self.payload = payload
+            self.tags = tags
+            self.removed = removed
+        }
+    }
+
+    private var fields: Fields
+
+    public var dot: Dot? {
+        get { fields.dot }
+        set { fields = Fields(dot: newValue, past: past, payload: payload, tags: tags, removed: removed) }
+    }
+    public var past: VersionVector {
+        get { fields.past }
+        set { fields = Fields(dot: dot, past: newValue, payload: payload, tags: tags, removed: removed) }
+    }
     /// The value written, or the tombstone of a delete.
-    public var payload: Payload
+    public var payload: Payload {
+        get { fields.payload }
+        set { fields = Fields(dot: dot, past: past, payload: newValue, tags: tags, removed: removed) }
+    }
     /// For `xcart` keys only (nil for every other key): each item of the value
     /// with the dots of the writes that added it, in canonical order (see
     /// `XCart`). Part of the version (compared, stored, sent to peers) but not
     /// of its metadata string.
-    public var tags: [ItemTag]?
+    public var tags: [ItemTag]? {
+        get { fields.tags }
+        set { fields = Fields(dot: dot, past: past, payload: payload, tags: newValue, removed: removed) }
+    }
     /// For `xcart` keys only: the (item, tag) pairs removed in this version's
     /// history, each with a write that removed it, in canonical order; nil
     /// when there are none. Lets a coordinator rebuild what an older context
     /// saw (see `XCart`). Compared, stored and sent like `tags`.
-    public var removed: [RemovedTag]?
+    public var removed: [RemovedTag]? {
+        get { fields.removed }
+        set { fields = Fields(dot: dot, past: past, payload: payload, tags: tags, removed: newValue) }
+    }
 
     public init(
         dot: Dot?, past: VersionVector, payload: Payload, tags: [ItemTag]? = nil, removed: [RemovedTag]? = nil
     ) {
-        self.dot = dot
-        self.past = past
-        self.payload = payload
-        self.tags = tags.map(XCart.canonical)
-        self.removed = removed.flatMap { $0.isEmpty ? nil : XCart.canonical($0) }
+        fields = Fields(
+            dot: dot, past: past, payload: payload, tags: tags.map(XCart.canonical),
+            removed: removed.flatMap { $0.isEmpty ? nil : XCart.canonical($0) })
+    }
+
+    public static func == (a: Version, b: Version) -> Bool {
+        a.fields === b.fields
+            || (a.dot == b.dot && a.past == b.past && a.payload == b.payload && a.tags == b.tags
+                && a.removed == b.removed)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(dot)
+        hasher.combine(past)
+        hasher.combine(payload)
+        hasher.combine(tags)
+        hasher.combine(removed)
     }
 
     /// A version holding a text value without a content type.
@@ -123,4 +172,11 @@ public struct Version: Hashable, Sendable, Codable {
     /// The opaque metadata string clients see: canonical, so the same version
     /// has the same bytes on every node (see `Metadata`).
     public var metadata: String { Metadata.encode(self) }
+}
+
+extension Version: CustomDebugStringConvertible {
+    /// The fields, as a test's failed expectation shows them.
+    public var debugDescription: String {
+        "Version(dot: \(String(describing: dot)), past: \(past), payload: \(payload), tags: \(String(describing: tags)), removed: \(String(describing: removed)))"
+    }
 }
