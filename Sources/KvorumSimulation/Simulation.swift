@@ -404,18 +404,50 @@ struct ScheduledEvent {
 }
 
 /// A peer message in flight.
+///
+/// What never changes in flight sits in one shared object, so that the
+/// event queue moves and copies a reference and a flag rather than the
+/// message itself (over a hundred bytes, several references).
 struct Envelope {
-    /// The sender's and the destination's slots, held directly so that
-    /// sending and delivering look no node up by name.
-    var source: NodeSlot
-    var destination: NodeSlot
-    var message: PeerMessage
-    /// The destination's life when the message was sent.
-    var destinationLife: UInt64
+    private final class Letter {
+        let source: NodeSlot
+        let destination: NodeSlot
+        let message: PeerMessage
+        let destinationLife: UInt64
+        let sentAt: Double
+
+        init(source: NodeSlot, destination: NodeSlot, message: PeerMessage, destinationLife: UInt64, sentAt: Double) {
+            self.source = source
+            self.destination = destination
+            self.message = message
+            self.destinationLife = destinationLife
+            self.sentAt = sentAt
+        }
+    }
+
+    private let letter: Letter
     /// Whether connectivity and random loss are still to be decided.
     var decidedAtDelivery: Bool
+
+    init(
+        source: NodeSlot, destination: NodeSlot, message: PeerMessage, destinationLife: UInt64,
+        decidedAtDelivery: Bool, sentAt: Double
+    ) {
+        letter = Letter(
+            source: source, destination: destination, message: message, destinationLife: destinationLife,
+            sentAt: sentAt)
+        self.decidedAtDelivery = decidedAtDelivery
+    }
+
+    /// The sender's and the destination's slots, held directly so that
+    /// sending and delivering look no node up by name.
+    var source: NodeSlot { letter.source }
+    var destination: NodeSlot { letter.destination }
+    var message: PeerMessage { letter.message }
+    /// The destination's life when the message was sent.
+    var destinationLife: UInt64 { letter.destinationLife }
     /// The virtual time of the send.
-    var sentAt: Double
+    var sentAt: Double { letter.sentAt }
 
     /// The sender's name.
     var from: String { source.config.name }
