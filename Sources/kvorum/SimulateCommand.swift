@@ -51,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
         if let healTime { config.healTime = healTime }
         if let partitions { config.partitionCount = partitions }
         if noAntiEntropy { config.antiEntropy = false }
+        config.trace = trace ? .whole : .replayOnFailure
         let started = ContinuousClock.now
         var passed = 0
         var failed: [UInt64] = []
@@ -79,7 +80,7 @@ struct SimulateCommand: ParsableCommand {
                 if !keepGoing {
                     if !trace {
                         Console.say("--- trace of seed \(seed) ---")
-                        print(campaign.sim.traceText, terminator: "")
+                        for line in result.trace { print(line) }
                     }
                     Console.say("--- seed \(seed): \(result.statistics.summary)")
                     Console.say("reproduce: kvorum simulate --seeds 1 --from \(seed)" + operationsOption + " --trace")

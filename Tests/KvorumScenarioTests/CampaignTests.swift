@@ -1,6 +1,6 @@
-import KvorumTestKit
 import KvorumCore
 import KvorumSimulation
+import KvorumTestKit
 import Testing
 
 /// Randomized fault campaigns (docs/campaigns.md) on a fixed set of seeds:
@@ -26,8 +26,10 @@ struct CampaignTests {
     func seeds(_ seeds: ClosedRange<UInt64>) {
         var acknowledged = 0
         var faults: [String: Int] = [:]
+        var config = CampaignConfig.quick
+        config.trace = .replayOnFailure
         for seed in seeds {
-            let result = Campaign(seed: seed, config: .quick).run()
+            let result = Campaign(seed: seed, config: config).run()
             acknowledged += result.statistics.writesAcknowledged
             for (kind, count) in result.statistics.faults { faults[kind, default: 0] += count }
             if !result.passed {
@@ -93,6 +95,42 @@ struct CampaignTests {
         let campaign = Campaign(seed: seed, config: .quick)
         _ = campaign.run()
         #expect(StableHash.hash(campaign.sim.traceText) == digest, "seed \(seed): the trace changed")
+    }
+
+    /// A campaign run without its trace runs as it does with it; one that
+    /// fails is replayed with the trace on, and its result carries the
+    /// trace the campaign would have recorded. Without anti-entropy and
+    /// with no time to heal, most seeds fail convergence.
+    @Test func failedCampaignIsReplayedWithItsTrace() throws {
+        var config = CampaignConfig.quick
+        config.antiEntropy = false
+        config.healTime = 0
+        var silent = config
+        silent.trace = .replayOnFailure
+        let passing = Campaign(seed: 1, config: .quick)
+        let passingResult = passing.run()
+        var quickSilent = CampaignConfig.quick
+        quickSilent.trace = .replayOnFailure
+        let untraced = Campaign(seed: 1, config: quickSilent)
+        let untracedResult = untraced.run()
+        #expect(passingResult.passed && untracedResult.passed)
+        #expect(untracedResult.statistics == passingResult.statistics)
+        #expect(untraced.sim.trace.isEmpty && untracedResult.trace.isEmpty)
+        #expect(passingResult.trace == passing.sim.trace)
+
+        let seed = try #require(
+            (UInt64(1)...10).first { !Campaign(seed: $0, config: silent).run().passed },
+            "no seed of 1...10 failed without anti-entropy and healing")
+        let traced = Campaign(seed: seed, config: config)
+        let tracedResult = traced.run()
+        let replayed = Campaign(seed: seed, config: silent)
+        let replayedResult = replayed.run()
+        #expect(replayed.sim.trace.isEmpty)
+        #expect(!replayedResult.violations.isEmpty)
+        #expect(replayedResult.violations == tracedResult.violations)
+        #expect(replayedResult.trace == traced.sim.trace)
+        #expect(replayedResult.traceTail == tracedResult.traceTail)
+        #expect(replayedResult.trace.last?.contains("** violation") == true)
     }
 
     /// The invariants catch what they should: a store that lost an

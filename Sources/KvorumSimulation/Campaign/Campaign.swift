@@ -58,6 +58,7 @@ public final class Campaign {
         // The campaign's own choices use a stream separate from the network's.
         random = SeededRandom(seed: seed ^ 0xC0FF_EE00_5EED_CAFE)
         sim = Simulation(seed: seed, network: config.baseNetwork)
+        sim.recordTrace = config.trace == .whole
         let count = config.nodes.lowerBound + random.nextInt(below: config.nodes.count)
         let names = (1...(count + config.spares)).map(Campaign.nodeName)
         initialMembers = Array(names.prefix(count))
@@ -112,9 +113,28 @@ public final class Campaign {
         statistics.messages = sim.messagesSent
         statistics.reapMessages = sim.messagesSentByKind["reap", default: 0]
         for violation in violations { sim.log("** violation " + violation.description) }
+        let trace = violations.isEmpty || config.trace == .whole ? sim.trace : replayWithTrace()
         return CampaignResult(
             seed: seed, violations: violations, statistics: statistics,
-            traceTail: Array(sim.trace.suffix(config.traceTail)))
+            traceTail: Array(trace.suffix(config.traceTail)), trace: trace)
+    }
+
+    /// Runs this campaign's seed again with the trace on and returns the
+    /// replay's trace. A replay that does not fail the same way (which a
+    /// correct simulator cannot do) is a violation of its own.
+    private func replayWithTrace() -> [String] {
+        var traced = config
+        traced.trace = .whole
+        let replay = Campaign(seed: seed, config: traced)
+        let replayed = replay.run()
+        if replayed.violations != violations || replayed.statistics != statistics {
+            violations.append(
+                CampaignViolation(
+                    "replay",
+                    "the seed run again with its trace on ended otherwise: \(replayed.violations.count) "
+                        + "violation(s), \(replayed.statistics.summary)"))
+        }
+        return replay.sim.trace
     }
 
     /// Every invariant, on the state the campaign ended in.

@@ -49,8 +49,10 @@ public struct CampaignConfig: Sendable, Equatable {
     /// Extra random keys whose placement the ring check also verifies.
     public var ringProbeKeys = 20
     /// Trace lines kept in a result for a failure report (the whole trace is
-    /// always available from the campaign's `sim`).
+    /// in the result's `trace`).
     public var traceTail = 200
+    /// When the campaign's trace is recorded.
+    public var trace = CampaignTrace.whole
 
     public init() {}
 
@@ -108,4 +110,15 @@ public struct FaultMix: Sendable, Equatable {
         mix.rate = 0
         return mix
     }
+}
+
+/// When a campaign records its trace.
+public enum CampaignTrace: Sendable, Equatable {
+    /// As it runs, every line (`Campaign.sim.trace`).
+    case whole
+    /// Not while it runs: formatting the lines costs more instructions than
+    /// the rest of a campaign together. A campaign that fails runs again from
+    /// its seed with the trace on, and its result carries that run's trace;
+    /// the seed fixes every choice, so the replay is the same run.
+    case replayOnFailure
 }

@@ -1,7 +1,8 @@
 /// One broken invariant, explained.
 public struct CampaignViolation: Sendable, Equatable, CustomStringConvertible {
     /// Which invariant: `lost-write`, `convergence`, `false-siblings`, `cart`,
-    /// `unique-dots`, `at-most-once`, `ring`, `liveness`, `setup`.
+    /// `unique-dots`, `at-most-once`, `ring`, `liveness`, `setup`, and `replay`
+    /// (a failed seed run again with its trace on ended otherwise).
     public var invariant: String
     /// What was expected and what was found, with keys, nodes and metadata.
     public var message: String
@@ -61,6 +62,10 @@ public struct CampaignResult: Sendable {
     public var statistics: CampaignStatistics
     /// The last `CampaignConfig.traceTail` lines of the trace.
     public var traceTail: [String]
+    /// The whole trace: the campaign's own, or under
+    /// `CampaignTrace.replayOnFailure` that of the failed campaign's replay
+    /// (empty when the campaign passed).
+    public var trace: [String]
 
     public var passed: Bool { violations.isEmpty }
 
