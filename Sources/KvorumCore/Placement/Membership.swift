@@ -73,7 +73,7 @@ public struct MembershipView: Sendable, Hashable {
     public private(set) var upMembers: [String] = []
 
     public init(_ entries: [MemberEntry] = []) {
-        for entry in entries { merge(entry) }
+        merge(contentsOf: entries)
     }
 
     public func address(of name: String) -> String? { entries[name]?.address }
@@ -81,12 +81,26 @@ public struct MembershipView: Sendable, Hashable {
     /// Merges one entry; returns whether the view changed.
     @discardableResult
     public mutating func merge(_ entry: MemberEntry) -> Bool {
-        if let current = entries[entry.name],
-            !entry.supersedes(current) || entry.impersonation(of: current) != nil
-        {
-            return false
+        merge(contentsOf: [entry])
+    }
+
+    /// Merges entries one by one; returns whether the view changed. The
+    /// sorted entries, the members that are up and the digest are rebuilt
+    /// once at the end, not after every entry: a peer's whole view arrives
+    /// at once.
+    @discardableResult
+    public mutating func merge(contentsOf incoming: [MemberEntry]) -> Bool {
+        var changed = false
+        for entry in incoming {
+            if let current = entries[entry.name],
+                !entry.supersedes(current) || entry.impersonation(of: current) != nil
+            {
+                continue
+            }
+            entries[entry.name] = entry
+            changed = true
         }
-        entries[entry.name] = entry
+        guard changed else { return false }
         sorted = entries.keys.sorted(by: byteOrder).map { entries[$0]! }
         upMembers = sorted.filter { $0.status == .up }.map(\.name)
         var h: UInt64 = 0

@@ -42,6 +42,9 @@ struct MembershipState: Hashable {
     @discardableResult
     mutating func merge(_ entry: MemberEntry) -> Bool { view.merge(entry) }
 
+    /// Merges a peer's entries (see `MembershipView.merge(contentsOf:)`).
+    mutating func merge(contentsOf entries: [MemberEntry]) -> Bool { view.merge(contentsOf: entries) }
+
     /// Rebuilds the ring from the view's members that are up.
     /// - Returns: the ring before.
     mutating func rebuildRing() -> Ring {

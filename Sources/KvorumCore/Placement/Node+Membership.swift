@@ -118,9 +118,7 @@ extension KvorumNode {
 
     /// A peer's view: merge it, and answer with ours when the peer lacks something.
     func onView(_ entries: [MemberEntry], from peer: String, address: Address) {
-        var changed = false
-        for entry in entries where state.membership.merge(entry) { changed = true }
-        if changed { viewChanged() }
+        if state.membership.merge(contentsOf: entries) { viewChanged() }
         if view.upMembers.count > 1 { finishJoin() }
         if MembershipView(entries) != view {
             pushView(to: peer, address: address)
