@@ -86,8 +86,8 @@ public struct SiblingSet: Hashable, Sendable, Codable {
     /// here (as itself or another copy of it), in one pass: in a `.keepAll`
     /// set no version descends another, so only the pairs with the new
     /// version need checking (both ways, as `add` checks them), and the
-    /// survivors stay in order. Returns false,
-    /// changing nothing, when a copy of the version is here.
+    /// survivors stay in order. Returns false, changing nothing, when a copy
+    /// of the version is here.
     private mutating func addNew(_ version: Version) -> Bool {
         guard !versions.contains(where: { $0.isSameVersion(as: version) }) else { return false }
         let superseded = versions.contains { $0.descends(version) }
