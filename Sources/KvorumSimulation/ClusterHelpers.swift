@@ -57,17 +57,23 @@ extension Simulation {
     /// `LOOKUP_RESP` (a list of `[name, address]` pairs); nil if the node is
     /// down, does not answer in time, or answers something else.
     public func lookup(_ key: String, at name: String) -> [String]? {
-        guard isUp(name), let response = request(ClientRequest(.lookup(key: Key(key))), at: name),
-            case .replicas(let replicas)? = try? ClientReply(seed: response)
-        else { return nil }
+        guard isUp(name), case .replicas(let replicas)? = nodeReply(to: .lookup(key: Key(key)), at: name) else {
+            return nil
+        }
         return replicas.map(\.name)
     }
 
     private func members(at name: String, maxEvents: Int) -> [String]? {
-        guard isUp(name), let response = request(ClientRequest(.getMembers), at: name, maxEvents: maxEvents),
-            case .members(let names)? = try? ClientReply(seed: response)
+        guard isUp(name), case .members(let names)? = nodeReply(to: .getMembers, at: name, maxEvents: maxEvents)
         else { return nil }
         return names
+    }
+
+    /// Sends a command as a client request and runs until the node replies,
+    /// as `request` does, returning the reply as the node gave it.
+    private func nodeReply(to command: ClientCommand, at name: String, maxEvents: Int = 10_000) -> ClientReply? {
+        let id = send(ClientRequest(command), to: name)
+        return runUntilNodeReply(to: id, at: name, maxEvents: maxEvents, timeLimit: 1.0)
     }
 
     /// Checks `condition`, then runs a few events, until it holds or

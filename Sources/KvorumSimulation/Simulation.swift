@@ -180,10 +180,18 @@ public final class Simulation {
         maxEvents: Int = 10_000,
         timeLimit: Double = 1.0
     ) -> ClientResponse? {
+        runUntilNodeReply(to: id, at: name, maxEvents: maxEvents, timeLimit: timeLimit).map(ClientResponse.init)
+    }
+
+    /// `runUntilReply`, returning the reply as the node gave it, not in the
+    /// seed's JSON shape: for the harness's own checks, which would otherwise
+    /// render it and parse it back.
+    func runUntilNodeReply(to id: RequestID, at name: String, maxEvents: Int, timeLimit: Double) -> ClientReply? {
+        let slot = slot(name)
         let deadline = now + timeLimit
         var budget = maxEvents
         while true {
-            if let response = reply(to: id, at: name) { return response }
+            if let reply = slot.firstReply[id] { return reply }
             guard budget > 0, let due = nextDue(), due <= deadline else { return nil }
             step()
             budget -= 1
