@@ -30,23 +30,15 @@ public struct Version: Hashable, Sendable, Codable {
 
     private var fields: Fields
 
-    public var dot: Dot? {
-        get { fields.dot }
-        set { fields = Fields(dot: newValue, past: past, payload: payload, tags: tags, removed: removed) }
-    }
-    public var past: VersionVector {
-        get { fields.past }
-        set { fields = Fields(dot: dot, past: newValue, payload: payload, tags: tags, removed: removed) }
-    }
+    public var dot: Dot? { fields.dot }
+    public var past: VersionVector { fields.past }
     /// The value written, or the tombstone of a delete.
-    public var payload: Payload {
-        get { fields.payload }
-        set { fields = Fields(dot: dot, past: past, payload: newValue, tags: tags, removed: removed) }
-    }
+    public var payload: Payload { fields.payload }
     /// For `xcart` keys only (nil for every other key): each item of the value
     /// with the dots of the writes that added it, in canonical order (see
     /// `XCart`). Part of the version (compared, stored, sent to peers) but not
-    /// of its metadata string.
+    /// of its metadata string. The one field with a setter, which stores
+    /// the tags as given (not made canonical): tests build tagged copies.
     public var tags: [ItemTag]? {
         get { fields.tags }
         set { fields = Fields(dot: dot, past: past, payload: payload, tags: newValue, removed: removed) }
@@ -55,10 +47,7 @@ public struct Version: Hashable, Sendable, Codable {
     /// history, each with a write that removed it, in canonical order; nil
     /// when there are none. Lets a coordinator rebuild what an older context
     /// saw (see `XCart`). Compared, stored and sent like `tags`.
-    public var removed: [RemovedTag]? {
-        get { fields.removed }
-        set { fields = Fields(dot: dot, past: past, payload: payload, tags: tags, removed: newValue) }
-    }
+    public var removed: [RemovedTag]? { fields.removed }
 
     public init(
         dot: Dot?, past: VersionVector, payload: Payload, tags: [ItemTag]? = nil, removed: [RemovedTag]? = nil
