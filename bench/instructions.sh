@@ -32,6 +32,8 @@
 #   NODE_BIN=SCRATCH/release/kvorum (the nodes' binary: another build's, to
 #     compare it; the client is always this checkout's)
 #   OUT=bench/results/DATE-instructions-COMMIT.md (where the report goes, besides standard output)
+#   PROFILES=DIR (callgrind: keep each counted run's profile of each node there,
+#     as ROUND-WORKLOAD-CONNECTIONS-OPERATIONS.nodeI, for callgrind_annotate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +49,7 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=""
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && DIRTY=" plus uncommitted changes"
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)-instructions-$COMMIT.md}
+PROFILES=${PROFILES:-}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 BENCH=instructions
@@ -86,6 +89,7 @@ fi
 [ -x "$NODE_BIN" ] || { log "no $NODE_BIN (NODE_BIN)"; exit 1; }
 
 WORK=$(mktemp -d /tmp/kvorum-instructions.XXXXXX)
+[ -z "$PROFILES" ] || mkdir -p "$PROFILES"
 NODE_PIDS=()
 cleanup() {
     for pid in "${NODE_PIDS[@]}"; do stop_pid "$pid" 300; done
@@ -96,6 +100,18 @@ trap 'exit 130' INT TERM
 
 
 # --- the cluster -----------------------------------------------------------------
+# Under callgrind the nodes run a copy of NODE_BIN without its debug info
+# (valgrind 3.19 cannot read the DWARF Swift 6.3 writes, "Possibly corrupted
+# debuginfo file"; the symbol table stays, so profiles keep function names)
+# with bench/valgrind-sigsuspend.c preloaded (dispatch_main's sigsuspend()
+# crashes valgrind 3.19 otherwise; see that file).
+RUN_BIN=$NODE_BIN
+if [ "$COUNTER" = callgrind ]; then
+    command -v cc >/dev/null || { log "callgrind needs a C compiler (apt-get install gcc) for its shim"; exit 1; }
+    cc -shared -fPIC -O2 -o "$WORK/sigsuspend.so" bench/valgrind-sigsuspend.c
+    RUN_BIN="$WORK/kvorum-nodebug"
+    objcopy --strip-debug "$NODE_BIN" "$RUN_BIN"
+fi
 read -r P1 P2 P3 H1 H2 H3 <<<"$(free_ports 6)"
 URLS="http://127.0.0.1:$H1,http://127.0.0.1:$H2,http://127.0.0.1:$H3"
 log "starting 3 nodes (durability $DURABILITY, counted with $COUNTER)"
@@ -105,9 +121,10 @@ for i in 1 2 3; do
         --data-dir "$WORK/node$i" --durability "$DURABILITY")
     [ "$i" = 1 ] || arguments+=(--join "127.0.0.1:$P1")
     wrap=()
-    [ "$COUNTER" = callgrind ] && wrap=(valgrind --tool=callgrind "--callgrind-out-file=$WORK/callgrind.node$i.%p")
+    [ "$COUNTER" = callgrind ] && wrap=(env "LD_PRELOAD=$WORK/sigsuspend.so"
+        valgrind --tool=callgrind "--callgrind-out-file=$WORK/callgrind.node$i.%p")
     mkdir -p "$WORK/node$i"
-    "${wrap[@]}" "$NODE_BIN" "${arguments[@]}" >"$WORK/node$i.log" 2>&1 &
+    "${wrap[@]}" "$RUN_BIN" "${arguments[@]}" >"$WORK/node$i.log" 2>&1 &
     NODE_PIDS+=($!)
 done
 formed() { # every node ready and seeing all three
@@ -188,6 +205,10 @@ counted() {
         wait "${controls[@]}"
         for file in "$WORK"/callgrind.node*.*.*; do
             total=$((total + $(awk '/^summary:/ {print $2}' "$file")))
+            if [ -n "$PROFILES" ]; then
+                node=${file#"$WORK"/callgrind.}
+                cp "$file" "$PROFILES/$PROFILE_LABEL.${node%%.*}"
+            fi
         done
     fi
     io_after=$(io_sum)
@@ -200,11 +221,13 @@ RAW="$WORK/raw.tsv"
 printf 'repeat\tworkload\tconnections\toperations\t%s\tseconds\twrite_bytes\twchar\n' "$UNIT" >"$RAW"
 for repeat in $(seq 1 "$REPEAT"); do
     log "round $repeat of $REPEAT: idle baseline, $IDLE s"
+    PROFILE_LABEL="$repeat-idle"
     printf '%s\tidle\t0\t0\t%s\n' "$repeat" "$(counted sleep "$IDLE" | tr ' ' '\t')" >>"$RAW"
     for workload in W C; do
         for connections in 1 16; do
             for operations in "$N" $((2 * N)); do
                 log "round $repeat: $workload, $connections connection(s), $operations operations"
+                PROFILE_LABEL="$repeat-$workload-$connections-$operations"
                 printf '%s\t%s\t%s\t%s\t%s\n' "$repeat" "$workload" "$connections" "$operations" \
                     "$(counted bench "$workload" "$connections" "$operations" --skip-load | tr ' ' '\t')" >>"$RAW"
             done
