@@ -53,17 +53,29 @@ public enum ContextToken {
 enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    private static let values: [UInt8: UInt8] = Dictionary(
-        uniqueKeysWithValues: alphabet.enumerated().map { ($1, UInt8($0)) })
+    /// The 6-bit value of an alphabet byte; nil for any other byte. Ranges
+    /// rather than a dictionary: every write through the HTTP API decodes a
+    /// token, and hashing each character cost more than the rest of it.
+    private static func value(of byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "-"): 62
+        case UInt8(ascii: "_"): 63
+        default: nil
+        }
+    }
 
     static func encode(_ bytes: [UInt8]) -> String {
         var text: [UInt8] = []
         text.reserveCapacity((bytes.count * 4 + 2) / 3)
         var index = 0
         while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            let word = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * $1.offset) }
-            for position in 0...chunk.count {
+            let chunk = min(3, bytes.count - index)
+            var word: UInt32 = 0
+            for offset in 0..<chunk { word |= UInt32(bytes[index + offset]) << (16 - 8 * offset) }
+            for position in 0...chunk {
                 text.append(alphabet[Int(word >> (18 - 6 * position) & 0x3F)])
             }
             index += 3
@@ -75,8 +87,9 @@ enum Base64URL {
         var bits: UInt32 = 0
         var count = 0
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count * 3 / 4)
         for character in text.utf8 {
-            guard let value = values[character] else { return nil }
+            guard let value = value(of: character) else { return nil }
             bits = bits << 6 | UInt32(value)
             count += 6
             if count >= 8 {

@@ -81,6 +81,24 @@ struct Base64URLTests {
         #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
     }
 
+    /// Every byte value: an alphabet character decodes to its position in
+    /// the alphabet, any other byte is refused.
+    @Test func everyByteValue() {
+        let ordered = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        for byte in UInt8.min...UInt8.max {
+            let decoded = Base64URL.decode(String(decoding: [byte, 65, 65, 65], as: UTF8.self))
+            if let position = ordered.firstIndex(of: byte) {
+                #expect(decoded == [UInt8(position) << 2, 0, 0], "\(byte)")
+            } else {
+                #expect(decoded == nil, "\(byte)")
+            }
+        }
+        let all = Array(UInt8.min...UInt8.max)
+        for count in 0...all.count {
+            #expect(Base64URL.decode(Base64URL.encode(Array(all.prefix(count)))) == Array(all.prefix(count)))
+        }
+    }
+
     /// Text `encode` never writes is refused: padding, base64's `+` and
     /// `/`, a lone trailing character, leftover bits that are not zero.
     @Test func strictness() {

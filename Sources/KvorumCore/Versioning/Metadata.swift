@@ -75,42 +75,63 @@ public enum Metadata {
     }
 
     /// Parses metadata or a bare context into the causal context it stands for.
+    ///
+    /// The text is read as UTF-8 bytes: every `|`, `,`, `:` and `#` byte
+    /// is a separator (actor names carry theirs percent-encoded), even one
+    /// a combining mark follows, which a `Character` would join to it.
     public static func context(from text: String) throws(ParseError) -> VersionVector {
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { throw ParseError(description: "metadata has more than one '|'") }
-        var context = try vector(from: parts.last.map(String.init) ?? "")
-        if parts.count == 2, !parts[0].isEmpty {
-            let (actor, counter) = try entry(from: String(parts[0]))
+        let bytes = Array(text.utf8)[...]
+        var bar: Int?
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "|") {
+            guard bar == nil else { throw ParseError(description: "metadata has more than one '|'") }
+            bar = index
+        }
+        guard let bar else { return try vector(from: bytes) }
+        var context = try vector(from: bytes[(bar + 1)...])
+        if bar > bytes.startIndex {
+            let (actor, counter) = try entry(from: bytes[..<bar], separator: UInt8(ascii: ":"))
             context.add(Dot(actor: actor, counter: counter))
         }
         return context
     }
 
-    static func vector(from text: String) throws(ParseError) -> VersionVector {
+    private static func vector(from text: ArraySlice<UInt8>) throws(ParseError) -> VersionVector {
         var counters: [String: UInt64] = [:]
         var dots: [Dot] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: true) {
-            if item.contains("#") && !item.contains(":") {
-                let (actor, counter) = try entry(from: String(item), separator: "#")
+        var itemStart = text.startIndex
+        while itemStart < text.endIndex {
+            let itemEnd = text[itemStart...].firstIndex(of: UInt8(ascii: ",")) ?? text.endIndex
+            defer { itemStart = itemEnd + 1 }
+            let item = text[itemStart..<itemEnd]
+            if item.isEmpty { continue }
+            if item.contains(UInt8(ascii: "#")) && !item.contains(UInt8(ascii: ":")) {
+                let (actor, counter) = try entry(from: item, separator: UInt8(ascii: "#"))
                 dots.append(Dot(actor: actor, counter: counter))
                 continue
             }
-            let (actor, counter) = try entry(from: String(item))
+            let (actor, counter) = try entry(from: item, separator: UInt8(ascii: ":"))
             guard counters[actor] == nil else { throw ParseError(description: "actor '\(actor)' appears twice") }
             counters[actor] = counter
         }
         return VersionVector(counters, dots: dots)
     }
 
-    private static func entry(from text: String, separator: Character = ":") throws(ParseError) -> (String, UInt64) {
+    private static func entry(
+        from text: ArraySlice<UInt8>, separator: UInt8
+    ) throws(ParseError) -> (String, UInt64) {
         guard let colon = text.lastIndex(of: separator) else {
-            throw ParseError(description: "metadata entry '\(text)' has no '\(separator)'")
+            throw ParseError(
+                description:
+                    "metadata entry '\(String(decoding: text, as: UTF8.self))' has no '\(Unicode.Scalar(separator))'")
         }
-        guard let counter = UInt64(text[text.index(after: colon)...]), counter > 0 else {
-            throw ParseError(description: "metadata entry '\(text)' has no positive counter")
+        guard let counter = UInt64(String(decoding: text[(colon + 1)...], as: UTF8.self)), counter > 0 else {
+            throw ParseError(
+                description: "metadata entry '\(String(decoding: text, as: UTF8.self))' has no positive counter")
         }
-        let actor = try unescape(String(text[..<colon]))
-        guard !actor.isEmpty else { throw ParseError(description: "metadata entry '\(text)' has no actor") }
+        let actor = try unescape(text[..<colon])
+        guard !actor.isEmpty else {
+            throw ParseError(description: "metadata entry '\(String(decoding: text, as: UTF8.self))' has no actor")
+        }
         return (actor, counter)
     }
 
@@ -128,10 +149,13 @@ public enum Metadata {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") + value - 10
     }
 
-    private static func unescape(_ s: String) throws(ParseError) -> String {
-        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
+    /// An actor name's bytes with its percent-escapes decoded. The bytes
+    /// come from a `String` cut at ASCII separators, so without escapes
+    /// they are valid UTF-8 already; decoded escapes are checked.
+    private static func unescape(_ bytes: ArraySlice<UInt8>) throws(ParseError) -> String {
+        guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
         var out: [UInt8] = []
-        var it = Array(s.utf8)[...]
+        var it = bytes
         while let b = it.popFirst() {
             guard b == UInt8(ascii: "%") else {
                 out.append(b)
