@@ -1,4 +1,5 @@
 import KvorumRouting
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Prometheus
 
@@ -91,7 +92,21 @@ final class RequestMetrics: Sendable {
             help: "Time from a client request's arrival to its answer, by operation (op) and outcome.")
     }
 
+    private struct SeriesKey: Hashable {
+        var op: RequestOperation
+        var outcome: RequestOutcome
+    }
+
+    private struct Series {
+        var count: Counter
+        var duration: DurationHistogram
+    }
+
     private let registry: PrometheusCollectorRegistry
+    /// The series made so far. The registry would hand back the same ones,
+    /// but only after building their label strings and checking the metric
+    /// names again, on every request.
+    private let made = NIOLockedValueBox<[SeriesKey: Series]>([:])
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -102,17 +117,23 @@ final class RequestMetrics: Sendable {
 
     /// Records one answered request.
     func record(_ op: RequestOperation, _ outcome: RequestOutcome, duration: Duration) {
-        let (count, histogram) = series(op, outcome)
-        count.increment()
-        histogram.record(duration)
+        let series = series(op, outcome)
+        series.count.increment()
+        series.duration.record(duration)
     }
 
-    /// The series of one operation and outcome (the registry makes each once).
-    private func series(_ op: RequestOperation, _ outcome: RequestOutcome) -> (Counter, DurationHistogram) {
-        let labels = [("op", op.rawValue), ("outcome", outcome.rawValue)]
-        return (
-            registry.makeCounter(descriptor: Self.count, labels: labels),
-            registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.durationBuckets)
-        )
+    /// The series of one operation and outcome, made at its first request.
+    private func series(_ op: RequestOperation, _ outcome: RequestOutcome) -> Series {
+        let key = SeriesKey(op: op, outcome: outcome)
+        return made.withLockedValue { made in
+            if let series = made[key] { return series }
+            let labels = [("op", op.rawValue), ("outcome", outcome.rawValue)]
+            let series = Series(
+                count: registry.makeCounter(descriptor: Self.count, labels: labels),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.duration, labels: labels, buckets: Self.durationBuckets))
+            made[key] = series
+            return series
+        }
     }
 }
