@@ -162,4 +162,27 @@ struct WireCodecTests {
             from: "node01", viewDigest: 7, body: .write(op: 3, key: "key", siblings: Self.siblings, hintFor: nil))
         #expect(WireCodec.encode(message).count < 150)
     }
+
+    /// The reader's UTF-8 check accepts exactly what `String(validating:)`
+    /// accepts: random short byte strings, half of them built from pieces
+    /// of valid and broken multi-byte sequences.
+    @Test func stringsAreValidatedAsTheStandardLibraryDoes() {
+        let pieces: [[UInt8]] = [
+            [0x61], [0x00], [0x7F], [0xC3, 0xA9], [0xC3], [0xA9], [0xE2, 0x82, 0xAC], [0xE2, 0x82], [0xED, 0xA0, 0x80],
+            [0xF0, 0x9F, 0x99, 0x82], [0xF0, 0x9F], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0x80], [0xEF, 0xBF, 0xBD], [0xFF],
+        ]
+        var random = SplitMix64(seed: 8)
+        for round in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(random.next() % 6) {
+                if round % 2 == 0 {
+                    bytes += pieces[Int(random.next() % UInt64(pieces.count))]
+                } else {
+                    bytes.append(UInt8(truncatingIfNeeded: random.next()))
+                }
+            }
+            let expected = String(validating: bytes, as: UTF8.self)
+            #expect(WireCodec.Reader.validUTF8(bytes[...]) == expected, "\(bytes)")
+        }
+    }
 }

@@ -372,8 +372,20 @@ extension WireCodec {
             let length = try count(minimumSize: 1)
             let slice = bytes[index..<index + length]
             index += length
-            guard let s = String(validating: slice, as: UTF8.self) else { throw fail("string is not UTF-8") }
+            guard let s = Self.validUTF8(slice) else { throw fail("string is not UTF-8") }
             return s
+        }
+
+        /// The bytes as a string if they are valid UTF-8. Decoding (which
+        /// repairs) and comparing is exact, as a repaired string is valid
+        /// UTF-8 and so equals its input only if that was valid, and it
+        /// takes the specialized path, where `String(validating:)` took a
+        /// generic one that looked up type metadata for every string.
+        static func validUTF8(_ slice: ArraySlice<UInt8>) -> String? {
+            slice.withUnsafeBufferPointer { buffer in
+                let decoded = String(decoding: buffer, as: UTF8.self)
+                return decoded.utf8.elementsEqual(buffer) ? decoded : nil
+            }
         }
 
         mutating func rawBytes() throws(DecodeError) -> [UInt8] {
