@@ -32,6 +32,8 @@
 #   NODE_BIN=SCRATCH/release/kvorum (the nodes' binary: another build's, to
 #     compare it; the client is always this checkout's)
 #   OUT=bench/results/DATE-instructions-COMMIT.md (where the report goes, besides standard output)
+#   PROTOCOL=http (the clients' protocol: http, or binary for the binary
+#     client protocol, docs/binary-protocol.md; the nodes then also get --binary-listen)
 #   PROFILES=DIR (callgrind: keep each counted run's profile of each node there,
 #     as ROUND-WORKLOAD-CONNECTIONS-OPERATIONS.nodeI, for callgrind_annotate)
 set -euo pipefail
@@ -50,6 +52,8 @@ DIRTY=""
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && DIRTY=" plus uncommitted changes"
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%d)-instructions-$COMMIT.md}
 PROFILES=${PROFILES:-}
+PROTOCOL=${PROTOCOL:-http}
+case $PROTOCOL in http | binary) ;; *) echo "PROTOCOL must be http or binary" >&2; exit 2 ;; esac
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 BENCH=instructions
@@ -112,13 +116,16 @@ if [ "$COUNTER" = callgrind ]; then
     RUN_BIN="$WORK/kvorum-nodebug"
     objcopy --strip-debug "$NODE_BIN" "$RUN_BIN"
 fi
-read -r P1 P2 P3 H1 H2 H3 <<<"$(free_ports 6)"
+read -r P1 P2 P3 H1 H2 H3 B1 B2 B3 <<<"$(free_ports 9)"
 URLS="http://127.0.0.1:$H1,http://127.0.0.1:$H2,http://127.0.0.1:$H3"
+[ "$PROTOCOL" = binary ] && URLS="127.0.0.1:$B1,127.0.0.1:$B2,127.0.0.1:$B3"
 log "starting 3 nodes (durability $DURABILITY, counted with $COUNTER)"
 for i in 1 2 3; do
     p="P$i" h="H$i"
     arguments=(node --name "node$i" --listen "127.0.0.1:${!p}" --http "127.0.0.1:${!h}"
         --data-dir "$WORK/node$i" --durability "$DURABILITY")
+    b="B$i"
+    [ "$PROTOCOL" = binary ] && arguments+=(--binary-listen "127.0.0.1:${!b}")
     [ "$i" = 1 ] || arguments+=(--join "127.0.0.1:$P1")
     wrap=()
     [ "$COUNTER" = callgrind ] && wrap=(env "LD_PRELOAD=$WORK/sigsuspend.so"
@@ -145,7 +152,7 @@ PIDS_CSV=$(IFS=,; echo "${NODE_PIDS[*]}")
 bench() { # WORKLOAD CONNECTIONS OPERATIONS EXTRA-OPTIONS...
     local workload=$1 connections=$2 operations=$3
     shift 3
-    "$BIN" bench --target kvorum --node "$URLS" --r 2 --w 2 --workload "$workload" --concurrency "$connections" \
+    "$BIN" bench --target kvorum --protocol "$PROTOCOL" --node "$URLS" --r 2 --w 2 --workload "$workload" --concurrency "$connections" \
         --records "$RECORDS" --value-size "$VALUE_SIZE" --operations "$operations" --warmup 0 --json "$@" \
         >"$WORK/last.json"
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values()); e and print(f"[instructions] {e} errors", file=sys.stderr)' \
@@ -241,7 +248,7 @@ done
 # Kvorum: CPU instructions (or CPU time) and bytes written per operation
 
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY
-- command: \`bench/instructions.sh\` (COUNTER=$COUNTER NODE_BIN=$NODE_BIN REPEAT=$REPEAT N=$N RECORDS=$RECORDS VALUE_SIZE=$VALUE_SIZE DURABILITY=$DURABILITY IDLE=$IDLE), $((SECONDS / 60)) min $((SECONDS % 60)) s wall
+- command: \`bench/instructions.sh\` (COUNTER=$COUNTER PROTOCOL=$PROTOCOL NODE_BIN=$NODE_BIN REPEAT=$REPEAT N=$N RECORDS=$RECORDS VALUE_SIZE=$VALUE_SIZE DURABILITY=$DURABILITY IDLE=$IDLE), $((SECONDS / 60)) min $((SECONDS % 60)) s wall
 - machine: $(nproc) cores, Linux $(uname -r), load average (1, 5, 15 min) $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after; instruction counts hardly depend on the load, bytes written and the batching at 16 connections do
 - 3 \`kvorum node\` processes (release build), N=3, R=W=2, durability \`$DURABILITY\`; $UNIT summed over the three nodes (COUNTER=$COUNTER), the client not counted
 - per operation = ((I(2N) − idle·t(2N)) − (I(N) − idle·t(N))) ÷ N, idle = the nodes' instructions per second with no client; bytes likewise from /proc/PID/io
