@@ -17,6 +17,11 @@ struct RouterTests {
         #expect(ReadFormat(accept: "application/json") == .json)
         #expect(ReadFormat(accept: "text/html, Application/JSON;q=0.5") == .json)
         #expect(ReadFormat(accept: "application/json;q=0, */*") == .raw)
+        #expect(ReadFormat(accept: "text/plain,\t application/json\t ; q=0.9 ") == .json)
+        #expect(ReadFormat(accept: "application/json ;\tq=0.0") == .raw)
+        #expect(ReadFormat(accept: "application/json;;") == .json)
+        #expect(ReadFormat(accept: " , ;, application/jsonx") == .raw)
+        #expect(ReadFormat(accept: "") == .raw)
     }
 
     static func read(_ values: [Value], tombstones: Int = 0) -> ReadResult {

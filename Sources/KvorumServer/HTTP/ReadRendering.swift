@@ -12,15 +12,28 @@ enum ReadFormat: Equatable {
     case json
 
     /// `json` when `accept` lists `application/json` (with no `q=0`),
-    /// `raw` for anything else, `*/*` and no header included.
+    /// `raw` for anything else, `*/*` and no header included. Each part is
+    /// trimmed of HTTP's optional whitespace (spaces and tabs, RFC 9110
+    /// §5.6.3) by hand: Foundation's trimming, through `NSString`, cost
+    /// more than the rest of a quorum read's HTTP answer.
     init(accept: String?) {
-        let ranges = (accept ?? "").split(separator: ",").map { range in
-            range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let accept else {
+            self = .raw
+            return
         }
-        let json = ranges.contains { parameters in
-            parameters.first == "application/json" && !parameters.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
+        let json = accept.split(separator: ",").contains { range in
+            let parameters = range.split(separator: ";").map(Self.trimmed)
+            return parameters.first == "application/json"
+                && !parameters.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
         }
         self = json ? .json : .raw
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) })
+        else { return "" }
+        return text[first...last].lowercased()
     }
 }
 
