@@ -383,8 +383,8 @@ extension WireCodec {
         /// generic one that looked up type metadata for every string.
         static func validUTF8(_ slice: ArraySlice<UInt8>) -> String? {
             slice.withUnsafeBufferPointer { buffer in
-                let decoded = String(decoding: buffer, as: UTF8.self)
-                return decoded.utf8.elementsEqual(buffer) ? decoded : nil
+                var decoded = String(decoding: buffer, as: UTF8.self)
+                return decoded.withUTF8 { $0.elementsEqual(buffer) } ? decoded : nil
             }
         }
 
