@@ -169,6 +169,35 @@ struct BinaryProtocolProcessTests {
         #expect(cluster.isRunning(cluster.nodes[0]))
     }
 
+    /// `--idle-timeout`: a connection with no byte for that long is closed;
+    /// one that sends a request more often than that is kept, however long
+    /// it lives (its deadline moves with every request).
+    @Test(.timeLimit(.minutes(2)))
+    func idleConnectionsAreClosedAndBusyOnesKept() async throws {
+        let (cluster, ports) = try await Self.cluster(nodes: 1, arguments: ["--idle-timeout", "1"])
+        defer { cluster.shutdown() }
+        let idle = try RawConnection(port: ports[0], timeout: 20)
+        var idleFrames = FrameReader(connection: idle)
+        idle.send(Request.ping.frame(id: 1).bytes)
+        #expect(try idleFrames.next() == Response.pong.frame(id: 1))
+
+        let busy = try RawConnection(port: ports[0])
+        var busyFrames = FrameReader(connection: busy)
+        for id in UInt32(1)...10 {
+            busy.send(Request.ping.frame(id: id).bytes)
+            #expect(try busyFrames.next() == Response.pong.frame(id: id), "ping \(id), after \(Double(id - 1) * 0.4) s")
+            try await Task.sleep(for: .milliseconds(400))
+        }
+
+        // Closed by now (4 s without a byte, the limit 1 s): the read ends
+        // at once instead of waiting out its 20 s.
+        let begin = ContinuousClock.now
+        #expect(try idleFrames.next() == nil)
+        #expect(ContinuousClock.now - begin < .seconds(10), "the idle connection was not closed")
+        busy.send(Request.ping.frame(id: 11).bytes)
+        #expect(try busyFrames.next() == Response.pong.frame(id: 11))
+    }
+
     /// A node serving HTTPS with tokens: its binary port is TLS, refuses a
     /// request without a valid token as HTTP does (same words), and serves
     /// tokens and client certificates by their roles.
