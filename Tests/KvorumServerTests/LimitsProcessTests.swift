@@ -44,6 +44,52 @@ struct LimitsProcessTests {
         }
     }
 
+    /// A keep-alive connection asking every 400 ms outlives the 1 s idle
+    /// and header timeouts, as each request moves its deadline; one that
+    /// stops asking is closed about 1 s after its last answer.
+    @Test(.timeLimit(.minutes(2)))
+    func busyKeepAliveConnectionsOutliveTheIdleTimeout() async throws {
+        let cluster = try await LocalCluster.start(
+            nodes: 1, nodeArguments: ["--idle-timeout", "1", "--request-header-timeout", "1"])
+        defer { cluster.shutdown() }
+        let port = cluster.nodes[0].httpPort
+        let request = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        let idle = try RawConnection(port: port, timeout: 20)
+        idle.send(request)
+        #expect(Self.answerStatus(on: idle) == 200)
+        let idleSince = ContinuousClock.now
+
+        let busy = try RawConnection(port: port)
+        for round in 1...10 {
+            #expect(busy.send(request), "round \(round)")
+            #expect(Self.answerStatus(on: busy) == 200, "round \(round), \(Double(round - 1) * 0.4) s in")
+            try await Task.sleep(for: .milliseconds(400))
+        }
+        let (_, closed) = idle.receiveUntilClosed()
+        #expect(closed && ContinuousClock.now - idleSince < .seconds(10), "the idle connection was not closed")
+    }
+
+    /// Reads one HTTP answer (head, then a `Content-Length` body) off a
+    /// keep-alive connection; its status, or nil if none came whole.
+    private static func answerStatus(on connection: RawConnection) -> Int? {
+        var received: [UInt8] = []
+        let blank = Array("\r\n\r\n".utf8)
+        while true {
+            if let end = received.indices.first(where: { received[$0...].starts(with: blank) }) {
+                let head = String(decoding: received[..<end], as: UTF8.self).lowercased()
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if received.count >= end + blank.count + length {
+                    return head.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+                }
+            }
+            let more = connection.receiveSome()
+            if more.isEmpty { return nil }
+            received += more
+        }
+    }
+
     /// 2,000 connections that send nothing (held by a child process,
     /// scripts/idle-connections.py): past 64 each is answered `503` with
     /// `Retry-After` and closed; the open-connection gauge stays at most 64;
