@@ -44,29 +44,38 @@ struct LimitsProcessTests {
         }
     }
 
-    /// A keep-alive connection asking every 400 ms outlives the 1 s idle
+    /// A keep-alive connection asking every 250 ms outlives the 2 s idle
     /// and header timeouts, as each request moves its deadline; one that
-    /// stops asking is closed about 1 s after its last answer.
+    /// stops asking is closed after its last answer. (On a machine so busy
+    /// that this client itself waited past the timeout between two requests,
+    /// a close proves nothing and is let pass.)
     @Test(.timeLimit(.minutes(2)))
     func busyKeepAliveConnectionsOutliveTheIdleTimeout() async throws {
         let cluster = try await LocalCluster.start(
-            nodes: 1, nodeArguments: ["--idle-timeout", "1", "--request-header-timeout", "1"])
+            nodes: 1, nodeArguments: ["--idle-timeout", "2", "--request-header-timeout", "2"])
         defer { cluster.shutdown() }
         let port = cluster.nodes[0].httpPort
         let request = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        let idle = try RawConnection(port: port, timeout: 20)
+        let idle = try RawConnection(port: port, timeout: 30)
         idle.send(request)
         #expect(Self.answerStatus(on: idle) == 200)
         let idleSince = ContinuousClock.now
 
         let busy = try RawConnection(port: port)
-        for round in 1...10 {
-            #expect(busy.send(request), "round \(round)")
-            #expect(Self.answerStatus(on: busy) == 200, "round \(round), \(Double(round - 1) * 0.4) s in")
-            try await Task.sleep(for: .milliseconds(400))
+        var longestGap = Duration.zero
+        var lastAnswer = ContinuousClock.now
+        while ContinuousClock.now - idleSince < .seconds(4) {
+            try await Task.sleep(for: .milliseconds(250))
+            longestGap = max(longestGap, ContinuousClock.now - lastAnswer)
+            let answered = busy.send(request) && Self.answerStatus(on: busy) == 200
+            lastAnswer = .now
+            guard answered else {
+                #expect(longestGap >= .seconds(2), "closed while asking at most \(longestGap) apart")
+                break
+            }
         }
         let (_, closed) = idle.receiveUntilClosed()
-        #expect(closed && ContinuousClock.now - idleSince < .seconds(10), "the idle connection was not closed")
+        #expect(closed && ContinuousClock.now - idleSince < .seconds(20), "the idle connection was not closed")
     }
 
     /// Reads one HTTP answer (head, then a `Content-Length` body) off a
