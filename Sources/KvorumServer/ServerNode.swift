@@ -71,7 +71,10 @@ public final class ServerNode: @unchecked Sendable {
     private var transport: PeerTransport!
     private var http: Channel?
     private var binary: Channel?
-    private var timers: [NodeTimer: Scheduled<Void>] = [:]
+    private var timers = TimerQueue()
+    /// The one scheduled task that serves `timers`, and when it runs: never
+    /// later than their next deadline.
+    private var wakeUp: (task: Scheduled<Void>, at: NIODeadline)?
     private var waiting: [RequestID: (ClientReply) -> Void] = [:]
     /// The store's group commit, if it has one.
     private let groupCommit: GroupCommitStorage?
@@ -291,8 +294,9 @@ public final class ServerNode: @unchecked Sendable {
                 self.drain(until: NIODeadline.now() + .nanoseconds(Int64(grace * 1e9)))
             }
             .flatMap {
-                for timer in self.timers.values { timer.cancel() }
-                self.timers = [:]
+                self.wakeUp?.task.cancel()
+                self.wakeUp = nil
+                self.timers.removeAll()
                 return self.transport.close()
             }
             .map { self.onShutdown?() }
@@ -368,13 +372,25 @@ public final class ServerNode: @unchecked Sendable {
         case .reply(let id, let answer):
             waiting.removeValue(forKey: id)?(answer)
         case .setTimer(let timer, let after):
-            timers[timer]?.cancel()
-            timers[timer] = loop.scheduleTask(in: .nanoseconds(Int64(after * 1e9))) { [unowned self] in
-                self.timers[timer] = nil
-                self.handle(.timer(timer))
-            }
+            timers.set(timer, at: .now() + .nanoseconds(Int64(after * 1e9)))
+            scheduleWakeUp()
         case .cancelTimer(let timer):
-            timers.removeValue(forKey: timer)?.cancel()
+            // The wake-up stays: finding nothing due, it sleeps again.
+            timers.cancel(timer)
         }
+    }
+
+    /// Makes sure the loop wakes by the timers' next deadline.
+    private func scheduleWakeUp() {
+        guard let next = timers.nextDeadline() else { return }
+        if let wakeUp, wakeUp.at <= next { return }
+        wakeUp?.task.cancel()
+        let task = loop.scheduleTask(deadline: next) { [unowned self] in
+            self.wakeUp = nil
+            let now = NIODeadline.now()
+            while let timer = self.timers.removeFirstDue(at: now) { self.handle(.timer(timer)) }
+            self.scheduleWakeUp()
+        }
+        wakeUp = (task, next)
     }
 }
