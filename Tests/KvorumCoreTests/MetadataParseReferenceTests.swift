@@ -105,25 +105,10 @@ struct MetadataParseReferenceTests {
             return (actor, counter)
         }
 
+        /// Percent-escapes were decoded on the string's UTF-8 bytes then
+        /// as now, so the reference shares the decoder.
         static func unescape(_ s: String) throws(ParseError) -> String {
-            guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
-            var out: [UInt8] = []
-            var it = Array(s.utf8)[...]
-            while let b = it.popFirst() {
-                guard b == UInt8(ascii: "%") else {
-                    out.append(b)
-                    continue
-                }
-                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else {
-                    throw ParseError(description: "bad percent-escape in metadata")
-                }
-                out.append(v)
-                it = it.dropFirst(2)
-            }
-            guard let decoded = String(validating: out, as: UTF8.self) else {
-                throw ParseError(description: "metadata actor is not UTF-8")
-            }
-            return decoded
+            try Metadata.unescape(Array(s.utf8)[...])
         }
     }
 }

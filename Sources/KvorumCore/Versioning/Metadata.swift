@@ -152,7 +152,7 @@ public enum Metadata {
     /// An actor name's bytes with its percent-escapes decoded. The bytes
     /// come from a `String` cut at ASCII separators, so without escapes
     /// they are valid UTF-8 already; decoded escapes are checked.
-    private static func unescape(_ bytes: ArraySlice<UInt8>) throws(ParseError) -> String {
+    static func unescape(_ bytes: ArraySlice<UInt8>) throws(ParseError) -> String {
         guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
         var out: [UInt8] = []
         var it = bytes
