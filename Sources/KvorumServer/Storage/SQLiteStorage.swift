@@ -757,8 +757,10 @@ private struct PlaceConversion {
     }
 }
 
-/// The statements of every storage call, prepared once at open.
-private struct Statements {
+/// The statements of every storage call, prepared once at open. A class:
+/// every storage call takes them, and a struct of 21 references was copied,
+/// each retained and released, at every one.
+private final class Statements {
     let selectRecord: SQLiteStatement
     let updateRecord: SQLiteStatement
     let insertRecord: SQLiteStatement
