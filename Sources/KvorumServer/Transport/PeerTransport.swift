@@ -378,7 +378,9 @@ final class PeerTransport: @unchecked Sendable {
             return
         }
         do {
-            let message = try WireCodec.decode(payload.readableBytesView)
+            // Copied at once: the codec's generic copy of a ByteBufferView
+            // went byte by byte through protocol witnesses.
+            let message = try WireCodec.decode(payload.withUnsafeReadableBytes { Array($0) })
             if let certified = handler.certifiedName, case .join(let entry) = message.body,
                 let refusal = PeerIdentity.joinRefusal(joiningName: entry.name, connectionName: certified)
             {
