@@ -89,12 +89,9 @@ final class BinaryConnection: ChannelDuplexHandler, @unchecked Sendable {
     private var readHeld = false
     /// Whether `resume` is serving waiting frames.
     private var resuming = false
-    private var idleTimer: Scheduled<Void>?
     /// When the connection has idled `--idle-timeout`, moved by every byte
-    /// and answer. `idleTimer` wakes at or before it and re-arms for what is
-    /// left, so a request schedules no task of its own (rescheduling at
-    /// every request was 3% of a quorum write's instructions).
-    private var idleDeadline = NIODeadline.distantFuture
+    /// and answer.
+    private var idle = MovingDeadline()
 
     init(node: ServerNode, connections: BinaryConnections) {
         self.node = node
@@ -125,7 +122,7 @@ final class BinaryConnection: ChannelDuplexHandler, @unchecked Sendable {
         if admitted { connections.remove() }
         admitted = false
         closing = true
-        idleTimer?.cancel()
+        idle.stop()
         context.fireChannelInactive()
     }
 
@@ -352,7 +349,7 @@ final class BinaryConnection: ChannelDuplexHandler, @unchecked Sendable {
         guard !closing, let channel else { return }
         closing = true
         waiting = []
-        idleTimer?.cancel()
+        idle.stop()
         channel.writeAndFlush(channel.allocator.buffer(bytes: response.frame(id: id).bytes))
             .whenComplete { _ in channel.close(promise: nil) }
     }
@@ -360,20 +357,17 @@ final class BinaryConnection: ChannelDuplexHandler, @unchecked Sendable {
     /// Closes the connection after `--idle-timeout` without a byte from the
     /// client while nothing is in flight.
     private func armIdleTimer() {
-        guard !closing, let channel else { return }
-        idleDeadline = .now() + .nanoseconds(Int64(limits.idleTimeout * 1e9))
-        if idleTimer == nil { wakeForIdle(at: idleDeadline, on: channel) }
+        guard !closing else { return }
+        idle.arm(after: limits.idleTimeout, wake: wakeForIdle)
     }
 
-    private func wakeForIdle(at moment: NIODeadline, on channel: Channel) {
-        idleTimer = channel.eventLoop.scheduleTask(deadline: moment) { [self] in
-            idleTimer = nil
-            guard !closing else { return }
-            if NIODeadline.now() < idleDeadline { return wakeForIdle(at: idleDeadline, on: channel) }
+    private func wakeForIdle(at moment: NIODeadline) -> Scheduled<Void>? {
+        channel?.eventLoop.scheduleTask(deadline: moment) { [self] in
+            guard !closing, idle.woke(wake: wakeForIdle) else { return }
             guard inFlight == 0, waiting.isEmpty else { return armIdleTimer() }
             LimitMetrics.shared.connectionsIdleClosed.increment()
             closing = true
-            channel.close(promise: nil)
+            channel?.close(promise: nil)
         }
     }
 }

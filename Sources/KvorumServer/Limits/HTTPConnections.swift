@@ -88,13 +88,8 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
     private let connections: HTTPConnections
     private var phase = Phase.waiting(started: false)
     /// When the current wait (for a head, or for the next request) ends;
-    /// nil while a request is under way.
-    private var deadline: NIODeadline?
-    /// The one scheduled wake-up, never later than `deadline`. Arming for a
-    /// later deadline keeps it and it re-arms when it fires, so a request
-    /// costs no scheduled task of its own: two per request (one per wait)
-    /// were about 2% of a quorum write's instructions.
-    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
+    /// disarmed while a request is under way.
+    private var deadline = MovingDeadline()
     private var context: ChannelHandlerContext?
     /// When the connection last became idle (no request under way and no
     /// byte of the next one yet); nil while a request is under way.
@@ -129,7 +124,7 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stopTimer()
+        deadline.stop()
         connections.remove(self)
         self.context = nil
         context.fireChannelInactive()
@@ -152,7 +147,7 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         guard case .waiting = phase else { return }
         phase = .inRequest
         idleSince = nil
-        deadline = nil
+        deadline.disarm()
     }
 
     /// An answer was written in full: the connection idles until the next request.
@@ -166,40 +161,19 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
     /// Closed to make room for a new connection.
     func evict() {
         phase = .closing
-        stopTimer()
+        deadline.stop()
         context?.close(promise: nil)
     }
 
     private func arm(after seconds: Double) {
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
-        self.deadline = deadline
-        if let timer, timer.at <= deadline { return }
-        wake(at: deadline)
+        deadline.arm(after: seconds, wake: wake)
     }
 
-    private func wake(at moment: NIODeadline) {
-        timer?.task.cancel()
-        timer = nil
-        guard let context else { return }
-        let task = context.eventLoop.scheduleTask(deadline: moment) { [weak self] in
-            guard let self else { return }
-            self.woke()
+    private func wake(at moment: NIODeadline) -> Scheduled<Void>? {
+        context?.eventLoop.scheduleTask(deadline: moment) { [weak self] in
+            guard let self, self.deadline.woke(wake: self.wake) else { return }
+            self.deadlinePassed()
         }
-        timer = (task, moment)
-    }
-
-    private func stopTimer() {
-        timer?.task.cancel()
-        timer = nil
-        deadline = nil
-    }
-
-    private func woke() {
-        timer = nil
-        guard let deadline else { return }
-        if NIODeadline.now() < deadline { return wake(at: deadline) }
-        self.deadline = nil
-        deadlinePassed()
     }
 
     private func deadlinePassed() {
@@ -224,7 +198,7 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         guard let context else { return }
         phase = .closing
         idleSince = nil
-        stopTimer()
+        deadline.stop()
         connections.remove(self)
         let answer = RawAnswer(status: status, message: message, retryAfter: retryAfter)
         let channel = context.channel
