@@ -51,8 +51,7 @@ struct TimerQueue {
     /// The earliest deadline of a set timer; nil when none is set. Drops
     /// the stale entries above it.
     mutating func nextDeadline() -> NIODeadline? {
-        dropStale()
-        return heap.min?.deadline
+        nextEntry()?.deadline
     }
 
     /// Removes and returns the earliest set timer if it is due at `now`.
