@@ -48,11 +48,60 @@ public enum ContextToken {
     }
 }
 
+/// Base64 (RFC 4648) of bytes, written as bytes: Foundation's encoder
+/// goes through `Data` and cost a JSON read more than the rest of its body.
+public enum Base64 {
+    public enum Alphabet {
+        /// The standard alphabet with `=` padding (§4), as JSON answers carry values.
+        case standard
+        /// The URL- and filename-safe alphabet without padding (§5), as context tokens are.
+        case url
+
+        /// The 64 symbols, by value.
+        fileprivate var symbols: [UInt8] {
+            switch self {
+            case .standard: Base64.standardSymbols
+            case .url: Base64.urlSymbols
+            }
+        }
+    }
+
+    private static let standardSymbols = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let urlSymbols = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    public static func encode(_ bytes: [UInt8], _ alphabet: Alphabet) -> String {
+        let symbols = alphabet.symbols
+        let padded = alphabet == .standard
+        let length = padded ? (bytes.count + 2) / 3 * 4 : (bytes.count * 4 + 2) / 3
+        // Written in place: the text is ASCII, so no copy or check after.
+        return String(unsafeUninitializedCapacity: length) { text in
+            var written = 0
+            var index = 0
+            while index < bytes.count {
+                let chunk = min(3, bytes.count - index)
+                var word: UInt32 = 0
+                for offset in 0..<chunk { word |= UInt32(bytes[index + offset]) << (16 - 8 * offset) }
+                for position in 0...chunk {
+                    text[written] = symbols[Int(word >> (18 - 6 * position) & 0x3F)]
+                    written += 1
+                }
+                if padded {
+                    for _ in chunk..<3 {
+                        text[written] = UInt8(ascii: "=")
+                        written += 1
+                    }
+                }
+                index += 3
+            }
+            return written
+        }
+    }
+}
+
 /// base64url without padding (RFC 4648 §5), strict: decoding refuses any
 /// text that is not exactly what `encode` writes.
 enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
     /// The 6-bit value of an alphabet byte; nil for any other byte. Ranges
     /// rather than a dictionary: every write through the HTTP API decodes a
     /// token, and hashing each character cost more than the rest of it.
@@ -67,21 +116,7 @@ enum Base64URL {
         }
     }
 
-    static func encode(_ bytes: [UInt8]) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index < bytes.count {
-            let chunk = min(3, bytes.count - index)
-            var word: UInt32 = 0
-            for offset in 0..<chunk { word |= UInt32(bytes[index + offset]) << (16 - 8 * offset) }
-            for position in 0...chunk {
-                text.append(alphabet[Int(word >> (18 - 6 * position) & 0x3F)])
-            }
-            index += 3
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    static func encode(_ bytes: [UInt8]) -> String { Base64.encode(bytes, .url) }
 
     static func decode(_ text: String) -> [UInt8]? {
         var bits: UInt32 = 0

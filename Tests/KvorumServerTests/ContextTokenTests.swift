@@ -1,3 +1,5 @@
+import Foundation
+import KvorumCore
 import Testing
 
 @testable import KvorumContextToken
@@ -79,6 +81,23 @@ struct Base64URLTests {
         }
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
         #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
+    }
+
+    /// The standard alphabet with padding (RFC 4648 §4, the vectors of
+    /// section 10), as JSON answers carry values, spells what Foundation's
+    /// encoder spells for every length up to 300 of random bytes.
+    @Test func standardAlphabetWithPadding() {
+        let vectors = [
+            ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ]
+        for (plain, encoded) in vectors { #expect(Base64.encode(Array(plain.utf8), .standard) == encoded) }
+        #expect(Base64.encode([0xFB, 0xFF], .standard) == "+/8=")
+        var random = SplitMix64(seed: 64)
+        for count in 0...300 {
+            let bytes = (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &random) }
+            #expect(Base64.encode(bytes, .standard) == Data(bytes).base64EncodedString(), "\(count) bytes")
+        }
     }
 
     /// Every byte value: an alphabet character decodes to its position in
