@@ -18,8 +18,9 @@ import NIOSSL
 /// metadata text before the core sees it, and refuses a damaged one.
 enum HTTPAPI {
     /// Every connection first passes the node's connection, idle and
-    /// header limits (docs/limits.md): `HTTPConnectionGuard` on its bytes,
-    /// `HTTPRequestObserver` behind the decoder, which answers its errors.
+    /// header limits (docs/limits.md): `HTTPConnectionGuard` on its bytes;
+    /// then NIO's request decoder, and `HTTPHandler`, which answers its
+    /// errors and every request, in order.
     static func bind(node: ServerNode) -> EventLoopFuture<Channel> {
         let limits = node.configuration.limits
         let connections = HTTPConnections(limits: limits)
@@ -37,13 +38,12 @@ enum HTTPAPI {
                     let connection = HTTPConnectionGuard(connections: connections)
                     try pipeline.addHandler(connection)
                     guard connection.isAdmitted else { return }
-                    try pipeline.configureHTTPServerPipeline(
-                        withErrorHandling: false, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: HTTPRequestObserver.decoderLimits(
-                            maxHeaderBytes: limits.maxHeaderBytes))
+                    let decoder = HTTPRequestDecoder(
+                        leftOverBytesStrategy: .dropBytes,
+                        limitConfiguration: HTTPHandler.decoderLimits(maxHeaderBytes: limits.maxHeaderBytes))
+                    try pipeline.addHandler(ByteToMessageHandler(decoder))
                     try pipeline.addHandler(
-                        HTTPRequestObserver(connection: connection, maxHeaderBytes: limits.maxHeaderBytes))
-                    try pipeline.addHandler(HTTPHandler(node: node))
+                        HTTPHandler(node: node, connection: connection, maxHeaderBytes: limits.maxHeaderBytes))
                 }
             }
             .bind(host: node.configuration.httpHost, port: node.configuration.httpPort)
@@ -58,7 +58,9 @@ struct HTTPAnswer {
     var headers: [(String, String)] = []
 
     static func json(_ status: HTTPResponseStatus, _ value: JSON, headers: [(String, String)] = []) -> HTTPAnswer {
-        HTTPAnswer(status: status, body: Array((value.rendered + "\n").utf8), headers: headers)
+        var body = value.renderedBytes
+        body.append(UInt8(ascii: "\n"))
+        return HTTPAnswer(status: status, body: body, headers: headers)
     }
 
     /// The answer with `more` headers added.
@@ -70,101 +72,6 @@ struct HTTPAnswer {
 
     static func error(_ status: HTTPResponseStatus, _ message: String) -> HTTPAnswer {
         json(status, ["error": .string(message)])
-    }
-}
-
-/// One connection: collects a request, routes it, writes the answer.
-///
-/// A body longer than the node's `maxValueBytes` is never buffered past
-/// the limit. One whose `Content-Length` announces it is answered `413` at
-/// once (a client waiting on `Expect: 100-continue` need not send it); one
-/// that passes the limit while it arrives (chunked) is answered when it
-/// ends. Either way the rest is read and dropped, so the connection stays
-/// usable for the next request; a request that asked to close is closed
-/// only once its body has ended, so the client reads the answer instead of
-/// a reset.
-private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let node: ServerNode
-    private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
-    private var bodyTooLarge = false
-    /// Whether to close once the current body ends: an early 413 to a
-    /// request that asked to close.
-    private var closeWhenBodyEnds = false
-
-    init(node: ServerNode) { self.node = node }
-
-    private var limit: Int { node.configuration.maxValueBytes }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let requestHead):
-            head = requestHead
-            body = nil
-            let announced = requestHead.headers.first(name: "Content-Length").flatMap { Int($0) } ?? 0
-            bodyTooLarge = announced > limit
-            closeWhenBodyEnds = bodyTooLarge && !requestHead.isKeepAlive
-            if bodyTooLarge {
-                head = nil
-                refuseTooLarge(keepAlive: true, on: context.channel)
-            }
-        case .body(var chunk):
-            if bodyTooLarge { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
-                bodyTooLarge = true
-                body = nil
-            } else if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-        case .end:
-            if closeWhenBodyEnds { context.close(promise: nil) }
-            guard let requestHead = head else { return }
-            head = nil
-            let keepAlive = requestHead.isKeepAlive
-            let channel = context.channel
-            if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, on: channel) }
-            let limits = RequestLimits(limits: node.configuration.limits, inFlight: node.operationsInFlight)
-            if let refusal = limits.refusal(for: requestHead) {
-                return write(refusal, keepAlive: keepAlive, on: channel)
-            }
-            // Answers come on the loop: at once for bad requests, at the end
-            // of the node's turn for everything it handles.
-            let certificateName = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))
-                .flatMap { HTTPTLS.clientName($0) }
-            let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
-            Router(node: node).route(requestHead, body: bodyBytes, certificateName: certificateName) { answer in
-                self.write(answer, keepAlive: keepAlive, on: channel)
-            }
-        }
-    }
-
-    private func refuseTooLarge(keepAlive: Bool, on channel: Channel) {
-        let message = "the request body is larger than this node's limit of \(limit) bytes (--max-value-bytes)"
-        write(.error(.payloadTooLarge, message), keepAlive: keepAlive, on: channel)
-    }
-
-    /// An error no handler before this one answered: close the connection.
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
-    }
-
-    private func write(_ answer: HTTPAnswer, keepAlive: Bool, on channel: Channel) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: answer.contentType)
-        headers.add(name: "Content-Length", value: String(answer.body.count))
-        for (name, value) in answer.headers { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        let responseHead = HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)
-        channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
-        channel.write(
-            HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: answer.body))), promise: nil)
-        let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-        if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
     }
 }
 

@@ -64,8 +64,8 @@ final class HTTPConnections: @unchecked Sendable {
 /// meanwhile (a slowloris client gains nothing by sending slowly). A new
 /// connection gets the header timeout for its first request.
 ///
-/// `HTTPRequestObserver`, behind the HTTP decoder, tells it when a head has
-/// arrived and when an answer has been written. Refusals are written here,
+/// `HTTPHandler`, behind the HTTP decoder, tells it when a request head is
+/// taken up and when its answer has been written. Refusals are written here,
 /// as raw bytes, then the connection closes its output and lingers for up
 /// to `linger` seconds, dropping what the client still sends, so the client
 /// reads the answer instead of a reset.
@@ -230,71 +230,5 @@ struct RawAnswer {
         head += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n"
         if let retryAfter { head += "Retry-After: \(retryAfter)\r\n" }
         return allocator.buffer(string: head + "\r\n" + body)
-    }
-}
-
-/// Sits behind the HTTP decoder and tells the connection's guard when a
-/// request head has arrived and when an answer has been written. Answers
-/// the decoder's errors itself, in place of NIO's handler: `431` for a
-/// head over `--max-header-bytes` (the decoder's limits are set to it),
-/// `400` for anything else malformed, then closes as the guard does.
-final class HTTPRequestObserver: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let connection: HTTPConnectionGuard
-    private let maxHeaderBytes: Int
-    /// Whether an answer has begun and not ended.
-    private var answering = false
-
-    init(connection: HTTPConnectionGuard, maxHeaderBytes: Int) {
-        self.connection = connection
-        self.maxHeaderBytes = maxHeaderBytes
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { connection.headReceived() }
-        context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let part = unwrapOutboundIn(data)
-        switch part {
-        case .head(let head) where head.status.code >= 200: answering = true
-        case .end: answering = false
-        case .head, .body: break
-        }
-        // The guard learns that the answer is written before its end goes
-        // down the pipeline: NIO's pipeline handler, below, hands on the
-        // next pipelined request's head as that end passes, and the guard
-        // must hear of it after this answer, or it would take the
-        // connection for idle while that request is served (and close it
-        // after --idle-timeout).
-        if case .end = part { connection.answerWritten() }
-        context.write(data, promise: promise)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let parserError = error as? HTTPParserError else { return context.fireErrorCaught(error) }
-        guard !answering else { return context.close(promise: nil) }
-        if parserError == .headerOverflow {
-            LimitMetrics.shared.refused(.headerTooLarge)
-            connection.refuse(
-                .requestHeaderFieldsTooLarge,
-                "the request head is larger than this node's limit of \(maxHeaderBytes) bytes (--max-header-bytes)")
-        } else {
-            connection.refuse(.badRequest, "malformed HTTP request: \(parserError)")
-        }
-    }
-
-    /// The decoder's limits for heads of at most `maxHeaderBytes`: the
-    /// request line and every header count towards it.
-    static func decoderLimits(maxHeaderBytes: Int) -> NIOHTTPDecoderLimitConfiguration {
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = maxHeaderBytes
-        limits.maxHeaderListSize = maxHeaderBytes
-        return limits
     }
 }

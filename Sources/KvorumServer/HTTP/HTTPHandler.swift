@@ -1,0 +1,285 @@
+import KvorumCore
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// One HTTP connection behind NIO's request decoder: collects each request,
+/// routes it, and writes its answer as bytes (`HTTPAnswer.encode`).
+///
+/// Requests a client pipelines (sends without waiting, RFC 9112 §9.3) are
+/// served one at a time and answered in request order: once a request has
+/// arrived in full, what comes behind it waits here until its answer is
+/// written, and the connection is not read meanwhile, so a connection has
+/// at most one request in service and cannot flood the node. This is what
+/// NIO's `HTTPServerPipelineHandler` did; doing it here saves the answer
+/// its way through that handler, the header validator and the response
+/// encoder (docs/limits.md).
+///
+/// A body longer than the node's `maxValueBytes` is never buffered past
+/// the limit. One whose `Content-Length` announces it is answered `413` at
+/// once (a client waiting on `Expect: 100-continue` need not send it); one
+/// that passes the limit while it arrives (chunked) is answered when it
+/// ends. Either way the rest is read and dropped, so the connection stays
+/// usable for the next request; a request that asked to close is closed
+/// only once its body has ended, so the client reads the answer instead of
+/// a reset.
+///
+/// It tells the connection's guard when a request head is taken up and
+/// when its answer is written, and answers the decoder's errors: `431` for
+/// a head over `--max-header-bytes` (the decoder's limits are set to it),
+/// `400` for anything else malformed, after the answers before them.
+final class HTTPHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What arrived behind a request whose answer is awaited.
+    private enum Waiting {
+        case part(HTTPServerRequestPart)
+        case malformed(HTTPParserError)
+    }
+
+    private let node: ServerNode
+    private let connection: HTTPConnectionGuard
+    private let maxHeaderBytes: Int
+    private var context: ChannelHandlerContext?
+
+    private var waiting = CircularBuffer<Waiting>()
+    /// A request has arrived in full and its answer is not yet written.
+    private var awaitingAnswer = false
+    /// `drain` is running (an answer written inside it must not start another).
+    private var draining = false
+    /// The channel asked to read while an answer was awaited.
+    private var readPending = false
+    /// The connection closes after the answer being written: nothing more is served.
+    private var closing = false
+
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var bodyTooLarge = false
+    /// Whether to close once the current body ends: an early 413 to a
+    /// request that asked to close.
+    private var closeWhenBodyEnds = false
+    /// The common name of the client's verified certificate, looked up in
+    /// the pipeline once per connection (the handshake ends before the
+    /// first request's bytes are decrypted).
+    private var certificateName: String??
+
+    init(node: ServerNode, connection: HTTPConnectionGuard, maxHeaderBytes: Int) {
+        self.node = node
+        self.connection = connection
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    private var limit: Int { node.configuration.maxValueBytes }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        waiting.removeAll()
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        guard !closing else { return }
+        if awaitingAnswer || draining || !waiting.isEmpty {
+            waiting.append(.part(part))
+        } else {
+            serve(part, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if awaitingAnswer { readPending = true } else { context.read() }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parserError = error as? HTTPParserError else { return context.close(promise: nil) }
+        if awaitingAnswer || draining || !waiting.isEmpty {
+            waiting.append(.malformed(parserError))
+        } else {
+            refuse(parserError)
+        }
+    }
+
+    /// Serves what waited, in order, until an answer is awaited again; then
+    /// reads on if the channel asked to.
+    private func drain() {
+        guard !draining, let context else { return }
+        draining = true
+        while !awaitingAnswer, !closing, let next = waiting.popFirst() {
+            switch next {
+            case .part(let part): serve(part, context: context)
+            case .malformed(let error): refuse(error)
+            }
+        }
+        draining = false
+        if !awaitingAnswer, readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func serve(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let requestHead):
+            connection.headReceived()
+            head = requestHead
+            body = nil
+            let announced = requestHead.headers.first(name: "Content-Length").flatMap { Int($0) } ?? 0
+            bodyTooLarge = announced > limit
+            closeWhenBodyEnds = bodyTooLarge && !requestHead.isKeepAlive
+            if bodyTooLarge {
+                head = nil
+                refuseTooLarge(keepAlive: true, method: requestHead.method)
+            }
+        case .body(var chunk):
+            if bodyTooLarge { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
+                bodyTooLarge = true
+                body = nil
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            if closeWhenBodyEnds { context.close(promise: nil) }
+            guard let requestHead = head else { return }
+            head = nil
+            awaitingAnswer = true
+            let keepAlive = requestHead.isKeepAlive
+            let method = requestHead.method
+            if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, method: method) }
+            let limits = RequestLimits(limits: node.configuration.limits, inFlight: node.operationsInFlight)
+            if let refusal = limits.refusal(for: requestHead) {
+                return write(refusal, keepAlive: keepAlive, method: method)
+            }
+            // Answers come on the loop: at once for bad requests, at the end
+            // of the node's turn for everything it handles.
+            let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
+            body = nil
+            Router(node: node).route(requestHead, body: bodyBytes, certificateName: clientName(context)) { answer in
+                self.write(answer, keepAlive: keepAlive, method: method)
+            }
+        }
+    }
+
+    private func clientName(_ context: ChannelHandlerContext) -> String? {
+        guard node.configuration.httpTLS != nil else { return nil }
+        if let certificateName { return certificateName }
+        let name = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))
+            .flatMap { HTTPTLS.clientName($0) }
+        certificateName = .some(name)
+        return name
+    }
+
+    private func refuseTooLarge(keepAlive: Bool, method: HTTPMethod) {
+        let message = "the request body is larger than this node's limit of \(limit) bytes (--max-value-bytes)"
+        write(.error(.payloadTooLarge, message), keepAlive: keepAlive, method: method)
+    }
+
+    /// The decoder's error, answered and closed by the guard.
+    private func refuse(_ error: HTTPParserError) {
+        closing = true
+        waiting.removeAll()
+        if error == .headerOverflow {
+            LimitMetrics.shared.refused(.headerTooLarge)
+            connection.refuse(
+                .requestHeaderFieldsTooLarge,
+                "the request head is larger than this node's limit of \(maxHeaderBytes) bytes (--max-header-bytes)")
+        } else {
+            connection.refuse(.badRequest, "malformed HTTP request: \(error)")
+        }
+    }
+
+    /// Writes an answer; then serves what waited behind its request, or
+    /// closes the connection if the request asked to.
+    private func write(_ answer: HTTPAnswer, keepAlive: Bool, method: HTTPMethod) {
+        guard let context, !closing else { return }
+        var buffer = context.channel.allocator.buffer(capacity: answer.body.count + 256)
+        answer.encode(into: &buffer, keepAlive: keepAlive, withBody: method != .HEAD)
+        // The guard learns that the answer is written before the next
+        // request is taken up, or it would take the connection for idle
+        // while that request is served (and close it after --idle-timeout).
+        connection.answerWritten()
+        awaitingAnswer = false
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            drain()
+        } else {
+            closing = true
+            waiting.removeAll()
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// The decoder's limits for heads of at most `maxHeaderBytes`: the
+    /// request line and every header count towards it.
+    static func decoderLimits(maxHeaderBytes: Int) -> NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = maxHeaderBytes
+        limits.maxHeaderListSize = maxHeaderBytes
+        return limits
+    }
+}
+
+extension HTTPAnswer {
+    /// Writes the answer as HTTP/1.1: the status line, `Content-Type`,
+    /// `Content-Length`, its other headers, `Connection: close` unless the
+    /// connection stays open, and the body (not for a `HEAD` request, whose
+    /// answer says only how long the body would be).
+    ///
+    /// Every header must be valid to send (a token name, RFC 9110 §5.1; a
+    /// value without control characters but tab, §5.5), as NIO's response
+    /// header validator required: some values come from clients (a stored
+    /// value's content type). An answer with one that is not is replaced
+    /// by a `500` that says which, instead of reaching the client as
+    /// something else.
+    func encode(into buffer: inout ByteBuffer, keepAlive: Bool, withBody: Bool) {
+        let fields = [("Content-Type", contentType), ("Content-Length", String(body.count))] + headers
+        if let invalid = fields.first(where: { !Self.isValidField(name: $0.0, value: $0.1) }) {
+            let message =
+                "this answer's header \(invalid.0) holds bytes HTTP does not allow there (a control character)"
+            return HTTPAnswer.error(.internalServerError, message).encode(
+                into: &buffer, keepAlive: keepAlive, withBody: withBody)
+        }
+        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        for (name, value) in fields {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if !keepAlive { buffer.writeStaticString("Connection: close\r\n") }
+        buffer.writeStaticString("\r\n")
+        if withBody { buffer.writeBytes(body) }
+    }
+
+    static func isValidField(name: String, value: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(isTokenByte) && value.utf8.allSatisfy(isValueByte)
+    }
+
+    /// `tchar` (RFC 9110 §5.6.2).
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"),
+            UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+            UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
+    /// A byte of `field-value` (RFC 9110 §5.5): anything but a control character, tab allowed.
+    private static func isValueByte(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
+    }
+}
