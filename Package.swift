@@ -160,7 +160,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
-        .testTarget(name: "KvorumRoutingTests", dependencies: ["KvorumRouting"]),
+        .testTarget(name: "KvorumRoutingTests", dependencies: ["KvorumRouting", "KvorumCore"]),
         .testTarget(name: "KvorumBinaryProtocolTests", dependencies: ["KvorumBinaryProtocol", "KvorumTestKit"]),
         .testTarget(
             name: "KvorumCertsTests",

@@ -14,10 +14,9 @@ public enum RequestRouter {
 
     public static func route(method: String, target: String) -> Result<RoutedRequest, RoutingError> {
         let (path, query) = splitTarget(target)
-        let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let first = segments.count > 1 ? String(segments[1].prefix { $0 != "/" }) : ""
-        let rest = segments.count > 1 ? String(segments[1].dropFirst(first.count + 1)) : ""
-        let hasRest = segments.count > 1 && segments[1].count > first.count
+        let (first, restOfPath) = endpoint(path)
+        let rest = restOfPath.map(String.init) ?? ""
+        let hasRest = restOfPath != nil
         func routed(_ route: Route) -> Result<RoutedRequest, RoutingError> {
             .success(RoutedRequest(route: route, path: path, query: query))
         }
@@ -64,6 +63,20 @@ public enum RequestRouter {
         case ("ui", false): return only("GET", .console)
         default: return .failure(.notFound(message: "no such endpoint: \(path)"))
         }
+    }
+
+    /// The segment after the path's first `/`, and what follows the slash
+    /// after it (nil when no slash follows), found on the UTF-8 bytes:
+    /// counting the `Character`s of a long key cost more than the rest of
+    /// routing.
+    static func endpoint(_ path: String) -> (first: String, rest: Substring?) {
+        let bytes = path.utf8
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return ("", nil) }
+        let start = bytes.index(after: slash)
+        guard let next = bytes[start...].firstIndex(of: UInt8(ascii: "/")) else {
+            return (String(path[start...]), nil)
+        }
+        return (String(path[start..<next]), path[bytes.index(after: next)...])
     }
 
     private static func decodedKey(_ component: String) -> String? {

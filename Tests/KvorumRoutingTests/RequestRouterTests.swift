@@ -1,5 +1,7 @@
-import KvorumRouting
+import KvorumCore
 import Testing
+
+@testable import KvorumRouting
 
 /// How the HTTP API reads request targets: every route and its method, the
 /// 400/404/405 answers, path and query split, percent-decoding.
@@ -142,5 +144,27 @@ struct RequestRouterTests {
         }
         #expect(Role(rawValue: "write") == .write)
         #expect(Role(rawValue: "root") == nil)
+    }
+
+    /// The bytewise split of a path into its endpoint and the rest agrees
+    /// with the earlier one on `Character`s, kept here as the definition,
+    /// on random paths (without a combining mark after a slash, where a
+    /// `Character` would swallow the slash).
+    @Test func endpointAgreesWithTheCharacterDefinition() {
+        func reference(_ path: String) -> (String, String, Bool) {
+            let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            let first = segments.count > 1 ? String(segments[1].prefix { $0 != "/" }) : ""
+            let rest = segments.count > 1 ? String(segments[1].dropFirst(first.count + 1)) : ""
+            return (first, rest, segments.count > 1 && segments[1].count > first.count)
+        }
+        let pieces = ["/", "/", "kv", "admin", "local", "a", "é", "ключ", "🙂", "%2F", "e\u{301}", ""]
+        var random = SplitMix64(seed: 3986)
+        for _ in 0..<20_000 {
+            let path = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                .joined()
+            let (first, rest) = RequestRouter.endpoint(path)
+            let expected = reference(path)
+            #expect(first == expected.0 && String(rest ?? "") == expected.1 && (rest != nil) == expected.2, "\(path)")
+        }
     }
 }

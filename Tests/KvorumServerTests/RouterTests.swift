@@ -24,6 +24,39 @@ struct RouterTests {
         #expect(ReadFormat(accept: "") == .raw)
     }
 
+    /// The bytewise reading of `Accept` against the earlier one on
+    /// `String`s (split into `Character`s, trimmed, Unicode-lowercased),
+    /// kept here as the definition, over random headers built from the
+    /// pieces that matter. The two differ only where a combining mark
+    /// follows a separator or a blank, which these leave out.
+    @Test func acceptAgreesWithTheStringDefinition() {
+        func reference(_ accept: String) -> ReadFormat {
+            func trimmed(_ text: Substring) -> String {
+                let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+                guard let first = text.firstIndex(where: { !blank($0) }),
+                    let last = text.lastIndex(where: { !blank($0) })
+                else { return "" }
+                return text[first...last].lowercased()
+            }
+            let json = accept.split(separator: ",").contains { range in
+                let parameters = range.split(separator: ";").map(trimmed)
+                return parameters.first == "application/json"
+                    && !parameters.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
+            }
+            return json ? .json : .raw
+        }
+        let pieces = [
+            "application/json", "APPLICATION/Json", "application/jsonx", "application/jso", "text/html", "*/*", "q=0",
+            "Q=0", "q=0.0", "q=0.5", "q=1", "q=00", ",", ",", ";", ";", " ", "\t", "é", "\u{212A}", "ǅ", "",
+        ]
+        var random = SplitMix64(seed: 9110)
+        for _ in 0..<20_000 {
+            let accept = (0..<Int.random(in: 0...7, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                .joined()
+            #expect(ReadFormat(accept: accept) == reference(accept), "\(accept.debugDescription)")
+        }
+    }
+
     static func read(_ values: [Value], tombstones: Int = 0) -> ReadResult {
         ReadResult(
             values: values, metadata: values.indices.map { "n1.1:\($0 + 1)|" }, tombstones: tombstones,

@@ -14,26 +14,38 @@ enum ReadFormat: Equatable {
     /// `json` when `accept` lists `application/json` (with no `q=0`),
     /// `raw` for anything else, `*/*` and no header included. Each part is
     /// trimmed of HTTP's optional whitespace (spaces and tabs, RFC 9110
-    /// §5.6.3) by hand: Foundation's trimming, through `NSString`, cost
-    /// more than the rest of a quorum read's HTTP answer.
+    /// §5.6.3) and compared without regard to ASCII case, on the header's
+    /// bytes: splitting and lowercasing it as `String`s cost a JSON read
+    /// more than rendering its body.
     init(accept: String?) {
-        guard let accept else {
+        guard var accept else {
             self = .raw
             return
         }
-        let json = accept.split(separator: ",").contains { range in
-            let parameters = range.split(separator: ";").map(Self.trimmed)
-            return parameters.first == "application/json"
-                && !parameters.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
-        }
-        self = json ? .json : .raw
+        self =
+            accept.withUTF8 { bytes in bytes.split(separator: UInt8(ascii: ",")).contains(where: Self.isJSON) }
+            ? .json : .raw
     }
 
-    private static func trimmed(_ text: Substring) -> String {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) })
-        else { return "" }
-        return text[first...last].lowercased()
+    /// Whether one element of the list is `application/json` without `q=0`.
+    private static func isJSON(_ element: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        let parameters = element.split(separator: UInt8(ascii: ";"))
+        guard let type = parameters.first, matches(type, "application/json") else { return false }
+        return !parameters.dropFirst().contains { matches($0, "q=0") || matches($0, "q=0.0") }
+    }
+
+    /// Whether `part`, trimmed of spaces and tabs, is `lowercase` in any ASCII case.
+    private static func matches(_ part: Slice<UnsafeBufferPointer<UInt8>>, _ lowercase: StaticString) -> Bool {
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = part.firstIndex(where: { !blank($0) }), let last = part.lastIndex(where: { !blank($0) }),
+            last - first + 1 == lowercase.utf8CodeUnitCount
+        else { return false }
+        return zip(
+            part[first...last], UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        )
+        .allSatisfy { byte, expected in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected
+        }
     }
 }
 
@@ -89,7 +101,7 @@ struct ReadRendering {
         [
             "key": .string(key),
             "values": .array(read.values.map { $0.exactText.map(JSON.string) ?? .null }),
-            "base64": .array(read.values.map { .string(Data($0.bytes).base64EncodedString()) }),
+            "base64": .array(read.values.map { .string(Base64.encode($0.bytes, .standard)) }),
             "contentTypes": .array(read.values.map { $0.contentType.map(JSON.string) ?? .null }),
             "metadata": .array(read.metadata.map { .string(ContextToken.encode($0)) }),
             "context": .string(context),
