@@ -154,8 +154,13 @@ final class PeerTransport: @unchecked Sendable {
         let bytes = WireCodec.encode(message)
         var payload = ByteBufferAllocator().buffer(capacity: bytes.count)
         payload.writeBytes(bytes)
-        let peer = peers[address] ?? Peer()
-        peers[address] = peer
+        let peer: Peer
+        if let known = peers[address] {
+            peer = known
+        } else {
+            peer = Peer()
+            peers[address] = peer
+        }
         if let channel = peer.channel, channel.isActive {
             guard channel.isWritable else { return metrics.dropped(.bufferFull) }
             channel.write(payload, promise: nil)
