@@ -6,6 +6,8 @@ import KvorumRouting
 import KvorumTestKit
 import Testing
 
+@testable import KvorumServer
+
 /// The binary client protocol (docs/binary-protocol.md) against real
 /// nodes: it answers as the HTTP API does (the same values, metadata,
 /// contexts and failures, each API reading what the other wrote), it
@@ -92,6 +94,12 @@ struct BinaryProtocolProcessTests {
         }
         let cart = try await Self.failure { _ = try await binary1.put("cart-1", value: [0xFF]) }
         #expect(cart == .server(.badRequest, cartHTTP.message))
+        // A content type HTTP could not serve back as a header is refused, and nothing is stored.
+        let injected = try await Self.failure {
+            _ = try await binary1.put("typed", value: [1], contentType: "text/plain\r\nX-Injected: 1")
+        }
+        #expect(injected == .server(.badRequest, BinaryConnection.badContentType))
+        #expect(!(try await http2.get("typed", r: 2).found))
         let longKey = String(repeating: "k", count: 1025)
         guard case .server(.keyTooLarge, _) = try await Self.failure({ _ = try await binary1.get(longKey) }) else {
             throw ClusterError(description: "a long key was not refused")

@@ -207,6 +207,10 @@ final class BinaryConnection: ChannelDuplexHandler, @unchecked Sendable {
         armIdleTimer()
     }
 
+    /// HTTP reads answer with a value's content type as a header, so it
+    /// must be one (HTTP's own parser refuses such a header on a PUT).
+    static let badContentType = "the content type must be a valid HTTP header value: no control characters but tab"
+
     private func handle(_ request: Request, done: @escaping (Response) -> Void) {
         switch request {
         case .ping: done(.pong)
@@ -218,6 +222,9 @@ final class BinaryConnection: ChannelDuplexHandler, @unchecked Sendable {
             if let refused = refusal(key: key, value: value, role: .write, name: "put") { return done(refused) }
             guard case .success(let context) = KeyCommands.context(token: context) else {
                 return done(.error(.badRequest, message: ContextToken.damagedMessage))
+            }
+            guard HTTPAnswer.isValidFieldValue(contentType) else {
+                return done(.error(.badRequest, message: Self.badContentType))
             }
             let stored = Value(bytes: value, contentType: contentType.isEmpty ? nil : contentType)
             KeyCommands(node: node).put(key, value: stored, w: Int(w), context: context) { result in

@@ -262,8 +262,12 @@ extension HTTPAnswer {
     }
 
     static func isValidField(name: String, value: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(isTokenByte) && value.utf8.allSatisfy(isValueByte)
+        !name.isEmpty && name.utf8.allSatisfy(isTokenByte) && isValidFieldValue(value)
     }
+
+    /// Whether `value` may be sent as a header's value: what a content
+    /// type given over the binary protocol must be, as HTTP reads serve it.
+    static func isValidFieldValue(_ value: String) -> Bool { value.utf8.allSatisfy(isValueByte) }
 
     /// `tchar` (RFC 9110 §5.6.2).
     private static func isTokenByte(_ byte: UInt8) -> Bool {
