@@ -71,30 +71,40 @@ public enum Base64 {
     private static let urlSymbols = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     public static func encode(_ bytes: [UInt8], _ alphabet: Alphabet) -> String {
-        let symbols = alphabet.symbols
         let padded = alphabet == .standard
-        let length = padded ? (bytes.count + 2) / 3 * 4 : (bytes.count * 4 + 2) / 3
-        // Written in place: the text is ASCII, so no copy or check after.
-        return String(unsafeUninitializedCapacity: length) { text in
-            var written = 0
-            var index = 0
-            while index < bytes.count {
-                let chunk = min(3, bytes.count - index)
-                var word: UInt32 = 0
-                for offset in 0..<chunk { word |= UInt32(bytes[index + offset]) << (16 - 8 * offset) }
-                for position in 0...chunk {
-                    text[written] = symbols[Int(word >> (18 - 6 * position) & 0x3F)]
-                    written += 1
-                }
-                if padded {
-                    for _ in chunk..<3 {
-                        text[written] = UInt8(ascii: "=")
-                        written += 1
+        let whole = bytes.count / 3 * 3
+        let tail = bytes.count - whole
+        let length = whole / 3 * 4 + (tail == 0 ? 0 : padded ? 4 : tail + 1)
+        // Written in place, a group of three bytes at a time: the text is
+        // ASCII, so no copy or check after.
+        return alphabet.symbols.withUnsafeBufferPointer { symbols in
+            bytes.withUnsafeBufferPointer { input in
+                String(unsafeUninitializedCapacity: length) { text in
+                    var index = 0
+                    var written = 0
+                    func put(_ word: UInt32, _ count: Int) {
+                        for position in 0..<count {
+                            text[written] = symbols[Int(word >> (18 - 6 * UInt32(position)) & 0x3F)]
+                            written += 1
+                        }
                     }
+                    while index < whole {
+                        put(UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2]), 4)
+                        index += 3
+                    }
+                    if tail > 0 {
+                        let second = tail == 2 ? UInt32(input[index + 1]) << 8 : 0
+                        put(UInt32(input[index]) << 16 | second, tail + 1)
+                        if padded {
+                            for _ in tail..<3 {
+                                text[written] = UInt8(ascii: "=")
+                                written += 1
+                            }
+                        }
+                    }
+                    return written
                 }
-                index += 3
             }
-            return written
         }
     }
 }
