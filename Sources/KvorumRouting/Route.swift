@@ -50,6 +50,14 @@ public enum Route: Equatable, Sendable {
         }
     }
 
+    /// The key the route names, if it names one.
+    public var key: String? {
+        switch self {
+        case .getKey(let key), .putKey(let key), .deleteKey(let key), .lookup(let key), .localCopy(let key): key
+        case .listKeys, .members, .join, .leave, .remove, .stats, .metrics, .health, .ready, .status, .console: nil
+        }
+    }
+
     /// A short name for logs and metrics labels (no key in it).
     public var name: String {
         switch self {

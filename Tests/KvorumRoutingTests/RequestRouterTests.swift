@@ -167,4 +167,14 @@ struct RequestRouterTests {
             #expect(first == expected.0 && String(rest ?? "") == expected.1 && (rest != nil) == expected.2, "\(path)")
         }
     }
+
+    /// The key a route names, which the request limits check.
+    @Test func routeKeys() {
+        #expect(route("GET", "/kv/a%2Fb")?.key == "a/b")
+        #expect(route("PUT", "/kv/k")?.key == "k" && route("DELETE", "/kv/k")?.key == "k")
+        #expect(route("GET", "/lookup/l")?.key == "l" && route("GET", "/admin/local/m")?.key == "m")
+        for target in ["/kv", "/members", "/stats", "/metrics", "/health", "/ready", "/status", "/ui"] {
+            #expect(route("GET", target).map { $0.key == nil } == true, "\(target)")
+        }
+    }
 }

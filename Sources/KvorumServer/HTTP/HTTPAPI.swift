@@ -79,13 +79,14 @@ struct HTTPAnswer {
 struct Router {
     let node: ServerNode
 
-    /// Routes a request, checks its credentials against the route's role
-    /// (`certificateName`: the common name of its verified client
-    /// certificate, if any) and serves it.
+    /// Answers a request as `routing` (its target, routed) says: checks
+    /// its credentials against the route's role (`certificateName`: the
+    /// common name of its verified client certificate, if any) and serves it.
     func route(
-        _ head: HTTPRequestHead, body: [UInt8], certificateName: String?, respond: @escaping (HTTPAnswer) -> Void
+        _ head: HTTPRequestHead, _ routing: Result<RoutedRequest, RoutingError>, body: [UInt8],
+        certificateName: String?, respond: @escaping (HTTPAnswer) -> Void
     ) {
-        switch RequestRouter.route(method: head.method.rawValue, target: head.uri) {
+        switch routing {
         case .failure(let error):
             let answer = Self.answer(error)
             node.logger.debug(

@@ -1,4 +1,5 @@
 import KvorumCore
+import KvorumRouting
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -155,15 +156,17 @@ final class HTTPHandler: ChannelDuplexHandler, @unchecked Sendable {
             let keepAlive = requestHead.isKeepAlive
             let method = requestHead.method
             if bodyTooLarge { return refuseTooLarge(keepAlive: keepAlive, method: method) }
+            let routing = RequestRouter.route(method: method.rawValue, target: requestHead.uri)
             let limits = RequestLimits(limits: node.configuration.limits, inFlight: node.operationsInFlight)
-            if let refusal = limits.refusal(for: requestHead) {
+            if let refusal = limits.refusal(target: requestHead.uri, routing: routing) {
                 return write(refusal, keepAlive: keepAlive, method: method)
             }
             // Answers come on the loop: at once for bad requests, at the end
             // of the node's turn for everything it handles.
             let bodyBytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
-            Router(node: node).route(requestHead, body: bodyBytes, certificateName: clientName(context)) { answer in
+            let router = Router(node: node)
+            router.route(requestHead, routing, body: bodyBytes, certificateName: clientName(context)) { answer in
                 self.write(answer, keepAlive: keepAlive, method: method)
             }
         }
@@ -242,15 +245,26 @@ extension HTTPAnswer {
     /// by a `500` that says which, instead of reaching the client as
     /// something else.
     func encode(into buffer: inout ByteBuffer, keepAlive: Bool, withBody: Bool) {
-        let fields = [("Content-Type", contentType), ("Content-Length", String(body.count))] + headers
-        if let invalid = fields.first(where: { !Self.isValidField(name: $0.0, value: $0.1) }) {
+        guard Self.isValidFieldValue(contentType), headers.allSatisfy({ Self.isValidField(name: $0.0, value: $0.1) })
+        else {
+            let invalid = ([("Content-Type", contentType)] + headers).first {
+                !Self.isValidField(name: $0.0, value: $0.1)
+            }
             let message =
-                "this answer's header \(invalid.0) holds bytes HTTP does not allow there (a control character)"
+                "this answer's header \(invalid?.0 ?? "") holds bytes HTTP does not allow there (a control character)"
             return HTTPAnswer.error(.internalServerError, message).encode(
                 into: &buffer, keepAlive: keepAlive, withBody: withBody)
         }
-        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
-        for (name, value) in fields {
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\nContent-Type: ")
+        buffer.writeString(contentType)
+        buffer.writeStaticString("\r\nContent-Length: ")
+        buffer.writeString(String(body.count))
+        buffer.writeStaticString("\r\n")
+        for (name, value) in headers {
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
@@ -262,12 +276,16 @@ extension HTTPAnswer {
     }
 
     static func isValidField(name: String, value: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(isTokenByte) && isValidFieldValue(value)
+        var name = name
+        return !name.isEmpty && name.withUTF8 { $0.allSatisfy(isTokenByte) } && isValidFieldValue(value)
     }
 
     /// Whether `value` may be sent as a header's value: what a content
     /// type given over the binary protocol must be, as HTTP reads serve it.
-    static func isValidFieldValue(_ value: String) -> Bool { value.utf8.allSatisfy(isValueByte) }
+    static func isValidFieldValue(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { $0.allSatisfy(isValueByte) }
+    }
 
     /// `tchar` (RFC 9110 §5.6.2).
     private static func isTokenByte(_ byte: UInt8) -> Bool {

@@ -15,14 +15,25 @@ struct RequestLimits {
     /// Path prefixes followed by a percent-encoded key.
     private static let keyedPaths = ["/kv/", "/lookup/", "/admin/local/"]
 
-    /// The answer refusing `head`, or nil if it is within the limits.
-    func refusal(for head: HTTPRequestHead) -> HTTPAnswer? {
-        let (path, query) = RequestRouter.splitTarget(head.uri)
+    /// The answer refusing a request for `target`, or nil if it is within
+    /// the limits. `routing` is the target already routed, whose key, path
+    /// and query it reads when routing succeeded (else it reads the target).
+    func refusal(target: String, routing: Result<RoutedRequest, RoutingError>) -> HTTPAnswer? {
         var named: [(what: String, text: String)] = []
-        if let prefix = Self.keyedPaths.first(where: { path.hasPrefix($0) }),
-            let key = PercentDecoding.decode(String(path.dropFirst(prefix.count)))
-        {
-            named.append(("key", key))
+        let path: String
+        let query: [String: String]
+        switch routing {
+        case .success(let request):
+            (path, query) = (request.path, request.query)
+            if let key = request.route.key { named.append(("key", key)) }
+        case .failure:
+            (path, query) = RequestRouter.splitTarget(target)
+            if let prefix = Self.keyedPaths.first(where: { path.utf8.starts(with: $0.utf8) }),
+                let key = PercentDecoding.decode(
+                    String(path[path.utf8.index(path.startIndex, offsetBy: prefix.utf8.count)...]))
+            {
+                named.append(("key", key))
+            }
         }
         for parameter in ["prefix", "after"] {
             if let text = query[parameter] { named.append(("'\(parameter)'", text)) }
