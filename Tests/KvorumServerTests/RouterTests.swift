@@ -113,6 +113,45 @@ struct RouterTests {
         }
     }
 
+    /// The JSON read's body, written field by field, spells what the
+    /// `JSON` object it replaced (kept here as the definition) renders, for
+    /// random reads: text and binary values, content types or none, keys
+    /// that need escapes.
+    @Test func jsonBodyAgreesWithTheJSONDefinition() {
+        func reference(_ rendering: ReadRendering, _ read: ReadResult) -> [UInt8] {
+            let json: JSON = [
+                "key": .string(rendering.key),
+                "values": .array(read.values.map { $0.exactText.map(JSON.string) ?? .null }),
+                "base64": .array(read.values.map { .string(Data($0.bytes).base64EncodedString()) }),
+                "contentTypes": .array(read.values.map { $0.contentType.map(JSON.string) ?? .null }),
+                "metadata": .array(read.metadata.map { .string(ContextToken.encode($0)) }),
+                "context": .string(rendering.context),
+                "tombstones": .int(Int64(read.tombstones)),
+            ]
+            return json.renderedBytes
+        }
+        var random = SplitMix64(seed: 8259)
+        let texts = ["", "hi", "ключ", "a\"b\\c\n", "\u{1}", "🙂 x"]
+        for _ in 0..<500 {
+            let values = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                Bool.random(using: &random)
+                    ? Value(
+                        bytes: (0..<Int.random(in: 0...9, using: &random)).map { _ in
+                            UInt8.random(in: 0...255, using: &random)
+                        })
+                    : Value(text: texts.randomElement(using: &random)!)
+            }.map { value in
+                Bool.random(using: &random)
+                    ? value : Value(bytes: value.bytes, contentType: texts.randomElement(using: &random)!)
+            }
+            let read = ReadResult(
+                values: values, metadata: values.indices.map { "n\($0).1:\($0 + 1)|" },
+                tombstones: Int.random(in: 0...2, using: &random), context: VersionVector())
+            let rendering = ReadRendering(key: texts.randomElement(using: &random)! + "k", read: read)
+            #expect(rendering.jsonBody == reference(rendering, read))
+        }
+    }
+
     /// Every answer says the count; past the threshold a `Warning: 199`.
     @Test func siblingNotice() {
         let bounds = SiblingBounds(warning: 25, limit: 100)
