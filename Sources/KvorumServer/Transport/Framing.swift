@@ -21,16 +21,17 @@ struct FrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Writes each outbound payload as one length-prefixed frame (`PeerFrame`).
-final class FrameEncoder: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let payload = unwrapOutboundIn(data)
-        var frame = context.channel.allocator.buffer(capacity: PeerFrame.headerSize + payload.readableBytes)
-        frame.writeBytes(PeerFrame.header(payloadLength: payload.readableBytes))
-        frame.writeImmutableBuffer(payload)
-        context.write(wrapOutboundOut(frame), promise: promise)
+extension ByteBufferAllocator {
+    /// One peer frame (`PeerFrame`) in one buffer: the length prefix, then
+    /// what `writePayload` writes. Every write to a peer connection is one,
+    /// made where its payload is written: a handler that framed payloads
+    /// on their way out cost a buffer and a copy per message.
+    func peerFrame(payloadCapacity: Int, _ writePayload: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var frame = buffer(capacity: PeerFrame.headerSize + payloadCapacity)
+        frame.moveWriterIndex(forwardBy: PeerFrame.headerSize)
+        writePayload(&frame)
+        frame.setBytes(
+            PeerFrame.header(payloadLength: frame.readableBytes - PeerFrame.headerSize), at: frame.readerIndex)
+        return frame
     }
 }

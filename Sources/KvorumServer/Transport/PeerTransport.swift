@@ -89,7 +89,7 @@ final class PeerTransport: @unchecked Sendable {
         var channel: Channel?
         var dialedByUs = false
         var connecting = false
-        var queue: [(payload: ByteBuffer, expires: NIODeadline)] = []
+        var queue: [(frame: ByteBuffer, expires: NIODeadline)] = []
         var attempts = 0
     }
 
@@ -152,8 +152,7 @@ final class PeerTransport: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard !closing else { return }
         let bytes = WireCodec.encode(message)
-        var payload = ByteBufferAllocator().buffer(capacity: bytes.count)
-        payload.writeBytes(bytes)
+        let frame = ByteBufferAllocator().peerFrame(payloadCapacity: bytes.count) { $0.writeBytes(bytes) }
         let peer: Peer
         if let known = peers[address] {
             peer = known
@@ -163,7 +162,7 @@ final class PeerTransport: @unchecked Sendable {
         }
         if let channel = peer.channel, channel.isActive {
             guard channel.isWritable else { return metrics.dropped(.bufferFull) }
-            channel.write(payload, promise: nil)
+            channel.write(frame, promise: nil)
             if !unflushed.contains(where: { $0 === channel }) { unflushed.append(channel) }
             sent.increment()
             return
@@ -172,7 +171,7 @@ final class PeerTransport: @unchecked Sendable {
         if peer.queue.count >= limits.queueLimit {
             metrics.dropped(.queueFull)
         } else {
-            peer.queue.append((payload, .now() + .nanoseconds(Int64(limits.queueTimeout * 1e9))))
+            peer.queue.append((frame, .now() + .nanoseconds(Int64(limits.queueTimeout * 1e9))))
         }
         connect(address, peer)
     }
@@ -265,8 +264,9 @@ final class PeerTransport: @unchecked Sendable {
     /// hello (this node's name and peer address) and makes it the
     /// connection to `address`.
     func greet(_ channel: Channel, dialedTo address: Address) {
-        var hello = channel.allocator.buffer(capacity: 4 + ownName.utf8.count + ownAddress.utf8.count)
-        Hello(name: ownName, address: ownAddress).encode(into: &hello)
+        let hello = channel.allocator.peerFrame(payloadCapacity: 4 + ownName.utf8.count + ownAddress.utf8.count) {
+            Hello(name: ownName, address: ownAddress).encode(into: &$0)
+        }
         channel.writeAndFlush(hello, promise: nil)
         adopt(channel, for: address, dialedByUs: true)
     }
@@ -310,8 +310,8 @@ final class PeerTransport: @unchecked Sendable {
         expire(peer)
         let queued = peer.queue
         peer.queue = []
-        for (payload, _) in queued {
-            channel.write(payload, promise: nil)
+        for (frame, _) in queued {
+            channel.write(frame, promise: nil)
             sent.increment()
         }
         channel.flush()
@@ -354,7 +354,6 @@ final class PeerTransport: @unchecked Sendable {
         }
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(FrameDecoder(maximumFrameSize: limits.maximumFrameSize)))
-        try channel.pipeline.syncOperations.addHandler(FrameEncoder())
         try channel.pipeline.syncOperations.addHandler(InboundHandler(transport: self, peerAddress: address))
     }
 
