@@ -55,6 +55,8 @@ public enum Metadata {
     private static func append(_ actor: String, _ separator: UInt8, _ counter: UInt64, to out: inout [UInt8]) {
         var actor = actor
         actor.withUTF8 { bytes in
+            // Names rarely hold a reserved byte: then they go in at once.
+            guard bytes.contains(where: isReserved) else { return out.append(contentsOf: bytes) }
             for b in bytes {
                 if isReserved(b) {
                     out.append(UInt8(ascii: "%"))
