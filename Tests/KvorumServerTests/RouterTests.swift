@@ -152,6 +152,32 @@ struct RouterTests {
         }
     }
 
+    /// `JSONObjectWriter` spells what `JSON` renders for the same object.
+    @Test func objectWriterSpellsWhatJSONRenders() {
+        #expect(JSONObjectWriter().finished() == Array("{}".utf8))
+        var random = SplitMix64(seed: 7159)
+        let names = ["a", "b\"", "base64", "context", "contentTypes", "key", "ключ", "z\n"]
+        for _ in 0..<500 {
+            let chosen = names.filter { _ in Bool.random(using: &random) }.sorted()
+            var fields: [String: JSON] = [:]
+            var writer = JSONObjectWriter()
+            for name in chosen {
+                if Bool.random(using: &random) {
+                    let items = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                        Int64.random(in: -9...9, using: &random)
+                    }
+                    fields[name] = .array(items.map(JSON.int))
+                    writer.field(name, items) { .int($0) }
+                } else {
+                    let value = JSON.string(names.randomElement(using: &random)!)
+                    fields[name] = value
+                    writer.field(name, value)
+                }
+            }
+            #expect(writer.finished(suffix: "\n") == JSON.object(fields).renderedBytes + [UInt8(ascii: "\n")])
+        }
+    }
+
     /// Every answer says the count; past the threshold a `Warning: 199`.
     @Test func siblingNotice() {
         let bounds = SiblingBounds(warning: 25, limit: 100)

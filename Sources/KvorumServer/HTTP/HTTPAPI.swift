@@ -254,8 +254,11 @@ struct Router {
     private func written(_ key: String, _ result: Result<KeyCommands.Written, KeyCommands.Failure>) -> HTTPAnswer {
         switch result {
         case .success(let written):
-            let answer = HTTPAnswer.json(.ok, ["key": .string(key), "metadata": .string(written.token)])
-            return answer.adding(commands.notice(key, siblings: written.siblings).headers)
+            var object = JSONObjectWriter()
+            object.field("key", .string(key))
+            object.field("metadata", .string(written.token))
+            let notice = commands.notice(key, siblings: written.siblings)
+            return HTTPAnswer(status: .ok, body: object.finished(suffix: "\n"), headers: notice.headers)
         case .failure(let failure): return Self.answer(failure)
         }
     }

@@ -97,37 +97,19 @@ struct ReadRendering {
     /// The JSON form: `values` as text (null for a value that is not
     /// UTF-8), `base64` of every value, their `contentTypes` (null when
     /// none was given), each one's `metadata`, the `context` covering them
-    /// all and the number of `tombstones`. Written as bytes, field by field
-    /// in the sorted order `JSON` renders objects in, without building a
-    /// `JSON` object (its table and sorting cost more than the writing).
+    /// all and the number of `tombstones`. Written field by field
+    /// (`JSONObjectWriter`): a `JSON` object's table and sorting cost more
+    /// than the writing.
     var jsonBody: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(160 + read.values.reduce(0) { $0 + $1.bytes.count * 3 })
-        func field(_ name: String, _ value: JSON) {
-            out.append(out.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            JSON.string(name).render(into: &out)
-            out.append(UInt8(ascii: ":"))
-            value.render(into: &out)
-        }
-        func field<Item>(_ name: String, _ items: [Item], _ element: (Item) -> JSON) {
-            out.append(out.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            JSON.string(name).render(into: &out)
-            out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "[")])
-            for (index, item) in items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element(item).render(into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        }
-        field("base64", read.values) { .string(Base64.encode($0.bytes, .standard)) }
-        field("contentTypes", read.values) { $0.contentType.map(JSON.string) ?? .null }
-        field("context", .string(context))
-        field("key", .string(key))
-        field("metadata", read.metadata) { .string(ContextToken.encode($0)) }
-        field("tombstones", .int(Int64(read.tombstones)))
-        field("values", read.values) { $0.exactText.map(JSON.string) ?? .null }
-        out.append(UInt8(ascii: "}"))
-        return out
+        var object = JSONObjectWriter(capacity: 160 + read.values.reduce(0) { $0 + $1.bytes.count * 3 })
+        object.field("base64", read.values) { .string(Base64.encode($0.bytes, .standard)) }
+        object.field("contentTypes", read.values) { $0.contentType.map(JSON.string) ?? .null }
+        object.field("context", .string(context))
+        object.field("key", .string(key))
+        object.field("metadata", read.metadata) { .string(ContextToken.encode($0)) }
+        object.field("tombstones", .int(Int64(read.tombstones)))
+        object.field("values", read.values) { $0.exactText.map(JSON.string) ?? .null }
+        return object.finished()
     }
 }
 
