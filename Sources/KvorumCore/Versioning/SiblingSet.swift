@@ -10,6 +10,13 @@ public struct SiblingSet: Hashable, Sendable, Codable {
 
     /// Builds a set from arbitrary versions, dropping those another descends.
     public init(_ versions: [Version], policy: MergePolicy = .keepAll) {
+        // One version or none is canonical under `.keepAll` as it is
+        // (what `add` would build): every record decoded from a peer or
+        // the store holds one, most often, and skips the checks.
+        if policy == .keepAll, versions.count <= 1 {
+            self.versions = versions
+            return
+        }
         self.versions = []
         add(versions, policy: policy)
     }
