@@ -6,7 +6,12 @@ import NIOPosix
 /// The server shell around one `KvorumNode` (docs/architecture.md): feeds it events from
 /// the peer transport, the HTTP API and its timers, and carries out its
 /// effects. The core, its storage, the transport and the timers all live on
-/// one event loop, so the core is driven serially without locks.
+/// one event loop, so the core is driven serially without locks. The
+/// properties every event touches skip the runtime's exclusivity check
+/// (`@exclusivity(unchecked)`): each access is read or changed in place and
+/// ends before any call that could come back here (a reply's closure is
+/// taken out of `waiting` before it runs, and a turn's effects are copied
+/// out of `held` before they are carried out).
 public final class ServerNode: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var node: NodeConfig
@@ -71,18 +76,18 @@ public final class ServerNode: @unchecked Sendable {
     private var transport: PeerTransport!
     private var http: Channel?
     private var binary: Channel?
-    private var timers = TimerQueue()
+    @exclusivity(unchecked) private var timers = TimerQueue()
     /// The one scheduled task that serves `timers`, and when it runs: never
     /// later than their next deadline.
-    private var wakeUp: (task: Scheduled<Void>, at: NIODeadline)?
-    private var waiting: [RequestID: (ClientReply) -> Void] = [:]
+    @exclusivity(unchecked) private var wakeUp: (task: Scheduled<Void>, at: NIODeadline)?
+    @exclusivity(unchecked) private var waiting: [RequestID: (ClientReply) -> Void] = [:]
     /// The store's group commit, if it has one.
     private let groupCommit: GroupCommitStorage?
     /// Whether a turn is open: events handled since the last `endTurn()`.
-    private var turnOpen = false
+    @exclusivity(unchecked) private var turnOpen = false
     /// The turn's messages and replies, held back until its changes are committed.
-    private var held: [Effect] = []
-    private var nextRequest: RequestID = 1
+    @exclusivity(unchecked) private var held: [Effect] = []
+    @exclusivity(unchecked) private var nextRequest: RequestID = 1
     private let started = NIODeadline.now()
     private var stopping = false
     private let metrics = NodeMetrics.shared

@@ -29,6 +29,11 @@ import NIOSSL
 /// when its answer is written, and answers the decoder's errors: `431` for
 /// a head over `--max-header-bytes` (the decoder's limits are set to it),
 /// `400` for anything else malformed, after the answers before them.
+///
+/// It lives on its connection's event loop; its state is read or changed
+/// in place, each access ending before any call that could come back here
+/// (`drain` takes a part out before serving it), so it skips the runtime's
+/// exclusivity check (`@exclusivity(unchecked)`).
 final class HTTPHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
@@ -43,28 +48,28 @@ final class HTTPHandler: ChannelDuplexHandler, @unchecked Sendable {
     private let node: ServerNode
     private let connection: HTTPConnectionGuard
     private let maxHeaderBytes: Int
-    private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
 
-    private var waiting = CircularBuffer<Waiting>()
+    @exclusivity(unchecked) private var waiting = CircularBuffer<Waiting>()
     /// A request has arrived in full and its answer is not yet written.
-    private var awaitingAnswer = false
+    @exclusivity(unchecked) private var awaitingAnswer = false
     /// `drain` is running (an answer written inside it must not start another).
-    private var draining = false
+    @exclusivity(unchecked) private var draining = false
     /// The channel asked to read while an answer was awaited.
-    private var readPending = false
+    @exclusivity(unchecked) private var readPending = false
     /// The connection closes after the answer being written: nothing more is served.
-    private var closing = false
+    @exclusivity(unchecked) private var closing = false
 
-    private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
-    private var bodyTooLarge = false
+    @exclusivity(unchecked) private var head: HTTPRequestHead?
+    @exclusivity(unchecked) private var body: ByteBuffer?
+    @exclusivity(unchecked) private var bodyTooLarge = false
     /// Whether to close once the current body ends: an early 413 to a
     /// request that asked to close.
-    private var closeWhenBodyEnds = false
+    @exclusivity(unchecked) private var closeWhenBodyEnds = false
     /// The common name of the client's verified certificate, looked up in
     /// the pipeline once per connection (the handshake ends before the
     /// first request's bytes are decrypted).
-    private var certificateName: String??
+    @exclusivity(unchecked) private var certificateName: String??
 
     init(node: ServerNode, connection: HTTPConnectionGuard, maxHeaderBytes: Int) {
         self.node = node

@@ -37,6 +37,11 @@ import KvorumCore
 ///   `fatalError` and SQLite's message: a node must never acknowledge a write
 ///   it could not store, nor answer from a store it cannot read. Restarted,
 ///   it recovers from the last committed state.
+/// - Exclusivity: `Storage` is used from its node's single thread of
+///   control, and each access to this store's state is read or changed in
+///   place, ending before any call that could come back into the store (a
+///   scan's visitor included), so that state skips the runtime's
+///   exclusivity check (`@exclusivity(unchecked)`), as `MemoryStorage` does.
 public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// How much a write survives once the call returns. Both modes use SQLite's
     /// write-ahead log; they differ in whether a commit waits for `fsync`.
@@ -107,10 +112,10 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// A change of locking mode asked for by the last commit, not yet made;
     /// and how many `perform` calls are running (a scan's visitor may call
     /// back into the store), so that it is made only by the outermost.
-    private var lockStep = CommitStep.nothing
-    private var performing = 0
+    @exclusivity(unchecked) private var lockStep = CommitStep.nothing
+    @exclusivity(unchecked) private var performing = 0
     /// `nil` once closed.
-    private var statements: Statements?
+    @exclusivity(unchecked) private var statements: Statements?
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
     /// The node's identity (`NodeConfig.identity`): made at random when the
@@ -119,17 +124,17 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// The number of partitions of the ring the places were computed for.
     public let partitionCount: Int
     /// The summary of every partition: kept in memory, written at close.
-    private var summaries: StoredSummaries
-    private var cachedRecordCount: Int
-    private var cache: RecordCache
+    @exclusivity(unchecked) private var summaries: StoredSummaries
+    @exclusivity(unchecked) private var cachedRecordCount: Int
+    @exclusivity(unchecked) private var cache: RecordCache
     /// The last epoch handed out, and the highest one durably reserved.
     private var lastEpoch: UInt64
     private var reservedEpoch: UInt64
     /// Whether a group commit is open (`beginBatch()`).
-    public private(set) var inBatch = false
+    @exclusivity(unchecked) public private(set) var inBatch = false
     /// Whether the open batch has begun its transaction: only at its first
     /// change, so a batch of reads alone takes no write lock and commits nothing.
-    private var batchTransaction = false
+    @exclusivity(unchecked) private var batchTransaction = false
 
     /// Opens the store in `directory`, creating the directory and an empty
     /// store as needed.

@@ -20,7 +20,10 @@ import Prometheus
 /// check is logged, counted by reason and closed. When two nodes dial each
 /// other at the same moment, the connection dialed by the lower address wins
 /// and the other is closed. Everything here runs on the node's single event loop, which is
-/// what makes the unchecked `Sendable` conformances sound.
+/// what makes the unchecked `Sendable` conformances sound. For the same
+/// reason the properties every message touches skip the runtime's
+/// exclusivity check (`@exclusivity(unchecked)`): each access is read or
+/// changed in place and ends before any call that could come back here.
 final class PeerTransport: @unchecked Sendable {
     struct Limits {
         /// Largest frame accepted from a peer.
@@ -104,11 +107,11 @@ final class PeerTransport: @unchecked Sendable {
     var memberAt: (Address) -> String? = { _ in nil }
     private let logger: Logger
     private let deliver: (Address, PeerMessage) -> Void
-    private var peers: [Address: Peer] = [:]
+    @exclusivity(unchecked) private var peers: [Address: Peer] = [:]
     /// Connections written to since the last `flush()`.
-    private var unflushed: [Channel] = []
+    @exclusivity(unchecked) private var unflushed: [Channel] = []
     private var listener: Channel?
-    private var closing = false
+    @exclusivity(unchecked) private var closing = false
     private let metrics = LimitMetrics.shared
     private lazy var admission = PeerAdmission(limits: limits, logger: logger)
     private let sent = ServerMetrics.registry.makeCounter(
