@@ -24,6 +24,32 @@ struct SiblingAddReferenceTests {
         }
     }
 
+    /// A set made of one version or none is that version as `add` would
+    /// place it, and a record's digest from the store's encoding of its
+    /// siblings is the digest of the key and the siblings as a message
+    /// carries them (what every store and node computed before).
+    @Test func oneVersionSetsAndDigestsMatchTheirDefinitions() {
+        var random = SplitMix64(seed: 4)
+        for round in 0..<1_000 {
+            let version = Self.version(&random)
+            var added = SiblingSet()
+            added.add([version], policy: .keepAll)
+            #expect(SiblingSet([version]).versions == added.versions)
+            var set = SiblingSet()
+            for _ in 0..<Int(random.next() % 4) { set.add([Self.version(&random)], policy: .keepAll) }
+            let key = Key("key-\(round)-ключ")
+            var writer = WireCodec.Writer()
+            writer.key(key)
+            writer.siblings(set)
+            let reference = StableHash.mix(
+                writer.bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 })
+            #expect(TreePlace.digest(key: key, siblings: set) == reference)
+            let place = TreePlace(key: key, encodedSiblings: WireCodec.encode(set), partitionCount: 64)
+            #expect(place == TreePlace(key: key, siblings: set, partitionCount: 64) && place.digest == reference)
+        }
+        #expect(SiblingSet([]).versions.isEmpty)
+    }
+
     /// A vector decoded from ranges out of order, repeated or empty reads as
     /// a table filled in order would: the later range of an actor wins and
     /// empty ranges are dropped.

@@ -316,8 +316,9 @@ public final class KvorumNode {
 
     /// Writes a record to storage and keeps the hash tree in step.
     func putRecord(_ record: StoredRecord, for key: Key) {
-        let place = TreePlace(key: key, siblings: record.siblings, partitionCount: config.partitionCount)
-        let old = storage.setRecord(record, for: key, at: place)
+        let encoded = WireCodec.encode(record.siblings)
+        let place = TreePlace(key: key, encodedSiblings: encoded, partitionCount: config.partitionCount)
+        let old = storage.setRecord(record, encoded: encoded, for: key, at: place)
         state.antiEntropy.replace(old, with: place.digest, partition: place.partition)
         noteForReaper(key, record.siblings)
     }

@@ -28,6 +28,14 @@ public struct Hint: Hashable, Sendable, Codable {
     }
 }
 
+extension Storage {
+    /// `setRecord(_:encoded:for:at:)`, encoding the siblings here.
+    @discardableResult
+    public func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64? {
+        setRecord(record, encoded: WireCodec.encode(record.siblings), for: key, at: place)
+    }
+}
+
 /// The durable state of one node, injected into the core. The simulator uses
 /// `MemoryStorage`, which survives a simulated crash; the server uses a disk
 /// store. Every method is called from the node's single thread of control.
@@ -37,8 +45,10 @@ public protocol Storage: AnyObject {
     /// returns the digest it replaces (nil when the key was not stored). The
     /// summary of the place's partition changes with it, also as seen after
     /// a crash.
+    /// `encoded` is `WireCodec.encode(record.siblings)`, made once for the
+    /// place's digest and for a store that keeps records encoded.
     @discardableResult
-    func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64?
+    func setRecord(_ record: StoredRecord, encoded: [UInt8], for key: Key, at place: TreePlace) -> UInt64?
     /// Removes the record of `key` and returns the place it had (nil when
     /// the key was not stored); its partition's summary changes with it.
     @discardableResult
@@ -115,7 +125,7 @@ public final class MemoryStorage: Storage {
     public func record(for key: Key) -> StoredRecord? { contents.records[key] }
 
     @discardableResult
-    public func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64? {
+    public func setRecord(_ record: StoredRecord, encoded: [UInt8], for key: Key, at place: TreePlace) -> UInt64? {
         let old = contents.places.updateValue(place, forKey: key)
         precondition(old.map { $0.partition == place.partition } ?? true, "key '\(key)' changed partition")
         contents.records[key] = record

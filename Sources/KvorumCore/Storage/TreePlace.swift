@@ -20,20 +20,37 @@ public struct TreePlace: Hashable, Sendable {
     /// The place of `key` holding `siblings` on a ring of `partitionCount`
     /// partitions: a key's partition depends on its bytes alone.
     public init(key: Key, siblings: SiblingSet, partitionCount: Int) {
+        self.init(key: key, encodedSiblings: WireCodec.encode(siblings), partitionCount: partitionCount)
+    }
+
+    /// The same place, from the siblings' encoding as a store keeps it
+    /// (`WireCodec.encode(_: SiblingSet)`): a write encodes them once for
+    /// its row and its digest.
+    public init(key: Key, encodedSiblings: [UInt8], partitionCount: Int) {
         self.init(
             partition: Ring.partition(of: key, partitionCount: partitionCount),
-            digest: Self.digest(key: key, siblings: siblings))
+            digest: Self.digest(key: key, encodedSiblings: encodedSiblings))
     }
 
     /// The digest of one stored key: FNV-1a over the key and its canonical
-    /// sibling encoding, mixed. Equal records have equal digests on every node.
+    /// sibling encoding (as a message carries them), mixed. Equal records
+    /// have equal digests on every node.
     public static func digest(key: Key, siblings: SiblingSet) -> UInt64 {
+        digest(key: key, encodedSiblings: WireCodec.encode(siblings))
+    }
+
+    /// `digest(key:siblings:)` from the store's encoding of the siblings,
+    /// which is their encoding in a message after one version byte.
+    static func digest(key: Key, encodedSiblings: [UInt8]) -> UInt64 {
+        precondition(encodedSiblings.first == WireCodec.version, "not a store's encoding of siblings")
         var writer = WireCodec.Writer()
-        writer.bytes.reserveCapacity(128)
         writer.key(key)
-        writer.siblings(siblings)
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in writer.bytes {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01b3
+        }
+        for byte in encodedSiblings.dropFirst() {
             h ^= UInt64(byte)
             h &*= 0x0000_0100_0000_01b3
         }

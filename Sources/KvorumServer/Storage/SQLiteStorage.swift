@@ -335,14 +335,15 @@ public final class SQLiteStorage: Storage, GroupCommitStorage {
     /// partition never changes, so the partition index is written only when
     /// a key is added or removed.
     @discardableResult
-    public func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64? {
+    public func setRecord(_ record: StoredRecord, encoded: [UInt8], for key: Key, at place: TreePlace) -> UInt64? {
         precondition(
             place.partition >= 0 && place.partition < partitionCount, "partition \(place.partition) is off the ring")
+        assert(encoded == WireCodec.encode(record.siblings), "the encoding given is not the record's")
         let old = digest(of: key)
         change("write record") { s in
             let deleted: Int64 = record.siblings.isDeleted ? 1 : 0
             let values: [SQLiteValue] = [
-                .text(key.text), .blob(WireCodec.encode(record.siblings)), record.ownActor.map { .text($0) } ?? .null,
+                .text(key.text), .blob(encoded), record.ownActor.map { .text($0) } ?? .null,
                 .integer(Int64(bitPattern: place.digest)), .integer(deleted),
             ]
             if old != nil {

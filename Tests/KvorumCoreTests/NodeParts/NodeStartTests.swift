@@ -13,8 +13,8 @@ private final class CountingStorage: Storage {
         recordReads += 1
         return inner.record(for: key)
     }
-    func setRecord(_ record: StoredRecord, for key: Key, at place: TreePlace) -> UInt64? {
-        inner.setRecord(record, for: key, at: place)
+    func setRecord(_ record: StoredRecord, encoded: [UInt8], for key: Key, at place: TreePlace) -> UInt64? {
+        inner.setRecord(record, encoded: encoded, for: key, at: place)
     }
     func removeRecord(for key: Key) -> TreePlace? { inner.removeRecord(for: key) }
     func keys() -> [Key] {
