@@ -200,9 +200,12 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         idleSince = nil
         deadline.stop()
         connections.remove(self)
-        let answer = RawAnswer(status: status, message: message, retryAfter: retryAfter)
+        // Written as bytes here, below the HTTP decoder, as every answer is.
+        let answer = HTTPAnswer.error(status, message).adding(retryAfter.map { [("Retry-After", String($0))] } ?? [])
         let channel = context.channel
-        let written = context.writeAndFlush(NIOAny(answer.bytes(allocator: channel.allocator)))
+        var bytes = channel.allocator.buffer(capacity: answer.body.count + 256)
+        answer.encode(into: &bytes, keepAlive: false, withBody: true)
+        let written = context.writeAndFlush(NIOAny(bytes))
         guard connections.beginLingering() else {
             written.whenComplete { _ in channel.close(promise: nil) }
             return
@@ -214,21 +217,5 @@ final class HTTPConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
                 channel.close(promise: nil)
             }
         }
-    }
-}
-
-/// An HTTP/1.1 error answer as bytes, for the handlers that answer below
-/// the HTTP encoder: a JSON `{"error": …}` body, `Connection: close`.
-struct RawAnswer {
-    var status: HTTPResponseStatus
-    var message: String
-    var retryAfter: Int?
-
-    func bytes(allocator: ByteBufferAllocator) -> ByteBuffer {
-        let body = JSON.object(["error": .string(message)]).rendered + "\n"
-        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\n"
-        head += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n"
-        if let retryAfter { head += "Retry-After: \(retryAfter)\r\n" }
-        return allocator.buffer(string: head + "\r\n" + body)
     }
 }
