@@ -38,6 +38,16 @@ installable() {
     policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
     [[ $policy =~ Candidate:\ [0-9] ]]
 }
+# etcd's version for the table: the first line of `etcd --version`, taken
+# from the whole output. `etcd --version | head -1` under pipefail failed
+# when head closed the pipe before etcd had written its last line, and the
+# table said "skipped (not installable)" beside etcd's own figures.
+etcd_version() {
+    local text
+    text=$(etcd --version 2>/dev/null) || return 1
+    text=${text%%$'\n'*}
+    echo "${text#etcd Version: }"
+}
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ! command -v redis-server >/dev/null || ! command -v etcd >/dev/null; then
@@ -157,7 +167,7 @@ cat <<HEAD
 - settings: $RECORDS records, $VALUE_SIZE-byte values, uniform keys, ${DURATION} s measured after ${WARMUP} s warm-up per run, one \`kvorum bench\` for every target
 - Kvorum: 3 nodes (\`kvorum cluster up\`, release build), N=3, R=W=2, durability \`$DURABILITY\` ($( [ "$DURABILITY" = fsync ] && echo "each write is fsynced to SQLite's WAL before it is acknowledged" || echo "each write is committed to SQLite in WAL mode and handed to the OS, not fsynced"); group commit per event-loop turn); connections spread over the 3 nodes
 - Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'): master + 1 replica, no persistence (\`--save '' --appendonly no\`); \`redis+wait\` pipelines \`WAIT 1 1000\` after each SET; every connection to the master
-- etcd: $( [ "$HAVE_ETCD" = 1 ] && etcd --version | head -1 | sed 's/etcd Version: //' || echo "skipped (not installable)"), 3 members, default durability (fsyncs its WAL), JSON gateway, linearizable range; every connection to member 1
+- etcd: $( [ "$HAVE_ETCD" = 1 ] && etcd_version || echo "skipped (not installable)"), 3 members, default durability (fsyncs its WAL), JSON gateway, linearizable range; every connection to member 1
 - kvorum+binary: the same cluster through its binary client protocol (\`kvorum bench --protocol binary\`, one request in flight per connection, as for every target)
 - kvorum+fsync: a second 3-node cluster with \`--durability fsync\` (each write fsynced to SQLite's WAL before it is acknowledged), W only, beside etcd's put, which fsyncs too
 - ratio = Kvorum ops/s ÷ the peer's ops/s at the same workload and concurrency (W is compared with writes, C with reads)

@@ -47,6 +47,42 @@ struct CompareScriptTests {
         #expect(try installable(policy: "etcd-server:\n  Installed: (none)\n  Candidate: (none)\n") == 1)
     }
 
+    /// `etcd_version` from the script, with an `etcd` on the PATH that
+    /// prints `output` a line at a time.
+    private func etcdVersion(output: [String]) throws -> (status: Int32, text: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fake = directory.appendingPathComponent("etcd")
+        let lines = output.map { "echo '\($0)'; sleep 0.05" }.joined(separator: "\n")
+        try "#!/bin/sh\n\(lines)\n".write(to: fake, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+        let script = Paths.repository.appendingPathComponent("bench/compare.sh").path
+        let result = try ChildProcess.run(
+            URL(fileURLWithPath: "/bin/bash"),
+            [
+                "-c",
+                "set -euo pipefail; eval \"$(sed -n '/^etcd_version() {/,/^}/p' '\(script)')\"; "
+                    + "etcd_version || echo 'skipped (not installable)'",
+            ],
+            environment: ["PATH": directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")],
+            deadline: 20)
+        return (result.status, result.stdout)
+    }
+
+    /// The version is the first line's, once, even when etcd is still
+    /// writing after it (a `| head -1` pipeline failed there under pipefail
+    /// and the table said etcd was skipped beside its figures).
+    @Test func etcdVersionIsTheFirstLineAlone() throws {
+        let (status, text) = try etcdVersion(
+            output: [
+                "etcd Version: 3.4.23", "Git SHA: Not provided", "Go Version: go1.19.8", "Go OS/Arch: linux/amd64",
+            ])
+        #expect(status == 0)
+        #expect(text == "3.4.23\n")
+    }
+
     // MARK: bench/tables.py, from canned `kvorum bench --json` reports
 
     /// A report as `kvorum bench --json` writes it, with the fields the
