@@ -2,34 +2,44 @@ import Foundation
 import KvorumTestKit
 import Testing
 
-/// `bench/compare.sh`'s check for an installable package, run by bash with a
-/// fake `apt-cache` on the PATH: the check must hold up under `set -o
-/// pipefail` when the policy is long (a `| grep -q` pipeline failed there
-/// with SIGPIPE and etcd was skipped as "not installable" while it was).
+/// `bench/compare.sh`'s shell functions, run by bash under `set -o
+/// pipefail` with a fake tool on the PATH: the check for an installable
+/// package must hold up when the policy is long (a `| grep -q` pipeline
+/// failed there with SIGPIPE and etcd was skipped as "not installable"
+/// while it was), and so must reading etcd's version.
 struct CompareScriptTests {
-    /// Runs `installable PACKAGE` from the script with `apt-cache` printing
-    /// `policy`; the exit status says whether the script would install it.
-    private func installable(policy: String) throws -> Int32 {
+    /// Runs `call`, after defining the script's function `function`, with
+    /// a fake `tool` (a shell script body) first on the PATH, in a
+    /// directory that also holds `files`.
+    private func run(
+        _ function: String, _ call: String, tool: String, script body: (URL) -> String, files: [String: String] = [:]
+    ) throws -> (status: Int32, stdout: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "compare-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let policyFile = directory.appendingPathComponent("policy")
-        try policy.write(to: policyFile, atomically: true, encoding: .utf8)
-        let fake = directory.appendingPathComponent("apt-cache")
-        try "#!/bin/sh\ncat '\(policyFile.path)'\n".write(to: fake, atomically: true, encoding: .utf8)
+        for (name, text) in files {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let fake = directory.appendingPathComponent(tool)
+        try "#!/bin/sh\n\(body(directory))\n".write(to: fake, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
         let script = Paths.repository.appendingPathComponent("bench/compare.sh").path
         let result = try ChildProcess.run(
             URL(fileURLWithPath: "/bin/bash"),
-            [
-                "-c",
-                "set -euo pipefail; eval \"$(sed -n '/^installable() {/,/^}/p' '\(script)')\"; "
-                    + "installable etcd-server",
-            ],
+            ["-c", "set -euo pipefail; eval \"$(sed -n '/^\(function)() {/,/^}/p' '\(script)')\"; \(call)"],
             environment: ["PATH": directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")],
             deadline: 20)
-        return result.status
+        return (result.status, result.stdout)
+    }
+
+    /// Runs `installable PACKAGE` from the script with `apt-cache` printing
+    /// `policy`; the exit status says whether the script would install it.
+    private func installable(policy: String) throws -> Int32 {
+        try run(
+            "installable", "installable etcd-server", tool: "apt-cache",
+            script: { "cat '\($0.appendingPathComponent("policy").path)'" }, files: ["policy": policy]
+        ).status
     }
 
     /// A candidate on the first line of a long policy (grep would stop
@@ -49,26 +59,10 @@ struct CompareScriptTests {
 
     /// `etcd_version` from the script, with an `etcd` on the PATH that
     /// prints `output` a line at a time.
-    private func etcdVersion(output: [String]) throws -> (status: Int32, text: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "compare-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let fake = directory.appendingPathComponent("etcd")
+    private func etcdVersion(output: [String]) throws -> (status: Int32, stdout: String) {
         let lines = output.map { "echo '\($0)'; sleep 0.05" }.joined(separator: "\n")
-        try "#!/bin/sh\n\(lines)\n".write(to: fake, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
-        let script = Paths.repository.appendingPathComponent("bench/compare.sh").path
-        let result = try ChildProcess.run(
-            URL(fileURLWithPath: "/bin/bash"),
-            [
-                "-c",
-                "set -euo pipefail; eval \"$(sed -n '/^etcd_version() {/,/^}/p' '\(script)')\"; "
-                    + "etcd_version || echo 'skipped (not installable)'",
-            ],
-            environment: ["PATH": directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")],
-            deadline: 20)
-        return (result.status, result.stdout)
+        return try run(
+            "etcd_version", "etcd_version || echo 'skipped (not installable)'", tool: "etcd", script: { _ in lines })
     }
 
     /// The version is the first line's, once, even when etcd is still
