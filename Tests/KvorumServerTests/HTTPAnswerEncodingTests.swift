@@ -36,6 +36,23 @@ struct HTTPAnswerEncodingTests {
                 == "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4\r\n\r\n")
     }
 
+    /// Status codes and lengths are written in decimal, whatever their
+    /// number of digits.
+    @Test func codesAndLengthsInDecimal() {
+        for length in [0, 1, 9, 10, 99, 100, 101, 1000, 4096, 65_535, 1_048_577] {
+            let text = Self.encoded(HTTPAnswer(status: .ok, body: Array(repeating: 7, count: length)), withBody: false)
+            #expect(text.contains("\r\nContent-Length: \(length)\r\n"), "\(length)")
+        }
+        for status in [
+            HTTPResponseStatus.continue, .noContent, .conflict, .serviceUnavailable,
+            .custom(code: 599, reasonPhrase: "X"),
+        ] {
+            #expect(
+                Self.encoded(HTTPAnswer(status: status, body: [])).hasPrefix(
+                    "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"))
+        }
+    }
+
     /// A header value a client could have stored with a line break in it
     /// (a content type given over the binary protocol) never reaches the
     /// wire: the answer becomes a 500 that names the header.

@@ -260,24 +260,44 @@ extension HTTPAnswer {
             return HTTPAnswer.error(.internalServerError, message).encode(
                 into: &buffer, keepAlive: keepAlive, withBody: withBody)
         }
-        buffer.writeStaticString("HTTP/1.1 ")
-        buffer.writeString(String(status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(status.reasonPhrase)
-        buffer.writeStaticString("\r\nContent-Type: ")
-        buffer.writeString(contentType)
-        buffer.writeStaticString("\r\nContent-Length: ")
-        buffer.writeString(String(body.count))
-        buffer.writeStaticString("\r\n")
+        // The head is gathered in an array and written to the buffer at
+        // once: each write to a `ByteBuffer` pays for a uniqueness and an
+        // exclusivity check, and a head has some twenty parts.
+        var head: [UInt8] = []
+        head.reserveCapacity(
+            128 + contentType.utf8.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        head.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.appendDecimal(Int(status.code), to: &head)
+        head.append(UInt8(ascii: " "))
+        head.append(contentsOf: status.reasonPhrase.utf8)
+        head.append(contentsOf: "\r\nContent-Type: ".utf8)
+        head.append(contentsOf: contentType.utf8)
+        head.append(contentsOf: "\r\nContent-Length: ".utf8)
+        Self.appendDecimal(body.count, to: &head)
+        head.append(contentsOf: "\r\n".utf8)
         for (name, value) in headers {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+            head.append(contentsOf: name.utf8)
+            head.append(contentsOf: ": ".utf8)
+            head.append(contentsOf: value.utf8)
+            head.append(contentsOf: "\r\n".utf8)
         }
-        if !keepAlive { buffer.writeStaticString("Connection: close\r\n") }
-        buffer.writeStaticString("\r\n")
+        if !keepAlive { head.append(contentsOf: "Connection: close\r\n".utf8) }
+        head.append(contentsOf: "\r\n".utf8)
+        buffer.writeBytes(head)
         if withBody { buffer.writeBytes(body) }
+    }
+
+    /// Appends a non-negative number's decimal digits.
+    private static func appendDecimal(_ number: Int, to bytes: inout [UInt8]) {
+        precondition(number >= 0, "a status code or a length is never negative")
+        var divisor = 1
+        while divisor <= number / 10 { divisor *= 10 }
+        var rest = number
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     static func isValidField(name: String, value: String) -> Bool {
