@@ -129,22 +129,26 @@ enum Base64URL {
     static func encode(_ bytes: [UInt8]) -> String { Base64.encode(bytes, .url) }
 
     static func decode(_ text: String) -> [UInt8]? {
-        var bits: UInt32 = 0
-        var count = 0
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count * 3 / 4)
-        for character in text.utf8 {
-            guard let value = value(of: character) else { return nil }
-            bits = bits << 6 | UInt32(value)
-            count += 6
-            if count >= 8 {
-                count -= 8
-                bytes.append(UInt8(truncatingIfNeeded: bits >> count))
+        var text = text
+        // On the UTF-8 buffer: iterating `String.UTF8View` checks each step.
+        return text.withUTF8 { symbols in
+            var bits: UInt32 = 0
+            var count = 0
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(symbols.count * 3 / 4)
+            for symbol in symbols {
+                guard let value = value(of: symbol) else { return nil }
+                bits = bits << 6 | UInt32(value)
+                count += 6
+                if count >= 8 {
+                    count -= 8
+                    bytes.append(UInt8(truncatingIfNeeded: bits >> count))
+                }
             }
+            // A lone 6-bit tail, or leftover bits that are not zero, is text
+            // `encode` never writes.
+            guard count < 6, bits & ((1 << count) - 1) == 0 else { return nil }
+            return bytes
         }
-        // A lone 6-bit tail, or leftover bits that are not zero, is text
-        // `encode` never writes.
-        guard count < 6, bits & ((1 << count) - 1) == 0 else { return nil }
-        return bytes
     }
 }

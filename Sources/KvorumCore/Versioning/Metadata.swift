@@ -98,7 +98,11 @@ public enum Metadata {
     }
 
     private static func vector(from text: ArraySlice<UInt8>) throws(ParseError) -> VersionVector {
-        var counters: [String: UInt64] = [:]
+        // Ranges are gathered in the order they come: the codec writes them
+        // in canonical order, so a duplicate can only follow an entry out of
+        // that order, and only then is a table of the actors seen built.
+        var ranges: [VersionVector.Range] = []
+        var seen: Set<String>?
         var dots: [Dot] = []
         var itemStart = text.startIndex
         while itemStart < text.endIndex {
@@ -112,10 +116,17 @@ public enum Metadata {
                 continue
             }
             let (actor, counter) = try entry(from: item, separator: UInt8(ascii: ":"))
-            guard counters[actor] == nil else { throw ParseError(description: "actor '\(actor)' appears twice") }
-            counters[actor] = counter
+            if seen == nil, let last = ranges.last, !byteOrder(last.actor, actor) {
+                seen = Set(ranges.map(\.actor))
+            }
+            if seen != nil {
+                guard seen!.insert(actor).inserted else {
+                    throw ParseError(description: "actor '\(actor)' appears twice")
+                }
+            }
+            ranges.append(VersionVector.Range(actor: actor, counter: counter))
         }
-        return VersionVector(counters, dots: dots)
+        return VersionVector(ranges: ranges, dots: dots)
     }
 
     private static func entry(
@@ -126,7 +137,7 @@ public enum Metadata {
                 description:
                     "metadata entry '\(String(decoding: text, as: UTF8.self))' has no '\(Unicode.Scalar(separator))'")
         }
-        guard let counter = UInt64(String(decoding: text[(colon + 1)...], as: UTF8.self)), counter > 0 else {
+        guard let counter = decimal(text[(colon + 1)...]), counter > 0 else {
             throw ParseError(
                 description: "metadata entry '\(String(decoding: text, as: UTF8.self))' has no positive counter")
         }
@@ -135,6 +146,24 @@ public enum Metadata {
             throw ParseError(description: "metadata entry '\(String(decoding: text, as: UTF8.self))' has no actor")
         }
         return (actor, counter)
+    }
+
+    /// A positive counter in decimal, as `UInt64(String)` reads it: an
+    /// optional `+`, then digits; nil for anything else or more than 64
+    /// bits. (`UInt64` reads `-0` as zero, which no counter may be either.)
+    private static func decimal(_ text: ArraySlice<UInt8>) -> UInt64? {
+        var digits = text
+        if digits.first == UInt8(ascii: "+") { digits.removeFirst() }
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// Whether a byte of an actor name must be percent-encoded. A switch
