@@ -89,21 +89,28 @@ public enum RequestRouter {
     /// (form encoding); a parameter whose name does not decode is dropped,
     /// a value that does not decode is kept as sent, and of a repeated name
     /// the last one counts.
-    public static func splitTarget(_ target: String) -> (path: String, query: [String: String]) {
-        let bytes = target.utf8
-        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (target, [:]) }
-        var query: [String: String] = [:]
-        for pair in bytes[bytes.index(after: mark)...].split(separator: UInt8(ascii: "&")) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = PercentDecoding.decode(plusAsSpace(parts[0])) else { continue }
-            let value = parts.count > 1 ? plusAsSpace(parts[1]) : ""
-            query[name] = PercentDecoding.decode(value) ?? value
+    public static func splitTarget(_ target: String) -> (path: String, query: QueryParameters) {
+        var bytes = target
+        return bytes.withUTF8 { bytes in
+            guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (target, QueryParameters()) }
+            var query = QueryParameters()
+            var start = mark + 1
+            while start < bytes.endIndex {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+                defer { start = end + 1 }
+                let pair = bytes[start..<end]
+                if pair.isEmpty { continue }
+                let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+                guard let name = PercentDecoding.decode(plusAsSpace(pair[..<equals])) else { continue }
+                let value = equals < pair.endIndex ? plusAsSpace(pair[(equals + 1)...]) : ""
+                query.append(name: name, value: PercentDecoding.decode(value) ?? value)
+            }
+            return (String(decoding: bytes[..<mark], as: UTF8.self), query)
         }
-        return (String(target[..<mark]), query)
     }
 
     /// A query component with `+` read as a space.
-    private static func plusAsSpace(_ bytes: Substring.UTF8View) -> String {
+    private static func plusAsSpace(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
         let plus = UInt8(ascii: "+")
         guard bytes.contains(plus) else { return String(decoding: bytes, as: UTF8.self) }
         return String(decoding: bytes.map { $0 == plus ? UInt8(ascii: " ") : $0 }, as: UTF8.self)

@@ -86,12 +86,46 @@ public enum Route: Equatable, Sendable {
 public struct RoutedRequest: Equatable, Sendable {
     public var route: Route
     public var path: String
-    public var query: [String: String]
+    public var query: QueryParameters
 
-    public init(route: Route, path: String, query: [String: String]) {
+    public init(route: Route, path: String, query: QueryParameters) {
         self.route = route
         self.path = path
         self.query = query
+    }
+}
+
+/// The decoded parameters of a request's query, in the order sent. Of a
+/// repeated name the last one counts. A list rather than a table: a query
+/// holds a few parameters, read once each, and building a table for them
+/// cost more than the rest of routing.
+public struct QueryParameters: Equatable, Sendable, ExpressibleByDictionaryLiteral {
+    private var pairs: [(name: String, value: String)] = []
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        for (name, value) in elements { append(name: name, value: value) }
+    }
+
+    public var isEmpty: Bool { pairs.isEmpty }
+
+    mutating func append(name: String, value: String) {
+        pairs.append((name, value))
+    }
+
+    /// The value of the last parameter called `name`.
+    public subscript(name: String) -> String? {
+        pairs.last { $0.name == name }?.value
+    }
+
+    /// Equal when every name has the same value (the last one sent) in both.
+    public static func == (a: QueryParameters, b: QueryParameters) -> Bool {
+        a.table == b.table
+    }
+
+    private var table: [String: String] {
+        Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
     }
 }
 

@@ -168,6 +168,40 @@ struct RequestRouterTests {
         }
     }
 
+    /// The query is read on the target's bytes into a list: it agrees with
+    /// the definition it replaced, which split the text and filled a table,
+    /// on random targets (repeated names, empty pairs, `+`, escapes good and bad).
+    @Test func splitTargetAgreesWithTheTableDefinition() {
+        func reference(_ target: String) -> (String, [String: String]) {
+            let bytes = target.utf8
+            guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (target, [:]) }
+            func plusAsSpace(_ part: Substring.UTF8View) -> String {
+                String(decoding: part.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+            }
+            var query: [String: String] = [:]
+            for pair in bytes[bytes.index(after: mark)...].split(separator: UInt8(ascii: "&")) {
+                let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+                guard let name = PercentDecoding.decode(plusAsSpace(parts[0])) else { continue }
+                let value = parts.count > 1 ? plusAsSpace(parts[1]) : ""
+                query[name] = PercentDecoding.decode(value) ?? value
+            }
+            return (String(target[..<mark]), query)
+        }
+        let pieces = ["/kv/a", "?", "&", "&", "=", "=", "w", "r", "2", "+", "%2B", "%FF", "%", "é", "ключ", "x"]
+        var random = SplitMix64(seed: 3987)
+        for _ in 0..<20_000 {
+            let target = (0..<Int.random(in: 0...10, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                .joined()
+            let (path, query) = RequestRouter.splitTarget(target)
+            let (expectedPath, expectedTable) = reference(target)
+            #expect(path == expectedPath, "\(target)")
+            for name in Set(expectedTable.keys).union(["w", "r", "x", "w+", "w r"]) {
+                #expect(query[name] == expectedTable[name], "\(target) \(name)")
+            }
+            #expect(query.isEmpty == expectedTable.isEmpty, "\(target)")
+        }
+    }
+
     /// The key a route names, which the request limits check.
     @Test func routeKeys() {
         #expect(route("GET", "/kv/a%2Fb")?.key == "a/b")

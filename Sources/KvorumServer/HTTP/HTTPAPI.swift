@@ -201,7 +201,7 @@ struct Router {
     private var commands: KeyCommands { KeyCommands(node: node) }
 
     private func get(
-        _ key: String, query: [String: String], format: ReadFormat, respond: @escaping (HTTPAnswer) -> Void
+        _ key: String, query: QueryParameters, format: ReadFormat, respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["r"], name: "r", respond: respond) else { return }
         let commands = self.commands
@@ -218,7 +218,7 @@ struct Router {
     /// PUT: any bytes, stored with the request's `Content-Type` (none: nil,
     /// served as `application/octet-stream`).
     private func put(
-        _ key: String, value: [UInt8], query: [String: String], headers: HTTPHeaders,
+        _ key: String, value: [UInt8], query: QueryParameters, headers: HTTPHeaders,
         respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
@@ -233,7 +233,7 @@ struct Router {
     /// (without one, what a read sees: `KeyCommands.delete`); a key without
     /// a live value is answered 404 as a read would be.
     private func delete(
-        _ key: String, query: [String: String], headers: HTTPHeaders, respond: @escaping (HTTPAnswer) -> Void
+        _ key: String, query: QueryParameters, headers: HTTPHeaders, respond: @escaping (HTTPAnswer) -> Void
     ) {
         guard let quorum = quorum(query["w"], name: "w", respond: respond) else { return }
         guard let context = writeContext(query: query, headers: headers, respond: respond) else { return }
@@ -267,7 +267,7 @@ struct Router {
     /// query parameter. `.some(nil)` when none is given (a blind write);
     /// nil after answering 400 for a damaged token.
     private func writeContext(
-        query: [String: String], headers: HTTPHeaders, respond: (HTTPAnswer) -> Void
+        query: QueryParameters, headers: HTTPHeaders, respond: (HTTPAnswer) -> Void
     ) -> VersionVector?? {
         switch KeyCommands.context(token: headers.first(name: "X-Kvorum-Context") ?? query["context"]) {
         case .success(let context): return .some(context)
@@ -279,7 +279,7 @@ struct Router {
 
     /// One page of the cluster's keys (`GET /kv?prefix=P&after=K&limit=N`):
     /// a coverage query, see docs/http-api.md. The node checks the limit's range.
-    private func listKeys(query: [String: String], respond: @escaping (HTTPAnswer) -> Void) {
+    private func listKeys(query: QueryParameters, respond: @escaping (HTTPAnswer) -> Void) {
         var limit = KeyQuery.defaultLimit
         if let text = query["limit"] {
             guard let value = Int(text) else {

@@ -21,7 +21,7 @@ struct RequestLimits {
     func refusal(target: String, routing: Result<RoutedRequest, RoutingError>) -> HTTPAnswer? {
         var named: [(what: String, text: String)] = []
         let path: String
-        let query: [String: String]
+        let query: QueryParameters
         switch routing {
         case .success(let request):
             (path, query) = (request.path, request.query)
