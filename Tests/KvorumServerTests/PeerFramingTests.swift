@@ -55,6 +55,30 @@ struct PeerFramingTests {
         #expect(try channel.sentBytes() == PeerBytes.frame(PeerBytes.message))
     }
 
+    /// A message sent to several peers in one turn (a write to its
+    /// replicas) reaches each as its own frame, and a different message
+    /// sent between or after the copies is not taken for it.
+    @Test func sameMessageToSeveralPeersAndOthersBetween() throws {
+        let peer = PeerTestTransport()
+        let first = try peer.connection()
+        try first.receive(PeerBytes.hello(Self.dialer))
+        let second = try peer.connection()
+        try second.receive(PeerBytes.hello("127.0.0.1:7003", name: "node3"))
+        try #require(peer.transport.isConnected(to: "127.0.0.1:7003"))
+        peer.transport.send(PeerBytes.message, to: Self.dialer)
+        peer.transport.send(PeerBytes.message, to: "127.0.0.1:7003")
+        peer.transport.send(PeerBytes.other, to: "127.0.0.1:7003")
+        peer.transport.send(PeerBytes.message, to: Self.dialer)
+        peer.transport.flush()
+        peer.transport.send(PeerBytes.other, to: Self.dialer)
+        peer.transport.flush()
+        #expect(
+            try first.sentBytes()
+                == PeerBytes.frame(PeerBytes.message) + PeerBytes.frame(PeerBytes.message)
+                + PeerBytes.frame(PeerBytes.other))
+        #expect(try second.sentBytes() == PeerBytes.frame(PeerBytes.message) + PeerBytes.frame(PeerBytes.other))
+    }
+
     /// The limit is inclusive: a payload of exactly `maximumFrameSize`
     /// bytes passes the decoder, and nothing is cut from it.
     @Test func frameOfExactlyTheLimitPasses() throws {

@@ -110,6 +110,8 @@ final class PeerTransport: @unchecked Sendable {
     @exclusivity(unchecked) private var peers: [Address: Peer] = [:]
     /// Connections written to since the last `flush()`.
     @exclusivity(unchecked) private var unflushed: [Channel] = []
+    /// The last message `send` built a frame for in this turn, and the frame.
+    @exclusivity(unchecked) private var lastFrame: (message: PeerMessage, frame: ByteBuffer)?
     private var listener: Channel?
     @exclusivity(unchecked) private var closing = false
     private let metrics = LimitMetrics.shared
@@ -154,8 +156,7 @@ final class PeerTransport: @unchecked Sendable {
     func send(_ message: PeerMessage, to address: Address) {
         loop.preconditionInEventLoop()
         guard !closing else { return }
-        let bytes = WireCodec.encode(message)
-        let frame = ByteBufferAllocator().peerFrame(payloadCapacity: bytes.count) { $0.writeBytes(bytes) }
+        let frame = frame(for: message)
         let peer: Peer
         if let known = peers[address] {
             peer = known
@@ -179,8 +180,21 @@ final class PeerTransport: @unchecked Sendable {
         connect(address, peer)
     }
 
+    /// The frame carrying `message`. A write goes to each of its replicas
+    /// as the same message in one turn: the frame built for the first is
+    /// sent to the others (comparing is cheap there, as the copies share
+    /// their storage).
+    private func frame(for message: PeerMessage) -> ByteBuffer {
+        if let lastFrame, lastFrame.message == message { return lastFrame.frame }
+        let bytes = WireCodec.encode(message)
+        let frame = ByteBufferAllocator().peerFrame(payloadCapacity: bytes.count) { $0.writeBytes(bytes) }
+        lastFrame = (message, frame)
+        return frame
+    }
+
     /// Sends what `send` has written.
     func flush() {
+        lastFrame = nil
         for channel in unflushed { channel.flush() }
         unflushed.removeAll(keepingCapacity: true)
     }
