@@ -80,12 +80,33 @@ struct PeerFramingTests {
     }
 
     /// The limit is inclusive: a payload of exactly `maximumFrameSize`
-    /// bytes passes the decoder, and nothing is cut from it.
+    /// bytes passes the splitter, and nothing is cut from it; one byte more
+    /// throws as soon as the header is in.
     @Test func frameOfExactlyTheLimitPasses() throws {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(maximumFrameSize: 8)))
-        try channel.receive(PeerBytes.frame(Array(1...8)))
-        let payload = try #require(try channel.readInbound(as: ByteBuffer.self))
+        var frames = PeerFrameSplitter(maximumFrameSize: 8)
+        frames.append(PeerBytes.buffer(PeerBytes.frame(Array(1...8))))
+        let payload = try #require(try frames.next())
         #expect(Array(payload.readableBytesView) == Array(1...8))
+        #expect(try frames.next() == nil)
+        frames.append(PeerBytes.buffer([0, 0, 0, 9]))
+        let tooLarge = #expect(throws: PeerFrame.TooLarge.self) { try frames.next() }
+        #expect(tooLarge?.size == 9 && tooLarge?.limit == 8)
+    }
+
+    /// Frames cut anywhere and glued together come out whole, in order,
+    /// each once; an empty payload is a frame too.
+    @Test func splitterJoinsAndCutsReads() throws {
+        let payloads: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 7, count: 300), [4]]
+        let stream = payloads.flatMap(PeerBytes.frame)
+        for pieceSize in [1, 2, 5, 300, stream.count] {
+            var frames = PeerFrameSplitter(maximumFrameSize: 1 << 20)
+            var out: [[UInt8]] = []
+            for start in stride(from: 0, to: stream.count, by: pieceSize) {
+                frames.append(PeerBytes.buffer(Array(stream[start..<min(start + pieceSize, stream.count)])))
+                while let payload = try frames.next() { out.append(Array(payload.readableBytesView)) }
+            }
+            #expect(out == payloads, "pieces of \(pieceSize)")
+        }
     }
 
     /// A length over the limit closes the connection as soon as the length

@@ -355,8 +355,8 @@ final class PeerTransport: @unchecked Sendable {
     }
 
     /// Builds a peer connection's pipeline: with TLS, the TLS handler (and,
-    /// on a dialed connection, the watcher of its handshake); frame decoder
-    /// and encoder, then the handler that hands frames to this transport.
+    /// on a dialed connection, the watcher of its handshake), then the
+    /// handler that cuts frames and hands them to this transport.
     /// `address` is the peer this node dialed, or nil for an accepted
     /// connection, whose first frame must then be the dialer's hello.
     func installPeerHandlers(on channel: Channel, dialedTo address: Address?) throws {
@@ -370,8 +370,7 @@ final class PeerTransport: @unchecked Sendable {
             }
         }
         try channel.pipeline.syncOperations.addHandler(
-            ByteToMessageHandler(FrameDecoder(maximumFrameSize: limits.maximumFrameSize)))
-        try channel.pipeline.syncOperations.addHandler(InboundHandler(transport: self, peerAddress: address))
+            InboundHandler(transport: self, peerAddress: address, maximumFrameSize: limits.maximumFrameSize))
     }
 
     fileprivate func onFrame(_ payload: ByteBuffer, on channel: Channel, handler: InboundHandler) {
@@ -463,7 +462,8 @@ final class PeerTransport: @unchecked Sendable {
     }
 }
 
-/// Hands decoded frames to the transport; remembers which peer this is.
+/// Cuts the bytes read into frames and hands them to the transport;
+/// remembers which peer this is.
 private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
@@ -471,17 +471,27 @@ private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     var peerAddress: Address?
     /// On an accepted TLS connection, the name its certificate was checked for.
     var certifiedName: String?
-    /// Set when the transport refuses this connection: nothing more is read from it.
+    /// Set when the transport refuses this connection: nothing more is read
+    /// from it, not even frames behind the refused one in the same read.
     var refused = false
+    private var frames: PeerFrameSplitter
 
-    init(transport: PeerTransport, peerAddress: Address?) {
+    init(transport: PeerTransport, peerAddress: Address?, maximumFrameSize: Int) {
         self.transport = transport
         self.peerAddress = peerAddress
+        frames = PeerFrameSplitter(maximumFrameSize: maximumFrameSize)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
-        transport.onFrame(unwrapInboundIn(data), on: context.channel, handler: self)
+        frames.append(unwrapInboundIn(data))
+        do {
+            while !refused, let payload = try frames.next() {
+                transport.onFrame(payload, on: context.channel, handler: self)
+            }
+        } catch {
+            transport.onError(error, on: context.channel, handler: self)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
