@@ -266,25 +266,36 @@ extension HTTPAnswer {
         var head: [UInt8] = []
         head.reserveCapacity(
             128 + contentType.utf8.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
-        head.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.append("HTTP/1.1 ", to: &head)
         Self.appendDecimal(Int(status.code), to: &head)
-        head.append(UInt8(ascii: " "))
-        head.append(contentsOf: status.reasonPhrase.utf8)
-        head.append(contentsOf: "\r\nContent-Type: ".utf8)
-        head.append(contentsOf: contentType.utf8)
-        head.append(contentsOf: "\r\nContent-Length: ".utf8)
+        Self.append(" ", to: &head)
+        Self.append(status.reasonPhrase, to: &head)
+        Self.append("\r\nContent-Type: ", to: &head)
+        Self.append(contentType, to: &head)
+        Self.append("\r\nContent-Length: ", to: &head)
         Self.appendDecimal(body.count, to: &head)
-        head.append(contentsOf: "\r\n".utf8)
+        Self.append("\r\n", to: &head)
         for (name, value) in headers {
-            head.append(contentsOf: name.utf8)
-            head.append(contentsOf: ": ".utf8)
-            head.append(contentsOf: value.utf8)
-            head.append(contentsOf: "\r\n".utf8)
+            Self.append(name, to: &head)
+            Self.append(": ", to: &head)
+            Self.append(value, to: &head)
+            Self.append("\r\n", to: &head)
         }
-        if !keepAlive { head.append(contentsOf: "Connection: close\r\n".utf8) }
-        head.append(contentsOf: "\r\n".utf8)
+        if !keepAlive { Self.append("Connection: close\r\n", to: &head) }
+        Self.append("\r\n", to: &head)
         buffer.writeBytes(head)
         if withBody { buffer.writeBytes(body) }
+    }
+
+    /// Appends text's UTF-8 bytes from its buffer: appending a `String`'s
+    /// `utf8` view went through the generic path, element by element.
+    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private static func append(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Appends a non-negative number's decimal digits.
