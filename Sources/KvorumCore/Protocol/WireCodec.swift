@@ -383,9 +383,26 @@ extension WireCodec {
         /// generic one that looked up type metadata for every string.
         static func validUTF8(_ slice: ArraySlice<UInt8>) -> String? {
             slice.withUnsafeBufferPointer { buffer in
+                // ASCII, what names and most keys are, is valid as it is.
+                if isASCII(UnsafeRawBufferPointer(buffer)) { return String(decoding: buffer, as: UTF8.self) }
                 var decoded = String(decoding: buffer, as: UTF8.self)
                 return decoded.withUTF8 { $0.elementsEqual(buffer) } ? decoded : nil
             }
+        }
+
+        /// Whether no byte has its high bit set, checked eight at a time.
+        static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            var index = 0
+            var high: UInt64 = 0
+            while index + 8 <= bytes.count {
+                high |= bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+            while index < bytes.count {
+                high |= UInt64(bytes[index])
+                index += 1
+            }
+            return high & 0x8080_8080_8080_8080 == 0
         }
 
         mutating func rawBytes() throws(DecodeError) -> [UInt8] {
