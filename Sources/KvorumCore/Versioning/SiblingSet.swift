@@ -100,6 +100,12 @@ public struct SiblingSet: Hashable, Sendable, Codable {
         let superseded = versions.contains { $0.descends(version) }
         versions.removeAll { version.descends($0) }
         if superseded { return true }
+        // Alone (it superseded everything here, as an overwrite does), it
+        // needs no place among others, nor the metadata that orders them.
+        guard !versions.isEmpty else {
+            versions = [version]
+            return true
+        }
         let key = Metadata.bytes(of: version)
         let place = versions.firstIndex { key.lexicographicallyPrecedes(Metadata.bytes(of: $0)) } ?? versions.endIndex
         versions.insert(version, at: place)
