@@ -22,9 +22,20 @@ public enum ContextToken {
     /// The token of a metadata string; `""` for `""`.
     public static func encode(_ metadata: String) -> String {
         guard !metadata.isEmpty else { return "" }
-        var bytes = [version] + Array(metadata.utf8)
-        let checksum = fnv1a(bytes)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: checksum >> shift)) }
+        var metadata = metadata
+        // Written in place: every write's answer carries a token.
+        let bytes = metadata.withUTF8 { utf8 in
+            let signed = 1 + utf8.count
+            return [UInt8](unsafeUninitializedCapacity: signed + checksumSize) { out, count in
+                out[0] = version
+                for index in utf8.indices { out[1 + index] = utf8[index] }
+                let checksum = fnv1a(out[..<signed])
+                for index in 0..<checksumSize {
+                    out[signed + index] = UInt8(truncatingIfNeeded: checksum >> (56 - 8 * index))
+                }
+                count = signed + checksumSize
+            }
+        }
         return Base64URL.encode(bytes)
     }
 

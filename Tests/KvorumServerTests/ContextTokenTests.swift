@@ -22,6 +22,14 @@ struct ContextTokenTests {
         #expect(ContextToken.decode("") == "")
     }
 
+    /// The format is fixed: clients keep tokens across upgrades. These were
+    /// computed outside Swift (Python's base64 and FNV-1a by hand).
+    @Test func knownTokens() {
+        #expect(ContextToken.encode("node1.2:1|") == "AW5vZGUxLjI6MXzg707QRkmoOg")
+        #expect(ContextToken.encode("node2.3:2|node2.3:1") == "AW5vZGUyLjM6Mnxub2RlMi4zOjEGu9fhzl0wzQ")
+        #expect(ContextToken.decode("AW5vZGUxLjI6MXzg707QRkmoOg") == "node1.2:1|")
+    }
+
     /// Changing any one character of a token to any other printable ASCII
     /// character, dropping one or adding one makes it fail to decode.
     @Test(arguments: samples)
