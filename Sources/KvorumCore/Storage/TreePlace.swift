@@ -45,15 +45,16 @@ public struct TreePlace: Hashable, Sendable {
         precondition(encodedSiblings.first == WireCodec.version, "not a store's encoding of siblings")
         var writer = WireCodec.Writer()
         writer.key(key)
+        // FNV-1a over the key's encoding, then the siblings'.
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in writer.bytes {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01b3
+        func hash(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                h ^= UInt64(byte)
+                h &*= 0x0000_0100_0000_01b3
+            }
         }
-        for byte in encodedSiblings.dropFirst() {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01b3
-        }
+        hash(writer.bytes)
+        hash(encodedSiblings.dropFirst())
         return StableHash.mix(h)
     }
 }

@@ -92,12 +92,16 @@ final class HTTPHandler: ChannelDuplexHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         guard !closing else { return }
-        if awaitingAnswer || draining || !waiting.isEmpty {
+        if mustWait {
             waiting.append(.part(part))
         } else {
             serve(part, context: context)
         }
     }
+
+    /// Whether what arrives now must wait its turn: a request is being
+    /// answered, or others wait before it.
+    private var mustWait: Bool { awaitingAnswer || draining || !waiting.isEmpty }
 
     func read(context: ChannelHandlerContext) {
         if awaitingAnswer { readPending = true } else { context.read() }
@@ -105,7 +109,7 @@ final class HTTPHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard let parserError = error as? HTTPParserError else { return context.close(promise: nil) }
-        if awaitingAnswer || draining || !waiting.isEmpty {
+        if mustWait {
             waiting.append(.malformed(parserError))
         } else {
             refuse(parserError)

@@ -157,13 +157,7 @@ final class PeerTransport: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard !closing else { return }
         let frame = frame(for: message)
-        let peer: Peer
-        if let known = peers[address] {
-            peer = known
-        } else {
-            peer = Peer()
-            peers[address] = peer
-        }
+        let peer = peer(at: address)
         if let channel = peer.channel, channel.isActive {
             guard channel.isWritable else { return metrics.dropped(.bufferFull) }
             channel.write(frame, promise: nil)
@@ -178,6 +172,14 @@ final class PeerTransport: @unchecked Sendable {
             peer.queue.append((frame, .now() + .nanoseconds(Int64(limits.queueTimeout * 1e9))))
         }
         connect(address, peer)
+    }
+
+    /// The record of the peer at `address`, made the first time.
+    private func peer(at address: Address) -> Peer {
+        if let known = peers[address] { return known }
+        let peer = Peer()
+        peers[address] = peer
+        return peer
     }
 
     /// The frame carrying `message`. A write goes to each of its replicas
@@ -310,8 +312,7 @@ final class PeerTransport: @unchecked Sendable {
 
     /// Makes `channel` the connection to `address`, resolving a simultaneous dial.
     private func adopt(_ channel: Channel, for address: Address, dialedByUs: Bool) {
-        let peer = peers[address] ?? Peer()
-        peers[address] = peer
+        let peer = peer(at: address)
         if let existing = peer.channel, existing !== channel, existing.isActive {
             // Both sides dialed: both keep the connection the lower address dialed.
             let winnerDialedByUs = ownAddress < address
