@@ -299,6 +299,22 @@ struct SQLiteStorageTests {
         }
     }
 
+    /// SQLite keeps no memory statistics in a node: counting them took a
+    /// process-wide mutex on every allocation and free. With them off,
+    /// SQLite reports no memory in use, however much a store has used.
+    @Test func sqliteKeepsNoMemoryStatistics() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStorage(directory: directory)
+            defer { store.close() }
+            for i in 0..<100 {
+                store.setRecord(StoredRecord(siblings: SiblingSet([version("n1", 1, "v\(i)")])), for: Key("key-\(i)"))
+            }
+            #expect(store.record(for: "key-7")?.siblings.values == ["v7"])
+            #expect(sqlite3_memory_used() == 0)
+            #expect(sqlite3_memory_highwater(0) == 0)
+        }
+    }
+
     /// Between checkpoint rounds the store's connection holds the database
     /// alone (SQLite's exclusive locking mode: no file or WAL-index lock per
     /// commit), lets it go when a round is due, and takes it back after.

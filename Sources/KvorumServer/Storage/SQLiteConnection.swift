@@ -32,7 +32,13 @@ final class SQLiteConnection {
     /// What `onCommit` installed; kept alive while SQLite may call it.
     private var commitHook: CommitHook?
 
+    /// SQLite's process-wide settings, made once before the first
+    /// connection opens (`shim.h` says why). False only if something else
+    /// in this process initialized SQLite first.
+    private static let configured: Bool = kvorum_sqlite3_disable_memory_statistics() == SQLITE_OK
+
     init(path: String) throws(SQLiteStorageError) {
+        _ = Self.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
