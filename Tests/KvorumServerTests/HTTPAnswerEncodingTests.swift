@@ -53,6 +53,18 @@ struct HTTPAnswerEncodingTests {
         }
     }
 
+    /// Long headers and a long content type fit: the head's room is
+    /// reserved from their lengths.
+    @Test func longHeadersFit() {
+        let long = String(repeating: "v", count: 10_000)
+        let answer = HTTPAnswer(
+            status: .custom(code: 999, reasonPhrase: String(repeating: "r", count: 300)), body: [1],
+            contentType: "text/" + long, headers: [("X-A", long), ("X-" + long, "b")])
+        let text = Self.encoded(answer, keepAlive: false)
+        #expect(text.hasPrefix("HTTP/1.1 999 " + String(repeating: "r", count: 300) + "\r\nContent-Type: text/" + long))
+        #expect(text.hasSuffix("\r\nX-A: \(long)\r\nX-\(long): b\r\nConnection: close\r\n\r\n\u{1}"))
+    }
+
     /// A header value a client could have stored with a line break in it
     /// (a content type given over the binary protocol) never reaches the
     /// wire: the answer becomes a 500 that names the header.

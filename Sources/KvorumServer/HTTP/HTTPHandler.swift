@@ -264,55 +264,35 @@ extension HTTPAnswer {
             return HTTPAnswer.error(.internalServerError, message).encode(
                 into: &buffer, keepAlive: keepAlive, withBody: withBody)
         }
-        // The head is gathered in an array and written to the buffer at
-        // once: each write to a `ByteBuffer` pays for a uniqueness and an
+        // The head is written into room reserved in the buffer at once:
+        // each write to a `ByteBuffer` pays for a uniqueness and an
         // exclusivity check, and a head has some twenty parts.
-        var head: [UInt8] = []
-        head.reserveCapacity(
-            128 + contentType.utf8.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
-        Self.append("HTTP/1.1 ", to: &head)
-        Self.appendDecimal(Int(status.code), to: &head)
-        Self.append(" ", to: &head)
-        Self.append(status.reasonPhrase, to: &head)
-        Self.append("\r\nContent-Type: ", to: &head)
-        Self.append(contentType, to: &head)
-        Self.append("\r\nContent-Length: ", to: &head)
-        Self.appendDecimal(body.count, to: &head)
-        Self.append("\r\n", to: &head)
-        for (name, value) in headers {
-            Self.append(name, to: &head)
-            Self.append(": ", to: &head)
-            Self.append(value, to: &head)
-            Self.append("\r\n", to: &head)
+        let reason = status.reasonPhrase
+        let room =
+            HeadWriter.fixedRoom + reason.utf8.count + contentType.utf8.count
+            + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { memory in
+            var head = HeadWriter(memory)
+            head.write("HTTP/1.1 ")
+            head.write(decimal: Int(status.code))
+            head.write(" ")
+            head.write(reason)
+            head.write("\r\nContent-Type: ")
+            head.write(contentType)
+            head.write("\r\nContent-Length: ")
+            head.write(decimal: body.count)
+            head.write("\r\n")
+            for (name, value) in headers {
+                head.write(name)
+                head.write(": ")
+                head.write(value)
+                head.write("\r\n")
+            }
+            if !keepAlive { head.write("Connection: close\r\n") }
+            head.write("\r\n")
+            return head.count
         }
-        if !keepAlive { Self.append("Connection: close\r\n", to: &head) }
-        Self.append("\r\n", to: &head)
-        buffer.writeBytes(head)
         if withBody { buffer.writeBytes(body) }
-    }
-
-    /// Appends text's UTF-8 bytes from its buffer: appending a `String`'s
-    /// `utf8` view went through the generic path, element by element.
-    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    private static func append(_ text: String, to bytes: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
-    }
-
-    /// Appends a non-negative number's decimal digits.
-    private static func appendDecimal(_ number: Int, to bytes: inout [UInt8]) {
-        precondition(number >= 0, "a status code or a length is never negative")
-        var divisor = 1
-        while divisor <= number / 10 { divisor *= 10 }
-        var rest = number
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     static func isValidField(name: String, value: String) -> Bool {
@@ -343,5 +323,56 @@ extension HTTPAnswer {
     /// A byte of `field-value` (RFC 9110 §5.5): anything but a control character, tab allowed.
     private static func isValueByte(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
+    }
+}
+
+/// Writes an answer's head into memory reserved for it, which must have
+/// room for everything written (checked).
+private struct HeadWriter {
+    /// Room for the head's fixed text and its two numbers; the caller adds
+    /// the lengths of the reason phrase, the content type and the headers
+    /// (each with 4 bytes for `: ` and the line end).
+    static let fixedRoom = 128
+
+    private let memory: UnsafeMutableRawBufferPointer
+    /// Bytes written so far.
+    private(set) var count = 0
+
+    init(_ memory: UnsafeMutableRawBufferPointer) {
+        self.memory = memory
+    }
+
+    mutating func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A non-negative number's decimal digits.
+    mutating func write(decimal number: Int) {
+        precondition(number >= 0, "a status code or a length is never negative")
+        var divisor = 1
+        while divisor <= number / 10 { divisor *= 10 }
+        var rest = number
+        while divisor > 0 {
+            write(byte: UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private mutating func write(byte: UInt8) {
+        precondition(count < memory.count, "an answer's head outgrew the room reserved for it")
+        memory[count] = byte
+        count += 1
+    }
+
+    private mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        precondition(count + bytes.count <= memory.count, "an answer's head outgrew the room reserved for it")
+        UnsafeMutableRawBufferPointer(rebasing: memory[count..<count + bytes.count]).copyMemory(from: bytes)
+        count += bytes.count
     }
 }
