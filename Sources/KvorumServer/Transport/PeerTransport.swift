@@ -465,17 +465,21 @@ final class PeerTransport: @unchecked Sendable {
 
 /// Cuts the bytes read into frames and hands them to the transport;
 /// remembers which peer this is.
+///
+/// Its state skips the runtime's exclusivity check (`@exclusivity(unchecked)`,
+/// as the transport's does): it lives on the connection's event loop, and
+/// each access ends before the frame it found is handed on.
 private final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     unowned let transport: PeerTransport
-    var peerAddress: Address?
+    @exclusivity(unchecked) var peerAddress: Address?
     /// On an accepted TLS connection, the name its certificate was checked for.
-    var certifiedName: String?
+    @exclusivity(unchecked) var certifiedName: String?
     /// Set when the transport refuses this connection: nothing more is read
     /// from it, not even frames behind the refused one in the same read.
-    var refused = false
-    private var frames: PeerFrameSplitter
+    @exclusivity(unchecked) var refused = false
+    @exclusivity(unchecked) private var frames: PeerFrameSplitter
 
     init(transport: PeerTransport, peerAddress: Address?, maximumFrameSize: Int) {
         self.transport = transport
