@@ -143,23 +143,28 @@ enum Base64URL {
         var text = text
         // On the UTF-8 buffer: iterating `String.UTF8View` checks each step.
         return text.withUTF8 { symbols in
-            var bits: UInt32 = 0
-            var count = 0
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(symbols.count * 3 / 4)
-            for symbol in symbols {
-                guard let value = value(of: symbol) else { return nil }
-                bits = bits << 6 | UInt32(value)
-                count += 6
-                if count >= 8 {
-                    count -= 8
-                    bytes.append(UInt8(truncatingIfNeeded: bits >> count))
+            var failed = false
+            let bytes = [UInt8](unsafeUninitializedCapacity: symbols.count * 3 / 4) { out, written in
+                var bits: UInt32 = 0
+                var count = 0
+                for symbol in symbols {
+                    guard let value = value(of: symbol) else {
+                        failed = true
+                        return
+                    }
+                    bits = bits << 6 | UInt32(value)
+                    count += 6
+                    if count >= 8 {
+                        count -= 8
+                        out[written] = UInt8(truncatingIfNeeded: bits >> count)
+                        written += 1
+                    }
                 }
+                // A lone 6-bit tail, or leftover bits that are not zero, is
+                // text `encode` never writes.
+                failed = count >= 6 || bits & ((1 << count) - 1) != 0
             }
-            // A lone 6-bit tail, or leftover bits that are not zero, is text
-            // `encode` never writes.
-            guard count < 6, bits & ((1 << count) - 1) == 0 else { return nil }
-            return bytes
+            return failed ? nil : bytes
         }
     }
 }

@@ -157,6 +157,16 @@ struct WireCodecTests {
     }
 
     /// The binary form stays compact: a write of two versions fits in under 150 bytes.
+    /// Fixed-width numbers (digests, hashes) go most significant byte
+    /// first, as every node since the first has sent them.
+    @Test func fixed64IsBigEndian() throws {
+        var writer = WireCodec.Writer()
+        writer.fixed64(0x0102_0304_0506_0708)
+        #expect(writer.bytes == [1, 2, 3, 4, 5, 6, 7, 8])
+        var reader = WireCodec.Reader(writer.bytes)
+        #expect(try reader.fixed64() == 0x0102_0304_0506_0708)
+    }
+
     @Test func isCompact() throws {
         let message = PeerMessage(
             from: "node01", viewDigest: 7, body: .write(op: 3, key: "key", siblings: Self.siblings, hintFor: nil))

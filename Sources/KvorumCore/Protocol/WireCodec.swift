@@ -36,7 +36,9 @@ public enum WireCodec {
     /// The version byte, then what `body` writes.
     private static func versioned(_ body: (inout Writer) -> Void) -> [UInt8] {
         var writer = Writer()
-        writer.bytes.reserveCapacity(64)
+        // Room for a write's message (its value and metadata) at once:
+        // growing the array as bytes come cost a copy at each doubling.
+        writer.bytes.reserveCapacity(256)
         writer.byte(version)
         body(&writer)
         return writer.bytes
@@ -127,10 +129,9 @@ extension WireCodec {
             for element in items { item(&self, element) }
         }
 
+        /// Eight bytes, big-endian, appended at once.
         mutating func fixed64(_ value: UInt64) {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-            }
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
         }
 
         mutating func dot(_ d: Dot) {
