@@ -329,10 +329,13 @@ public final class ServerNode: @unchecked Sendable {
             groupCommit?.beginBatch()
             loop.execute { [unowned self] in self.endTurn() }
         }
-        for effect in node.handle(event, now: now) {
-            switch effect {
-            case .send, .reply: held.append(effect)
-            case .setTimer, .cancelTimer: carryOut(effect)
+        // Effects are read where they are, by index: a `for … in` loop or a
+        // pattern binding copies each one, message and all.
+        let effects = node.handle(event, now: now)
+        for index in effects.indices {
+            switch effects[index] {
+            case .send, .reply: held.append(effects[index])
+            case .setTimer, .cancelTimer: carryOut(effects[index])
             }
         }
         for observation in node.observations {
@@ -349,22 +352,28 @@ public final class ServerNode: @unchecked Sendable {
         let effects = held
         held = []
         if let groupCommit, groupCommit.hasPendingChanges {
-            for case .send(let address, let message) in effects where message.body.mayLeaveBeforeCommit {
-                transport.send(message, to: address)
+            for index in effects.indices where Self.leavesBeforeCommit(effects[index]) {
+                carryOut(effects[index])
             }
             transport.flush()
             let begin = NIODeadline.now()
             groupCommit.commitBatch()
             metrics.commitDuration.record(.nanoseconds((NIODeadline.now() - begin).nanoseconds))
-            for effect in effects {
-                if case .send(_, let message) = effect, message.body.mayLeaveBeforeCommit { continue }
-                carryOut(effect)
+            for index in effects.indices where !Self.leavesBeforeCommit(effects[index]) {
+                carryOut(effects[index])
             }
         } else {
             groupCommit?.commitBatch()
-            for effect in effects { carryOut(effect) }
+            for index in effects.indices { carryOut(effects[index]) }
         }
         transport.flush()
+    }
+
+    /// Whether a held effect is a request to a peer, which may leave before
+    /// the turn's changes are committed (`PeerBody.mayLeaveBeforeCommit`).
+    private static func leavesBeforeCommit(_ effect: Effect) -> Bool {
+        guard case .send(_, let message) = effect else { return false }
+        return message.body.mayLeaveBeforeCommit
     }
 
     private func carryOut(_ effect: Effect) {
