@@ -50,7 +50,11 @@ public enum ContextToken {
         let body = bytes.dropLast(checksumSize)
         let stored = bytes.suffix(checksumSize).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard fnv1a(body) == stored else { return nil }
-        return String(validating: body.dropFirst(), as: UTF8.self)
+        let metadata = body.dropFirst()
+        // Metadata is nearly always ASCII, valid UTF-8 as it is; the
+        // general check is the standard library's generic one.
+        if metadata.allSatisfy({ $0 < 0x80 }) { return String(decoding: metadata, as: UTF8.self) }
+        return String(validating: metadata, as: UTF8.self)
     }
 
     /// FNV-1a, 64 bits: every single changed byte changes the result.

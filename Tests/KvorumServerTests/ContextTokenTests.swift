@@ -30,6 +30,20 @@ struct ContextTokenTests {
         #expect(ContextToken.decode("AW5vZGUxLjI6MXzg707QRkmoOg") == "node1.2:1|")
     }
 
+    /// A token whose checksum matches but whose metadata is not UTF-8 (one
+    /// no node hands out) is damaged; ASCII and other UTF-8 decode.
+    @Test func metadataMustBeUTF8() {
+        func token(_ metadata: [UInt8]) -> String {
+            let signed = [1] + metadata
+            let checksum = ContextToken.fnv1a(signed)
+            return Base64URL.encode(signed + (0..<8).map { UInt8(truncatingIfNeeded: checksum >> (56 - 8 * $0)) })
+        }
+        #expect(ContextToken.decode(token(Array("n1.1:1|".utf8))) == "n1.1:1|")
+        #expect(ContextToken.decode(token(Array("nödé.1:1|".utf8))) == "nödé.1:1|")
+        #expect(ContextToken.decode(token([0x6E, 0xFF, 0x3A, 0x31])) == nil)
+        #expect(ContextToken.decode(token([0x6E, 0xC3])) == nil)
+    }
+
     /// Changing any one character of a token to any other printable ASCII
     /// character, dropping one or adding one makes it fail to decode.
     @Test(arguments: samples)

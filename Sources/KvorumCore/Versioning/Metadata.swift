@@ -102,6 +102,7 @@ public enum Metadata {
         // in canonical order, so a duplicate can only follow an entry out of
         // that order, and only then is a table of the actors seen built.
         var ranges: [VersionVector.Range] = []
+        ranges.reserveCapacity(text.count(where: { $0 == UInt8(ascii: ",") }) + 1)
         var seen: Set<String>?
         var dots: [Dot] = []
         var itemStart = text.startIndex
