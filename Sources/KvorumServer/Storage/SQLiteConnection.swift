@@ -207,40 +207,64 @@ final class SQLiteStatement {
     /// each until it returns false or the rows run out, then resets the
     /// statement. For reads: a write must step to completion (`run`).
     func scan(_ values: [SQLiteValue], row: (SQLiteRow) throws -> Bool) throws {
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
-        for (offset, value) in values.enumerated() {
-            let rc = bind(value, at: Int32(offset + 1))
-            guard rc == SQLITE_OK else { throw connection.error(rc, sql) }
-        }
-        while true {
-            let rc = sqlite3_step(handle)
-            if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw connection.error(rc, sql) }
-            guard try row(SQLiteRow(handle: handle)) else { return }
+        try withBindings(values, from: 0) {
+            defer {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
+            while true {
+                let rc = sqlite3_step(handle)
+                if rc == SQLITE_DONE { return }
+                guard rc == SQLITE_ROW else { throw connection.error(rc, sql) }
+                guard try row(SQLiteRow(handle: handle)) else { return }
+            }
         }
     }
 
-    private func bind(_ value: SQLiteValue, at index: Int32) -> Int32 {
-        switch value {
+    /// Binds `values[index...]` and runs `body`, which must leave the
+    /// statement reset and unbound. Text and blobs are bound where they lie
+    /// (`SQLITE_STATIC`), valid while `body` runs: SQLite copying each one
+    /// (`SQLITE_TRANSIENT`), after a C string was made of every text, cost
+    /// five allocations per write.
+    private func withBindings(_ values: [SQLiteValue], from index: Int, _ body: () throws -> Void) throws {
+        guard index < values.count else { return try body() }
+        let position = Int32(index + 1)
+        func next() throws { try withBindings(values, from: index + 1, body) }
+        switch values[index] {
         case .integer(let number):
-            return sqlite3_bind_int64(handle, index, number)
-        case .text(let text):
-            // An explicit length keeps NUL bytes inside the text; the
-            // terminator guarantees a non-nil pointer for the empty string.
-            let bytes = text.utf8CString
-            return bytes.withUnsafeBufferPointer {
-                sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count - 1), sqliteTransient)
+            try bound(sqlite3_bind_int64(handle, position, number))
+            try next()
+        case .null:
+            try bound(sqlite3_bind_null(handle, position))
+            try next()
+        case .text(var text):
+            // An explicit length keeps NUL bytes inside the text; the empty
+            // text needs a pointer all the same (a null one binds NULL).
+            try text.withUTF8 { bytes in
+                let start = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? emptyText
+                try bound(
+                    sqlite3_bind_text(
+                        handle, position, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), sqliteStatic))
+                try next()
             }
         case .blob(let bytes):
-            guard !bytes.isEmpty else { return sqlite3_bind_zeroblob(handle, index, 0) }
-            return bytes.withUnsafeBytes {
-                sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient)
+            guard !bytes.isEmpty else {
+                try bound(sqlite3_bind_zeroblob(handle, position, 0))
+                return try next()
             }
-        case .null:
-            return sqlite3_bind_null(handle, index)
+            try bytes.withUnsafeBytes {
+                try bound(sqlite3_bind_blob(handle, position, $0.baseAddress, Int32($0.count), sqliteStatic))
+                try next()
+            }
+        }
+    }
+
+    /// Throws for a failed bind, first unbinding what was bound: those
+    /// values' memory is released as the error unwinds.
+    private func bound(_ rc: Int32) throws {
+        guard rc == SQLITE_OK else {
+            sqlite3_clear_bindings(handle)
+            throw connection.error(rc, sql)
         }
     }
 }
@@ -268,5 +292,8 @@ struct SQLiteRow {
     }
 }
 
-/// `SQLITE_TRANSIENT`: SQLite copies a bound value before the bind returns.
-private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// `SQLITE_STATIC`: a bound value's memory stays valid until the statement
+/// is unbound, and SQLite reads it where it lies.
+private let sqliteStatic = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+/// What an empty text is bound to: a valid pointer, as a null one binds NULL.
+private var emptyText: UnsafeRawPointer { UnsafeRawPointer(("" as StaticString).utf8Start) }
