@@ -23,6 +23,17 @@ struct HintQueue: Hashable {
     private var sequence: UInt64 = 0
     /// Batches awaiting acknowledgement, by batch id.
     private var inFlight: [UInt64: Batch] = [:]
+    /// Target → its pending keys in byte order as a pass over them began, and
+    /// how far the pass has come. Batches walk the pass instead of sorting
+    /// every pending key again for each batch, which cost a quadratic sort
+    /// once tens of thousands of hints piled up; keys hinted during a pass go
+    /// out in the next one.
+    private var passes: [String: Pass] = [:]
+
+    private struct Pass: Hashable {
+        var keys: [Key]
+        var next = 0
+    }
 
     /// The queue as `storage` left it.
     init(restoring hints: [Hint]) {
@@ -78,31 +89,50 @@ struct HintQueue: Hashable {
     mutating func remove(target: String, key: Key, storage: any Storage) {
         guard pending[target]?[key] != nil else { return }
         pending[target]![key] = nil
-        if pending[target]!.isEmpty { pending[target] = nil }
+        if pending[target]!.isEmpty {
+            pending[target] = nil
+            passes[target] = nil
+        }
         storage.removeHint(target: target, key: key)
     }
 
-    /// The next batch for `target`: up to `limit` of its keys, in byte order,
-    /// with the records `storage` holds for them. Hints for keys with no
-    /// record left are dropped on the way; a batch for `target` still in
-    /// flight is forgotten (its late acknowledgement will be ignored).
+    /// The next batch for `target`: up to `limit` of its keys, the next ones
+    /// of the current pass over its pending keys in byte order (a new pass
+    /// starts when one ends), with the records `storage` holds for them.
+    /// Hints for keys with no record left are dropped on the way; a batch for
+    /// `target` still in flight is forgotten (its late acknowledgement will be
+    /// ignored, and its keys, still pending, go out in the next pass).
     /// - Returns: the batch and its records, or nil when nothing is left to send.
     mutating func collectBatch(
         for target: String, limit: Int, storage: any Storage
     ) -> (batch: Batch, records: [KeyedSiblings])? {
-        guard let byKey = pending[target] else { return nil }
         for (id, batch) in inFlight where batch.target == target { inFlight[id] = nil }
         var batch = Batch(target: target, entries: [])
         var records: [KeyedSiblings] = []
-        for key in byKey.keys.sorted() {
-            guard records.count < limit else { break }
+        var startedPass = false
+        // The target's hints are looked up, never held, while hints are
+        // removed: a second reference would make each removal copy them all.
+        while records.count < limit, pending[target] != nil {
+            var pass = passes.removeValue(forKey: target) ?? Pass(keys: [])
+            if pass.next == pass.keys.count {
+                // A batch ends with its pass (a new pass may hold its keys
+                // again), and begins one only when empty, once.
+                guard records.isEmpty, !startedPass else { break }
+                startedPass = true
+                pass = Pass(keys: pending[target]!.keys.sorted())
+            }
+            let key = pass.keys[pass.next]
+            pass.next += 1
+            passes[target] = pass
+            guard let sequence = pending[target]?[key] else { continue }
             guard let record = storage.record(for: key), !record.siblings.isEmpty else {
                 remove(target: target, key: key, storage: storage)
                 continue
             }
             records.append(KeyedSiblings(key: key, siblings: record.siblings))
-            batch.entries.append(Entry(key: key, sequence: byKey[key]!))
+            batch.entries.append(Entry(key: key, sequence: sequence))
         }
+        if pending[target] == nil { passes[target] = nil }
         return records.isEmpty ? nil : (batch, records)
     }
 

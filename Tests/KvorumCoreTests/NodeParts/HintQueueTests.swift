@@ -103,6 +103,35 @@ struct HintQueueTests {
         #expect(records.map(\.key) == ["a", "b"])
     }
 
+    /// Batches walk one pass over the keys in byte order, whether or not the
+    /// last batch was acknowledged, instead of sorting every pending key
+    /// again and sending the first ones each time; a key hinted during a
+    /// pass, and a key whose batch went unacknowledged, go out in the next.
+    @Test func batchesWalkAPassAndLaterHintsGoInTheNext() throws {
+        let storage = MemoryStorage()
+        var queue = HintQueue(restoring: [])
+        for key: Key in ["k1", "k2", "k3", "k4", "k5"] {
+            storage.setRecord(record(key.text), for: key)
+            _ = queue.add(target: "t", key: key, limit: 10, storage: storage)
+        }
+        var batches: [[Key]] = []
+        func collect(acknowledging: Bool) throws {
+            let collected = queue.collectBatch(for: "t", limit: 2, storage: storage)
+            let (batch, records) = try #require(collected)
+            batches.append(records.map(\.key))
+            queue.dispatched(batch, id: UInt64(batches.count))
+            if acknowledging { _ = queue.acknowledge(UInt64(batches.count), storage: storage) }
+        }
+        try collect(acknowledging: false)
+        storage.setRecord(record("early"), for: "k0")
+        _ = queue.add(target: "t", key: "k0", limit: 10, storage: storage)
+        try collect(acknowledging: true)
+        try collect(acknowledging: true)
+        try collect(acknowledging: true)
+        #expect(batches == [["k1", "k2"], ["k3", "k4"], ["k5"], ["k0", "k1"]])
+        #expect(queue.keys(for: "t") == ["k2"])
+    }
+
     /// Two keys that differ only in Unicode normalisation (equal as Swift
     /// `String`s) are two hints: each carries its own record, and settling
     /// one leaves the other pending.
