@@ -1,6 +1,6 @@
-import KvorumTestKit
 import KvorumCore
 import KvorumSimulation
+import KvorumTestKit
 import Testing
 
 /// Merkle-tree anti-entropy (Dynamo §4.7): replicas converge even when every
@@ -93,6 +93,74 @@ struct AntiEntropyTests {
         #expect(rows[3].1 <= 12)
         #expect(rows.map(\.2) == rows.map(\.2).sorted())
         #expect(rows[3].2 < 60_000, "100 differing keys should not ship the 10,000")
+    }
+
+    /// Records the most partitions any one `aeKeys` message compared.
+    final class PartitionCounter: SimulatedNode {
+        final class Most {
+            var partitions = 0
+        }
+
+        let node: KvorumNode
+        let most: Most
+
+        init(_ node: KvorumNode, most: Most) {
+            self.node = node
+            self.most = most
+        }
+
+        func handle(_ event: Event, now: Double) -> [Effect] {
+            let effects = node.handle(event, now: now)
+            for case .send(_, let message) in effects {
+                if case .aeKeys(let partitions, _) = message.body {
+                    most.partitions = max(most.partitions, partitions.count)
+                }
+            }
+            return effects
+        }
+    }
+
+    /// When more partitions differ than an exchange's key budget covers (a
+    /// replica missed a thousand writes spread over most of the ring), each
+    /// exchange compares only as many as fit, and later rounds take the
+    /// rest in turn until the replicas agree. Unbounded, the first exchange
+    /// would list nearly a thousand partitions: on a store of millions of
+    /// keys, seconds of reads on the node's thread.
+    @Test func anExchangeOverItsKeyBudgetComparesPartitionsInTurn() {
+        let most = PartitionCounter.Most()
+        let sim = Simulation(seed: 1, network: .harness) { config, storage in
+            PartitionCounter(KvorumNode(config: config, storage: storage), most: most)
+        }
+        for name in ["node01", "node02", "node03"] {
+            sim.addNode(name: name) {
+                $0.antiEntropyInterval = name == "node01" ? 1 : nil
+                $0.antiEntropyKeyBudget = 64
+                $0.viewExchangeInterval = nil
+            }
+        }
+        #expect(sim.formCluster(["node01", "node02", "node03"], via: "node01"))
+        let keys = (0..<10_000).map { Key("key-\($0)") }
+        let loader = Dot(actor: "loader.1", counter: 1)
+        for name in sim.nodeNames {
+            let storage = sim.storage(of: name)
+            for (i, key) in keys.enumerated() {
+                var version = Version(dot: loader, past: VersionVector(), value: "v\(i)")
+                if name == "node02" && i < 1000 {
+                    version = Version(
+                        dot: Dot(actor: "loader.1", counter: 2), past: VersionVector(["loader.1": 1]), value: "new\(i)")
+                }
+                storage.setRecord(StoredRecord(siblings: SiblingSet([version])), for: key)
+            }
+            sim.crash(name)
+            sim.restart(name)
+        }
+        sim.run(for: 150)
+        // 10,000 keys over 4,096 partitions is 2 a partition: 32 fit 64 keys.
+        #expect(most.partitions == 32)
+        let stale = keys.prefix(1000).filter {
+            sim.storage(of: "node01").record(for: $0)?.siblings.values.first?.hasPrefix("new") != true
+        }
+        #expect(stale.isEmpty, "\(stale.count) of 1,000 keys not repaired")
     }
 
     /// A replica that missed a write whose every hint was lost (the stand-in's

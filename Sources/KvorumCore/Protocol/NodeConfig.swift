@@ -46,6 +46,13 @@ public struct NodeConfig: Sendable, Equatable {
     /// How often a node starts an anti-entropy exchange with one peer
     /// (Dynamo §4.7); nil turns anti-entropy off.
     public var antiEntropyInterval: Double? = 10
+    /// About how many keys one anti-entropy exchange compares, at the tree's
+    /// average keys per partition: when more partitions differ (after a
+    /// replica was away while writes went on), the rest wait for later
+    /// rounds, in turn. Listing a partition's key digests reads the store on
+    /// the node's thread; with a million keys, every partition at once is
+    /// seconds of reads, long enough for peers to suspect the node.
+    public var antiEntropyKeyBudget = 2048
     /// How often a member sends its view digest to one other member, in
     /// turn, so that a lost membership change is repaired even when no
     /// other traffic flows; nil turns the exchange off.

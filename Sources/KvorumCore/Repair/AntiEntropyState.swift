@@ -3,6 +3,8 @@
 struct AntiEntropyState: Hashable {
     private(set) var tree: MerkleTree
     private var turns = RoundRobin()
+    /// Where the next exchange over budget starts choosing partitions.
+    private var nextPartition = 0
 
     init(partitions: Int, restoring summaries: [PartitionSummary] = []) {
         tree = MerkleTree(partitions: partitions, restoring: summaries)
@@ -23,6 +25,24 @@ struct AntiEntropyState: Hashable {
         let shared = compute()
         tree.share(with: peer, mask: shared)
         return shared
+    }
+
+    /// Of the differing `partitions` an exchange reached, those whose keys it
+    /// compares: all of them while their keys fit `keyBudget`, estimated at
+    /// the tree's average per partition; otherwise as many as fit (at least
+    /// one), taken in turn from where the last such choice stopped, so every
+    /// partition gets its turn over later rounds. Comparing a partition reads
+    /// every key of it from the store, on the node's own thread.
+    mutating func partitionsToCompare(_ partitions: [Int], keyBudget: Int) -> [Int] {
+        precondition(keyBudget > 0, "an exchange compares at least one key")
+        let perPartition = max(1, tree.keyCount / max(1, tree.leaves.count))
+        let fitting = max(1, keyBudget / perPartition)
+        guard partitions.count > fitting else { return partitions }
+        let ordered = partitions.sorted()
+        let start = ordered.firstIndex { $0 >= nextPartition } ?? 0
+        let chosen = (0..<fitting).map { ordered[(start + $0) % ordered.count] }
+        nextPartition = chosen[fitting - 1] + 1
+        return chosen.sorted()
     }
 
     /// The peer whose turn it is.

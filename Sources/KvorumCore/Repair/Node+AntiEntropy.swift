@@ -53,7 +53,8 @@ extension KvorumNode {
                 .aeTree(level: level + 1, entries: tree.hashes(level: level + 1, indices: children, sharedWith: peer)),
                 toAddress: address)
         } else {
-            let partitions = differing.filter { shared[$0] != 0 }
+            let partitions = state.antiEntropy.partitionsToCompare(
+                differing.filter { shared[$0] != 0 }, keyBudget: config.antiEntropyKeyBudget)
             send(.aeKeys(partitions: partitions, digests: digests(in: partitions)), toAddress: address)
         }
     }

@@ -34,6 +34,20 @@ struct AntiEntropyStateTests {
         #expect(computed == 2)
     }
 
+    /// While the differing partitions' keys fit the budget, all of them are
+    /// compared, in the order given; past it, as many as fit at the average
+    /// keys per partition, in turn, wrapping around.
+    @Test func partitionsOverTheKeyBudgetTakeTurns() {
+        var state = AntiEntropyState(partitions: 16)
+        #expect(state.partitionsToCompare([9, 2, 5], keyBudget: 3) == [9, 2, 5])
+        for key in 0..<160 { state.replace(nil, with: UInt64(key + 1), partition: key % 16) }
+        #expect(state.partitionsToCompare([2, 5], keyBudget: 25) == [2, 5])
+        var chosen: [[Int]] = []
+        for _ in 0..<4 { chosen.append(state.partitionsToCompare([11, 2, 7, 5, 13], keyBudget: 25)) }
+        #expect(chosen == [[2, 5], [7, 11], [2, 13], [5, 7]])
+        #expect(state.partitionsToCompare([3, 4], keyBudget: 1) == [3])
+    }
+
     @Test func roundsTakeTurns() {
         var state = AntiEntropyState(partitions: 16)
         var picks: [String?] = []
