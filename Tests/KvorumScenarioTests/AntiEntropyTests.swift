@@ -7,49 +7,39 @@ import Testing
 /// hint is lost, and an exchange costs in proportion to the difference.
 @Suite("Anti-entropy")
 struct AntiEntropyTests {
-    /// Counts the bytes of the anti-entropy messages a node sends, in the
-    /// server's binary encoding.
-    final class ByteCounter: SimulatedNode {
-        /// The running total, shared by every node of one simulation.
-        final class Total {
-            var bytes = 0
-        }
-
+    /// Shows every message a node sends to `watch` (one closure for every
+    /// node of a simulation).
+    final class SendWatcher: SimulatedNode {
         let node: KvorumNode
-        let total: Total
+        let watch: (PeerMessage) -> Void
 
-        init(_ node: KvorumNode, total: Total) {
+        init(_ node: KvorumNode, watch: @escaping (PeerMessage) -> Void) {
             self.node = node
-            self.total = total
+            self.watch = watch
         }
 
         func handle(_ event: Event, now: Double) -> [Effect] {
             let effects = node.handle(event, now: now)
-            for case .send(_, let message) in effects where message.body.kind.hasPrefix("ae") {
-                total.bytes += WireCodec.encode(message).count
-            }
+            for case .send(_, let message) in effects { watch(message) }
             return effects
         }
     }
 
-    /// One exchange between two replicas of 10,000 keys, `differing` of which
-    /// one side holds in a newer version: returns (messages, bytes) and checks
-    /// that afterwards both sides hold the same, newer versions.
-    private func exchange(differing: Int) -> (messages: Int, bytes: Int) {
-        let total = ByteCounter.Total()
-        let sim = Simulation(seed: 1, network: .harness) { config, storage in
-            ByteCounter(KvorumNode(config: config, storage: storage), total: total)
-        }
-        // Only node01 starts exchanges, and no view checks run: every message
-        // counted belongs to the one exchange.
+    /// Three replicas of 10,000 keys where node02 holds the first
+    /// `differing` in a newer version; only node01 starts exchanges, every
+    /// `interval` seconds, and no view checks run. Returns the keys.
+    private func threeReplicas(
+        _ sim: Simulation, differing: Int, interval: Double, configure: (inout NodeConfig) -> Void = { _ in }
+    ) -> [Key] {
         for name in ["node01", "node02", "node03"] {
             sim.addNode(name: name) {
-                $0.antiEntropyInterval = name == "node01" ? 100 : nil
+                $0.antiEntropyInterval = name == "node01" ? interval : nil
                 $0.viewExchangeInterval = nil
+                configure(&$0)
             }
         }
         #expect(sim.formCluster(["node01", "node02", "node03"], via: "node01"))
-        let keys = (0..<10_000).map { "key-\($0)" }
+        let keys = (0..<10_000).map { Key("key-\($0)") }
         let loader = Dot(actor: "loader.1", counter: 1)
         for name in sim.nodeNames {
             let storage = sim.storage(of: name)
@@ -59,21 +49,36 @@ struct AntiEntropyTests {
                     version = Version(
                         dot: Dot(actor: "loader.1", counter: 2), past: VersionVector(["loader.1": 1]), value: "new\(i)")
                 }
-                storage.setRecord(StoredRecord(siblings: SiblingSet([version])), for: Key(key))
+                storage.setRecord(StoredRecord(siblings: SiblingSet([version])), for: key)
             }
             sim.crash(name)
             sim.restart(name)
         }
+        return keys
+    }
+
+    /// One exchange between two replicas of 10,000 keys, `differing` of which
+    /// one side holds in a newer version: returns (messages, bytes) and checks
+    /// that afterwards both sides hold the same, newer versions.
+    private func exchange(differing: Int) -> (messages: Int, bytes: Int) {
+        var bytes = 0
+        let sim = Simulation(seed: 1, network: .harness) { config, storage in
+            SendWatcher(KvorumNode(config: config, storage: storage)) { message in
+                if message.body.kind.hasPrefix("ae") { bytes += WireCodec.encode(message).count }
+            }
+        }
+        // Every message counted belongs to the one exchange.
+        let keys = threeReplicas(sim, differing: differing, interval: 100)
         sim.run(for: 1)
         sim.resetCounters()
-        total.bytes = 0
+        bytes = 0
         while sim.messagesSentByKind["aeTree"] == nil && sim.step() {}
         sim.run(for: 20)
         for key in keys.prefix(differing) {
-            #expect(sim.storage(of: "node01").record(for: Key(key))?.siblings.values.first?.hasPrefix("new") == true)
+            #expect(sim.storage(of: "node01").record(for: key)?.siblings.values.first?.hasPrefix("new") == true)
         }
         #expect(sim.storage(of: "node01").keys().count == keys.count)
-        return (sim.messagesSent, total.bytes)
+        return (sim.messagesSent, bytes)
     }
 
     /// The cost of an exchange grows with the difference, not with the data:
@@ -95,31 +100,6 @@ struct AntiEntropyTests {
         #expect(rows[3].2 < 60_000, "100 differing keys should not ship the 10,000")
     }
 
-    /// Records the most partitions any one `aeKeys` message compared.
-    final class PartitionCounter: SimulatedNode {
-        final class Most {
-            var partitions = 0
-        }
-
-        let node: KvorumNode
-        let most: Most
-
-        init(_ node: KvorumNode, most: Most) {
-            self.node = node
-            self.most = most
-        }
-
-        func handle(_ event: Event, now: Double) -> [Effect] {
-            let effects = node.handle(event, now: now)
-            for case .send(_, let message) in effects {
-                if case .aeKeys(let partitions, _) = message.body {
-                    most.partitions = max(most.partitions, partitions.count)
-                }
-            }
-            return effects
-        }
-    }
-
     /// When more partitions differ than an exchange's key budget covers (a
     /// replica missed a thousand writes spread over most of the ring), each
     /// exchange compares only as many as fit, and later rounds take the
@@ -127,36 +107,16 @@ struct AntiEntropyTests {
     /// would list nearly a thousand partitions: on a store of millions of
     /// keys, seconds of reads on the node's thread.
     @Test func anExchangeOverItsKeyBudgetComparesPartitionsInTurn() {
-        let most = PartitionCounter.Most()
+        var most = 0
         let sim = Simulation(seed: 1, network: .harness) { config, storage in
-            PartitionCounter(KvorumNode(config: config, storage: storage), most: most)
-        }
-        for name in ["node01", "node02", "node03"] {
-            sim.addNode(name: name) {
-                $0.antiEntropyInterval = name == "node01" ? 1 : nil
-                $0.antiEntropyKeyBudget = 64
-                $0.viewExchangeInterval = nil
+            SendWatcher(KvorumNode(config: config, storage: storage)) { message in
+                if case .aeKeys(let partitions, _) = message.body { most = max(most, partitions.count) }
             }
         }
-        #expect(sim.formCluster(["node01", "node02", "node03"], via: "node01"))
-        let keys = (0..<10_000).map { Key("key-\($0)") }
-        let loader = Dot(actor: "loader.1", counter: 1)
-        for name in sim.nodeNames {
-            let storage = sim.storage(of: name)
-            for (i, key) in keys.enumerated() {
-                var version = Version(dot: loader, past: VersionVector(), value: "v\(i)")
-                if name == "node02" && i < 1000 {
-                    version = Version(
-                        dot: Dot(actor: "loader.1", counter: 2), past: VersionVector(["loader.1": 1]), value: "new\(i)")
-                }
-                storage.setRecord(StoredRecord(siblings: SiblingSet([version])), for: key)
-            }
-            sim.crash(name)
-            sim.restart(name)
-        }
+        let keys = threeReplicas(sim, differing: 1000, interval: 1) { $0.antiEntropyKeyBudget = 64 }
         sim.run(for: 150)
         // 10,000 keys over 4,096 partitions is 2 a partition: 32 fit 64 keys.
-        #expect(most.partitions == 32)
+        #expect(most == 32)
         let stale = keys.prefix(1000).filter {
             sim.storage(of: "node01").record(for: $0)?.siblings.values.first?.hasPrefix("new") != true
         }
