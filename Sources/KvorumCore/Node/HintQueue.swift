@@ -109,11 +109,11 @@ struct HintQueue: Hashable {
         for (id, batch) in inFlight where batch.target == target { inFlight[id] = nil }
         var batch = Batch(target: target, entries: [])
         var records: [KeyedSiblings] = []
+        var pass = passes.removeValue(forKey: target) ?? Pass(keys: [])
         var startedPass = false
         // The target's hints are looked up, never held, while hints are
         // removed: a second reference would make each removal copy them all.
         while records.count < limit, pending[target] != nil {
-            var pass = passes.removeValue(forKey: target) ?? Pass(keys: [])
             if pass.next == pass.keys.count {
                 // A batch ends with its pass (a new pass may hold its keys
                 // again), and begins one only when empty, once.
@@ -123,7 +123,6 @@ struct HintQueue: Hashable {
             }
             let key = pass.keys[pass.next]
             pass.next += 1
-            passes[target] = pass
             guard let sequence = pending[target]?[key] else { continue }
             guard let record = storage.record(for: key), !record.siblings.isEmpty else {
                 remove(target: target, key: key, storage: storage)
@@ -132,7 +131,7 @@ struct HintQueue: Hashable {
             records.append(KeyedSiblings(key: key, siblings: record.siblings))
             batch.entries.append(Entry(key: key, sequence: sequence))
         }
-        if pending[target] == nil { passes[target] = nil }
+        if pending[target] != nil { passes[target] = pass }
         return records.isEmpty ? nil : (batch, records)
     }
 
