@@ -65,9 +65,23 @@ extension Simulation {
         guard slot.node != nil else { return }
         slot.node = nil
         slot.life += 1
+        slot.busyUntil = 0
         slot.timers.removeAll()
         slot.openRequests.removeAll()
         log("** crash \(name)")
+    }
+
+    /// Stops the node for `seconds`, as `kill -STOP` and `kill -CONT` would:
+    /// it keeps its memory and its connections but handles nothing
+    /// meanwhile; the messages, timer firings and client requests that come
+    /// due for it wait and are handled in order once it resumes. Pausing a
+    /// crashed node does nothing; a crash ends a pause.
+    public func pause(_ name: String, for seconds: Double) {
+        precondition(seconds >= 0, "a pause lasts no negative time")
+        let slot = slot(name)
+        guard slot.node != nil else { return }
+        slot.busyUntil = max(slot.busyUntil, now + seconds)
+        log("** pause \(name) \(TraceFormat.seconds(seconds)) s")
     }
 
     /// Crashes the node for good, as a host whose disk died: it can never be

@@ -4,8 +4,9 @@ extension Simulation {
     /// Puts a peer message on the network, applying the network model: a
     /// self-message is due at once and never lost; any other may be lost (now
     /// or at delivery, per `network.dropDecision`), duplicated and delayed,
-    /// and held by a cut (`network.cuts`).
-    func send(_ message: PeerMessage, from slot: NodeSlot, to address: Address) {
+    /// and held by a cut (`network.cuts`). It leaves `departingAfter`
+    /// seconds from now, when the event that sent it ends (`WorkModel`).
+    func send(_ message: PeerMessage, from slot: NodeSlot, to address: Address, departingAfter: Double) {
         let sender = slot.config.name
         let body = { TraceFormat.describe(message.body) }
         messagesSent += 1
@@ -26,7 +27,7 @@ extension Simulation {
         if destination === slot {
             log("\(sender) -> \(target) \(body())")
             envelope.decidedAtDelivery = false
-            schedule(.message(envelope), after: 0)
+            schedule(.message(envelope), after: departingAfter)
             return
         }
         let copies = network.duplicateRate > 0 && random.chance(network.duplicateRate) ? 2 : 1
@@ -36,16 +37,17 @@ extension Simulation {
                 log("dropped \(sender) -> \(target) \(body()) (\(reason))")
                 continue
             }
-            schedule(.message(envelope), after: drawDelay())
+            schedule(.message(envelope), after: departingAfter + drawDelay())
         }
     }
 
     /// Delivers a message that has come due, unless it is lost now or a cut
-    /// holds it.
+    /// holds it; one that arrives while its destination is busy waits there.
     func deliver(_ envelope: Envelope) {
         let destination = envelope.destination
         let body = { TraceFormat.describe(envelope.message.body) }
-        if case .holds = network.cuts, destination.node != nil, destination.life == envelope.destinationLife,
+        if case .holds = network.cuts, !envelope.arrived, destination.node != nil,
+            destination.life == envelope.destinationLife,
             envelope.source !== destination, let reason = cutOffReason(from: envelope.from, to: envelope.to)
         {
             held.append(envelope)
@@ -57,6 +59,13 @@ extension Simulation {
             return
         }
         guard let node = destination.node else { return }
+        if destination.busyUntil > now {
+            var waiting = envelope
+            waiting.arrived = true
+            waiting.decidedAtDelivery = false
+            queue.insert(.message(waiting), due: destination.busyUntil)
+            return
+        }
         messagesDelivered += 1
         log("\(envelope.to) <- \(envelope.from) \(body())")
         let sender = envelope.source.config.address

@@ -25,6 +25,12 @@ public final class Simulation {
     /// keep the delay they were given; loss decided at delivery uses the model
     /// of that moment.
     @exclusivity(unchecked) public var network: NetworkConfig
+    /// The node model: what handling an event costs a node in virtual time.
+    /// `free` (the harness) by default; may be changed mid-run.
+    @exclusivity(unchecked) public var workModel: WorkModel = .free
+    /// The longest event handled so far under a work model that is not
+    /// free; nil until then. Not cleared by `resetCounters()`.
+    public private(set) var longestEvent: LongestEvent?
     /// One readable line per event, effect, drop and fault, in order.
     public private(set) var trace: [String] = []
     /// Also print trace lines as they are produced.
@@ -152,6 +158,11 @@ public final class Simulation {
             return id
         }
         slot.openRequests.insert(id)
+        if slot.busyUntil > now {
+            log(line() + " (waits: \(name) busy)")
+            queue.insert(.client(node: slot, id: id, request: request, life: slot.life), due: slot.busyUntil)
+            return id
+        }
         log(line())
         handle(.client(id, request), at: slot, node: node)
         return id
@@ -223,6 +234,16 @@ public final class Simulation {
         switch event.kind {
         case .message(let envelope):
             deliver(envelope)
+        case .timer(let slot, _, _) where slot.busyUntil > now:
+            queue.insert(event.kind, due: slot.busyUntil)
+        case .client(let slot, _, _, _) where slot.busyUntil > now:
+            queue.insert(event.kind, due: slot.busyUntil)
+        case .client(let slot, let id, let request, let life):
+            if let node = slot.node, slot.life == life {
+                handle(.client(id, request), at: slot, node: node)
+            } else {
+                log("\(slot.config.name) lost #\(id) \(request.type) (\(slot.config.name) down)")
+            }
         case .timer(let slot, let timer, _):
             slot.timers[timer] = nil
             log("\(slot.config.name) timer \(timer)")
@@ -305,6 +326,7 @@ public final class Simulation {
 
     /// Creates the node object for a slot and delivers `event` (`.start` or `.boot`).
     func start(_ slot: NodeSlot, with event: Event = .start) {
+        let before = slot.storage.work
         let node = factory(slot.config, slot.storage)
         slot.node = node
         if case .boot(let contact) = event {
@@ -312,7 +334,7 @@ public final class Simulation {
         } else {
             log("\(slot.config.name) start")
         }
-        handle(event, at: slot, node: node)
+        handle(event, at: slot, node: node, workSince: before)
     }
 
     /// The due time of the earliest live event, discarding stale timers on the way.
@@ -336,18 +358,35 @@ public final class Simulation {
     }
 
     /// Lets the node handle one event and applies its effects in order.
-    func handle(_ event: Event, at slot: NodeSlot, node: any SimulatedNode) {
+    /// Under a work model that is not free, the event's cost counts the
+    /// store's work since `workSince` (by default, from now), and its
+    /// messages and timers start when it ends.
+    func handle(_ event: Event, at slot: NodeSlot, node: any SimulatedNode, workSince: StorageWork? = nil) {
         eventsProcessed += 1
-        for effect in node.handle(event, now: now) {
-            apply(effect, from: slot)
+        guard !workModel.isFree else {
+            for effect in node.handle(event, now: now) {
+                apply(effect, from: slot, finishing: 0)
+            }
+            return
+        }
+        let before = workSince ?? slot.storage.work
+        let effects = node.handle(event, now: now)
+        let seconds = workModel.cost(of: slot.storage.work - before)
+        slot.busyUntil = now + seconds
+        if seconds > longestEvent?.seconds ?? 0 {
+            longestEvent = LongestEvent(node: slot.config.name, started: now, seconds: seconds)
+        }
+        for effect in effects {
+            apply(effect, from: slot, finishing: seconds)
         }
     }
 
-    private func apply(_ effect: Effect, from slot: NodeSlot) {
+    /// Applies one effect of an event that ends `finishing` seconds from now.
+    private func apply(_ effect: Effect, from slot: NodeSlot, finishing: Double) {
         let name = slot.config.name
         switch effect {
         case .send(let address, let message):
-            send(message, from: slot, to: address)
+            send(message, from: slot, to: address, departingAfter: finishing)
         case .reply(let id, let reply):
             let expected = slot.openRequests.remove(id) != nil
             slot.replies.append((id: id, reply: reply))
@@ -364,7 +403,7 @@ public final class Simulation {
         case .setTimer(let timer, let after):
             nextTimerGeneration += 1
             slot.timers[timer] = nextTimerGeneration
-            schedule(.timer(node: slot, name: timer, generation: nextTimerGeneration), after: after)
+            schedule(.timer(node: slot, name: timer, generation: nextTimerGeneration), after: finishing + after)
             log("\(name) set timer \(timer) +\(TraceFormat.seconds(after))")
         case .cancelTimer(let timer):
             slot.timers[timer] = nil
@@ -387,6 +426,9 @@ final class NodeSlot {
     /// Grows at every crash and restart; a message addressed to an earlier
     /// life of the node is lost.
     @exclusivity(unchecked) var life: UInt64 = 0
+    /// Until when the node is busy with an event (`WorkModel`) or paused;
+    /// what comes due for it before then waits.
+    @exclusivity(unchecked) var busyUntil: Double = 0
     /// The generation of each pending timer; a queued firing of another
     /// generation is stale.
     @exclusivity(unchecked) var timers = TimerGenerations()
@@ -405,6 +447,9 @@ struct ScheduledEvent {
     enum Kind {
         case message(Envelope)
         case timer(node: NodeSlot, name: NodeTimer, generation: UInt64)
+        /// A client request that came while its node was busy; lost if the
+        /// node's life is no longer `life`.
+        case client(node: NodeSlot, id: RequestID, request: ClientRequest, life: UInt64)
     }
 
     var due: Double
@@ -436,6 +481,9 @@ struct Envelope {
     private let letter: Letter
     /// Whether connectivity and random loss are still to be decided.
     var decidedAtDelivery: Bool
+    /// Whether the message has reached its destination, which was busy, so
+    /// that it waits there: no cut or random loss applies to it any more.
+    var arrived = false
 
     init(
         source: NodeSlot, destination: NodeSlot, message: PeerMessage, destinationLife: UInt64,

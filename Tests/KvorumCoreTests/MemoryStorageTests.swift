@@ -53,6 +53,36 @@ struct MemoryStorageTests {
         #expect(storage.hints().map(\.sequence) == [2])
     }
 
+    /// The store counts rows as a disk store would touch them: a listing of
+    /// a partition reads its own keys only (at least one row, to find it),
+    /// and reads inside `uncounted` are left out.
+    @Test func countsTheRowsItReadsAndWrites() {
+        let storage = MemoryStorage()
+        let record = StoredRecord(siblings: SiblingSet([dotted("a", 1)]))
+        let keys = (0..<200).map { Key("k\($0)") }
+        for key in keys { storage.setRecord(record, for: key, partitionCount: 16) }
+        storage.setRecord(record, for: keys[0], partitionCount: 16)
+        #expect(storage.work.rowsWritten == 201)
+        #expect(storage.work.rowsRead == 0)
+
+        let before = storage.work
+        let partition = Ring.partition(of: keys[0], partitionCount: 16)
+        let listed = storage.digests(inPartition: partition)
+        let inPartition = keys.filter { Ring.partition(of: $0, partitionCount: 16) == partition }
+        #expect(listed.map(\.key) == inPartition.sorted())
+        #expect((storage.work - before).rowsRead == inPartition.count)
+        #expect(storage.digests(inPartition: 99).isEmpty)
+        #expect((storage.work - before).rowsRead == inPartition.count + 1)
+
+        storage.removeRecord(for: keys[0])
+        #expect(storage.digests(inPartition: partition).map(\.key) == inPartition.sorted().filter { $0 != keys[0] })
+        let counted = storage.work
+        _ = storage.uncounted { (storage.keys(), storage.hints(), storage.record(for: keys[1])) }
+        #expect(storage.work == counted)
+        _ = storage.record(for: keys[1])
+        #expect((storage.work - counted).rowsRead == 1)
+    }
+
     /// Membership is kept as given and epochs never repeat.
     @Test func membershipAndEpochs() {
         let storage = MemoryStorage()

@@ -94,6 +94,13 @@ final class EchoNode: SimulatedNode {
             return [.reply(id, Self.answer("ECHO", request.body.rendered))]
         case "TWICE":
             return [ok, ok]
+        case "WORK":
+            guard let rows = request.body["rows"]?.number else { break }
+            for row in 0..<Int(rows) { _ = storage.record(for: Key("row-\(row)")) }
+            let ping = request.body["to"]?.stringValue.map {
+                Effect.send(to: $0, peerMessage(.read(op: id, key: "work")))
+            }
+            return (ping.map { [$0] } ?? []) + [.reply(id, Self.answer("WORKED"))]
         default:
             break
         }
@@ -142,6 +149,13 @@ extension Simulation {
     func sendOps(_ count: Int, from: String, to: String) {
         let body: JSON = ["to": .string(address(of: to)), "count": .int(Int64(count))]
         send(ClientRequest(type: "SEND", body: body), to: from)
+    }
+
+    /// Asks node `name` to read `rows` rows, then send `read` to node `to`.
+    func work(_ rows: Int, at name: String, thenPing to: String? = nil) {
+        var body: [String: JSON] = ["rows": .int(Int64(rows))]
+        if let to { body["to"] = .string(address(of: to)) }
+        send(ClientRequest(type: "WORK", body: .object(body)), to: name)
     }
 
     /// Asks node `name` to arm timer `timer`.

@@ -100,7 +100,7 @@ public final class KvorumNode {
         }
         assert(
             { () -> Bool in
-                let violations = invariantViolations()
+                let violations = storage.uncounted { invariantViolations() }
                 guard violations.isEmpty else {
                     print("node \(name) broke its invariants after \(event): \(violations)")
                     return false

@@ -92,6 +92,34 @@ public protocol Storage: AnyObject {
 
     /// Returns a number never returned before by this storage.
     func nextEpoch() -> UInt64
+
+    /// Runs `body`, whose reads check the node rather than do its work (the
+    /// invariants of debug builds): a store that counts its work leaves
+    /// them out, so a count is the same in every build.
+    func uncounted<Result>(_ body: () -> Result) -> Result
+}
+
+extension Storage {
+    public func uncounted<Result>(_ body: () -> Result) -> Result { body() }
+}
+
+/// The rows a `MemoryStorage` has read and written: the simulator's measure
+/// of the work an event does on the node's store (`WorkModel`). A row is
+/// what a disk store would look up or write for one record, digest, hint or
+/// membership table; a listing reads as many rows as it returns.
+public struct StorageWork: Sendable, Equatable {
+    public fileprivate(set) var rowsRead = 0
+    public fileprivate(set) var rowsWritten = 0
+
+    public init() {}
+
+    /// The work done between two counts of the same storage.
+    public static func - (later: StorageWork, earlier: StorageWork) -> StorageWork {
+        var work = StorageWork()
+        work.rowsRead = later.rowsRead - earlier.rowsRead
+        work.rowsWritten = later.rowsWritten - earlier.rowsWritten
+        return work
+    }
 }
 
 /// Storage in memory: the store of the simulator and of tests.
@@ -101,6 +129,9 @@ public final class MemoryStorage: Storage {
     public struct Contents: Hashable, Sendable {
         fileprivate var records: [Key: StoredRecord] = [:]
         fileprivate var places: [Key: TreePlace] = [:]
+        /// The stored keys of each partition holding any, so that listing a
+        /// partition looks at its own keys only, as a disk store's index does.
+        fileprivate var partitionKeys: [Int: Set<Key>] = [:]
         fileprivate var summaries: [Int: PartitionSummary] = [:]
         fileprivate var hints: [String: [Key: Hint]] = [:]
         fileprivate var members: [MemberEntry] = []
@@ -112,6 +143,10 @@ public final class MemoryStorage: Storage {
     /// exclusivity check: a storage is used from its node's single thread
     /// of control (`Storage`), and no method hands it out while changing it.
     @exclusivity(unchecked) public private(set) var contents = Contents()
+    /// The rows read and written so far (not part of `contents`: two stores
+    /// with equal contents are equal however they got there).
+    @exclusivity(unchecked) public private(set) var work = StorageWork()
+    @exclusivity(unchecked) private var counting = true
 
     public init() {}
 
@@ -122,12 +157,17 @@ public final class MemoryStorage: Storage {
         return twin
     }
 
-    public func record(for key: Key) -> StoredRecord? { contents.records[key] }
+    public func record(for key: Key) -> StoredRecord? {
+        read(1)
+        return contents.records[key]
+    }
 
     @discardableResult
     public func setRecord(_ record: StoredRecord, encoded: [UInt8], for key: Key, at place: TreePlace) -> UInt64? {
+        wrote(1)
         let old = contents.places.updateValue(place, forKey: key)
         precondition(old.map { $0.partition == place.partition } ?? true, "key '\(key)' changed partition")
+        if old == nil { contents.partitionKeys[place.partition, default: []].insert(key) }
         contents.records[key] = record
         contents.summaries[place.partition, default: PartitionSummary(partition: place.partition)]
             .replace(old?.digest, with: place.digest)
@@ -136,14 +176,20 @@ public final class MemoryStorage: Storage {
 
     @discardableResult
     public func removeRecord(for key: Key) -> TreePlace? {
+        wrote(1)
         contents.records[key] = nil
         guard let old = contents.places.removeValue(forKey: key) else { return nil }
+        contents.partitionKeys[old.partition]!.remove(key)
+        if contents.partitionKeys[old.partition]!.isEmpty { contents.partitionKeys[old.partition] = nil }
         contents.summaries[old.partition]!.replace(old.digest, with: nil)
         if contents.summaries[old.partition]!.isEmpty { contents.summaries[old.partition] = nil }
         return old
     }
 
-    public func keys() -> [Key] { contents.records.keys.sorted() }
+    public func keys() -> [Key] {
+        read(contents.records.count)
+        return contents.records.keys.sorted()
+    }
 
     /// Sorts the matching keys for every call (the simulator's stores are small).
     public func scanRecords(
@@ -151,51 +197,94 @@ public final class MemoryStorage: Storage {
     ) {
         let query = KeyQuery(prefix: prefix, after: after)
         for key in contents.records.keys.filter({ query.admits($0) && include($0) }).sorted() {
+            read(1)
             guard visit(key, contents.records[key]!) else { return }
         }
     }
     public var recordCount: Int { contents.records.count }
 
-    public func digest(of key: Key) -> UInt64? { contents.places[key]?.digest }
+    public func digest(of key: Key) -> UInt64? {
+        read(1)
+        return contents.places[key]?.digest
+    }
 
-    /// Filters every stored key (the simulator's stores are small).
+    /// Finding the partition counts as one row read even when it is empty.
     public func digests(inPartition partition: Int) -> [KeyDigest] {
-        contents.places.filter { $0.value.partition == partition }.map {
-            KeyDigest(key: $0.key, digest: $0.value.digest)
-        }
-        .sorted { $0.key < $1.key }
+        let keys = contents.partitionKeys[partition, default: []].sorted()
+        let digests = keys.map { KeyDigest(key: $0, digest: contents.places[$0]!.digest) }
+        read(max(1, digests.count))
+        return digests
     }
 
     public func partitionSummaries() -> [PartitionSummary] {
-        contents.summaries.keys.sorted().map { contents.summaries[$0]! }
+        read(contents.summaries.count)
+        return contents.summaries.keys.sorted().map { contents.summaries[$0]! }
     }
 
     public func deletedKeys() -> [Key] {
-        contents.records.filter { $0.value.siblings.isDeleted }.keys.sorted()
+        let deleted = contents.records.filter { $0.value.siblings.isDeleted }.keys.sorted()
+        read(deleted.count)
+        return deleted
     }
 
     public func hints() -> [Hint] {
-        contents.hints.keys.sorted(by: byteOrder).flatMap { target in
+        let hints = contents.hints.keys.sorted(by: byteOrder).flatMap { target in
             let byKey = contents.hints[target]!
             return byKey.keys.sorted().map { byKey[$0]! }
         }
+        read(hints.count)
+        return hints
     }
 
-    public func setHint(_ hint: Hint) { contents.hints[hint.target, default: [:]][hint.key] = hint }
+    public func setHint(_ hint: Hint) {
+        wrote(1)
+        contents.hints[hint.target, default: [:]][hint.key] = hint
+    }
 
     public func removeHint(target: String, key: Key) {
+        wrote(1)
         contents.hints[target]?[key] = nil
         if contents.hints[target]?.isEmpty == true { contents.hints[target] = nil }
     }
 
-    public func membership() -> [MemberEntry] { contents.members }
-    public func setMembership(_ entries: [MemberEntry]) { contents.members = entries }
+    public func membership() -> [MemberEntry] {
+        read(1)
+        return contents.members
+    }
 
-    public func joinContact() -> Address? { contents.pendingJoin }
-    public func setJoinContact(_ contact: Address?) { contents.pendingJoin = contact }
+    public func setMembership(_ entries: [MemberEntry]) {
+        wrote(1)
+        contents.members = entries
+    }
+
+    public func joinContact() -> Address? {
+        read(1)
+        return contents.pendingJoin
+    }
+
+    public func setJoinContact(_ contact: Address?) {
+        wrote(1)
+        contents.pendingJoin = contact
+    }
 
     public func nextEpoch() -> UInt64 {
+        wrote(1)
         contents.epoch += 1
         return contents.epoch
+    }
+
+    public func uncounted<Result>(_ body: () -> Result) -> Result {
+        let outer = counting
+        counting = false
+        defer { counting = outer }
+        return body()
+    }
+
+    private func read(_ rows: Int) {
+        if counting { work.rowsRead += rows }
+    }
+
+    private func wrote(_ rows: Int) {
+        if counting { work.rowsWritten += rows }
     }
 }
