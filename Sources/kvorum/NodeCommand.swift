@@ -158,6 +158,13 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Server mode: seconds between anti-entropy rounds (default 10).")
     var antiEntropyInterval: Double?
 
+    @Option(
+        help: """
+            Server mode: about how many keys one anti-entropy exchange compares; more differing partitions wait \
+            for later rounds (default 2048).
+            """)
+    var antiEntropyKeyBudget: Int?
+
     @Option(help: "Server mode: seconds between liveness pings to a quiet member (default 1).")
     var heartbeatInterval: Double?
 
@@ -249,6 +256,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.certsDir = certsDir
         options.insecure = insecure ? true : nil
         options.antiEntropyInterval = antiEntropyInterval
+        options.antiEntropyKeyBudget = antiEntropyKeyBudget
         options.heartbeatInterval = heartbeatInterval
         options.downAfter = downAfter
         options.logLevel = logLevel

@@ -113,6 +113,7 @@ struct SettingsTests {
                 certs-dir = "/srv/kvorum/certs"
                 insecure = false
                 anti-entropy-interval = 2
+                anti-entropy-key-budget = 512
                 heartbeat-interval = 0.25
                 down-after = 3
                 log-level = "debug"
@@ -122,14 +123,17 @@ struct SettingsTests {
             settings
                 == ServerSettings(
                     name: "n3", listen: "0.0.0.0:7700", advertise: "10.0.0.7:7700", http: "0.0.0.0:8700",
-                    binaryListen: "0.0.0.0:9700", dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 1000,
+                    binaryListen: "0.0.0.0:9700", dataDir: "/srv/kvorum", join: "10.0.0.5:7700", durability: .fsync,
+                    cachedRecords: 1000,
                     profile: .harness, requestTimeout: 0.75, probeInterval: 3, handoffInterval: 4.5,
                     maxValueBytes: 4096, siblingWarning: 5, siblingLimit: 8, tombstoneGrace: 120, reapInterval: 2.5,
                     limits: Self.smallLimits, certsDir: "/srv/kvorum/certs", insecure: false,
-                    antiEntropyInterval: 2, heartbeatInterval: 0.25, downAfter: 3, logLevel: .debug, logFormat: .json
+                    antiEntropyInterval: 2, antiEntropyKeyBudget: 512, heartbeatInterval: 0.25, downAfter: 3,
+                    logLevel: .debug, logFormat: .json
                 ))
         let server = settings.serverConfiguration
         #expect(server.node.antiEntropyInterval == 2)
+        #expect(server.node.antiEntropyKeyBudget == 512)
         #expect(server.node.heartbeatInterval == 0.25 && server.node.downAfter == 3)
         #expect(server.limits == Self.smallLimits)
         #expect(server.maxValueBytes == 4096)
@@ -157,7 +161,8 @@ struct SettingsTests {
             "KVORUM_MAX_FRAME_BYTES": "8388608", "KVORUM_PEER_QUEUE_LIMIT": "100",
             "KVORUM_PEER_BUFFER_BYTES": "1048576", "KVORUM_MAX_PENDING_OPERATIONS": "50",
             "KVORUM_CERTS_DIR": "/srv/n2/certs", "KVORUM_INSECURE": "no", "KVORUM_SOMETHING_ELSE": "ignored",
-            "KVORUM_ANTI_ENTROPY_INTERVAL": "0.5", "KVORUM_LOG_LEVEL": "warning", "KVORUM_LOG_FORMAT": "text",
+            "KVORUM_ANTI_ENTROPY_INTERVAL": "0.5", "KVORUM_ANTI_ENTROPY_KEY_BUDGET": "64",
+            "KVORUM_LOG_LEVEL": "warning", "KVORUM_LOG_FORMAT": "text",
             "KVORUM_HEARTBEAT_INTERVAL": "2", "KVORUM_DOWN_AFTER": "10", "KVORUM_BINARY_LISTEN": "127.0.0.1:9700",
         ]
         #expect(Set(NodeSetting.allCases.map(\.environmentVariable)).isSubset(of: environment.keys))
@@ -166,11 +171,13 @@ struct SettingsTests {
             settings
                 == ServerSettings(
                     name: "n2", listen: "0.0.0.0:7700", advertise: "10.0.0.6:7700", http: "127.0.0.1:8700",
-                    binaryListen: "127.0.0.1:9700", dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync, cachedRecords: 0,
+                    binaryListen: "127.0.0.1:9700", dataDir: "/srv/n2", join: "10.0.0.5:7700", durability: .fsync,
+                    cachedRecords: 0,
                     profile: .server, requestTimeout: 1.5, probeInterval: 2, handoffInterval: 3,
                     maxValueBytes: 2048, siblingWarning: 3, siblingLimit: 6, tombstoneGrace: 0, reapInterval: 1,
                     limits: Self.smallLimits, certsDir: "/srv/n2/certs", insecure: false,
-                    antiEntropyInterval: 0.5, heartbeatInterval: 2, downAfter: 10, logLevel: .warning,
+                    antiEntropyInterval: 0.5, antiEntropyKeyBudget: 64, heartbeatInterval: 2, downAfter: 10,
+                    logLevel: .warning,
                     logFormat: .text))
         #expect(try Self.resolve(environment: ["KVORUM_NAME": ""]).name == "n1")
     }
@@ -234,6 +241,9 @@ struct SettingsTests {
         #expect(
             Self.refusal(file: Self.minimalFile + "max-pending-operations = 0\n")
                 == "max-pending-operations = 0 (in \(Self.path)): must be at least 1")
+        #expect(
+            Self.refusal(file: Self.minimalFile + "anti-entropy-key-budget = 0\n")
+                == "anti-entropy-key-budget = 0 (in \(Self.path)): must be at least 1")
         #expect(
             Self.refusal(environment: ["KVORUM_MAX_KEY_BYTES": "lots"])
                 == "KVORUM_MAX_KEY_BYTES must be a whole number of bytes, got 'lots'")

@@ -34,15 +34,31 @@ struct AntiEntropyState: Hashable {
     /// partition gets its turn over later rounds. Comparing a partition reads
     /// every key of it from the store, on the node's own thread.
     mutating func partitionsToCompare(_ partitions: [Int], keyBudget: Int) -> [Int] {
-        precondition(keyBudget > 0, "an exchange compares at least one key")
-        let perPartition = max(1, tree.keyCount / max(1, tree.leaves.count))
-        let fitting = max(1, keyBudget / perPartition)
+        let fitting = partitionsFitting(keyBudget: keyBudget)
         guard partitions.count > fitting else { return partitions }
         let ordered = partitions.sorted()
         let start = ordered.firstIndex { $0 >= nextPartition } ?? 0
         let chosen = (0..<fitting).map { ordered[(start + $0) % ordered.count] }
         nextPartition = chosen[fitting - 1] + 1
         return chosen.sorted()
+    }
+
+    /// Of the `partitions` a peer's key digests cover, those this node
+    /// compares: the first that fit `keyBudget` at its own average keys per
+    /// partition (at least one). A peer choosing its partitions with the
+    /// same budget sends no more; this bounds the reads of one that does
+    /// (another version, another setting). The rest still differ at the
+    /// peer's next rounds.
+    func partitionsToAccept(_ partitions: [Int], keyBudget: Int) -> [Int] {
+        Array(partitions.prefix(partitionsFitting(keyBudget: keyBudget)))
+    }
+
+    /// How many partitions' keys fit `keyBudget`, at the tree's average keys
+    /// per partition; at least one.
+    private func partitionsFitting(keyBudget: Int) -> Int {
+        precondition(keyBudget > 0, "an exchange compares at least one key")
+        let perPartition = max(1, tree.keyCount / max(1, tree.leaves.count))
+        return max(1, keyBudget / perPartition)
     }
 
     /// The peer whose turn it is.

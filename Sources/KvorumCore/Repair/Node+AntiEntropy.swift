@@ -66,9 +66,19 @@ extension KvorumNode {
 
     /// Key-level comparison: send the peer our versions of keys it lacks or
     /// holds differently, and ask for its versions of keys we lack or hold
-    /// differently. Both sides merge, so both converge.
+    /// differently. Both sides merge, so both converge. Only the partitions
+    /// that fit our key budget are compared (`partitionsToAccept`); the
+    /// peer's digests of the others are set aside.
     func onKeyDigests(partitions: [Int], _ theirs: [KeyDigest], address: Address) {
-        let ours = digests(in: partitions.filter { $0 >= 0 && $0 < config.partitionCount })
+        let valid = partitions.filter { $0 >= 0 && $0 < config.partitionCount }
+        let accepted = state.antiEntropy.partitionsToAccept(valid, keyBudget: config.antiEntropyKeyBudget)
+        var theirs = theirs
+        if accepted.count < valid.count {
+            let ring = ring
+            let compared = Set(accepted)
+            theirs.removeAll { !compared.contains(ring.partition(of: $0.key)) }
+        }
+        let ours = digests(in: accepted)
         let theirDigest = Dictionary(theirs.map { ($0.key, $0.digest) }, uniquingKeysWith: { first, _ in first })
         let ourDigest = Dictionary(ours.map { ($0.key, $0.digest) }, uniquingKeysWith: { first, _ in first })
         let give = ours.filter { theirDigest[$0.key] != $0.digest }.map(\.key)

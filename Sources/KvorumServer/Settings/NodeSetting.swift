@@ -36,6 +36,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
     case certsDir = "certs-dir"
     case insecure
     case antiEntropyInterval = "anti-entropy-interval"
+    case antiEntropyKeyBudget = "anti-entropy-key-budget"
     case heartbeatInterval = "heartbeat-interval"
     case downAfter = "down-after"
     case logLevel = "log-level"
@@ -70,7 +71,7 @@ public enum NodeSetting: String, CaseIterable, Sendable {
         case .logLevel, .logFormat: .text
         case .cachedRecords, .maxValueBytes, .siblingWarning, .siblingLimit: .integer
         case .maxConnections, .maxPeerConnections, .maxHeaderBytes, .maxKeyBytes, .maxFrameBytes, .peerQueueLimit,
-            .peerBufferBytes, .maxPendingOperations:
+            .peerBufferBytes, .maxPendingOperations, .antiEntropyKeyBudget:
             .integer
         case .requestTimeout, .probeInterval, .handoffInterval, .tombstoneGrace, .reapInterval: .seconds
         case .antiEntropyInterval, .heartbeatInterval, .downAfter: .seconds
@@ -118,6 +119,7 @@ public struct SettingsLayer: Sendable, Equatable {
     /// Run without TLS even off loopback.
     public var insecure: Bool?
     public var antiEntropyInterval: Double?
+    public var antiEntropyKeyBudget: Int?
     public var heartbeatInterval: Double?
     public var downAfter: Double?
     public var logLevel: Logger.Level?
@@ -159,6 +161,7 @@ public struct SettingsLayer: Sendable, Equatable {
         case .certsDir: certsDir != nil
         case .insecure: insecure != nil
         case .antiEntropyInterval: antiEntropyInterval != nil
+        case .antiEntropyKeyBudget: antiEntropyKeyBudget != nil
         case .heartbeatInterval: heartbeatInterval != nil
         case .downAfter: downAfter != nil
         case .logLevel: logLevel != nil
@@ -200,6 +203,7 @@ public struct SettingsLayer: Sendable, Equatable {
         result.certsDir = other.certsDir ?? certsDir
         result.insecure = other.insecure ?? insecure
         result.antiEntropyInterval = other.antiEntropyInterval ?? antiEntropyInterval
+        result.antiEntropyKeyBudget = other.antiEntropyKeyBudget ?? antiEntropyKeyBudget
         result.heartbeatInterval = other.heartbeatInterval ?? heartbeatInterval
         result.downAfter = other.downAfter ?? downAfter
         result.logLevel = other.logLevel ?? logLevel
@@ -261,6 +265,7 @@ public struct SettingsLayer: Sendable, Equatable {
             default: throw SettingsError("must be true or false (1 or 0, yes or no), got '\(text)'")
             }
         case .antiEntropyInterval: antiEntropyInterval = try number(Double.self, "a number of seconds")
+        case .antiEntropyKeyBudget: antiEntropyKeyBudget = try number(Int.self, "a whole number of keys")
         case .heartbeatInterval: heartbeatInterval = try number(Double.self, "a number of seconds")
         case .downAfter: downAfter = try number(Double.self, "a number of seconds")
         case .logLevel:

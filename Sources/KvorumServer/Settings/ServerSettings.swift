@@ -54,6 +54,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var insecure = false
     /// Override of the profile's seconds between anti-entropy rounds.
     public var antiEntropyInterval: Double? = nil
+    /// Override of the core's keys compared per anti-entropy exchange
+    /// (`NodeConfig.antiEntropyKeyBudget`, docs/operations.md).
+    public var antiEntropyKeyBudget: Int? = nil
     /// Overrides of the profile's heartbeat: seconds between liveness pings,
     /// and seconds of silence after which a peer is down (docs/operations.md).
     public var heartbeatInterval: Double? = nil
@@ -76,6 +79,7 @@ public struct ServerSettings: Sendable, Equatable {
         if let tombstoneGrace { config.reaping.grace = tombstoneGrace }
         if let reapInterval { config.reaping.interval = reapInterval }
         if let antiEntropyInterval { config.antiEntropyInterval = antiEntropyInterval }
+        if let antiEntropyKeyBudget { config.antiEntropyKeyBudget = antiEntropyKeyBudget }
         if let heartbeatInterval { config.heartbeatInterval = heartbeatInterval }
         if let downAfter { config.downAfter = downAfter }
         config.httpAddress = Self.reachableHTTP(http, advertise: advertise)
@@ -204,8 +208,9 @@ private struct Resolution {
             siblingWarning: options.siblingWarning, siblingLimit: options.siblingLimit,
             tombstoneGrace: options.tombstoneGrace, reapInterval: options.reapInterval, limits: limits,
             certsDir: options.certsDir, insecure: options.insecure ?? false,
-            antiEntropyInterval: options.antiEntropyInterval, heartbeatInterval: options.heartbeatInterval,
-            downAfter: options.downAfter, logLevel: options.logLevel ?? .info,
+            antiEntropyInterval: options.antiEntropyInterval, antiEntropyKeyBudget: options.antiEntropyKeyBudget,
+            heartbeatInterval: options.heartbeatInterval, downAfter: options.downAfter,
+            logLevel: options.logLevel ?? .info,
             logFormat: options.logFormat ?? .text)
         settings.binaryListen = binary
         return settings
@@ -346,6 +351,7 @@ private struct Resolution {
             (.maxKeyBytes, options.maxKeyBytes), (.maxFrameBytes, options.maxFrameBytes),
             (.peerQueueLimit, options.peerQueueLimit), (.peerBufferBytes, options.peerBufferBytes),
             (.maxPendingOperations, options.maxPendingOperations),
+            (.antiEntropyKeyBudget, options.antiEntropyKeyBudget),
         ]
         for case (let setting, let value?) in positive where value < 1 {
             throw SettingsError("\(origins.describe(setting, "\(value)")): must be at least 1")

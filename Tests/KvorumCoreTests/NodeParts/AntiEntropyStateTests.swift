@@ -48,6 +48,15 @@ struct AntiEntropyStateTests {
         #expect(state.partitionsToCompare([3, 4], keyBudget: 1) == [3])
     }
 
+    @Test func aPeersPartitionsOverTheKeyBudgetAreCutToTheFirstThatFit() {
+        var state = AntiEntropyState(partitions: 16)
+        #expect(state.partitionsToAccept([9, 2, 5], keyBudget: 3) == [9, 2, 5])
+        for key in 0..<160 { state.replace(nil, with: UInt64(key + 1), partition: key % 16) }
+        #expect(state.partitionsToAccept([2, 5, 7], keyBudget: 30) == [2, 5, 7])
+        #expect(state.partitionsToAccept([11, 2, 7, 5, 13], keyBudget: 25) == [11, 2])
+        #expect(state.partitionsToAccept([3, 4], keyBudget: 1) == [3])
+    }
+
     @Test func roundsTakeTurns() {
         var state = AntiEntropyState(partitions: 16)
         var picks: [String?] = []
