@@ -138,6 +138,12 @@ public final class Simulation {
         slot(name).node != nil
     }
 
+    /// Whether the node is paused or still busy with an event (`WorkModel`),
+    /// so that what comes due for it now waits.
+    public func isBusy(_ name: String) -> Bool {
+        slot(name).busyUntil > now
+    }
+
     // MARK: Clients
 
     /// Hands a client request to a node, which handles it at once (as the

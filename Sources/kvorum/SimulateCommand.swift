@@ -12,7 +12,7 @@ struct SimulateCommand: ParsableCommand {
         discussion: """
             Each seed runs a randomized workload (reads, read-modify-writes, blind writes, cart adds) on a \
             5–7 node simulated cluster under random faults (loss, duplication, reordering, long delays, \
-            partitions, disconnects, crashes, JOIN, LEAVE), lets it heal, and checks: no acknowledged write \
+            partitions, disconnects, crashes, pauses, JOIN, LEAVE), lets it heal, and checks: no acknowledged write \
             lost, convergence, no false siblings, cart items kept, unique dots, ring placement and agreement, \
             one reply per request. The same seed always gives the same run.
             """

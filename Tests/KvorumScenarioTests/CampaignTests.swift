@@ -40,7 +40,7 @@ struct CampaignTests {
             }
         }
         #expect(acknowledged > 10 * seeds.count, "only \(acknowledged) writes acknowledged in seeds \(seeds)")
-        for kind in ["loss", "duplication", "reordering", "long-delay", "partition", "disconnect", "crash"] {
+        for kind in ["loss", "duplication", "reordering", "long-delay", "partition", "disconnect", "crash", "pause"] {
             #expect(faults[kind, default: 0] > 0, "no \(kind) fault in seeds \(seeds): \(faults)")
         }
         #expect(faults["join", default: 0] > 0 && faults["leave", default: 0] > 0, "seeds \(seeds): \(faults)")
@@ -54,6 +54,18 @@ struct CampaignTests {
     func lateForwardSeeds(seed: UInt64) {
         let result = Campaign(seed: seed, config: .quick).run()
         #expect(result.passed, "seed \(seed):\n\(result.report)")
+    }
+
+    /// The first seed (of the full configuration) that failed once pauses
+    /// joined the faults: the campaign sent LEAVE to a paused node, which
+    /// crashed before it resumed, so the LEAVE was never taken while the
+    /// campaign's model had the node gone (every `ring` check and the
+    /// writes it placed by that ring failed). A LEAVE now goes to a node
+    /// that is not busy.
+    @Test func leaveIsNotSentToAPausedNode() {
+        let result = Campaign(seed: 251, config: CampaignConfig()).run()
+        #expect(result.passed, "seed 251:\n\(result.report)")
+        #expect(result.statistics.faults.contains { $0.kind == "pause" && $0.count > 0 })
     }
 
     /// Bug A of docs/campaigns.md, without anti-entropy: a view push lost to
@@ -90,7 +102,7 @@ struct CampaignTests {
     /// refactoring) must keep these digests. A change of behaviour changes
     /// them; then read the new traces (`kvorum simulate --quick --seeds 1
     /// --from SEED --trace`) and pin their digests here.
-    @Test(arguments: [(1, 1_320_018_846_537_648_087), (42, 2_321_757_718_400_776_892)] as [(UInt64, UInt64)])
+    @Test(arguments: [(1, 5_754_718_692_627_410_360), (42, 13_437_537_289_492_004_375)] as [(UInt64, UInt64)])
     func traceDigestIsPinned(seed: UInt64, digest: UInt64) {
         let campaign = Campaign(seed: seed, config: .quick)
         _ = campaign.run()

@@ -11,6 +11,7 @@ enum FaultKind: String, CaseIterable {
     case crash
     case join
     case leave
+    case pause
 
     var index: Int { Self.allCases.firstIndex(of: self)! }
 
@@ -25,6 +26,7 @@ enum FaultKind: String, CaseIterable {
         case .crash: mix.crash
         case .join: mix.join
         case .leave: mix.leave
+        case .pause: mix.pause
         }
     }
 }
@@ -114,11 +116,17 @@ extension Campaign {
             model.membershipChanges.append(
                 .init(description: "\(spare) joined via \(contact)", at: sim.now, members: model.members))
         case .leave:
-            guard model.members.count >= 5, let leaver = pickNode() else { return false }
+            // The model counts a LEAVE as taken when it is sent, so it goes
+            // to a node that takes it at once: one paused would take it only
+            // when it resumes, or never if it crashes first.
+            guard model.members.count >= 5, let leaver = pickNode(), !sim.isBusy(leaver) else { return false }
             sim.log("** campaign: \(leaver) leaves")
             sim.send(ClientRequest(type: "LEAVE"), to: leaver)
             model.members.removeAll { $0 == leaver }
             model.membershipChanges.append(.init(description: "\(leaver) left", at: sim.now, members: model.members))
+        case .pause:
+            guard let name = pickNode() else { return false }
+            sim.pause(name, for: faultDuration())
         }
         return true
     }

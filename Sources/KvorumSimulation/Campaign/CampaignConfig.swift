@@ -91,6 +91,10 @@ public struct FaultMix: Sendable, Equatable {
     public var join = 0.4
     /// A member LEAVEs (only while at least 5 are members).
     public var leave = 0.4
+    /// A member that is up stops handling events for a fault's duration,
+    /// as under `kill -STOP` or a long stall of its host, then handles what
+    /// waited, in order (`Simulation.pause`).
+    public var pause = 1.0
     /// Most nodes down at once.
     public var maxCrashed = 2
     /// A fault lasts a duration drawn from this range (virtual seconds).
