@@ -288,6 +288,7 @@ public final class KvorumNode {
             sendRecords(keys, toAddress: address)
         case .aeRecords(let records):
             let repaired = records.filter { store($0.siblings, for: $0.key) }.count
+            for record in records { passOnIfNotReplica(record.key) }
             if repaired > 0 { observe(.antiEntropyRepaired(keys: repaired)) }
         case .reapCheck(let round, let keys):
             onReapCheck(round, keys: keys, from: address)
@@ -340,7 +341,10 @@ public final class KvorumNode {
     /// A copy sent here by a node with an older view of the ring: this node
     /// is not (or no longer) a replica of the key, so it keeps hints for the
     /// current replicas rather than stranding an acknowledged write (found by
-    /// campaign seeds 19 and 27 with anti-entropy off). The hints drain as
+    /// campaign seeds 19 and 27 with anti-entropy off), or records it asked
+    /// a peer for in an anti-entropy exchange that answered after the ring
+    /// moved the key away (campaign seed 4589: the stranded copy outlived the
+    /// key's delete at its replicas). The hints drain as
     /// usual, and then the copy is dropped. A node that has left does the
     /// same with a copy a member sent it before learning of the LEAVE: kept,
     /// it would be lost to the cluster and spared by reaping (campaign seed
