@@ -7,7 +7,9 @@ import KvorumCore
 /// time. `step()` takes the earliest (ties in the order they were scheduled),
 /// moves the clock to it and delivers it, as the course's test server does (see
 /// docs/architecture.md, "The simulator"). Client requests are
-/// handled at once, at the current time. Every random choice comes from one
+/// handled at once, at the current time, unless the node is busy (`pause`,
+/// `workModel`); then they wait, as what else comes due for it does. Every
+/// random choice comes from one
 /// generator seeded at creation, and nothing depends on hashing order, so the
 /// same seed and the same calls give a byte-identical `trace`.
 ///
@@ -148,7 +150,8 @@ public final class Simulation {
 
     /// Hands a client request to a node, which handles it at once (as the
     /// harness does); its effects are applied. A request to a crashed node is
-    /// lost, and traced.
+    /// lost, and traced. A request to a busy node waits until it is free, and
+    /// is lost if the node crashes first.
     /// - Returns: the request's id, unique in the simulation; the reply carries it.
     @discardableResult
     public func send(_ request: ClientRequest, to name: String) -> RequestID {
