@@ -39,6 +39,13 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Turn anti-entropy off (hinted handoff and read repair only).")
     var noAntiEntropy = false
 
+    @Option(
+        help: """
+            The node model: free (events take no time) or disk-bound (each row an event reads or writes costs \
+            time, 0.1 ms a read, and the node is busy meanwhile; docs/architecture.md).
+            """)
+    var workModel: NodeModel?
+
     @Flag(help: "Print every campaign's trace as it runs.")
     var trace = false
 
@@ -51,6 +58,7 @@ struct SimulateCommand: ParsableCommand {
         if let healTime { config.healTime = healTime }
         if let partitions { config.partitionCount = partitions }
         if noAntiEntropy { config.antiEntropy = false }
+        if let workModel { config.workModel = workModel.model }
         config.trace = trace ? .whole : .replayOnFailure
         let started = ContinuousClock.now
         var passed = 0
@@ -104,6 +112,7 @@ struct SimulateCommand: ParsableCommand {
         if let healTime { text += " --heal-time \(healTime)" }
         if let partitions { text += " --partitions \(partitions)" }
         if noAntiEntropy { text += " --no-anti-entropy" }
+        if let workModel { text += " --work-model \(workModel.rawValue)" }
         return text
     }
 
@@ -121,6 +130,19 @@ struct SimulateCommand: ParsableCommand {
         )
         if !failed.isEmpty {
             Console.say("failing seeds: " + failed.map(String.init).joined(separator: " "))
+        }
+    }
+}
+
+/// The node models `kvorum simulate --work-model` offers.
+enum NodeModel: String, CaseIterable, ExpressibleByArgument {
+    case free
+    case diskBound = "disk-bound"
+
+    var model: WorkModel {
+        switch self {
+        case .free: .free
+        case .diskBound: .diskBound
         }
     }
 }

@@ -59,6 +59,7 @@ public final class Campaign {
         random = SeededRandom(seed: seed ^ 0xC0FF_EE00_5EED_CAFE)
         sim = Simulation(seed: seed, network: config.baseNetwork)
         sim.recordTrace = config.trace == .whole
+        sim.workModel = config.workModel
         let count = config.nodes.lowerBound + random.nextInt(below: config.nodes.count)
         let names = (1...(count + config.spares)).map(Campaign.nodeName)
         initialMembers = Array(names.prefix(count))

@@ -40,6 +40,9 @@ public struct CampaignConfig: Sendable, Equatable {
     /// The network between faults: small random delays, and cuts that hold
     /// messages and deliver them late after the heal, as TCP does.
     public var baseNetwork = NetworkConfig.tcpLike()
+    /// The node model (`WorkModel`): `free` by default, so events take no
+    /// time; another model makes every event cost the rows it touches.
+    public var workModel = WorkModel.free
     /// How long (virtual seconds) the cluster is left alone to heal after the
     /// faults stop, before the invariants are checked.
     public var healTime: Double = 120
