@@ -14,7 +14,9 @@ import KvorumCore
 /// `MemoryStorage` (`StorageWork`) at their prices; the node is busy for
 /// that long: its messages leave and its timers start when the event ends,
 /// and what comes due for it meanwhile waits, in order, until it is free.
-/// Work the core does without the store (sorting, merging) is not counted.
+/// A client reply is recorded when its event starts (a simplification: the
+/// events that answer clients touch a few rows). Work the core does without
+/// the store (sorting, merging) is not counted.
 public struct WorkModel: Sendable, Equatable {
     /// Seconds every event takes, whatever it does.
     public var perEvent: Double
