@@ -34,6 +34,19 @@ public enum CutModel: Sendable, Equatable {
     case holds(limit: Double)
 }
 
+/// Whether messages between two nodes keep their order.
+public enum LinkOrder: Sendable, Equatable {
+    /// Each message's delay is drawn on its own, so a later message on a
+    /// link may arrive first (the course harness, with a random delay).
+    case independent
+    /// Messages from one node to another arrive in the order they were
+    /// sent, as over the server's one TCP connection per pair of peers: a
+    /// message drawn a shorter delay than the one before it on the link
+    /// arrives right after that one. A reordering or long delay holds up
+    /// what follows it, as a retransmission does.
+    case fifo
+}
+
 /// The network model: delays, random loss, duplication and reordering of peer
 /// messages. Messages a node sends to itself are exempt from all of it.
 public struct NetworkConfig: Sendable, Equatable {
@@ -52,6 +65,8 @@ public struct NetworkConfig: Sendable, Equatable {
     public var dropDecision: DropDecision = .atDelivery
     /// Whether a cut loses messages or holds them for late delivery.
     public var cuts: CutModel = .drops
+    /// Whether each link keeps its messages in order.
+    public var order: LinkOrder = .independent
 
     /// Creates a network model; every parameter has the harness's default.
     public init(
@@ -61,7 +76,8 @@ public struct NetworkConfig: Sendable, Equatable {
         reorderRate: Double = 0,
         reorderExtraDelay: Double = 1.0,
         dropDecision: DropDecision = .atDelivery,
-        cuts: CutModel = .drops
+        cuts: CutModel = .drops,
+        order: LinkOrder = .independent
     ) {
         self.delay = delay
         self.dropRate = dropRate
@@ -70,6 +86,7 @@ public struct NetworkConfig: Sendable, Equatable {
         self.reorderExtraDelay = reorderExtraDelay
         self.dropDecision = dropDecision
         self.cuts = cuts
+        self.order = order
     }
 
     /// The course harness: every peer message takes 0.1 s; no loss, duplication
@@ -77,9 +94,10 @@ public struct NetworkConfig: Sendable, Equatable {
     /// what crosses it.
     public static let harness = NetworkConfig()
 
-    /// Like the server's transport: small random delays (10–100 ms) and cuts
-    /// that hold messages for late delivery, up to `holdLimit` seconds.
+    /// Like the server's transport: small random delays (10–100 ms), each
+    /// link in order, and cuts that hold messages for late delivery, up to
+    /// `holdLimit` seconds.
     public static func tcpLike(holdLimit: Double = 60) -> NetworkConfig {
-        NetworkConfig(delay: .uniform(0.01, 0.1), cuts: .holds(limit: holdLimit))
+        NetworkConfig(delay: .uniform(0.01, 0.1), cuts: .holds(limit: holdLimit), order: .fifo)
     }
 }

@@ -37,7 +37,8 @@ extension Simulation {
                 log("dropped \(sender) -> \(target) \(body()) (\(reason))")
                 continue
             }
-            schedule(.message(envelope), after: departingAfter + drawDelay())
+            queue.insert(
+                .message(envelope), due: arrival(from: slot, to: destination, after: departingAfter + drawDelay()))
         }
     }
 
@@ -126,8 +127,21 @@ extension Simulation {
             }
             log("late \(envelope.from) -> \(envelope.to) \(body()) (sent \(age) s ago)")
             envelope.decidedAtDelivery = false
-            schedule(.message(envelope), after: delay)
+            queue.insert(
+                .message(envelope), due: arrival(from: envelope.source, to: envelope.destination, after: delay))
         }
+    }
+
+    /// When a message put on the link from `source` to `destination` now,
+    /// `delay` seconds away, arrives: under `LinkOrder.fifo`, never before
+    /// the last message put on that link.
+    private func arrival(from source: NodeSlot, to destination: NodeSlot, after delay: Double) -> Double {
+        let due = now + max(0, delay)
+        guard network.order == .fifo else { return due }
+        let key = ObjectIdentifier(destination)
+        let ordered = max(due, source.lastArrival[key] ?? 0)
+        source.lastArrival[key] = ordered
+        return ordered
     }
 
     /// The delay of one message copy: the delay model plus, sometimes, a

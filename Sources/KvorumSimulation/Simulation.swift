@@ -438,6 +438,9 @@ final class NodeSlot {
     /// Until when the node is busy with an event (`WorkModel`) or paused;
     /// what comes due for it before then waits.
     @exclusivity(unchecked) var busyUntil: Double = 0
+    /// When the last message this node put on each link arrives, by
+    /// destination slot (`LinkOrder.fifo`).
+    @exclusivity(unchecked) var lastArrival: [ObjectIdentifier: Double] = [:]
     /// The generation of each pending timer; a queued firing of another
     /// generation is stale.
     @exclusivity(unchecked) var timers = TimerGenerations()
