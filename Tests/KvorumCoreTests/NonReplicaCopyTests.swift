@@ -41,4 +41,42 @@ struct NonReplicaCopyTests {
         }
         #expect(storage.record(for: key) == nil, "the copy is dropped once every replica has it")
     }
+
+    /// Campaign seed 4431 once the TCP-like network kept each link in order: a node
+    /// restarted with an old view coordinated a read as a replica, learnt of
+    /// a JOIN that moved the key away, and then read-repaired its own copy
+    /// from a late reply, stranding it there.
+    @Test func aReadFinishedUnderANewRingPassesItsRepairedCopyOn() throws {
+        let storage = MemoryStorage()
+        let entries = { (names: [String]) in
+            names.map { MemberEntry(name: $0, address: "\($0):1", status: .up, version: 1) }
+        }
+        storage.setMembership(entries(["a", "b", "c"]))
+        let node = KvorumNode(config: NodeConfig(name: "a", address: "a:1"), storage: storage)
+        _ = node.handle(.start, now: 0)
+        let grown = Ring(members: ["a", "b", "c", "d"], partitionCount: NodeConfig.defaultPartitionCount)
+        let key = try #require((0..<100).map { Key("k\($0)") }.first { !grown.isReplica("a", of: $0, n: 3) })
+
+        let asked = node.handle(.command(1, .get(key: key, quorum: 1)), now: 1)
+        let reads = asked.compactMap { effect -> (Address, UInt64)? in
+            guard case .send(let address, let message) = effect, case .read(let op, _) = message.body else {
+                return nil
+            }
+            return (address, op)
+        }
+        #expect(reads.count == 2, "a read at quorum 1 asks the two other replicas")
+        let view = PeerMessage(from: "b", viewDigest: 0, body: .view(entries(["a", "b", "c", "d"])))
+        _ = node.handle(.peer(from: "b:1", view), now: 2)
+        #expect(!node.ring.isReplica("a", of: key, n: 3))
+
+        let version = Version(dot: Dot(actor: "b.1", counter: 1), past: VersionVector(), value: "late")
+        for (address, op) in reads {
+            let reply = PeerMessage(
+                from: String(address.prefix(1)), viewDigest: 0,
+                body: .readReply(op: op, siblings: SiblingSet([version])))
+            _ = node.handle(.peer(from: address, reply), now: 3)
+        }
+        #expect(storage.record(for: key)?.siblings.values == ["late"], "the coordinator repaired its own copy")
+        #expect(Set(storage.hints().filter { $0.key == key }.map(\.target)) == Set(grown.replicas(for: key, n: 3)))
+    }
 }

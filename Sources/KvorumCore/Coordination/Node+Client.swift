@@ -187,7 +187,10 @@ extension KvorumNode {
         if !stale.isEmpty { observe(.readRepaired(key: op.key, replicas: stale.count)) }
         for reply in stale {
             if reply.peer == name {
+                // The read began under an older ring, perhaps: a node that is
+                // no longer the key's replica passes the repaired copy on.
                 store(merged, for: op.key)
+                passOnIfNotReplica(op.key)
             } else {
                 send(.repair(key: op.key, siblings: merged), to: reply.peer)
             }
