@@ -44,6 +44,19 @@ import Testing
         #expect(try #require(times.max()) > 0.23)
     }
 
+    /// Under `LinkOrder.fifo` a message never overtakes an earlier one on
+    /// its link, as over one TCP connection; drawn independently, many do.
+    @Test(arguments: [LinkOrder.fifo, .independent])
+    func linksKeepTheirOrderUnderFifo(order: LinkOrder) throws {
+        let sim = echoSimulation(network: NetworkConfig(delay: .uniform(0.01, 0.1), order: order))
+        sim.sendOps(300, from: "node01", to: "node02")
+        #expect(sim.runUntilQuiet())
+        let received = try sim.echo("node02").receivedOps
+        #expect(received.count == 300)
+        #expect((received == Array(1...300)) == (order == .fifo))
+        #expect(try sim.echo("node02").received.map(\.time).allSatisfy { $0 >= 0.01 && $0 < 0.1 })
+    }
+
     @Test func selfMessagesAreImmediateAndNeverDropped() {
         let network = NetworkConfig(delay: .fixed(0.5), dropRate: 1, duplicateRate: 1, reorderRate: 1)
         let sim = echoSimulation(nodes: 1, network: network)
