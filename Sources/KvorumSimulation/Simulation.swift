@@ -243,9 +243,7 @@ public final class Simulation {
         switch event.kind {
         case .message(let envelope):
             deliver(envelope)
-        case .timer(let slot, _, _) where slot.busyUntil > now:
-            queue.insert(event.kind, due: slot.busyUntil)
-        case .client(let slot, _, _, _) where slot.busyUntil > now:
+        case .timer(let slot, _, _) where slot.busyUntil > now, .client(let slot, _, _, _) where slot.busyUntil > now:
             queue.insert(event.kind, due: slot.busyUntil)
         case .client(let slot, let id, let request, let life):
             if let node = slot.node, slot.life == life {
