@@ -170,7 +170,7 @@ struct WriteOperation: Hashable {
         _modify { yield &placement.candidates }
     }
 
-    var stored: Int { slots.filter { $0.state == .stored }.count }
+    var stored: Int { slots.count { $0.state == .stored } }
     var isSettled: Bool { !slots.contains { $0.state == .pending } }
 
     /// `peer` stored its copy: the first slot it holds that is pending is stored.

@@ -5,9 +5,12 @@ struct RoundRobin: Hashable {
     private var rounds = 0
 
     /// The candidate whose turn it is, or nil (and no turn taken) for none.
-    mutating func next<T>(among candidates: [T]) -> T? {
-        guard !candidates.isEmpty else { return nil }
+    /// The candidates may be a lazy view (a filter of the members), so that
+    /// taking a turn, several times a second per node, builds no array.
+    mutating func next<Candidates: Collection>(among candidates: Candidates) -> Candidates.Element? {
+        let count = candidates.count
+        guard count > 0 else { return nil }
         defer { rounds += 1 }
-        return candidates[rounds % candidates.count]
+        return candidates.dropFirst(rounds % count).first
     }
 }

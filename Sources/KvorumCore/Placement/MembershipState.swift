@@ -65,7 +65,9 @@ struct MembershipState: Hashable {
     mutating func notePushedCurrentView(to peer: String) { pushedDigests[peer] = view.digest }
 
     /// The peer whose turn it is in the view exchange.
-    mutating func nextExchangePeer(among peers: [String]) -> String? { exchange.next(among: peers) }
+    mutating func nextExchangePeer<Peers: Collection<String>>(among peers: Peers) -> String? {
+        exchange.next(among: peers)
+    }
 
     /// Whether `name`'s entry says it is up.
     func isUp(_ name: String) -> Bool { view.entries[name]?.status == .up }

@@ -16,8 +16,9 @@ extension KvorumNode {
     /// view push each way where views differ.
     func onViewExchangeTimer() {
         defer { armViewExchange() }
+        let name = name
         guard state.membership.isUp(name),
-            let peer = state.membership.nextExchangePeer(among: view.upMembers.filter { $0 != name })
+            let peer = state.membership.nextExchangePeer(among: view.upMembers.lazy.filter { $0 != name })
         else { return }
         send(.viewCheck, to: peer)
     }

@@ -62,5 +62,5 @@ struct AntiEntropyState: Hashable {
     }
 
     /// The peer whose turn it is.
-    mutating func nextPeer(among peers: [String]) -> String? { turns.next(among: peers) }
+    mutating func nextPeer<Peers: Collection<String>>(among peers: Peers) -> String? { turns.next(among: peers) }
 }

@@ -16,8 +16,10 @@ extension KvorumNode {
     /// exchange at once: one message per round when nothing differs.
     func onAntiEntropyTimer() {
         defer { armAntiEntropy() }
+        let (name, detector) = (name, state.detector)
         guard state.membership.isUp(name),
-            let peer = state.antiEntropy.nextPeer(among: view.upMembers.filter { $0 != name && !isSuspected($0) })
+            let peer = state.antiEntropy.nextPeer(
+                among: view.upMembers.lazy.filter { $0 != name && !detector.isSuspected($0) })
         else { return }
         let shared = sharedPartitions(with: peer)
         guard shared.contains(where: { $0 != 0 }) else { return }

@@ -127,8 +127,9 @@ public final class MemoryStorage: Storage {
     /// Everything a `MemoryStorage` holds, as a value: equal contents behave
     /// the same (the model checker compares them).
     public struct Contents: Hashable, Sendable {
-        fileprivate var records: [Key: StoredRecord] = [:]
-        fileprivate var places: [Key: TreePlace] = [:]
+        /// Each stored key's record and its place in the hash tree, in one
+        /// table so that a write or a lookup hashes the key once.
+        fileprivate var rows: [Key: Row] = [:]
         /// The stored keys of each partition holding any, so that listing a
         /// partition looks at its own keys only, as a disk store's index does.
         fileprivate var partitionKeys: [Int: Set<Key>] = [:]
@@ -137,6 +138,12 @@ public final class MemoryStorage: Storage {
         fileprivate var members: [MemberEntry] = []
         fileprivate var pendingJoin: Address?
         fileprivate var epoch: UInt64 = 0
+    }
+
+    /// One stored key.
+    fileprivate struct Row: Hashable, Sendable {
+        var record: StoredRecord
+        var place: TreePlace
     }
 
     /// Read or written by every store and lookup, so it skips the runtime's
@@ -159,16 +166,15 @@ public final class MemoryStorage: Storage {
 
     public func record(for key: Key) -> StoredRecord? {
         read(1)
-        return contents.records[key]
+        return contents.rows[key]?.record
     }
 
     @discardableResult
     public func setRecord(_ record: StoredRecord, encoded: [UInt8], for key: Key, at place: TreePlace) -> UInt64? {
         wrote(1)
-        let old = contents.places.updateValue(place, forKey: key)
+        let old = contents.rows.updateValue(Row(record: record, place: place), forKey: key)?.place
         precondition(old.map { $0.partition == place.partition } ?? true, "key '\(key)' changed partition")
         if old == nil { contents.partitionKeys[place.partition, default: []].insert(key) }
-        contents.records[key] = record
         contents.summaries[place.partition, default: PartitionSummary(partition: place.partition)]
             .replace(old?.digest, with: place.digest)
         return old?.digest
@@ -177,8 +183,7 @@ public final class MemoryStorage: Storage {
     @discardableResult
     public func removeRecord(for key: Key) -> TreePlace? {
         wrote(1)
-        contents.records[key] = nil
-        guard let old = contents.places.removeValue(forKey: key) else { return nil }
+        guard let old = contents.rows.removeValue(forKey: key)?.place else { return nil }
         contents.partitionKeys[old.partition]!.remove(key)
         if contents.partitionKeys[old.partition]!.isEmpty { contents.partitionKeys[old.partition] = nil }
         contents.summaries[old.partition]!.replace(old.digest, with: nil)
@@ -187,8 +192,8 @@ public final class MemoryStorage: Storage {
     }
 
     public func keys() -> [Key] {
-        read(contents.records.count)
-        return contents.records.keys.sorted()
+        read(contents.rows.count)
+        return contents.rows.keys.sorted()
     }
 
     /// Sorts the matching keys for every call (the simulator's stores are small).
@@ -196,22 +201,22 @@ public final class MemoryStorage: Storage {
         prefix: Key, after: Key?, where include: (Key) -> Bool, _ visit: (Key, StoredRecord) -> Bool
     ) {
         let query = KeyQuery(prefix: prefix, after: after)
-        for key in contents.records.keys.filter({ query.admits($0) && include($0) }).sorted() {
+        for key in contents.rows.keys.filter({ query.admits($0) && include($0) }).sorted() {
             read(1)
-            guard visit(key, contents.records[key]!) else { return }
+            guard visit(key, contents.rows[key]!.record) else { return }
         }
     }
-    public var recordCount: Int { contents.records.count }
+    public var recordCount: Int { contents.rows.count }
 
     public func digest(of key: Key) -> UInt64? {
         read(1)
-        return contents.places[key]?.digest
+        return contents.rows[key]?.place.digest
     }
 
     /// Finding the partition counts as one row read even when it is empty.
     public func digests(inPartition partition: Int) -> [KeyDigest] {
         let keys = contents.partitionKeys[partition, default: []].sorted()
-        let digests = keys.map { KeyDigest(key: $0, digest: contents.places[$0]!.digest) }
+        let digests = keys.map { KeyDigest(key: $0, digest: contents.rows[$0]!.place.digest) }
         read(max(1, digests.count))
         return digests
     }
@@ -222,7 +227,7 @@ public final class MemoryStorage: Storage {
     }
 
     public func deletedKeys() -> [Key] {
-        let deleted = contents.records.filter { $0.value.siblings.isDeleted }.keys.sorted()
+        let deleted = contents.rows.filter { $0.value.record.siblings.isDeleted }.keys.sorted()
         read(deleted.count)
         return deleted
     }
