@@ -25,7 +25,7 @@ struct EventQueue {
     }
 
     private var heap = Heap<Entry>()
-    private var waiting: [ScheduledEvent.Kind?] = []
+    private var waiting: [ScheduledEvent?] = []
     private var emptyPlaces: [Int] = []
     private var scheduled: UInt64 = 0
 
@@ -34,29 +34,31 @@ struct EventQueue {
 
     /// Hands the earliest event to `body` without removing it; nil when
     /// none is pending.
-    func withFirst<Result>(_ body: (ScheduledEvent.Kind) -> Result) -> Result? {
+    func withFirst<Result>(_ body: (ScheduledEvent) -> Result) -> Result? {
         guard let first = heap.min else { return nil }
         return body(waiting[first.place]!)
     }
 
     /// Adds an event due at `due`.
-    mutating func insert(_ kind: ScheduledEvent.Kind, due: Double) {
+    mutating func insert(_ event: ScheduledEvent, due: Double) {
         scheduled += 1
         let place: Int
         if let empty = emptyPlaces.popLast() {
             place = empty
-            waiting[place] = kind
+            waiting[place] = event
         } else {
             place = waiting.count
-            waiting.append(kind)
+            waiting.append(event)
         }
         heap.insert(Entry(due: due, sequence: scheduled, place: place))
     }
 
-    /// Removes and returns the earliest event.
-    mutating func popFirst() -> ScheduledEvent? {
-        guard let first = heap.popMin() else { return nil }
+    /// Removes and returns the earliest event, which must exist (`firstDue`
+    /// is not nil). Not optional: the compiler destroys an optional event
+    /// through the generic runtime, at several times the cost.
+    mutating func removeFirst() -> ScheduledEvent {
+        let first = heap.removeMin()
         emptyPlaces.append(first.place)
-        return ScheduledEvent(due: first.due, kind: waiting[first.place].take()!)
+        return waiting[first.place].take()!
     }
 }

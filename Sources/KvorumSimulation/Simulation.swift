@@ -237,14 +237,15 @@ public final class Simulation {
     /// - Returns: false when nothing is pending.
     @discardableResult
     public func step() -> Bool {
-        guard nextDue() != nil, let event = queue.popFirst() else { return false }
-        now = max(now, event.due)
+        guard let due = nextDue() else { return false }
+        let event = queue.removeFirst()
+        now = max(now, due)
         stepsTaken += 1
-        switch event.kind {
+        switch event {
         case .message(let envelope):
             deliver(envelope)
         case .timer(let slot, _, _) where slot.busyUntil > now, .client(let slot, _, _, _) where slot.busyUntil > now:
-            queue.insert(event.kind, due: slot.busyUntil)
+            queue.insert(event, due: slot.busyUntil)
         case .client(let slot, let id, let request, let life):
             if let node = slot.node, slot.life == life {
                 handle(.client(id, request), at: slot, node: node)
@@ -347,21 +348,21 @@ public final class Simulation {
     /// The due time of the earliest live event, discarding stale timers on the way.
     func nextDue() -> Double? {
         while let due = queue.firstDue {
-            let stale = queue.withFirst { kind in
-                if case .timer(let slot, let timer, let generation) = kind {
+            let stale = queue.withFirst { event in
+                if case .timer(let slot, let timer, let generation) = event {
                     slot.timers[timer] != generation
                 } else {
                     false
                 }
             }
             guard stale == true else { return due }
-            _ = queue.popFirst()
+            _ = queue.removeFirst()
         }
         return nil
     }
 
-    func schedule(_ kind: ScheduledEvent.Kind, after delay: Double) {
-        queue.insert(kind, due: now + max(0, delay))
+    func schedule(_ event: ScheduledEvent, after delay: Double) {
+        queue.insert(event, due: now + max(0, delay))
     }
 
     /// Lets the node handle one event and applies its effects in order.
@@ -451,19 +452,13 @@ final class NodeSlot {
     }
 }
 
-/// A message or timer firing taken from the queue (`EventQueue`), with the
-/// time it was due.
-struct ScheduledEvent {
-    enum Kind {
-        case message(Envelope)
-        case timer(node: NodeSlot, name: NodeTimer, generation: UInt64)
-        /// A client request that came while its node was busy; lost if the
-        /// node's life is no longer `life`.
-        case client(node: NodeSlot, id: RequestID, request: ClientRequest, life: UInt64)
-    }
-
-    var due: Double
-    var kind: Kind
+/// What waits in the queue (`EventQueue`) for its due time.
+enum ScheduledEvent {
+    case message(Envelope)
+    case timer(node: NodeSlot, name: NodeTimer, generation: UInt64)
+    /// A client request that came while its node was busy; lost if the
+    /// node's life is no longer `life`.
+    case client(node: NodeSlot, id: RequestID, request: ClientRequest, life: UInt64)
 }
 
 /// A peer message in flight.
