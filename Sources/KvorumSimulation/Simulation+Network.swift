@@ -7,15 +7,12 @@ extension Simulation {
     /// and held by a cut (`network.cuts`). It leaves `departingAfter`
     /// seconds from now, when the event that sent it ends (`WorkModel`).
     func send(_ message: PeerMessage, from slot: NodeSlot, to address: Address, departingAfter: Double) {
-        let sender = slot.config.name
-        let body = { TraceFormat.describe(message.body) }
         messagesSent += 1
         sentByKind.count(message.body)
         guard let destination = addresses.slot(at: address) else {
-            log("dropped \(sender) -> \(address) \(body()) (unknown address)")
+            log("dropped \(slot.config.name) -> \(address) \(TraceFormat.describe(message.body)) (unknown address)")
             return
         }
-        let target = destination.config.name
         var envelope = Envelope(
             source: slot,
             destination: destination,
@@ -24,17 +21,20 @@ extension Simulation {
             decidedAtDelivery: network.dropDecision == .atDelivery,
             sentAt: now
         )
+        // The trace's lines are built inside `log`'s autoclosures only: names
+        // and the message's description, copied out beforehand, cost every
+        // message a few hundred instructions with the trace off.
         if destination === slot {
-            log("\(sender) -> \(target) \(body())")
+            log(Self.route(envelope))
             envelope.decidedAtDelivery = false
             schedule(.message(envelope), after: departingAfter)
             return
         }
         let copies = network.duplicateRate > 0 && random.chance(network.duplicateRate) ? 2 : 1
-        log("\(sender) -> \(target) \(body())" + (copies > 1 ? " (duplicated)" : ""))
+        log(Self.route(envelope) + (copies > 1 ? " (duplicated)" : ""))
         for _ in 0..<copies {
             if network.dropDecision == .atSend, let reason = lossReason(envelope, decidingFaults: true) {
-                log("dropped \(sender) -> \(target) \(body()) (\(reason))")
+                log("dropped \(Self.route(envelope)) (\(reason))")
                 continue
             }
             queue.insert(
@@ -42,21 +42,25 @@ extension Simulation {
         }
     }
 
+    /// "sender -> destination message", as the trace writes a message.
+    private static func route(_ envelope: Envelope) -> String {
+        "\(envelope.from) -> \(envelope.to) \(TraceFormat.describe(envelope.message.body))"
+    }
+
     /// Delivers a message that has come due, unless it is lost now or a cut
     /// holds it; one that arrives while its destination is busy waits there.
-    func deliver(_ envelope: Envelope) {
+    func deliver(_ envelope: consuming Envelope) {
         let destination = envelope.destination
-        let body = { TraceFormat.describe(envelope.message.body) }
         if case .holds = network.cuts, !envelope.arrived, destination.node != nil,
             destination.life == envelope.destinationLife,
             envelope.source !== destination, let reason = cutOffReason(from: envelope.from, to: envelope.to)
         {
+            log("held \(Self.route(envelope)) (\(reason))")
             held.append(envelope)
-            log("held \(envelope.from) -> \(envelope.to) \(body()) (\(reason))")
             return
         }
         if let reason = lossReason(envelope, decidingFaults: envelope.decidedAtDelivery) {
-            log("dropped \(envelope.from) -> \(envelope.to) \(body()) (\(reason))")
+            log("dropped \(Self.route(envelope)) (\(reason))")
             return
         }
         guard let node = destination.node else { return }
@@ -68,9 +72,9 @@ extension Simulation {
             return
         }
         messagesDelivered += 1
-        log("\(envelope.to) <- \(envelope.from) \(body())")
+        log("\(envelope.to) <- \(envelope.from) \(TraceFormat.describe(envelope.message.body))")
         let sender = envelope.source.config.address
-        handle(.peer(from: sender, envelope.message), at: destination, node: node)
+        handle(.peer(from: sender, envelope.takeMessage()), at: destination, node: node)
     }
 
     /// Why the message is lost at this moment, or nil when it gets through. A
@@ -120,12 +124,11 @@ extension Simulation {
         let delay = drawDelay()
         for var envelope in released {
             let age = TraceFormat.seconds(now - envelope.sentAt)
-            let body = { TraceFormat.describe(envelope.message.body) }
             guard now - envelope.sentAt <= limit else {
-                log("dropped \(envelope.from) -> \(envelope.to) \(body()) (held \(age) s, over the hold limit)")
+                log("dropped \(Self.route(envelope)) (held \(age) s, over the hold limit)")
                 continue
             }
-            log("late \(envelope.from) -> \(envelope.to) \(body()) (sent \(age) s ago)")
+            log("late \(Self.route(envelope)) (sent \(age) s ago)")
             envelope.decidedAtDelivery = false
             queue.insert(
                 .message(envelope), due: arrival(from: envelope.source, to: envelope.destination, after: delay))

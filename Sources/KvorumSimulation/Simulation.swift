@@ -241,11 +241,16 @@ public final class Simulation {
         let event = queue.removeFirst()
         now = max(now, due)
         stepsTaken += 1
-        switch event {
+        // Consumed, so that a message's letter is held once when delivered
+        // and its message moves out (`Envelope.takeMessage`); an event that
+        // must wait for its busy node is built again.
+        switch consume event {
         case .message(let envelope):
             deliver(envelope)
-        case .timer(let slot, _, _) where slot.busyUntil > now, .client(let slot, _, _, _) where slot.busyUntil > now:
-            queue.insert(event, due: slot.busyUntil)
+        case .timer(let slot, let timer, let generation) where slot.busyUntil > now:
+            queue.insert(.timer(node: slot, name: timer, generation: generation), due: slot.busyUntil)
+        case .client(let slot, let id, let request, let life) where slot.busyUntil > now:
+            queue.insert(.client(node: slot, id: id, request: request, life: life), due: slot.busyUntil)
         case .client(let slot, let id, let request, let life):
             if let node = slot.node, slot.life == life {
                 handle(.client(id, request), at: slot, node: node)
@@ -470,7 +475,8 @@ struct Envelope {
     private final class Letter {
         let source: NodeSlot
         let destination: NodeSlot
-        let message: PeerMessage
+        /// Nil only once `takeMessage` has moved it out.
+        var message: PeerMessage?
         let destinationLife: UInt64
         let sentAt: Double
 
@@ -483,7 +489,7 @@ struct Envelope {
         }
     }
 
-    private let letter: Letter
+    private var letter: Letter
     /// Whether connectivity and random loss are still to be decided.
     var decidedAtDelivery: Bool
     /// Whether the message has reached its destination, which was busy, so
@@ -504,7 +510,8 @@ struct Envelope {
     /// sending and delivering look no node up by name.
     var source: NodeSlot { letter.source }
     var destination: NodeSlot { letter.destination }
-    var message: PeerMessage { letter.message }
+    var message: PeerMessage { letter.message! }
+
     /// The destination's life when the message was sent.
     var destinationLife: UInt64 { letter.destinationLife }
     /// The virtual time of the send.
@@ -514,6 +521,15 @@ struct Envelope {
     var from: String { source.config.name }
     /// The destination's name.
     var to: String { destination.config.name }
+
+    /// The message, for its delivery: moved out of the letter when this
+    /// envelope holds the only reference to it (no duplicate is still in
+    /// flight), so that delivering copies nothing; the envelope is then
+    /// done with.
+    consuming func takeMessage() -> PeerMessage {
+        guard isKnownUniquelyReferenced(&letter) else { return letter.message! }
+        return letter.message.take()!
+    }
 }
 
 /// The generation of each pending timer of one node, looked up for every
