@@ -22,12 +22,25 @@ public enum StableHash {
 
     /// FNV-1a 64 over `bytes`.
     private static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01b3
+        var fnv = FNV1a()
+        fnv.add(bytes)
+        return fnv.value
+    }
+
+    /// FNV-1a 64 fed in pieces: the hash of everything added so far, as
+    /// over one concatenation (a record's digest hashes its key's encoding,
+    /// then its siblings', `TreePlace.digest`).
+    struct FNV1a {
+        private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        mutating func add(_ byte: UInt8) {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01b3
         }
-        return h
+
+        mutating func add(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes { add(byte) }
+        }
     }
 
     /// MurmurHash3's fmix64 finaliser.

@@ -61,18 +61,26 @@ public enum WireCodec {
 }
 
 extension WireCodec {
+    /// The bytes of `value` as a varint, low seven bits first, each but the
+    /// last with its high bit set, handed to `emit` one by one: how the
+    /// writer puts every count and counter, and how a record's digest hashes
+    /// its key's length (`TreePlace.digest`).
+    static func varint(_ value: UInt64, _ emit: (UInt8) -> Void) {
+        var v = value
+        while v >= 0x80 {
+            emit(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        emit(UInt8(v))
+    }
+
     struct Writer {
         var bytes: [UInt8] = []
 
         mutating func byte(_ b: UInt8) { bytes.append(b) }
 
         mutating func varint(_ value: UInt64) {
-            var v = value
-            while v >= 0x80 {
-                bytes.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
-            }
-            bytes.append(UInt8(v))
+            WireCodec.varint(value) { bytes.append($0) }
         }
 
         mutating func int(_ value: Int) { varint(UInt64(bitPattern: Int64(value))) }

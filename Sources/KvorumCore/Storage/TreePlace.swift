@@ -45,33 +45,14 @@ public struct TreePlace: Hashable, Sendable {
         precondition(encodedSiblings.first == WireCodec.version, "not a store's encoding of siblings")
         // FNV-1a over the key's encoding (its length as a varint, then its
         // bytes, as `WireCodec.Writer.key` writes it), then the siblings'.
-        var fnv = FNV1a()
+        var fnv = StableHash.FNV1a()
         var text = key.text
         text.withUTF8 { utf8 in
-            var length = UInt64(utf8.count)
-            while length >= 0x80 {
-                fnv.add(UInt8(length & 0x7F) | 0x80)
-                length >>= 7
-            }
-            fnv.add(UInt8(length))
+            WireCodec.varint(UInt64(utf8.count)) { fnv.add($0) }
             fnv.add(utf8)
         }
-        encodedSiblings.withUnsafeBufferPointer { fnv.add(UnsafeBufferPointer(rebasing: $0.dropFirst())) }
-        return StableHash.mix(fnv.hash)
-    }
-}
-
-/// The 64-bit FNV-1a hash of the bytes added so far.
-private struct FNV1a {
-    private(set) var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ byte: UInt8) {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01b3
-    }
-
-    mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-        for byte in bytes { add(byte) }
+        encodedSiblings.withUnsafeBufferPointer { fnv.add($0.dropFirst()) }
+        return StableHash.mix(fnv.value)
     }
 }
 
