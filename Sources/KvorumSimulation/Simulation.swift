@@ -241,16 +241,15 @@ public final class Simulation {
         let event = queue.removeFirst()
         now = max(now, due)
         stepsTaken += 1
+        if let slot = event.waitingNode, slot.busyUntil > now {
+            queue.insert(event, due: slot.busyUntil)
+            return true
+        }
         // Consumed, so that a message's letter is held once when delivered
-        // and its message moves out (`Envelope.takeMessage`); an event that
-        // must wait for its busy node is built again.
+        // and its message moves out (`Envelope.takeMessage`).
         switch consume event {
         case .message(let envelope):
             deliver(envelope)
-        case .timer(let slot, let timer, let generation) where slot.busyUntil > now:
-            queue.insert(.timer(node: slot, name: timer, generation: generation), due: slot.busyUntil)
-        case .client(let slot, let id, let request, let life) where slot.busyUntil > now:
-            queue.insert(.client(node: slot, id: id, request: request, life: life), due: slot.busyUntil)
         case .client(let slot, let id, let request, let life):
             if let node = slot.node, slot.life == life {
                 handle(.client(id, request), at: slot, node: node)
@@ -464,6 +463,16 @@ enum ScheduledEvent {
     /// A client request that came while its node was busy; lost if the
     /// node's life is no longer `life`.
     case client(node: NodeSlot, id: RequestID, request: ClientRequest, life: UInt64)
+
+    /// The node a timer firing or a client request is for, which waits while
+    /// that node is busy; nil for a message, which waits at its delivery
+    /// (`deliver`), once the network has decided its fate.
+    var waitingNode: NodeSlot? {
+        switch self {
+        case .message: nil
+        case .timer(let node, _, _), .client(let node, _, _, _): node
+        }
+    }
 }
 
 /// A peer message in flight.
