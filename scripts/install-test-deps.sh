@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Swift, when it is missing: iproute2
-# (`ip`, for the fault runs' network namespaces), chromium (the web console's
-# browser test) and Python's prometheus_client (the parser that checks
-# /metrics). Needs root for apt-get; otherwise it names what is missing and
-# the tests that need it fail saying so.
+# (`ip` for the fault runs' network namespaces, `ss` for the listen
+# backlog), chromium (the web console's browser test) and Python's
+# prometheus_client (the parser that checks /metrics). Needs root for
+# apt-get; otherwise it names what is missing and the tests that need it
+# fail saying so.
 set -euo pipefail
 packages=()
-command -v ip >/dev/null 2>&1 || packages+=(iproute2)
+{ command -v ip && command -v ss; } >/dev/null 2>&1 || packages+=(iproute2)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 if ((${#packages[@]})); then
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then

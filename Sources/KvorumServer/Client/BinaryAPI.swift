@@ -24,6 +24,7 @@ enum BinaryAPI {
         let connections = BinaryConnections(limit: node.configuration.limits.maxConnections)
         return ServerBootstrap(group: node.loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: NodeLimits.listenBacklog)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

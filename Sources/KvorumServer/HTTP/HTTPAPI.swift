@@ -26,6 +26,7 @@ enum HTTPAPI {
         let connections = HTTPConnections(limits: limits)
         return ServerBootstrap(group: node.loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: NodeLimits.listenBacklog)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -31,5 +31,12 @@ public struct NodeLimits: Sendable, Equatable {
     /// Seconds a connection must have idled before a new one may evict it.
     public static let evictableIdle = 1.0
 
+    /// Connections the kernel may hold on each listening port (client API
+    /// and peer), handshaken and not yet accepted; the kernel caps it at
+    /// `net.core.somaxconn`. NIO's default of 128 dropped the handshakes of
+    /// a burst of new connections faster than the loop accepts them, and
+    /// each dropped client waited a whole second to try again.
+    public static let listenBacklog: Int32 = 1024
+
     public init() {}
 }

@@ -138,6 +138,7 @@ final class PeerTransport: @unchecked Sendable {
     func listen(host: String, port: Int) -> EventLoopFuture<Void> {
         ServerBootstrap(group: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: NodeLimits.listenBacklog)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: limits.writeBufferWaterMark)
             .childChannelInitializer { channel in
