@@ -22,10 +22,7 @@ enum BinaryAPI {
 
     static func bind(node: ServerNode, host: String, port: Int) -> EventLoopFuture<Channel> {
         let connections = BinaryConnections(limit: node.configuration.limits.maxConnections)
-        return ServerBootstrap(group: node.loop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: NodeLimits.listenBacklog)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        return ServerBootstrap.listener(on: node.loop)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

@@ -24,10 +24,7 @@ enum HTTPAPI {
     static func bind(node: ServerNode) -> EventLoopFuture<Channel> {
         let limits = node.configuration.limits
         let connections = HTTPConnections(limits: limits)
-        return ServerBootstrap(group: node.loop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: NodeLimits.listenBacklog)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        return ServerBootstrap.listener(on: node.loop)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

@@ -136,10 +136,7 @@ final class PeerTransport: @unchecked Sendable {
 
     /// Starts accepting peers on `host:port`.
     func listen(host: String, port: Int) -> EventLoopFuture<Void> {
-        ServerBootstrap(group: loop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: NodeLimits.listenBacklog)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        ServerBootstrap.listener(on: loop)
             .childChannelOption(.writeBufferWaterMark, value: limits.writeBufferWaterMark)
             .childChannelInitializer { channel in
                 guard self.admission.admit(channel, greeted: { self.isAdopted(channel) }) else {
