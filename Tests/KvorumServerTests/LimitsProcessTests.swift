@@ -64,8 +64,8 @@ struct LimitsProcessTests {
             let listing = try ChildProcess.run(
                 URL(fileURLWithPath: "/usr/bin/env"), ["ss", "-ltnH", "sport = :\(port)"], deadline: 10)
             let fields = listing.stdout.split(whereSeparator: \.isWhitespace)
-            #expect(listing.status == 0 && fields.count >= 3, "ss: \(listing.stdout)\(listing.stderr)")
-            #expect(fields.count >= 3 && Int(fields[2]) == expected, "port \(port) listens with: \(listing.stdout)")
+            try #require(listing.status == 0 && fields.count >= 3, "ss: \(listing.stdout)\(listing.stderr)")
+            #expect(Int(fields[2]) == expected, "port \(port) listens with: \(listing.stdout)")
         }
     }
 
